@@ -1,0 +1,3 @@
+from heelraise.cli import main
+
+raise SystemExit(main())

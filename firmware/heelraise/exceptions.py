@@ -1,0 +1,40 @@
+"""Every error heelraise raises on purpose, one name per kind of trouble."""
+
+
+class HeelraiseError(Exception):
+    """Base class of the errors heelraise raises on purpose."""
+
+
+class RecordingError(HeelraiseError):
+    """A recording file is unreadable or breaks the recording format.
+
+    ``path`` and ``line`` (1-based, or None when the whole file is at fault)
+    say where; ``str()`` is a one-line message fit for a terminal.
+    """
+
+    def __init__(self, path, line, message):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class SettingsError(HeelraiseError, ValueError):
+    """A setting has a value outside what is allowed; the message names it."""
+
+
+class TempoError(SettingsError):
+    """A tempo string is not in the ``lower-bottom-raise-top`` notation."""
+
+
+class CalibrationError(HeelraiseError):
+    """No still period was found to take neutral (shoe flat) from."""
+
+
+class SensorError(HeelraiseError):
+    """The IMU is missing, unidentified or keeps failing on the bus."""
+
+
+class ConfigError(SettingsError):
+    """The service configuration file is invalid; the message names the key."""

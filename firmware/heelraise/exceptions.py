@@ -38,3 +38,10 @@ class SensorError(HeelraiseError):
 
 class ConfigError(SettingsError):
     """The service configuration file is invalid; the message names the key."""
+
+
+class PinMapError(SettingsError):
+    """A pin map (``hardware/pins.toml`` or the ``[cues]`` pins) is invalid.
+
+    The message names the file, the key and the bad value.
+    """

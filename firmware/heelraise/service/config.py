@@ -49,7 +49,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: [analysis] takes every AnalyzerSettings field except these (set elsewhere).
 _NOT_IN_ANALYSIS = ("tempo", "body_mass_kg", "foot_length_m")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_PIN_NAME = re.compile(r"^(GPIO|BCM)?([0-9]{1,2})$|^(BOARD|J8:)([0-9]{1,2})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,11 +78,25 @@ class SensorConfig:
 
 @dataclass(frozen=True)
 class PinsConfig:
-    led: int | str = 17
-    buzzer: int | str = 27
+    """BCM GPIO numbers; defaults equal ``hardware/pins.toml`` (heelraise.cues.pins)."""
+
+    led: int = 17
+    buzzer: int = 18
     buzzer_kind: str = "active"
-    button: int | str | None = 22
+    button: int | None = 27
     led_pwm: bool = True
+
+    def pin_map(self):
+        """The cues' :class:`~heelraise.cues.pins.PinMap` for these pins."""
+        from heelraise.cues.pins import PinMap
+
+        return PinMap(
+            led=self.led,
+            led_pwm=self.led_pwm,
+            buzzer=self.buzzer,
+            buzzer_kind=self.buzzer_kind,
+            button=self.button,
+        )
 
 
 @dataclass(frozen=True)
@@ -267,7 +280,7 @@ class _Validator:
             if key not in raw:
                 continue
             value = raw[key]
-            if key == "button" and (value is None or value == "none"):
+            if key == "button" and value in ("none", False):
                 raw[key] = None
                 continue
             if not _pin_ok(value):
@@ -275,8 +288,8 @@ class _Validator:
                     "pins",
                     key,
                     value,
-                    "must be a GPIO (BCM) number 0 to 27 or a gpiozero pin name like "
-                    '"GPIO17" or "BOARD11"' + (', or "none"' if key == "button" else ""),
+                    "must be a BCM GPIO number 4 to 27 (GPIO2 and GPIO3 are the IMU's I2C)"
+                    + (', or "none"' if key == "button" else ""),
                 )
         kind = raw.get("buzzer_kind", PinsConfig.buzzer_kind)
         if kind not in ("active", "passive"):
@@ -289,10 +302,9 @@ class _Validator:
             value = getattr(pins, key)
             if value is None:
                 continue
-            canon = _pin_canon(value)
-            if canon in used:
-                self.fail("pins", key, value, f"is the same pin as {used[canon]}")
-            used[canon] = key
+            if value in used:
+                self.fail("pins", key, value, f"is the same GPIO as {used[value]}")
+            used[value] = key
         return pins
 
     def tempo(self, raw) -> TempoConfig:
@@ -390,27 +402,7 @@ def _show(value) -> str:
 
 
 def _pin_ok(value) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return 0 <= value <= 27
-    if isinstance(value, str):
-        m = _PIN_NAME.match(value.strip())
-        if not m:
-            return False
-        if m.group(2) is not None:
-            return 0 <= int(m.group(2)) <= 27
-        return 1 <= int(m.group(4)) <= 40
-    return False
-
-
-def _pin_canon(value) -> str:
-    if isinstance(value, int):
-        return f"GPIO{value}"
-    m = _PIN_NAME.match(value.strip())
-    if m.group(2) is not None:
-        return f"GPIO{int(m.group(2))}"
-    return f"BOARD{int(m.group(4))}"
+    return isinstance(value, int) and not isinstance(value, bool) and 4 <= value <= 27
 
 
 # --- the commented default --------------------------------------------------------------------
@@ -485,14 +477,14 @@ replay_file = ""
 replay_speed = 1.0
 
 [pins]
-# BCM GPIO numbers (or gpiozero names like "GPIO17", "BOARD11").
-# LED through a 330 ohm resistor to GND; buzzer through a transistor if it draws > 10 mA.
+# BCM GPIO numbers (see hardware/wiring.md). GPIO2/GPIO3 are the IMU's I2C bus.
+# LED (pin 11) through 330 ohm to GND; buzzer (pin 12) through an NPN transistor.
 led = 17
-buzzer = 27
+buzzer = 18
 # "active" buzzers beep on their own; "passive" ones need a tone (PWM).
 buzzer_kind = "active"
-# Push button to GND (internal pull-up); starts/ends a set. "none" when not fitted.
-button = 22
+# Push button (pin 13) to GND, internal pull-up; starts/ends a set. "none": not fitted.
+button = 27
 # Dim/fade the LED with PWM (off: plain on/off).
 led_pwm = true
 

@@ -11,7 +11,15 @@ queue and return.
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from heelraise.events import SessionSummary
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -23,3 +31,153 @@ class EventSink(Protocol):
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+# --- the session end --------------------------------------------------------------------------
+
+
+@dataclass
+class SessionEvent:
+    """The service stopped: everything counted, and the endurance test result if one ran.
+
+    ``endurance`` is None or a dict with ``reps``, ``first_heel_rise_mm``,
+    ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct``, ``work_j``,
+    ``stopped_by`` (the MQTT ``event/session`` body).
+    """
+
+    summary: SessionSummary
+    t_s: float
+    endurance: dict | None = None
+    kind: str = "session"
+
+
+def event_to_dict(event) -> dict:
+    """One event as a JSON-ready dict: ``{"type": kind, "t_s": ..., <body>}``."""
+    kind = getattr(event, "kind", None)
+    d: dict = {"type": kind, "t_s": _r(event.t_s)}
+    if kind == "rep":
+        d["rep"] = event.rep.to_dict()
+    elif kind == "set":
+        d["set"] = event.summary.to_dict(with_reps=True)
+    elif kind == "gap":
+        d.update(start_s=_r(event.start_s), end_s=_r(event.end_s), reason=event.reason)
+    elif kind == "session":
+        d["summary"] = event.summary.to_dict()
+        d["endurance"] = event.endurance
+    else:
+        raise TypeError(f"not a heelraise event: {event!r}")
+    return d
+
+
+# --- console and JSON lines -------------------------------------------------------------------
+
+
+class ConsoleSink:
+    """Human lines on a text stream (stdout by default), one per rep, set, gap and session.
+
+    >>> sink = ConsoleSink()
+    >>> sink.on_event(rep_event)   # doctest: +SKIP
+    set 1 rep 3: raise 2.0 s, top 1.0 s, lower 3.0 s, peak 24.1 deg, heel 52 mm
+    """
+
+    def __init__(self, stream=None):
+        self._stream = stream if stream is not None else sys.stdout
+
+    def on_event(self, event) -> None:
+        line = format_event(event)
+        if line:
+            self._write(line)
+
+    def on_state(self, state: dict) -> None:
+        pass
+
+    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed pipe at shutdown loses nothing of ours
+            pass
+
+    def _write(self, line: str) -> None:
+        try:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+        except (OSError, ValueError) as e:
+            log.warning("console output failed: %s", e)
+
+
+class JsonLinesSink:
+    """One JSON object per line for every rep, set, gap and session event (see
+    :func:`event_to_dict`); each line is flushed at once so a reader (or a
+    SIGTERM) never sees half an event.
+
+    >>> import io; buf = io.StringIO(); sink = JsonLinesSink(buf)
+    """
+
+    def __init__(self, stream=None, *, states: bool = False):
+        self._stream = stream if stream is not None else sys.stdout
+        self._states = states
+
+    def on_event(self, event) -> None:
+        self._write(event_to_dict(event))
+
+    def on_state(self, state: dict) -> None:
+        if self._states:
+            self._write({"type": "state", "state": state})
+
+    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def _write(self, obj: dict) -> None:
+        try:
+            self._stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
+            self._stream.flush()
+        except (OSError, ValueError) as e:
+            log.warning("JSON output failed: %s", e)
+
+
+def format_event(event) -> str | None:
+    """The console line for an event."""
+    kind = getattr(event, "kind", None)
+    if kind == "rep":
+        r = event.rep
+        line = (
+            f"set {r.set} rep {r.index}: raise {r.raise_s:.1f} s, top {r.top_hold_s:.1f} s, "
+            f"lower {r.lower_s:.1f} s, peak {r.peak_deg:.1f} deg, heel {r.heel_rise_mm:.0f} mm"
+        )
+        if r.faults:
+            line += " [" + ", ".join(r.faults) + "]"
+        return line
+    if kind == "set":
+        s = event.summary
+        line = f"set {s.index} done: {s.rep_count} reps ({s.ended_by})"
+        if s.reps:
+            n = s.rep_count
+            line += (
+                f", mean raise {sum(r.raise_s for r in s.reps) / n:.1f} s"
+                f" / top {sum(r.top_hold_s for r in s.reps) / n:.1f} s"
+                f" / lower {sum(r.lower_s for r in s.reps) / n:.1f} s"
+            )
+        return line
+    if kind == "gap":
+        return f"gap in the sensor stream {event.start_s:.3f}-{event.end_s:.3f} s ({event.reason})"
+    if kind == "session":
+        s = event.summary
+        line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
+        if event.endurance:
+            e = event.endurance
+            line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
+        return line
+    return None
+
+
+def _r(x: float) -> float:
+    return round(float(x), 3)

@@ -1,0 +1,454 @@
+"""The service loop: sensor reads -> Analyzer -> events to the coach and the sinks.
+
+One thread does everything that touches the signal chain: it reads the IMU
+every ``read_interval_s`` (20 ms), feeds the samples to the
+:class:`~heelraise.chain.analyzer.Analyzer`, hands each event first to the
+coach (so the feedback cue is not delayed by a slow sink) and then to every
+sink, sends a state snapshot when it changes and, when live output is on, the
+pitch at up to 25 Hz. Commands from other threads (MQTT, the button) are queued
+with :meth:`Service.submit_command` and run in the loop thread between reads.
+
+Everything with a clock is injected, so a test runs a simulated hour in
+seconds::
+
+    >>> clock = FakeClock()                                    # doctest: +SKIP
+    >>> service = Service(config, imu=imu, coach=None, sinks=[sink],
+    ...                   clock=clock, sleep=clock.sleep)      # doctest: +SKIP
+    >>> summary = service.run(duration_s=60.0)                 # doctest: +SKIP
+
+Shutdown (``stop()`` from a signal handler, the end of ``duration_s``, or the
+IMU running dry) always: closes the open set, stops the cues, publishes the
+session event, closes (flushes) the sinks and closes the IMU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+from heelraise.events import GapEvent, SessionSummary
+from heelraise.exceptions import SettingsError
+from heelraise.service.endurance import EnduranceTest
+from heelraise.service.sinks import SessionEvent
+from heelraise.tempo import Tempo
+
+log = logging.getLogger("heelraise.service")
+
+#: Commands accepted by :meth:`Service.submit_command`, with their allowed argument names.
+COMMANDS = {
+    "start_set": ("tempo", "mode"),
+    "end_set": (),
+    "set_tempo": ("tempo",),
+    "start_endurance_test": ("pace_bpm",),
+    "stop_endurance_test": (),
+    "set_live": ("on",),
+}
+LIVE_PERIOD_S = 0.04  # 25 Hz at most
+READ_INTERVAL_S = 0.02
+
+
+class Service:
+    """The running product. ``coach`` may be None (no cues); ``sinks`` any EventSinks.
+
+    ``clock()`` returns seconds on the same time base as the IMU's ``t_s``
+    (monotonic); ``sleep(s)`` waits (defaults ``time.monotonic`` and ``time.sleep``).
+    """
+
+    def __init__(
+        self,
+        config,
+        *,
+        imu,
+        coach=None,
+        sinks=(),
+        clock=None,
+        sleep=None,
+        analyzer=None,
+        read_interval_s: float = READ_INTERVAL_S,
+        stop_when_exhausted: bool = False,
+    ):
+        self.config = config
+        self.imu = imu
+        self.coach = coach
+        self.sinks = list(sinks)
+        self.clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        if analyzer is None:
+            from heelraise.chain.analyzer import Analyzer
+
+            analyzer = Analyzer(config.analyzer_settings())
+        self.analyzer = analyzer
+        self.read_interval_s = float(read_interval_s)
+        #: End the run when the IMU says it has no more samples (``imu.exhausted``).
+        self.stop_when_exhausted = stop_when_exhausted
+        self.tempo: Tempo | None = config.tempo.target
+        self.guided = config.tempo.mode == "guided"
+        self.live = bool(config.device.live)
+        self.sets: list = []
+        self.sensor_t_s = 0.0
+        self._endurance: EnduranceTest | None = None
+        self.endurance_result: dict | None = None
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._accepting = True
+        self._accept_lock = threading.Lock()
+        self._stop_requested = False
+        self._last_state: dict | None = None
+        self._last_live_t_s = -math.inf
+        self._opened = False
+        self._closed = False
+
+    # --- from other threads -------------------------------------------------------------------
+
+    def submit_command(self, name: str, args: dict | None = None) -> Future:
+        """Queue a command for the loop thread; the Future resolves to ``(ok, reason)``.
+
+        Thread-safe and never blocks. Unknown commands and bad arguments resolve
+        to ``(False, reason)``; so does anything submitted once shutdown began.
+        """
+        future: Future = Future()
+        with self._accept_lock:
+            if self._accepting:
+                self._commands.put((name, args, future))
+                return future
+        future.set_result((False, "the service is stopping"))
+        return future
+
+    def press_button(self) -> None:
+        """The set button was pressed (any thread): start a set, or end the open one."""
+        self.submit_command("_toggle_set", {})
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current read (safe from a signal handler)."""
+        self._stop_requested = True
+
+    def add_sink(self, sink) -> None:
+        """Add a sink before :meth:`run` (e.g. the MQTT publisher, which needs
+        :meth:`submit_command` as its command handler)."""
+        self.sinks.append(sink)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def run(self, duration_s: float | None = None) -> SessionSummary:
+        """Open the IMU, loop until stopped (or ``duration_s`` of clock time), shut down."""
+        self.open()
+        t0 = self.clock()
+        next_read = t0
+        try:
+            while not self._stop_requested:
+                self.step()
+                now = self.clock()
+                if duration_s is not None and now - t0 >= duration_s:
+                    log.info("ran for %.1f s as asked; stopping", now - t0)
+                    break
+                if self.stop_when_exhausted and getattr(self.imu, "exhausted", False):
+                    log.info("the sensor stream ended; stopping")
+                    break
+                next_read += self.read_interval_s
+                delay = next_read - now
+                if delay > 0:
+                    self._sleep(delay)
+                elif delay < -1.0:  # fell far behind (suspend, slow bus): don't try to catch up
+                    log.warning("loop fell %.1f s behind; skipping ahead", -delay)
+                    next_read = now
+        except BaseException as e:
+            if not isinstance(e, KeyboardInterrupt):
+                log.error("service loop failed: %s: %s", type(e).__name__, e)
+            raise
+        finally:
+            self.close()
+        return self.session_summary()
+
+    def open(self) -> None:
+        if self._opened:
+            return
+        self.imu.open()
+        self._opened = True
+        log.info(
+            "sensor %s at %g Hz; mode %s; tempo %s",
+            getattr(self.imu, "name", "?"),
+            getattr(self.imu, "fs_hz", float("nan")),
+            self.mode,
+            self.tempo or "none",
+        )
+        self._publish_state(force=True)
+
+    def step(self) -> None:
+        """One iteration: run queued commands, read the IMU, process, tick the cues."""
+        self._run_commands()
+        block = self.imu.read()
+        if block.gap is not None:
+            self._handle_gap(block.gap)
+        if len(block):
+            self.sensor_t_s = float(block.t_s[-1])
+            self._dispatch(self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps))
+            if self.live:
+                self._maybe_live()
+        if self.coach is not None:
+            self._safely("coach.tick", self.coach.tick, self.clock())
+        self._publish_state()
+
+    def close(self) -> None:
+        """Shut down cleanly (idempotent): see the module docstring for the order."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._accept_lock:
+            self._accepting = False
+        self._run_commands(reject="the service is stopping")
+        if self._opened:
+            self._safely("analyzer.finish", lambda: self._dispatch(self.analyzer.finish()))
+        if self._endurance is not None:
+            self._finish_endurance("shutdown")
+        if self.coach is not None:
+            self._safely("coach.stop", self.coach.stop)
+            self._safely("coach.close", self.coach.close)
+        session = SessionEvent(
+            self.session_summary(), t_s=self.sensor_t_s, endurance=self.endurance_result
+        )
+        for sink in self.sinks:
+            self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
+        for sink in self.sinks:
+            self._safely(f"{type(sink).__name__}.close", sink.close)
+        if self._opened:
+            self._safely("imu.close", self.imu.close)
+        log.info(
+            "stopped: %d reps in %d sets",
+            session.summary.rep_count,
+            len(session.summary.sets),
+        )
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        if self._endurance is not None:
+            return "endurance"
+        return "guided" if self.guided else "free"
+
+    def state(self) -> dict:
+        """The MQTT ``state`` body: mode, calibration, phase, set and rep counts, tempo."""
+        st = self.analyzer.state
+        return {
+            "mode": self.mode,
+            "calibrated": bool(st.calibrated),
+            "phase": str(st.phase),
+            "set": int(st.set_index),
+            "reps_in_set": int(st.reps_in_set),
+            "rep_count": int(st.rep_count),
+            "tempo": None if self.tempo is None else str(self.tempo),
+        }
+
+    def session_summary(self) -> SessionSummary:
+        return SessionSummary(sets=list(self.sets), sample_rate_hz=getattr(self.imu, "fs_hz", None))
+
+    def _publish_state(self, force: bool = False) -> None:
+        state = self.state()
+        if not force and state == self._last_state:
+            return
+        self._last_state = state
+        if self.coach is not None:
+            self._safely("coach.on_state", self.coach.on_state, dict(state))
+        for sink in self.sinks:
+            self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+
+    def _maybe_live(self) -> None:
+        st = self.analyzer.state
+        t_s = self.sensor_t_s if st.t_s is None else float(st.t_s)
+        if t_s - self._last_live_t_s < LIVE_PERIOD_S:
+            return
+        self._last_live_t_s = t_s
+        for sink in self.sinks:
+            self._safely(
+                f"{type(sink).__name__}.on_live",
+                sink.on_live,
+                t_s,
+                float(st.pitch_deg),
+                str(st.phase),
+            )
+
+    # --- events -------------------------------------------------------------------------------
+
+    def _handle_gap(self, gap) -> None:
+        log.warning("sensor gap %.3f-%.3f s (%s)", gap.start_s, gap.end_s, gap.reason)
+        events = list(self.analyzer.mark_gap(gap.start_s, gap.end_s, gap.reason) or [])
+        if not any(getattr(e, "kind", None) == "gap" for e in events):
+            events.append(GapEvent(gap.start_s, gap.end_s, gap.reason, t_s=gap.end_s))
+        self._dispatch(events)
+
+    def _dispatch(self, events) -> None:
+        for event in events or ():
+            kind = getattr(event, "kind", None)
+            if kind == "rep":
+                log.info(
+                    "rep %d of set %d: raise %.2f s top %.2f s lower %.2f s peak %.1f deg%s",
+                    event.rep.index,
+                    event.rep.set,
+                    event.rep.raise_s,
+                    event.rep.top_hold_s,
+                    event.rep.lower_s,
+                    event.rep.peak_deg,
+                    (" faults " + ",".join(event.rep.faults)) if event.rep.faults else "",
+                )
+                if self._endurance is not None:
+                    self._endurance.add_rep(event.rep)
+            elif kind == "set":
+                self.sets.append(event.summary)
+                log.info(
+                    "set %d ended (%s): %d reps",
+                    event.summary.index,
+                    event.summary.ended_by,
+                    event.summary.rep_count,
+                )
+            if self.coach is not None:
+                self._safely("coach.on_event", self.coach.on_event, event)
+            for sink in self.sinks:
+                self._safely(f"{type(sink).__name__}.on_event", sink.on_event, event)
+            if kind == "set" and self._endurance is not None:
+                self._finish_endurance("set_end")
+
+    def _safely(self, what: str, fn, *args) -> None:
+        """Run a coach / sink / shutdown call; a failure is logged, never fatal to the loop."""
+        try:
+            fn(*args)
+        except Exception as e:
+            log.error("%s failed: %s: %s", what, type(e).__name__, e, exc_info=True)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def _run_commands(self, reject: str | None = None) -> None:
+        while True:
+            try:
+                name, args, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if reject is not None:
+                result = (False, reject)
+            else:
+                try:
+                    result = self._execute(name, args)
+                except Exception as e:  # a bug in a command must not kill the loop
+                    log.error("command %s failed", name, exc_info=True)
+                    result = (False, f"internal error: {type(e).__name__}: {e}")
+            if result[0]:
+                log.info("command %s %s: ok", name, args or {})
+            else:
+                log.warning("command %s %s refused: %s", name, args or {}, result[1])
+            if not future.done():
+                future.set_result(result)
+
+    def _execute(self, name, args) -> tuple[bool, str | None]:
+        if name == "_toggle_set":
+            return self._end_set() if self.analyzer.state.set_open else self._start_set({})
+        if not isinstance(name, str) or name not in COMMANDS:
+            return False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}"
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            return False, f"{name}: args must be an object, not {type(args).__name__}"
+        unknown = [k for k in args if k not in COMMANDS[name]]
+        if unknown:
+            allowed = ", ".join(COMMANDS[name]) or "none"
+            return False, f"{name}: unknown argument {unknown[0]!r} (allowed: {allowed})"
+        return getattr(self, f"_{name}")(args)
+
+    def _parse_tempo(self, name, value) -> tuple[Tempo | None, str | None]:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return None, None
+        if not isinstance(value, str):
+            return None, f"{name}: tempo must be a string like '3-0-2-1', not {value!r}"
+        try:
+            return Tempo.parse(value), None
+        except SettingsError as e:
+            return None, f"{name}: {e}"
+
+    def _start_set(self, args) -> tuple[bool, str | None]:
+        st = self.analyzer.state
+        if st.set_open:
+            return False, f"set {st.set_index} is already open; end it first"
+        if self._endurance is not None:
+            return False, "an endurance test is running"
+        if "mode" in args:
+            if args["mode"] not in ("free", "guided"):
+                return False, f"start_set: mode must be 'free' or 'guided', not {args['mode']!r}"
+        if "tempo" in args:
+            tempo, err = self._parse_tempo("start_set", args["tempo"])
+            if err:
+                return False, err
+            self._apply_tempo(tempo)
+        if "mode" in args:
+            self.guided = args["mode"] == "guided"
+        if self.guided:
+            if self.tempo is None:
+                return False, "start_set: guided mode needs a tempo (set_tempo first)"
+            if self.coach is not None:
+                self.coach.start_guided(self.tempo)
+        return True, None
+
+    def _end_set(self, args=None) -> tuple[bool, str | None]:
+        if not self.analyzer.state.set_open:
+            return False, "no set is open"
+        self._dispatch(self.analyzer.end_set())
+        if self.guided and self.coach is not None and self._endurance is None:
+            self.coach.stop()
+        return True, None
+
+    def _set_tempo(self, args) -> tuple[bool, str | None]:
+        if "tempo" not in args:
+            return False, "set_tempo: needs args {'tempo': '3-0-2-1'} (or null for none)"
+        tempo, err = self._parse_tempo("set_tempo", args["tempo"])
+        if err:
+            return False, err
+        if tempo is None and self.guided:
+            return False, "set_tempo: guided mode needs a tempo; switch to free mode first"
+        self._apply_tempo(tempo)
+        if self.guided and self.coach is not None and self.analyzer.state.set_open:
+            self.coach.start_guided(tempo)
+        return True, None
+
+    def _apply_tempo(self, tempo) -> None:
+        self.tempo = tempo
+        self.analyzer.set_tempo(tempo)
+
+    def _start_endurance_test(self, args) -> tuple[bool, str | None]:
+        if self._endurance is not None:
+            return False, "an endurance test is already running"
+        if self.analyzer.state.set_open:
+            self._dispatch(self.analyzer.end_set())
+        options = {}
+        if "pace_bpm" in args:
+            pace = args["pace_bpm"]
+            if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 5 <= pace <= 120:
+                return False, f"start_endurance_test: pace_bpm must be 5 to 120, not {pace!r}"
+            options["pace_bpm"] = float(pace)
+        self._endurance = EnduranceTest(self.config.user.body_mass_kg)
+        if self.coach is not None:
+            self.coach.start_endurance(**options)
+        return True, None
+
+    def _stop_endurance_test(self, args) -> tuple[bool, str | None]:
+        if self._endurance is None:
+            return False, "no endurance test is running"
+        if self.analyzer.state.set_open:
+            self._dispatch(self.analyzer.end_set())  # may finish the test ("set_end")
+        if self._endurance is not None:
+            self._finish_endurance("command")
+        return True, None
+
+    def _finish_endurance(self, stopped_by: str) -> None:
+        test, self._endurance = self._endurance, None
+        self.endurance_result = test.result(stopped_by)
+        log.info("endurance test: %s", self.endurance_result)
+        if self.coach is not None:
+            self._safely("coach.stop", self.coach.stop)
+
+    def _set_live(self, args) -> tuple[bool, str | None]:
+        on = args.get("on")
+        if not isinstance(on, bool):
+            return False, f"set_live: needs args {{'on': true|false}}, not {args!r}"
+        self.live = on
+        self._last_live_t_s = -math.inf
+        return True, None

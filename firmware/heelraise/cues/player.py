@@ -1,0 +1,90 @@
+"""Plays cue patterns one at a time, by priority, stepped by an explicit clock.
+
+The player owns no hardware: :meth:`PatternPlayer.output` says what the buzzer
+(pitch, 0 for silent) and the LED (a level, or None for "not mine") should do
+now, and the coach applies it. Each step starts when the previous one is seen
+to have ended, so a late :meth:`advance` lengthens a step but never drops one
+(a 30 ms click is never lost to a slow loop).
+
+Rules: one pattern plays at a time. A pattern of higher priority interrupts the
+one playing (which is dropped). Otherwise it waits in line (higher priority
+first, then first come) and is dropped if it has waited longer than
+``max_wait_s``, since late feedback is confusing.
+
+Example::
+
+    >>> from heelraise.cues.patterns import REP_OK
+    >>> p = PatternPlayer()
+    >>> p.play(REP_OK, 0.0); p.output()
+    (2093.0, 1.0)
+    >>> p.advance(0.05); p.output()
+    (0.0, None)
+"""
+
+from __future__ import annotations
+
+from heelraise.cues.patterns import Pattern
+
+_EPS = 1e-9
+
+
+class PatternPlayer:
+    def __init__(self, max_wait_s: float = 0.6):
+        self.max_wait_s = float(max_wait_s)
+        self._current: Pattern | None = None
+        self._index = 0
+        self._step_start_s = 0.0
+        self._waiting: list[tuple[Pattern, float]] = []  # (pattern, requested at)
+        #: Names of the patterns started, with their start time (for logs and tests).
+        self.history: list[tuple[float, str]] = []
+
+    @property
+    def current(self) -> Pattern | None:
+        return self._current
+
+    def play(self, pattern: Pattern, now_s: float) -> None:
+        """Start ``pattern`` now, or queue it behind one of equal or higher priority."""
+        self.advance(now_s)
+        if self._current is None or pattern.priority > self._current.priority:
+            self._start(pattern, now_s)
+        else:
+            self._waiting.append((pattern, now_s))
+
+    def clear(self) -> None:
+        """Silence: drop the pattern playing and every one waiting."""
+        self._current = None
+        self._waiting.clear()
+
+    def advance(self, now_s: float) -> None:
+        while self._current is not None:
+            step = self._current.steps[self._index]
+            if now_s + _EPS < self._step_start_s + step.dur_s:
+                return
+            self._index += 1
+            self._step_start_s = now_s
+            if self._index >= len(self._current.steps):
+                self._current = None
+                self._next(now_s)
+
+    def output(self) -> tuple[float, float | None]:
+        """(buzzer pitch in Hz or 0, LED level or None) for the step playing."""
+        if self._current is None:
+            return 0.0, None
+        step = self._current.steps[self._index]
+        return step.tone_hz, step.light
+
+    def _start(self, pattern: Pattern, now_s: float) -> None:
+        self._current = pattern
+        self._index = 0
+        self._step_start_s = now_s
+        self.history.append((now_s, pattern.name))
+
+    def _next(self, now_s: float) -> None:
+        fresh = [(p, t) for p, t in self._waiting if now_s - t <= self.max_wait_s + _EPS]
+        self._waiting.clear()
+        if not fresh:
+            return
+        fresh.sort(key=lambda item: (-item[0].priority, item[1]))
+        first, *rest = fresh
+        self._waiting.extend(rest)
+        self._start(first[0], now_s)

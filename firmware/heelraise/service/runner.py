@@ -68,6 +68,7 @@ class Service:
         clock=None,
         sleep=None,
         analyzer=None,
+        button=None,
         read_interval_s: float = READ_INTERVAL_S,
         stop_when_exhausted: bool = False,
     ):
@@ -82,6 +83,9 @@ class Service:
 
             analyzer = Analyzer(config.analyzer_settings())
         self.analyzer = analyzer
+        #: Anything with ``poll() -> ["press" | "hold", ...]`` (heelraise.cues.outputs.SetButton):
+        #: a press starts or ends a set, a hold starts or stops the endurance test.
+        self.button = button
         self.read_interval_s = float(read_interval_s)
         #: End the run when the IMU says it has no more samples (``imu.exhausted``).
         self.stop_when_exhausted = stop_when_exhausted
@@ -118,7 +122,8 @@ class Service:
         return future
 
     def press_button(self) -> None:
-        """The set button was pressed (any thread): start a set, or end the open one."""
+        """The set button was pressed (any thread): start a set, or end the open one
+        (or stop the endurance test, when one runs)."""
         self.submit_command("_toggle_set", {})
 
     def stop(self) -> None:
@@ -134,10 +139,10 @@ class Service:
 
     def run(self, duration_s: float | None = None) -> SessionSummary:
         """Open the IMU, loop until stopped (or ``duration_s`` of clock time), shut down."""
-        self.open()
-        t0 = self.clock()
-        next_read = t0
         try:
+            self.open()
+            t0 = self.clock()
+            next_read = t0
             while not self._stop_requested:
                 self.step()
                 now = self.clock()
@@ -178,6 +183,10 @@ class Service:
 
     def step(self) -> None:
         """One iteration: run queued commands, read the IMU, process, tick the cues."""
+        if self.button is not None:
+            for gesture in self.button.poll():
+                name = "_toggle_endurance" if gesture == "hold" else "_toggle_set"
+                self.submit_command(name, {})
         self._run_commands()
         block = self.imu.read()
         if block.gap is not None:
@@ -206,20 +215,18 @@ class Service:
         if self.coach is not None:
             self._safely("coach.stop", self.coach.stop)
             self._safely("coach.close", self.coach.close)
-        session = SessionEvent(
-            self.session_summary(), t_s=self.sensor_t_s, endurance=self.endurance_result
-        )
-        for sink in self.sinks:
-            self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
+        if self.button is not None and hasattr(self.button, "close"):
+            self._safely("button.close", self.button.close)
+        summary = self.session_summary()
+        if self._opened:  # a sensor that never opened had no session
+            session = SessionEvent(summary, t_s=self.sensor_t_s, endurance=self.endurance_result)
+            for sink in self.sinks:
+                self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
         for sink in self.sinks:
             self._safely(f"{type(sink).__name__}.close", sink.close)
         if self._opened:
             self._safely("imu.close", self.imu.close)
-        log.info(
-            "stopped: %d reps in %d sets",
-            session.summary.rep_count,
-            len(session.summary.sets),
-        )
+        log.info("stopped: %d reps in %d sets", summary.rep_count, len(summary.sets))
 
     # --- state --------------------------------------------------------------------------------
 
@@ -342,7 +349,13 @@ class Service:
 
     def _execute(self, name, args) -> tuple[bool, str | None]:
         if name == "_toggle_set":
+            if self._endurance is not None:
+                return self._stop_endurance_test({})
             return self._end_set() if self.analyzer.state.set_open else self._start_set({})
+        if name == "_toggle_endurance":
+            if self._endurance is not None:
+                return self._stop_endurance_test({})
+            return self._start_endurance_test({})
         if not isinstance(name, str) or name not in COMMANDS:
             return False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}"
         if args is None:

@@ -1,0 +1,478 @@
+"""The service loop with a scripted analyzer: routing, state, commands, gaps, shutdown.
+
+The analyzer here is a fake that emits pre-scripted events when the stream
+reaches their time, so these tests pin down the loop's own behaviour; the
+tests in test_service_sim.py run the real Analyzer on simulated sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from heelraise.chain.analyzer import AnalyzerState
+from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
+from heelraise.service.config import parse_config
+from heelraise.service.runner import Service
+from heelraise.service.sinks import SessionEvent
+from heelraise.service.testing import ArrayImu, FakeClock
+from heelraise.tempo import Tempo
+
+FS_HZ = 100.0
+
+
+def rep(set_, index, start_s, heel_rise_mm=50.0):
+    return Rep(set_, index, start_s, start_s + 2, start_s + 3, start_s + 6, 20.0, 0.0, heel_rise_mm)
+
+
+class ScriptedAnalyzer:
+    """Emits ``script`` events [(t_s, event)] once the stream passes t_s; a set opens at
+    the first rep and closes at its SetEvent, like the real one."""
+
+    def __init__(self, script=()):
+        self.script = sorted(script, key=lambda x: x[0])
+        self.state = AnalyzerState()
+        self.calls: list = []
+        self.tempo = None
+        self.reps: list[Rep] = []
+
+    def _apply(self, event):
+        st = self.state
+        if event.kind == "rep":
+            st.set_open = True
+            st.set_index = event.rep.set
+            st.reps_in_set = event.rep.index
+            st.rep_count += 1
+            st.phase = "bottom"
+            self.reps.append(event.rep)
+        elif event.kind == "set":
+            st.set_open = False
+            st.reps_in_set = 0
+            st.phase = "still"
+        return event
+
+    def update(self, t_s, acc_g, gyr_dps):
+        self.calls.append(("update", float(t_s[0]), float(t_s[-1]), len(t_s)))
+        self.state.t_s = float(t_s[-1])
+        self.state.calibrated = True
+        self.state.pitch_deg = float(acc_g[-1, 0])
+        if self.state.phase == "uncalibrated":
+            self.state.phase = "still"
+        out = []
+        while self.script and self.script[0][0] <= t_s[-1]:
+            out.append(self._apply(self.script.pop(0)[1]))
+        return out
+
+    def mark_gap(self, start_s, end_s, reason="gap"):
+        self.calls.append(("mark_gap", start_s, end_s, reason))
+        return []
+
+    def end_set(self):
+        self.calls.append(("end_set",))
+        if not self.state.set_open:
+            return []
+        reps = [r for r in self.reps if r.set == self.state.set_index]
+        summary = SetSummary(self.state.set_index, reps[0].start_s, self.state.t_s, reps, "command")
+        return [self._apply(SetEvent(summary, self.state.t_s))]
+
+    def set_tempo(self, tempo):
+        self.calls.append(("set_tempo", tempo))
+        self.tempo = tempo
+
+    def finish(self):
+        self.calls.append(("finish",))
+        return self.end_set() if self.state.set_open else []
+
+
+class RecordingSink:
+    def __init__(self):
+        self.events, self.states, self.live, self.log = [], [], [], []
+        self.closed = 0
+
+    def on_event(self, event):
+        self.events.append(event)
+        self.log.append(("event", event.kind))
+
+    def on_state(self, state):
+        self.states.append(state)
+
+    def on_live(self, t_s, pitch_deg, phase):
+        self.live.append((t_s, pitch_deg, phase))
+
+    def close(self):
+        self.closed += 1
+        self.log.append(("close",))
+
+
+class FakeCoach:
+    def __init__(self, log=None):
+        self.calls = [] if log is None else log
+
+    def on_event(self, event):
+        self.calls.append(("on_event", event.kind))
+
+    def on_state(self, state):
+        self.calls.append(("on_state", state["phase"]))
+
+    def tick(self, now_s):
+        pass
+
+    def start_guided(self, tempo):
+        self.calls.append(("start_guided", str(tempo)))
+
+    def start_endurance(self, **options):
+        self.calls.append(("start_endurance", options))
+
+    def stop(self):
+        self.calls.append(("stop",))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def make(script=(), seconds=30.0, config_text="", gaps=(), sinks=None, coach=None, **kw):
+    clock = FakeClock(1000.0)
+    n = int(seconds * FS_HZ)
+    t = np.arange(n) / FS_HZ
+    acc = np.zeros((n, 3))
+    acc[:, 0] = t  # the scripted analyzer reports acc x as "pitch": here the time
+    acc[:, 2] = 1.0
+    imu = ArrayImu(t, acc, np.zeros((n, 3)), clock=clock, gaps=gaps)
+    analyzer = ScriptedAnalyzer(script)
+    sink = RecordingSink()
+    service = Service(
+        parse_config(config_text),
+        imu=imu,
+        coach=coach if coach is not None else FakeCoach(),
+        sinks=sinks if sinks is not None else [sink],
+        clock=clock,
+        sleep=clock.sleep,
+        analyzer=analyzer,
+        stop_when_exhausted=True,
+        **kw,
+    )
+    return service, sink, analyzer, imu, clock
+
+
+def one_set_script(set_=1, first_s=2.0, reps=3, end_s=None):
+    rs = [rep(set_, i + 1, first_s + 7 * i) for i in range(reps)]
+    script = [(r.end_s + 0.2, RepEvent(r, r.end_s + 0.2)) for r in rs]
+    if end_s is not None:
+        summary = SetSummary(set_, rs[0].start_s, end_s, rs, "pause")
+        script.append((end_s, SetEvent(summary, end_s)))
+    return script
+
+
+def test_events_go_to_coach_then_sinks_in_stream_order_and_the_session_closes_last():
+    log: list = []
+    coach = FakeCoach(log)
+    service, sink, analyzer, imu, _ = make(one_set_script(end_s=25.0), coach=coach)
+    summary = service.run()
+    assert [e.kind for e in sink.events] == ["rep", "rep", "rep", "set", "session"]
+    assert [e.rep.index for e in sink.events[:3]] == [1, 2, 3]
+    assert [c for c in log if c[0] == "on_event"] == [
+        ("on_event", k) for k in ["rep"] * 3 + ["set"]
+    ]
+    session = sink.events[-1]
+    assert isinstance(session, SessionEvent)
+    assert session.summary.rep_count == 3 == summary.rep_count
+    assert session.endurance is None
+    assert session.t_s == pytest.approx(29.99)
+    assert sink.closed == 1 and sink.log[-1] == ("close",)
+    assert log[-2:] == [("stop",), ("close",)]  # cues off, then released
+    assert imu.opened and imu.closed
+    # every sample reached the analyzer exactly once, in order, 20 ms reads
+    updates = [c for c in analyzer.calls if c[0] == "update"]
+    assert sum(c[3] for c in updates) == 3000
+    assert all(a[2] < b[1] for a, b in zip(updates, updates[1:], strict=False))
+    assert 1400 <= len(updates) <= 1600
+
+
+def test_finish_closes_the_open_set_at_shutdown():
+    service, sink, analyzer, _, _ = make(one_set_script())
+    service.run()
+    assert ("finish",) in analyzer.calls
+    assert [e.kind for e in sink.events] == ["rep", "rep", "rep", "set", "session"]
+    assert sink.events[3].summary.ended_by == "command"
+    assert sink.events[4].summary.rep_count == 3
+
+
+def test_state_snapshots_only_on_change_and_carry_the_contract_keys():
+    service, sink, *_ = make(one_set_script(end_s=25.0), config_text='[tempo]\ntarget="3-0-2-1"')
+    service.run()
+    keys = {"mode", "calibrated", "phase", "set", "reps_in_set", "rep_count", "tempo"}
+    assert all(set(s) == keys for s in sink.states)
+    assert all(a != b for a, b in zip(sink.states, sink.states[1:], strict=False))
+    assert sink.states[0]["calibrated"] is False  # published at open, before any sample
+    assert [s["rep_count"] for s in sink.states if s["phase"] == "bottom"] == [1, 2, 3]
+    assert sink.states[-1]["tempo"] == "3-0-2-1" and sink.states[-1]["mode"] == "free"
+    assert len(sink.states) < 12
+
+
+def test_live_pitch_is_off_by_default_and_at_most_25_hz_when_on():
+    service, sink, *_ = make(seconds=10.0)
+    service.run()
+    assert sink.live == []
+    service, sink, *_ = make(seconds=10.0, config_text="[device]\nlive = true")
+    service.run()
+    t = np.array([x[0] for x in sink.live])
+    assert np.all(np.diff(t) >= 0.04 - 1e-9)
+    assert 200 <= len(t) <= 250  # 10 s at 25 Hz
+    assert sink.live[10][1] == pytest.approx(t[10])  # the fake's pitch is the time
+
+
+def test_set_live_command_switches_the_live_stream():
+    service, sink, _, _, clock = make(seconds=4.0)
+    service.open()
+    for _ in range(50):
+        service.step()
+        clock.sleep(0.02)
+    assert sink.live == []
+    f = service.submit_command("set_live", {"on": True})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    for _ in range(50):
+        service.step()
+        clock.sleep(0.02)
+    assert 20 <= len(sink.live) <= 26
+    f = service.submit_command("set_live", {"on": False})
+    service.step()
+    n = len(sink.live)
+    for _ in range(50):
+        service.step()
+        clock.sleep(0.02)
+    assert f.result(timeout=0) == (True, None) and len(sink.live) == n
+    service.close()
+
+
+def test_unknown_commands_and_bad_arguments_are_refused_with_a_reason():
+    service, sink, analyzer, _, _ = make(seconds=2.0)
+    service.open()
+    futures = {
+        "unknown": service.submit_command("jump", {}),
+        "extra": service.submit_command("end_set", {"now": True}),
+        "tempo": service.submit_command("set_tempo", {"tempo": "3-0"}),
+        "no_tempo": service.submit_command("set_tempo", {}),
+        "live": service.submit_command("set_live", {"on": 1}),
+        "args": service.submit_command("start_set", ["x"]),
+        "end": service.submit_command("end_set", {}),
+        "pace": service.submit_command("start_endurance_test", {"pace_bpm": 500}),
+        "stop_e": service.submit_command("stop_endurance_test", {}),
+    }
+    assert not any(f.done() for f in futures.values())  # only the loop thread runs them
+    service.step()
+    results = {k: f.result(timeout=0) for k, f in futures.items()}
+    assert all(ok is False for ok, _ in results.values()), results
+    assert "unknown command 'jump'" in results["unknown"][1]
+    assert "set_tempo" in results["unknown"][1]
+    assert "unknown argument 'now'" in results["extra"][1]
+    assert "'3-0'" in results["tempo"][1]
+    assert "tempo" in results["no_tempo"][1]
+    assert "'on'" in results["live"][1]
+    assert "must be an object" in results["args"][1]
+    assert results["end"][1] == "no set is open"
+    assert "pace_bpm" in results["pace"][1] and "500" in results["pace"][1]
+    assert results["stop_e"][1] == "no endurance test is running"
+    assert ("end_set",) not in analyzer.calls
+    service.close()
+
+
+def test_set_tempo_reaches_the_analyzer_and_the_state():
+    service, sink, analyzer, _, _ = make(seconds=2.0)
+    service.open()
+    f = service.submit_command("set_tempo", {"tempo": "3-0-2-1"})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert analyzer.tempo == Tempo.parse("3-0-2-1")
+    assert sink.states[-1]["tempo"] == "3-0-2-1"
+    f = service.submit_command("set_tempo", {"tempo": None})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert analyzer.tempo is None and sink.states[-1]["tempo"] is None
+    service.close()
+
+
+def test_end_set_command_closes_the_open_set_between_reads():
+    service, sink, analyzer, _, clock = make(one_set_script(reps=2), seconds=30.0)
+    service.open()
+    while service.analyzer.state.rep_count < 2:
+        service.step()
+        clock.sleep(0.02)
+    f = service.submit_command("end_set")
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert [e.kind for e in sink.events] == ["rep", "rep", "set"]
+    assert sink.events[-1].summary.ended_by == "command"
+    assert service.submit_command("end_set").done() is False
+    service.step()
+    service.close()
+    assert [e.kind for e in sink.events] == ["rep", "rep", "set", "session"]
+
+
+def test_guided_mode_starts_the_coach_at_start_set_and_stops_it_at_end_set():
+    coach = FakeCoach()
+    cfg = '[tempo]\ntarget = "3-0-2-1"\nmode = "guided"'
+    service, sink, _, _, clock = make(one_set_script(reps=1), config_text=cfg, coach=coach)
+    service.open()
+    assert service.submit_command("start_set").done() is False
+    service.step()
+    assert ("start_guided", "3-0-2-1") in coach.calls
+    while service.analyzer.state.rep_count < 1:
+        service.step()
+        clock.sleep(0.02)
+    f = service.submit_command("start_set")
+    service.step()
+    assert f.result(timeout=0) == (False, "set 1 is already open; end it first")
+    f = service.submit_command("set_tempo", {"tempo": "2-0-2-0"})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert coach.calls.count(("start_guided", "2-0-2-0")) == 1  # re-paced mid-set
+    f = service.submit_command("set_tempo", {"tempo": None})
+    service.step()
+    assert "guided mode needs a tempo" in f.result(timeout=0)[1]
+    coach.calls.clear()
+    service.submit_command("end_set")
+    service.step()
+    assert ("stop",) in coach.calls
+    service.close()
+
+
+def test_button_press_toggles_the_set_and_hold_toggles_the_endurance_test():
+    class Button:
+        def __init__(self):
+            self.pending, self.closed = [], False
+
+        def poll(self):
+            out, self.pending = self.pending, []
+            return out
+
+        def close(self):
+            self.closed = True
+
+    button = Button()
+    coach = FakeCoach()
+    script = one_set_script(reps=2)
+    service, sink, analyzer, _, clock = make(script, coach=coach, button=button)
+    service.open()
+    while service.analyzer.state.rep_count < 2:
+        service.step()
+        clock.sleep(0.02)
+    button.pending = ["press"]
+    service.step()
+    assert [e.kind for e in sink.events] == ["rep", "rep", "set"]
+    button.pending = ["hold"]
+    service.step()
+    assert service.mode == "endurance" and ("start_endurance", {}) in coach.calls
+    assert sink.states[-1]["mode"] == "endurance"
+    button.pending = ["press"]  # a press during the test stops it
+    service.step()
+    assert service.mode == "free"
+    assert service.endurance_result["stopped_by"] == "command"
+    service.close()
+    assert button.closed
+
+
+def test_endurance_test_tallies_its_reps_into_the_session_event():
+    script = one_set_script(reps=3, first_s=5.0, end_s=29.0)
+    service, sink, _, _, clock = make(script, config_text="[user]\nbody_mass_kg = 80")
+    service.open()
+    f = service.submit_command("start_endurance_test", {"pace_bpm": 30})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert service.submit_command("start_endurance_test").done() is False
+    service.step()
+    while not service.imu.exhausted:
+        service.step()
+        clock.sleep(0.02)
+    service.close()
+    session = sink.events[-1]
+    assert session.kind == "session"
+    e = session.endurance
+    assert e["reps"] == 3 and e["stopped_by"] == "set_end"
+    assert e["first_heel_rise_mm"] == 50.0 and e["decline_pct"] == 0.0
+    assert e["work_j"] == pytest.approx(3 * 80 * 9.80665 * 0.05, abs=0.1)
+
+
+def test_a_gap_is_marked_in_the_analyzer_and_sent_as_a_gap_event():
+    gaps = [(10.0, 10.5, "fifo_overflow")]
+    service, sink, analyzer, _, _ = make(seconds=20.0, gaps=gaps)
+    service.run()
+    marks = [c for c in analyzer.calls if c[0] == "mark_gap"]
+    assert marks == [("mark_gap", 10.0, 10.5, "fifo_overflow")]
+    # the hole is marked before the samples after it are fed
+    i = analyzer.calls.index(marks[0])
+    assert analyzer.calls[i - 1][2] < 10.0 and analyzer.calls[i + 1][1] > 10.5
+    gaps_out = [e for e in sink.events if e.kind == "gap"]
+    assert len(gaps_out) == 1 and isinstance(gaps_out[0], GapEvent)
+    assert (gaps_out[0].start_s, gaps_out[0].end_s, gaps_out[0].reason) == (
+        10.0,
+        10.5,
+        "fifo_overflow",
+    )
+
+
+def test_a_failing_sink_is_logged_and_the_others_still_get_everything(caplog):
+    class Broken(RecordingSink):
+        def on_event(self, event):
+            raise OSError("disk full")
+
+    good = RecordingSink()
+    service, *_ = make(one_set_script(end_s=25.0), sinks=[Broken(), good])
+    with caplog.at_level(logging.ERROR, logger="heelraise.service"):
+        service.run()
+    assert [e.kind for e in good.events] == ["rep", "rep", "rep", "set", "session"]
+    assert good.closed == 1
+    assert "Broken.on_event failed: OSError: disk full" in caplog.text
+
+
+def test_commands_after_shutdown_are_refused_and_queued_ones_answered():
+    service, *_ = make(seconds=1.0)
+    service.open()
+    pending = service.submit_command("set_live", {"on": True})
+    service.close()
+    assert pending.result(timeout=0) == (False, "the service is stopping")
+    late = service.submit_command("end_set")
+    assert late.result(timeout=0) == (False, "the service is stopping")
+
+
+def test_stop_ends_the_run_after_the_current_read():
+    service, sink, _, imu, clock = make(seconds=60.0)
+
+    class StopAfter:
+        def __init__(self):
+            self.n = 0
+
+        def __call__(self, s):
+            self.n += 1
+            clock.sleep(s)
+            if self.n == 100:
+                service.stop()
+
+    service._sleep = StopAfter()
+    service.run()
+    assert imu.reads == 100 and imu.closed  # stopped during the 100th sleep
+    assert sink.events[-1].kind == "session"
+
+
+def test_duration_is_measured_on_the_injected_clock():
+    service, _, _, imu, clock = make(seconds=60.0)
+    service.stop_when_exhausted = False
+    start = clock()
+    service.run(duration_s=10.0)
+    assert clock() - start == pytest.approx(10.0, abs=0.021)
+    assert 495 <= imu.reads <= 505
+
+
+def test_a_sensor_that_fails_to_open_raises_and_still_closes_the_sinks():
+    from heelraise.exceptions import SensorError
+
+    clock = FakeClock()
+    sink = RecordingSink()
+    imu = ArrayImu(np.zeros(1), np.zeros((1, 3)), np.zeros((1, 3)), clock=clock, fail_open=True)
+    service = Service(
+        parse_config(""), imu=imu, sinks=[sink], clock=clock, analyzer=ScriptedAnalyzer()
+    )
+    with pytest.raises(SensorError):
+        service.run()
+    assert sink.closed == 1 and not imu.closed

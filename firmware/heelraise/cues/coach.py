@@ -1,0 +1,343 @@
+"""The coach: turns the signal chain's events and the chosen mode into LED and buzzer cues.
+
+Modes:
+
+- ``free`` (default): feedback only. A chirp (and LED flash) for each counted
+  rep, a low double buzz for a rep with a fault (too_fast, too_slow, partial,
+  ankle_roll, ...), an arpeggio when a set completes, a long triple beep on
+  sensor trouble (a stream gap, or :meth:`Coach.set_sensor_ok` False). The LED
+  blinks slowly (0.5 s on / 0.5 s off) while the sensor waits to take neutral
+  (stand still), fast (0.1 s / 0.1 s) while the sensor is unhealthy, else off.
+- ``guided`` (:meth:`Coach.start_guided`): a metronome leads the tempo
+  ``lower-bottom-raise-top``: a long beep "rise now", a trill "hold", a double
+  pip "lower now", a click at each whole second inside a phase. The LED shows
+  the phase: on = rise, pulsing = hold, off = lower. Feedback sounds still play
+  (LED left to the metronome).
+- ``endurance`` (:meth:`Coach.start_endurance`): 3 count clicks, then 60 beats a
+  minute, "rise now" on up beats and "lower now" on down beats (LED on / off);
+  reps are judged by :class:`~heelraise.cues.endurance.EnduranceTest` until the
+  pace or the height fails; the result goes to ``on_endurance_done(result)``
+  and :attr:`Coach.endurance_result`.
+
+Every output is stepped by :meth:`Coach.tick` (the service calls it each loop,
+about every 20 ms, or :meth:`Coach.start_ticker` runs a 5 ms ticker thread), so
+with an injected ``clock`` and gpiozero's ``MockFactory`` the pin history is
+exact. No call blocks: each takes a short lock and changes a few pins. The
+``clock`` must be on the reps' time base (the service's clock is: monotonic).
+
+Example on a laptop::
+
+    >>> from gpiozero.pins.mock import MockFactory, MockPWMPin
+    >>> from heelraise.events import Rep, RepEvent
+    >>> now = [0.0]
+    >>> coach = Coach(pin_factory=MockFactory(pin_class=MockPWMPin), clock=lambda: now[0])
+    >>> coach.on_event(RepEvent(Rep(1, 1, 0.0, 1.0, 1.0, 2.0, 20.0, 0.0, 60.0), t_s=2.0))
+    >>> coach.buzzer.tone_hz, coach.light.level   # the chirp, LED flash
+    (1.0, 1.0)
+    >>> now[0] = 0.05; coach.tick(); coach.buzzer.tone_hz, coach.light.level
+    (0.0, 0.0)
+    >>> coach.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+from heelraise.cues.endurance import EnduranceTest
+from heelraise.cues.metronome import Metronome, endurance_cycle, guided_cycle
+from heelraise.cues.outputs import CueBuzzer, CueLight
+from heelraise.cues.patterns import REP_FAULT, REP_OK, SENSOR_TROUBLE, SET_DONE, Pattern
+from heelraise.cues.pins import DEFAULT_PINS, PinMap
+from heelraise.cues.player import PatternPlayer
+from heelraise.cues.settings import CueSettings
+from heelraise.exceptions import SettingsError
+from heelraise.tempo import Tempo
+
+log = logging.getLogger("heelraise.cues")
+
+#: Metronome cues more than this late (a stalled loop) are skipped, not played late.
+STALE_CUE_S = 0.25
+CALIBRATING_BLINK_S = 0.5  # on, then off, for this long each
+TROUBLE_BLINK_S = 0.1
+
+
+class Coach:
+    def __init__(
+        self,
+        pins: PinMap | None = None,
+        settings: CueSettings | None = None,
+        *,
+        pin_factory=None,
+        clock=time.monotonic,
+        body_mass_kg: float = 70.0,
+        on_endurance_done=None,
+        on_output=None,
+    ):
+        self.pins = pins or DEFAULT_PINS
+        self.settings = settings or CueSettings()
+        self.clock = clock
+        self.body_mass_kg = float(body_mass_kg)
+        #: Called with the endurance result dict when a test stops (from the calling thread).
+        self.on_endurance_done = on_endurance_done
+        #: Called as ``on_output(now_s, led_level, buzzer_tone_hz)`` after outputs change.
+        self.on_output = on_output
+        self.light = CueLight(self.pins.led, pwm=self.pins.led_pwm, pin_factory=pin_factory)
+        try:
+            self.buzzer = CueBuzzer(
+                self.pins.buzzer, kind=self.pins.buzzer_kind, pin_factory=pin_factory
+            )
+        except BaseException:
+            self.light.close()
+            raise
+        self.player = PatternPlayer()
+        self.mode = "free"
+        self.metronome: Metronome | None = None
+        self.endurance: EnduranceTest | None = None
+        self.endurance_result: dict | None = None
+        self.calibrated: bool | None = None  # None: not told yet
+        self.sensor_ok = True
+        self._calibrating_since_s: float | None = None
+        self._trouble_since_s: float | None = None
+        self._last_trouble_s = -math.inf
+        self._last_metronome_s: float | None = None
+        self._lock = threading.RLock()
+        self._closed = False
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
+
+    # --- what the service tells us ----------------------------------------------------------
+
+    def on_event(self, event) -> None:
+        """A RepEvent, SetEvent or GapEvent (anything else is ignored)."""
+        done = None
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock()
+            kind = getattr(event, "kind", None)
+            if kind == "rep":
+                done = self._on_rep(event.rep, now)
+            elif kind == "set":
+                if self.mode != "endurance":
+                    self._play(SET_DONE, now)
+            elif kind == "gap":
+                self._trouble(now)
+            self._apply(now)
+        self._notify(done)
+
+    def on_state(self, state) -> None:
+        """The analyzer's state (an AnalyzerState or the MQTT ``state`` dict)."""
+        calibrated = state.get("calibrated") if isinstance(state, dict) else state.calibrated
+        with self._lock:
+            if self._closed or calibrated is None:
+                return
+            now = self.clock()
+            self.calibrated = bool(calibrated)
+            if self.calibrated:
+                self._calibrating_since_s = None
+            elif self._calibrating_since_s is None:
+                self._calibrating_since_s = now
+            self._apply(now)
+
+    def on_live(self, t_s, pitch_deg, phase) -> None:
+        """EventSink compatibility: live samples need no cue."""
+
+    def set_sensor_ok(self, ok: bool) -> None:
+        """The sensor became unhealthy (False: trouble pattern, fast LED blink) or recovered."""
+        with self._lock:
+            if self._closed or bool(ok) == self.sensor_ok:
+                return
+            now = self.clock()
+            self.sensor_ok = bool(ok)
+            self._trouble_since_s = None if ok else now
+            if not ok:
+                self._trouble(now, force=True)
+            self._apply(now)
+
+    # --- modes --------------------------------------------------------------------------------
+
+    def start_guided(self, tempo: Tempo | str) -> None:
+        """Lead ``tempo`` (e.g. ``"3-0-2-1"``) with the metronome; ends an endurance test."""
+        cycle = guided_cycle(tempo)
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock()
+            done = self._end_endurance("command") if self.endurance else None
+            self.mode = "guided"
+            self._start_metronome(
+                Metronome(cycle, now, lead_in_counts=self.settings.lead_in_counts)
+            )
+            self._apply(now)
+        self._notify(done)
+
+    def start_endurance(self, *, pace_bpm: float = 60.0, body_mass_kg: float | None = None) -> None:
+        """Start the heel-rise endurance test: count-in, then ``pace_bpm`` beats a minute."""
+        if isinstance(pace_bpm, bool) or not isinstance(pace_bpm, (int, float)) or pace_bpm <= 0:
+            raise SettingsError(f"pace_bpm must be a number above 0, not {pace_bpm!r}")
+        beat_s = 60.0 / float(pace_bpm)
+        mass = self.body_mass_kg if body_mass_kg is None else body_mass_kg
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock()
+            metronome = Metronome(
+                endurance_cycle(beat_s), now, lead_in_counts=self.settings.endurance_counts
+            )
+            test = EnduranceTest(
+                metronome.first_beat_s,
+                beat_s=beat_s,
+                tolerance_s=min(self.settings.pace_tolerance_s, 0.45 * beat_s),
+                body_mass_kg=mass,
+            )
+            self.mode = "endurance"
+            self.endurance = test
+            self.endurance_result = None
+            self._start_metronome(metronome)
+            self._apply(now)
+
+    def stop(self) -> dict | None:
+        """Back to free mode, silence; returns the endurance result if a test was running."""
+        with self._lock:
+            if self._closed:
+                return None
+            now = self.clock()
+            done = self._end_endurance("command") if self.endurance else None
+            self._to_free()
+            self.player.clear()
+            self._apply(now)
+        self._notify(done)
+        return done
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def tick(self, now_s: float | None = None) -> None:
+        """Advance the metronome, patterns and LED to ``now_s`` (default: ``clock()``)."""
+        done = None
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock() if now_s is None else float(now_s)
+            if self.metronome is not None:
+                for t, pattern in self.metronome.cues_between(self._last_metronome_s, now):
+                    if now - t <= STALE_CUE_S:
+                        self._play(pattern, now)
+                self._last_metronome_s = now
+            if self.endurance is not None and self.endurance.check(now):
+                done = self._end_endurance(self.endurance.stopped_by)
+            if not self.sensor_ok and now - self._last_trouble_s >= self.settings.trouble_repeat_s:
+                self._trouble(now)
+            self._apply(now)
+        self._notify(done)
+
+    def start_ticker(self, period_s: float = 0.005) -> None:
+        """Tick from a daemon thread every ``period_s`` (for callers without a loop)."""
+        if self._ticker is not None:
+            return
+
+        def run():
+            while not self._ticker_stop.wait(period_s):
+                self.tick()
+
+        self._ticker = threading.Thread(target=run, name="heelraise-cues", daemon=True)
+        self._ticker.start()
+
+    def close(self) -> None:
+        """All outputs off; release the pins (idempotent)."""
+        self._ticker_stop.set()
+        if self._ticker is not None and self._ticker is not threading.current_thread():
+            self._ticker.join(timeout=1.0)
+        with self._lock:
+            if self._closed:
+                return
+            self.player.clear()
+            self.metronome = None
+            self.buzzer.silence()
+            self.light.off()
+            self._closed = True
+            self.buzzer.close()
+            self.light.close()
+
+    # --- inside -------------------------------------------------------------------------------
+
+    def _on_rep(self, rep, now) -> dict | None:
+        if self.mode == "endurance" and self.endurance is not None:
+            verdict = self.endurance.on_rep(rep)
+            if verdict == "counted":
+                if self.settings.rep_chirp:
+                    self._play(REP_OK, now)
+            elif verdict in ("off_pace", "extra_rep"):
+                self._play(REP_FAULT, now)
+            if self.endurance.stopped:
+                return self._end_endurance(self.endurance.stopped_by)
+            return None
+        if rep.faults:
+            self._play(REP_FAULT, now)
+        elif self.settings.rep_chirp:
+            self._play(REP_OK, now)
+        return None
+
+    def _end_endurance(self, reason: str) -> dict:
+        test = self.endurance
+        result = test.stop(reason)
+        log.info("endurance test stopped (%s): %s", reason, result)
+        self.endurance_result = result
+        self._to_free()
+        self._play(SET_DONE, self.clock())
+        return result
+
+    def _to_free(self) -> None:
+        self.mode = "free"
+        self.metronome = None
+        self.endurance = None
+        self._last_metronome_s = None
+
+    def _start_metronome(self, metronome: Metronome) -> None:
+        self.player.clear()
+        self.metronome = metronome
+        self._last_metronome_s = None
+        for t, pattern in metronome.cues_between(None, metronome.start_s):
+            self._play(pattern, t)
+        self._last_metronome_s = metronome.start_s
+
+    def _trouble(self, now, force: bool = False) -> None:
+        if force or now - self._last_trouble_s >= self.settings.trouble_repeat_s:
+            self._last_trouble_s = now
+            self._play(SENSOR_TROUBLE, now)
+
+    def _play(self, pattern: Pattern, now) -> None:
+        if self.metronome is not None:
+            pattern = pattern.sound_only()  # the LED shows the tempo phase
+        self.player.play(pattern, now)
+
+    def _base_light(self, now) -> float:
+        if self.metronome is not None:
+            return self.metronome.light_at(now, pwm=self.light.pwm)
+        if not self.sensor_ok and self._trouble_since_s is not None:
+            return _blink(now - self._trouble_since_s, TROUBLE_BLINK_S)
+        if self.calibrated is False and self._calibrating_since_s is not None:
+            return _blink(now - self._calibrating_since_s, CALIBRATING_BLINK_S)
+        return 0.0
+
+    def _apply(self, now) -> None:
+        self.player.advance(now)
+        tone_hz, light = self.player.output()
+        if light is None:
+            light = self._base_light(now)
+        before = (self.light.level, self.buzzer.tone_hz)
+        self.buzzer.sound(tone_hz if self.settings.sound else 0.0)
+        self.light.show(light)
+        after = (self.light.level, self.buzzer.tone_hz)
+        if self.on_output is not None and after != before:
+            self.on_output(now, *after)
+
+    def _notify(self, result) -> None:
+        if result is not None and self.on_endurance_done is not None:
+            self.on_endurance_done(result)
+
+
+def _blink(elapsed_s: float, half_period_s: float) -> float:
+    return 1.0 if (elapsed_s + 1e-9) % (2 * half_period_s) < half_period_s else 0.0

@@ -10,6 +10,8 @@ by ``heelraise config --default``. Tables:
 ``[pins]``     ``led``, ``buzzer``, ``buzzer_kind`` active|passive, ``button`` (or "none"),
                ``led_pwm``
 ``[tempo]``    ``target`` ("3-0-2-1" or "none"), ``mode`` free|guided
+``[cues]``     keyword arguments of :class:`heelraise.cues.settings.CueSettings`
+               (sound, rep_chirp, lead-in counts, endurance pace tolerance, button hold)
 ``[user]``     ``body_mass_kg``, ``foot_length_m``
 ``[analysis]`` any :class:`~heelraise.settings.AnalyzerSettings` field but ``tempo``,
                ``body_mass_kg`` and ``foot_length_m`` (those live in [tempo] / [user])
@@ -124,6 +126,7 @@ class Config:
     sensor: SensorConfig = field(default_factory=SensorConfig)
     pins: PinsConfig = field(default_factory=PinsConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
+    cues: object = None  # heelraise.cues.settings.CueSettings (defaults when None)
     user: UserConfig = field(default_factory=UserConfig)
     analysis: dict = field(default_factory=dict)  # validated AnalyzerSettings keywords
     mqtt: object | None = None  # heelraise.mqtt.settings.MqttSettings, or None: no MQTT
@@ -187,6 +190,7 @@ class _Validator:
             "sensor": self.sensor,
             "pins": self.pins,
             "tempo": self.tempo,
+            "cues": self.cues,
             "user": self.user,
             "analysis": self.analysis,
             "mqtt": self.mqtt,
@@ -324,6 +328,17 @@ class _Validator:
         if mode not in ("free", "guided"):
             self.fail("tempo", "mode", mode, 'must be "free" or "guided"')
         return TempoConfig(**raw)
+
+    def cues(self, raw):
+        from heelraise.cues.settings import CueSettings
+
+        raw = self._known("cues", raw, CueSettings)
+        for key, value in raw.items():  # each key alone first, so the message names it
+            try:
+                CueSettings(**{key: value})
+            except SettingsError as e:
+                self.fail("cues", key, value, str(e))
+        return CueSettings(**raw)
 
     def user(self, raw) -> UserConfig:
         raw = self._known("user", raw, UserConfig)
@@ -493,6 +508,20 @@ led_pwm = true
 target = "none"
 # "free": count and time reps; "guided": the LED and buzzer pace each phase of the target.
 mode = "free"
+
+[cues]
+# sound = false: LED only. rep_chirp: a short chirp on every counted rep (faults always buzz).
+sound = true
+rep_chirp = true
+# Count-in clicks before guided mode's first "rise now" and the endurance test's first beat.
+lead_in_counts = 2
+endurance_counts = 3
+# Endurance test: a rep may start this far (s) off its up beat.
+pace_tolerance_s = 0.35
+# A button press longer than this (s) is a "hold": starts/stops the endurance test.
+button_hold_s = 2.0
+# The sensor-trouble pattern plays at most this often (s).
+trouble_repeat_s = 10.0
 
 [user]
 body_mass_kg = 70.0

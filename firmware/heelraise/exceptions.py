@@ -45,3 +45,19 @@ class PinMapError(SettingsError):
 
     The message names the file, the key and the bad value.
     """
+
+
+class MessageRejected(HeelraiseError):
+    """An MQTT message the host will not store: bad topic, size, JSON, schema or envelope.
+
+    ``kind`` is one of ``heelraise_host.messages.REJECT_KINDS`` (``"oversized"``,
+    ``"malformed_json"``, ``"schema_version"``, ``"invalid"``, ``"topic_mismatch"``,
+    ``"unknown_topic"``); ``topic`` and ``device`` (None when unknown) say where.
+    """
+
+    def __init__(self, kind, topic, device, message):
+        self.kind = kind
+        self.topic = topic
+        self.device = device
+        self.message = message
+        super().__init__(f"{kind} on {topic!r}: {message}")

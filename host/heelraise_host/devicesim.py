@@ -1,0 +1,213 @@
+"""Contract-exact MQTT messages of a made-up training session, for tests, bench and demos.
+
+One job: produce what a shoe would publish (``state``, ``event/rep``,
+``event/set``, ``event/session``, ``live``) for a session with known content,
+without a sensor or the signal chain. Reps are built from
+:class:`heelraise.events.Rep`, so their JSON is exactly ``Rep.to_dict()``.
+Deterministic: the same arguments give the same bytes (message ids come from
+``seed``).
+
+>>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2], tempo="3-0-2-1")
+>>> [m.topic for m in msgs][:3]
+['heelraise/shoe-1/state', 'heelraise/shoe-1/event/rep', 'heelraise/shoe-1/state']
+>>> publish_all(client, msgs)            # a connected paho client
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import uuid
+from dataclasses import dataclass
+
+from heelraise.events import Rep, SessionSummary, SetSummary
+from heelraise.tempo import Tempo, phase_verdict
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool = False
+
+    def json(self) -> dict:
+        return json.loads(self.payload)
+
+
+class _Envelope:
+    def __init__(self, device, session, prefix, start, rng):
+        self.device, self.session, self.prefix = device, session, prefix.strip("/")
+        self.start, self.rng = start, rng
+
+    def time(self, t_s: float) -> str:
+        t = self.start + dt.timedelta(seconds=t_s)
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+    def make(self, kind, t_s, body, topic, qos=1, retain=False) -> OutMessage:
+        env = {
+            "schema": 1,
+            "id": uuid.UUID(int=self.rng.getrandbits(128), version=4).hex,
+            "type": kind,
+            "device": self.device,
+            "session": self.session,
+            "time": self.time(t_s),
+            "sensor_t_s": round(t_s, 3),
+        }
+        env.update(body)
+        payload = json.dumps(env, separators=(",", ":")).encode()
+        return OutMessage(f"{self.prefix}/{self.device}/{topic}", payload, qos, retain)
+
+
+def session_messages(
+    device: str = "shoe-1",
+    session: str = "s-1",
+    *,
+    reps_per_set=(5,),
+    tempo: str | None = "3-0-2-1",
+    prefix: str = "heelraise",
+    start: dt.datetime | None = None,
+    seed: int = 0,
+    live: bool = False,
+    endurance: bool = False,
+    faults_every: int = 4,
+) -> list[OutMessage]:
+    """Every message of one session, in publish order.
+
+    Rep ``k`` of a set rises ``heel_rise_mm`` = 60 - k mm (so fatigue shows in
+    history) with phase times near ``tempo``; every ``faults_every``-th rep is
+    ``too_fast`` on the raise. ``live`` adds pitch batches during each rep;
+    ``endurance`` adds an endurance result to the session message.
+    """
+    rng = random.Random(seed)
+    start = start or dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
+    env = _Envelope(device, session, prefix, start, rng)
+    target = Tempo.parse(tempo) if tempo else None
+    out: list[OutMessage] = []
+    sets: list[SetSummary] = []
+    t = 2.0
+    rep_total = 0
+
+    def state(t_s, phase, set_index, reps_in_set):
+        body = {
+            "state": {
+                "mode": "endurance" if endurance else ("guided" if target else "free"),
+                "calibrated": True,
+                "phase": phase,
+                "set": set_index,
+                "reps_in_set": reps_in_set,
+                "rep_count": rep_total,
+                "tempo": None if target is None else str(target),
+            }
+        }
+        return env.make("state", t_s, body, "state", retain=True)
+
+    out.append(state(0.5, "still", 0, 0))
+    for set_index, n in enumerate(reps_per_set, start=1):
+        reps: list[Rep] = []
+        set_start = t
+        for k in range(1, n + 1):
+            fast = faults_every and k % faults_every == 0
+            raise_s = (0.8 if fast else 2.0) + rng.uniform(-0.15, 0.15)
+            top_s = 1.0 + rng.uniform(-0.1, 0.1)
+            lower_s = 3.0 + rng.uniform(-0.2, 0.2)
+            rep = Rep(
+                set=set_index,
+                index=k,
+                start_s=t,
+                top_start_s=t + raise_s,
+                top_end_s=t + raise_s + top_s,
+                end_s=t + raise_s + top_s + lower_s,
+                peak_deg=round(24.0 - 0.4 * k + rng.uniform(-0.5, 0.5), 2),
+                depth_deg=0.0,
+                heel_rise_mm=round(60.0 - k + rng.uniform(-0.5, 0.5), 1),
+                roll_deg=round(rng.uniform(-3, 3), 2),
+                surface="floor",
+            )
+            if target is not None:
+                rep.tempo = target.as_dict()
+                rep.deviation_s = {
+                    "raise_s": round(rep.raise_s - target.raise_s, 3),
+                    "top_s": round(rep.top_hold_s - target.top_s, 3),
+                    "lower_s": round(rep.lower_s - target.lower_s, 3),
+                    "bottom_s": None,
+                }
+                for measured, goal in (
+                    (rep.raise_s, target.raise_s),
+                    (rep.top_hold_s, target.top_s),
+                    (rep.lower_s, target.lower_s),
+                ):
+                    verdict = phase_verdict(measured, goal)
+                    if verdict and verdict not in rep.faults:
+                        rep.faults.append(verdict)
+            if live:
+                out.extend(_live_batches(env, rep))
+            if reps:
+                reps[-1].bottom_hold_s = rep.start_s - reps[-1].end_s
+            reps.append(rep)
+            rep_total += 1
+            decided = rep.end_s + 0.3
+            out.append(env.make("rep", decided, {"rep": rep.to_dict()}, "event/rep"))
+            out.append(state(decided, "bottom", set_index, k))
+            t = rep.end_s + 0.5 + rng.uniform(0, 0.3)
+        summary = SetSummary(set_index, set_start, t, reps, "pause")
+        sets.append(summary)
+        t += 8.0
+        out.append(env.make("set", t, {"set": summary.to_dict(with_reps=True)}, "event/set"))
+        out.append(state(t, "still", set_index, 0))
+        t += 20.0
+    total = SessionSummary(sets, sample_rate_hz=100.0)
+    endurance_body = None
+    if endurance and total.reps:
+        heights = [r.heel_rise_mm for r in total.reps]
+        endurance_body = {
+            "reps": len(heights),
+            "first_heel_rise_mm": heights[0],
+            "last_heel_rise_mm": heights[-1],
+            "mean_heel_rise_mm": round(sum(heights) / len(heights), 1),
+            "decline_pct": round(100 * (heights[0] - heights[-1]) / heights[0], 1),
+            "work_j": round(70 * 9.81 * sum(heights) / 1000, 1),
+            "stopped_by": "pause",
+        }
+    out.append(
+        env.make(
+            "session",
+            t,
+            {"summary": total.to_dict(), "endurance": endurance_body},
+            "event/session",
+        )
+    )
+    return out
+
+
+def _live_batches(env: _Envelope, rep: Rep, rate_hz: float = 25.0, batch: int = 5):
+    """Pitch samples across one rep, a batch of ``batch`` samples per message (QoS 0)."""
+    n = int((rep.end_s - rep.start_s) * rate_hz)
+    ts, pitch, phase = [], [], []
+    for i in range(n):
+        t = rep.start_s + i / rate_hz
+        if t < rep.top_start_s:
+            p, ph = rep.peak_deg * (t - rep.start_s) / rep.raise_s, "rising"
+        elif t < rep.top_end_s:
+            p, ph = rep.peak_deg, "top"
+        else:
+            p, ph = rep.peak_deg * (rep.end_s - t) / rep.lower_s, "lowering"
+        ts.append(round(t, 3))
+        pitch.append(round(p, 2))
+        phase.append(ph)
+    out = []
+    for i in range(0, n, batch):
+        body = {"t_s": ts[i : i + batch], "pitch_deg": pitch[i : i + batch], "phase": phase[i]}
+        out.append(env.make("live", ts[i], body, "live", qos=0))
+    return out
+
+
+def publish_all(client, msgs, timeout_s: float = 10.0) -> None:
+    """Publish ``msgs`` on a connected paho client and wait until QoS 1 ones are acknowledged."""
+    infos = [client.publish(m.topic, m.payload, qos=m.qos, retain=m.retain) for m in msgs]
+    for info, m in zip(infos, msgs, strict=True):
+        if m.qos:
+            info.wait_for_publish(timeout_s)
+            if not info.is_published():
+                raise TimeoutError(f"{m.topic} not acknowledged within {timeout_s} s")

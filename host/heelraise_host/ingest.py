@@ -1,0 +1,320 @@
+"""MQTT -> SQLite: subscribe to every device under a prefix and store what they report.
+
+One job: take messages off the broker, check them (:mod:`heelraise_host.messages`),
+store events exactly once (:class:`~heelraise_host.store.Store`) and tell
+listeners (the dashboard's live stream) what happened.
+
+Subscriptions (MQTT 5, paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
+
+    <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
+    <prefix>/+/state       QoS 1   retained snapshot  -> devices table + live view
+    <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
+    <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
+
+With ``group="dash"`` the event subscription becomes the MQTT 5 shared
+subscription ``$share/dash/<prefix>/+/event/+``: the broker hands each event to
+exactly one of the instances in the group. Point every instance of a group at the
+same database file (SQLite WAL lets several processes write it); each instance's
+live view reads new events back from that file, so every browser sees every rep
+whichever instance stored it. ``state``, ``status`` and ``live`` stay ordinary
+subscriptions (every instance gets them; storing them is an upsert).
+
+An event is stored inside paho's ``on_message`` callback; paho acknowledges a
+QoS 1 message only after the callback returns, so a message is never
+acknowledged before it is in the database. With a fixed ``client_id`` the
+session is persistent (``clean_start=False``, one day's expiry): the broker
+keeps QoS 1 events for this dashboard while it is down.
+
+Refused messages (see ``messages.REJECT_KINDS``) are counted in
+``ingest.rejected[kind]`` and ``ingest.rejected_by_device[(kind, device)]``,
+logged once per kind and device, and never stored.
+
+>>> ingest = Ingest(Store("heelraise.db"), broker="127.0.0.1:1883")
+>>> ingest.start()          # returns once subscribed (raises IngestError if it cannot)
+>>> ingest.stop()
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
+
+from heelraise_host import messages
+
+log = logging.getLogger(__name__)
+
+#: With a fixed client id the broker keeps our session (and queued events) this long.
+SESSION_EXPIRY_S = 24 * 3600
+
+
+class IngestError(HeelraiseError):
+    """The ingest could not connect or subscribe to the broker in time."""
+
+
+def parse_hostport(text: str, default_port: int, what: str = "address") -> tuple[str, int]:
+    """``"host:port"``, ``"host"`` or ``"[::1]:port"`` -> (host, port); SettingsError if bad."""
+    text = str(text).strip()
+    if not text:
+        raise SettingsError(f"{what} is empty; expected HOST or HOST:PORT")
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise SettingsError(f"{what} {text!r} has no host")
+    if not port_text:
+        return host, default_port
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise SettingsError(f"{what} {text!r}: port {port_text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{what} {text!r}: port {port} is outside 0 to 65535")
+    return host, port
+
+
+def utc_now_iso(clock: Callable[[], float] = time.time) -> str:
+    t = dt.datetime.fromtimestamp(clock(), dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+class Ingest:
+    """Subscriber that validates and stores every device's messages under ``prefix``.
+
+    ``handle(topic, payload)`` is the whole per-message logic and works without a
+    broker (tests, replays). Listeners added with :meth:`add_listener` are called
+    from the MQTT thread as ``listener(kind, data)`` with kind ``"stored"``
+    (data: the Message, already committed), ``"state"``, ``"status"`` or
+    ``"live"`` (data: the Message); they must return quickly.
+    """
+
+    def __init__(
+        self,
+        store,
+        *,
+        broker: str = "127.0.0.1:1883",
+        prefix: str = "heelraise",
+        group: str | None = None,
+        client_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        tls_ca: str | None = None,
+        max_payload_bytes: int = messages.MAX_PAYLOAD_BYTES,
+        client_factory: Callable | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.host, self.port = parse_hostport(broker, 8883 if tls_ca else 1883, "broker")
+        prefix = str(prefix).strip("/")
+        if not prefix or any(c in prefix for c in "+#"):
+            raise SettingsError(f"prefix {prefix!r} must be non-empty, without '+' or '#'")
+        if group is not None and (not group or any(c in group for c in "/+#")):
+            raise SettingsError(f"group {group!r} must be a non-empty name without '/', '+', '#'")
+        self.prefix = prefix
+        self.group = group
+        self.client_id = client_id
+        self.username, self.password, self.tls_ca = username, password, tls_ca
+        self.max_payload_bytes = max_payload_bytes
+        self._client_factory = client_factory
+        self._clock = clock
+        self._listeners: list[Callable] = []
+        self._lock = threading.Lock()
+        self.counters = collections.Counter()  # stored, duplicate, state, status, live
+        self.rejected = collections.Counter()  # kind -> n
+        self.rejected_by_device = collections.Counter()  # (kind, device) -> n
+        self._client = None
+        self._subscribed = threading.Event()
+        self._connect_error: str | None = None
+
+    # ------------------------------------------------------------------ topics
+
+    @property
+    def topics(self) -> list[tuple[str, int]]:
+        events = f"{self.prefix}/+/event/+"
+        if self.group:
+            events = f"$share/{self.group}/{events}"
+        return [
+            (events, 1),
+            (f"{self.prefix}/+/state", 1),
+            (f"{self.prefix}/+/status", 1),
+            (f"{self.prefix}/+/live", 0),
+        ]
+
+    def add_listener(self, listener: Callable) -> None:
+        self._listeners.append(listener)
+
+    # ------------------------------------------------------------------ per message
+
+    def handle(self, topic: str, payload: bytes) -> str:
+        """Check and store one message. Returns what happened: ``"stored"``,
+        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"`` or ``"rejected"``.
+        Never raises for bad input."""
+        try:
+            msg = messages.parse(
+                topic, payload, prefix=self.prefix, max_payload_bytes=self.max_payload_bytes
+            )
+        except MessageRejected as e:
+            self._reject(e)
+            return "rejected"
+        now = utc_now_iso(self._clock)
+        if msg.type in messages.EVENT_TYPES:
+            outcome = "stored" if self.store.add_event(msg, received_at=now) else "duplicate"
+        elif msg.type == "state":
+            self.store.set_device(
+                msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
+            )
+            outcome = "state"
+        elif msg.type == "status":
+            self.store.set_device(msg.device, status=msg.status, at=now)
+            outcome = "status"
+        else:
+            outcome = "live"
+        with self._lock:
+            self.counters[outcome] += 1
+        if outcome != "duplicate":
+            for listener in list(self._listeners):
+                try:
+                    listener(outcome, msg)
+                except Exception:  # a broken listener must not stop the ingest
+                    log.exception("ingest listener %r failed", listener)
+        return outcome
+
+    def _reject(self, e: MessageRejected) -> None:
+        key = (e.kind, e.device)
+        with self._lock:
+            self.rejected[e.kind] += 1
+            self.rejected_by_device[key] += 1
+            first = self.rejected_by_device[key] == 1
+        if first:
+            log.warning(
+                "refused %s from device %r (%s); further %s from it are counted, not logged",
+                e.kind,
+                e.device,
+                e,
+                e.kind,
+            )
+
+    def health(self) -> dict:
+        with self._lock:
+            return {
+                "connected": self._subscribed.is_set(),
+                "broker": f"{self.host}:{self.port}",
+                "prefix": self.prefix,
+                "group": self.group,
+                "counters": dict(self.counters),
+                "rejected": dict(self.rejected),
+                "rejected_by_device": [
+                    {"kind": k, "device": d, "count": n}
+                    for (k, d), n in sorted(
+                        self.rejected_by_device.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+                    )
+                ],
+            }
+
+    # ------------------------------------------------------------------ the connection
+
+    def _make_client(self):
+        import paho.mqtt.client as mqtt
+
+        if self._client_factory is not None:
+            return self._client_factory()
+        client_id = self.client_id or f"heelraise-host-{uuid.uuid4().hex[:10]}"
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        if self.username:
+            client.username_pw_set(self.username, self.password)
+        if self.tls_ca:
+            client.tls_set(ca_certs=self.tls_ca)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        return client
+
+    def start(self, timeout_s: float = 10.0, *, wait: bool = True) -> None:
+        """Connect in the background (paho retries on its own) and subscribe.
+
+        With ``wait`` (the default) returns once the broker granted the
+        subscriptions, or raises :class:`IngestError` after ``timeout_s``.
+        """
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        client = self._client = self._make_client()
+
+        def on_connect(client, userdata, flags, reason_code, properties):
+            if reason_code.is_failure:
+                self._connect_error = str(reason_code)
+                log.warning("broker %s:%s refused us: %s", self.host, self.port, reason_code)
+                return
+            # Subscribe on every (re)connect: a clean session forgets subscriptions.
+            client.subscribe(self.topics)
+
+        def on_subscribe(client, userdata, mid, reason_codes, properties):
+            bad = [
+                f"{t}: {rc}"
+                for (t, _), rc in zip(self.topics, reason_codes, strict=False)
+                if rc.is_failure
+            ]
+            if bad:
+                self._connect_error = "subscription refused: " + "; ".join(bad)
+                log.warning("%s", self._connect_error)
+                return
+            log.info("subscribed to %s", ", ".join(t for t, _ in self.topics))
+            self._subscribed.set()
+
+        def on_disconnect(client, userdata, flags, reason_code, properties):
+            self._subscribed.clear()
+            if reason_code != 0:
+                log.warning("lost the broker (%s); reconnecting", reason_code)
+
+        def on_message(client, userdata, msg):
+            try:
+                self.handle(msg.topic, msg.payload)
+            except Exception:
+                # A store failure (disk full, database locked too long) must not kill
+                # paho's network thread: count it, log it loudly, keep going.
+                with self._lock:
+                    self.counters["store_error"] += 1
+                log.exception("could not store a message on %r", msg.topic)
+
+        client.on_connect = on_connect
+        client.on_subscribe = on_subscribe
+        client.on_disconnect = on_disconnect
+        client.on_message = on_message
+        props = None
+        clean_start = True
+        if self.client_id:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            clean_start = False
+        client.connect_async(
+            self.host, self.port, keepalive=30, clean_start=clean_start, properties=props
+        )
+        client.loop_start()
+        if wait and not self._subscribed.wait(timeout_s):
+            reason = self._connect_error or "no answer"
+            self.stop()
+            raise IngestError(
+                f"could not subscribe at broker {self.host}:{self.port} within {timeout_s:g} s"
+                f" ({reason})"
+            )
+
+    @property
+    def connected(self) -> bool:
+        return self._subscribed.is_set()
+
+    def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.disconnect()
+            client.loop_stop()
+        self._subscribed.clear()

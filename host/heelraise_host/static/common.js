@@ -1,0 +1,131 @@
+// Helpers shared by the live and history pages. Data from devices is only ever
+// placed with textContent (never innerHTML), so a device id like
+// "<img src=x onerror=...>" shows as text.
+"use strict";
+
+const HR = (() => {
+  // rep field, css class, label, tempo field
+  const PHASES = [
+    ["raise_s", "raise", "rise", "raise_s"],
+    ["top_hold_s", "top", "hold", "top_s"],
+    ["lower_s", "lower", "lower", "lower_s"],
+    ["bottom_hold_s", "bottom", "pause", "bottom_s"],
+  ];
+  // Same rule as heelraise.tempo.phase_verdict: off by > max(35 %, 0.4 s).
+  const TOLERANCE_FRACTION = 0.35;
+  const TOLERANCE_MIN_S = 0.4;
+
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function fmt(value, digits = 1) {
+    return value === null || value === undefined || Number.isNaN(value)
+      ? "–"
+      : Number(value).toFixed(digits);
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  function query(params) {
+    const clean = {};
+    for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) clean[k] = v;
+    return new URLSearchParams(clean).toString();
+  }
+
+  function offPhase(measured, target) {
+    if (measured === null || measured === undefined || target === null || target === undefined) {
+      return false;
+    }
+    const allowed = Math.max(TOLERANCE_FRACTION * target, TOLERANCE_MIN_S);
+    return Math.abs(measured - target) > allowed;
+  }
+
+  // Seconds a rep row needs: measured and target phases, whichever is longer.
+  function repSpan(rep) {
+    let measured = 0;
+    let target = 0;
+    for (const [key, , , tkey] of PHASES) {
+      measured += rep[key] || 0;
+      if (rep.tempo) target += rep.tempo[tkey] || 0;
+    }
+    return Math.max(measured, target);
+  }
+
+  function bar(values, className, scaleS, rep, withLabels) {
+    const row = el("div", `bar ${className}`);
+    PHASES.forEach(([key, cls, label, tkey], i) => {
+      const seconds = values[i];
+      const seg = el("span", `seg ${cls}`);
+      seg.dataset.phase = cls;
+      seg.style.width = `${Math.max(0, ((seconds || 0) / scaleS) * 100)}%`;
+      seg.title = `${label} ${fmt(seconds, 2)} s`;
+      if (withLabels) {
+        if (seconds !== null && seconds !== undefined && seconds / scaleS > 0.06) {
+          seg.textContent = fmt(seconds, 1);
+        }
+        if (rep.tempo && offPhase(seconds, rep.tempo[tkey])) {
+          seg.classList.add("off");
+          seg.title += ` (target ${fmt(rep.tempo[tkey], 1)} s)`;
+        }
+      }
+      row.append(seg);
+    });
+    return row;
+  }
+
+  // One list item: measured phases, the target tempo below, fault chips.
+  function tempoRow(rep, scaleS) {
+    const li = el("li", "rep");
+    li.dataset.index = String(rep.index);
+    li.append(el("span", "rep-label", `#${rep.index}`));
+    const track = el("div", "track");
+    track.append(
+      bar(
+        PHASES.map(([key]) => rep[key]),
+        "measured",
+        scaleS,
+        rep,
+        true,
+      ),
+    );
+    if (rep.tempo) {
+      track.append(
+        bar(
+          PHASES.map(([, , , tkey]) => rep.tempo[tkey]),
+          "target",
+          scaleS,
+          rep,
+          false,
+        ),
+      );
+    }
+    li.append(track);
+    const faults = el("span", "faults");
+    for (const f of rep.faults || []) faults.append(el("span", "fault", String(f).replace(/_/g, " ")));
+    if ((rep.faults || []).length) li.classList.add("has-fault");
+    li.append(faults);
+    return li;
+  }
+
+  function renderBars(list, reps) {
+    const scaleS = Math.max(4, ...reps.map(repSpan)) * 1.05;
+    list.replaceChildren(...reps.map((r) => tempoRow(r, scaleS)));
+  }
+
+  function legend() {
+    const box = el("div", "legend");
+    for (const [, cls, label] of PHASES) box.append(el("span", cls, label));
+    box.append(el("span", "", "thin bar: target tempo; red outline: off target"));
+    return box;
+  }
+
+  return { el, fmt, getJSON, query, renderBars, legend, PHASES };
+})();

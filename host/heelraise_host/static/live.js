@@ -1,0 +1,191 @@
+// Live view: one card per device, fed by /api/live (snapshot) then /api/stream (SSE).
+"use strict";
+
+(() => {
+  const { el, fmt, getJSON, renderBars, legend } = HR;
+  const TRACE_S = 10;
+  const root = document.getElementById("devices");
+  const conn = document.getElementById("conn");
+  const cards = new Map(); // device id -> Card (never looked up through a CSS selector)
+
+  class Card {
+    constructor(device) {
+      this.device = device;
+      this.session = null;
+      this.set = 0;
+      this.reps = new Map(); // rep index -> rep of the current set
+      this.state = null;
+      this.sessionReps = 0;
+      this.trace = { t: [], p: [] };
+      this.plot = null;
+      this.drawQueued = false;
+      const node = document.getElementById("device-card").content.firstElementChild.cloneNode(true);
+      node.dataset.device = device;
+      this.node = node;
+      this.part("name").textContent = device;
+      this.part("legend-slot").replaceWith(legend());
+      root.append(node);
+      document.getElementById("empty").hidden = true;
+    }
+
+    part(cls) {
+      return this.node.querySelector(`.${cls}`);
+    }
+
+    startSet(session, set) {
+      if (session !== this.session) this.sessionReps = 0;
+      this.session = session;
+      this.set = set;
+      this.reps.clear();
+    }
+
+    snapshot(d) {
+      if (d.status) this.onStatus(d.status);
+      const cur = d.current;
+      if (cur) {
+        this.startSet(cur.session, cur.set);
+        for (const r of cur.reps) this.reps.set(r.index, r);
+        this.sessionReps = cur.session_rep_count;
+      }
+      if (d.state) this.onState(cur ? cur.session : null, d.state);
+      if (d.trace && d.trace.t_s.length) this.onLive(d.trace.t_s, d.trace.pitch_deg, null);
+      this.render();
+    }
+
+    onRep(session, rep) {
+      if (session !== this.session || rep.set !== this.set) {
+        if (session === this.session && rep.set < this.set) return; // a late rep of an old set
+        this.startSet(session, rep.set);
+      }
+      if (!this.reps.has(rep.index)) this.sessionReps += 1;
+      this.reps.set(rep.index, rep);
+      this.render();
+    }
+
+    onSet(session, set) {
+      if (session !== this.session || set.index !== this.set) return;
+      for (const r of set.reps || []) this.reps.set(r.index, r); // final: pauses filled in
+      this.part("set").textContent = `${set.index} (done)`;
+      this.render(false);
+    }
+
+    onSession(session) {
+      if (session === this.session) this.part("phase").textContent = "session ended";
+    }
+
+    onState(session, state) {
+      this.state = state;
+      if (session && state.set > 0 && (session !== this.session || state.set > this.set)) {
+        this.startSet(session, state.set);
+      }
+      this.part("phase").textContent = state.phase;
+      this.part("tempo").textContent = state.tempo || "none";
+      this.render();
+    }
+
+    onStatus(status) {
+      const badge = this.part("status");
+      badge.textContent = status;
+      badge.className = `status ${status === "online" ? "online" : "offline"}`;
+    }
+
+    onLive(ts, pitch, phase) {
+      this.trace.t.push(...ts);
+      this.trace.p.push(...pitch);
+      const last = this.trace.t[this.trace.t.length - 1];
+      let cut = 0;
+      while (cut < this.trace.t.length && last - this.trace.t[cut] > TRACE_S) cut += 1;
+      if (cut) {
+        this.trace.t.splice(0, cut);
+        this.trace.p.splice(0, cut);
+      }
+      if (phase) this.part("phase").textContent = phase;
+      if (!this.drawQueued) {
+        this.drawQueued = true;
+        requestAnimationFrame(() => this.drawTrace());
+      }
+    }
+
+    drawTrace() {
+      this.drawQueued = false;
+      const data = [this.trace.t.slice(), this.trace.p.slice()];
+      if (!this.plot) {
+        const box = this.part("trace");
+        this.plot = new uPlot(
+          {
+            width: Math.max(300, box.clientWidth || 480),
+            height: 130,
+            legend: { show: false },
+            cursor: { show: false },
+            scales: { x: { time: false } },
+            axes: [{ label: "sensor time (s)" }, { label: "pitch (°)" }],
+            series: [{}, { label: "pitch", stroke: "#2f7fd1", width: 2 }],
+          },
+          data,
+          box,
+        );
+      } else {
+        this.plot.setData(data);
+      }
+    }
+
+    render(updateSetLabel = true) {
+      const reps = [...this.reps.values()].sort((a, b) => a.index - b.index);
+      let count = reps.length;
+      const s = this.state;
+      if (s && s.set === this.set) count = Math.max(count, s.reps_in_set);
+      this.part("reps").textContent = String(count);
+      if (updateSetLabel) this.part("set").textContent = this.set ? String(this.set) : "–";
+      this.part("session").textContent = this.session ?? "–";
+      const total = s ? Math.max(s.rep_count, this.sessionReps) : this.sessionReps;
+      this.part("total").textContent = String(total);
+      renderBars(this.part("bars"), reps);
+    }
+  }
+
+  function card(device) {
+    let c = cards.get(device);
+    if (!c) {
+      c = new Card(device);
+      cards.set(device, c);
+    }
+    return c;
+  }
+
+  function listen(cursor) {
+    const source = new EventSource(`/api/stream?after=${encodeURIComponent(cursor)}`);
+    const on = (name, fn) =>
+      source.addEventListener(name, (e) => {
+        const d = JSON.parse(e.data);
+        fn(card(d.device), d);
+      });
+    on("rep", (c, d) => c.onRep(d.session, d.rep));
+    on("set", (c, d) => c.onSet(d.session, d.set));
+    on("session", (c, d) => c.onSession(d.session));
+    on("state", (c, d) => c.onState(d.session, d.state));
+    on("status", (c, d) => c.onStatus(d.status));
+    on("live", (c, d) => c.onLive(d.t_s, d.pitch_deg, d.phase));
+    source.onopen = () => {
+      conn.textContent = "live";
+      conn.className = "conn up";
+    };
+    source.onerror = () => {
+      conn.textContent = "reconnecting…";
+      conn.className = "conn down";
+    };
+  }
+
+  async function main() {
+    try {
+      const snap = await getJSON("/api/live");
+      for (const d of snap.devices) card(d.device).snapshot(d);
+      listen(snap.cursor);
+    } catch (err) {
+      conn.textContent = `error: ${err.message}`;
+      conn.className = "conn down";
+    }
+  }
+
+  main();
+  window.heelraiseLive = { cards, fmt, el }; // for debugging from the console
+})();

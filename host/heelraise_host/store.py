@@ -1,0 +1,554 @@
+"""The dashboard's memory: devices, sessions, sets and reps in one SQLite file (WAL).
+
+One job: keep what devices reported, exactly once, and answer the dashboard's
+questions about it. Every stored event message is first recorded in ``messages``
+under its envelope ``id`` (unique), in the same transaction as its effects, so a
+redelivered message (QoS 1 duplicates, a broker replaying a persistent session,
+two dashboard instances sharing one file) changes nothing.
+
+Several processes may write the same file: SQLite's WAL mode lets readers run
+beside one writer, and ``busy_timeout`` makes writers queue instead of failing.
+
+Tables (times ``*_at`` are the envelope's UTC ISO-8601 ``time``, ``*_s`` the
+sensor clock)::
+
+    messages (seq, id UNIQUE, type, device, session, time, received_at, body)
+    devices  (device, status, status_at, state, state_at, last_seen)
+    sessions (device, session, started_at, last_at, ended_at, summary, endurance)
+    sets     (device, session, set_index, ..., the SetSummary fields)
+    reps     (device, session, set_index, rep_index, ..., the Rep fields, final)
+
+>>> store = Store("heelraise.db")
+>>> store.add_event(message, received_at="2026-11-24T03:15:00.200Z")   # True: new
+>>> store.add_event(message, received_at="2026-11-24T03:15:01.000Z")   # False: seen
+>>> store.session_detail("shoe-1", "s-42")["sets"][0]["reps"][0]["raise_s"]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sqlite3
+import statistics
+import threading
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    device TEXT NOT NULL,
+    session TEXT NOT NULL,
+    time TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device TEXT PRIMARY KEY,
+    status TEXT, status_at TEXT,
+    state TEXT, state_at TEXT,
+    last_seen TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    device TEXT NOT NULL,
+    session TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    ended_at TEXT,
+    summary TEXT,
+    endurance TEXT,
+    PRIMARY KEY (device, session)
+);
+CREATE INDEX IF NOT EXISTS sessions_by_time ON sessions (started_at);
+CREATE TABLE IF NOT EXISTS sets (
+    device TEXT NOT NULL,
+    session TEXT NOT NULL,
+    set_index INTEGER NOT NULL,
+    rep_count INTEGER, start_s REAL, end_s REAL, ended_by TEXT,
+    mean_raise_s REAL, mean_top_hold_s REAL, mean_lower_s REAL,
+    mean_peak_deg REAL, mean_heel_rise_mm REAL, fault_counts TEXT,
+    ended_at TEXT,
+    PRIMARY KEY (device, session, set_index)
+);
+CREATE TABLE IF NOT EXISTS reps (
+    device TEXT NOT NULL,
+    session TEXT NOT NULL,
+    set_index INTEGER NOT NULL,
+    rep_index INTEGER NOT NULL,
+    time TEXT NOT NULL,
+    start_s REAL, top_start_s REAL, top_end_s REAL, end_s REAL,
+    raise_s REAL, top_hold_s REAL, lower_s REAL, bottom_hold_s REAL,
+    peak_deg REAL, depth_deg REAL, heel_rise_mm REAL, roll_deg REAL,
+    surface TEXT, faults TEXT, tempo TEXT, deviation_s TEXT,
+    final INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, session, set_index, rep_index)
+);
+"""
+
+#: rep columns in export order (the Rep.to_dict() names, plus where it belongs)
+REP_FIELDS = (
+    "start_s",
+    "top_start_s",
+    "top_end_s",
+    "end_s",
+    "raise_s",
+    "top_hold_s",
+    "lower_s",
+    "bottom_hold_s",
+    "peak_deg",
+    "depth_deg",
+    "heel_rise_mm",
+    "roll_deg",
+    "surface",
+    "faults",
+    "tempo",
+    "deviation_s",
+)
+_REP_JSON = ("faults", "tempo", "deviation_s")
+SET_FIELDS = (
+    "rep_count",
+    "start_s",
+    "end_s",
+    "ended_by",
+    "mean_raise_s",
+    "mean_top_hold_s",
+    "mean_lower_s",
+    "mean_peak_deg",
+    "mean_heel_rise_mm",
+    "fault_counts",
+)
+
+
+class Store:
+    """SQLite store; safe to share between the ingest thread and the web server."""
+
+    def __init__(self, path: str | Path = ":memory:", *, busy_timeout_s: float = 10.0):
+        self.path = str(path)
+        self._busy_ms = int(busy_timeout_s * 1000)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        if self.path == ":memory:":
+            # One shared in-memory database for every thread of this process.
+            self.path = f"file:heelraise-{id(self)}?mode=memory&cache=shared"
+            self._uri = True
+            self._keepalive = self._connect()
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._uri = False
+        with self._write_lock:
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+
+    # ------------------------------------------------------------------ connections
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, uri=getattr(self, "_uri", False), check_same_thread=False, timeout=30
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        if not self.path.startswith("file:"):
+            conn.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: a commit survives a crash of this process; only a power
+            # cut can lose the last few commits (never corrupts the file).
+            conn.execute("PRAGMA synchronous = NORMAL")
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.ProgrammingError:
+                pass  # closed from its own thread already
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ writes
+
+    def add_event(self, msg, *, received_at: str) -> bool:
+        """Store a rep/set/session message; False (nothing changed) if its id was seen."""
+        body = msg.body
+        device, session, time = msg.device, body["session"], body["time"]
+        with self._write_lock:
+            conn = self._conn()
+            with conn:  # one transaction: the id and its effects, or nothing
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO messages"
+                    " (id, type, device, session, time, received_at, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        body["id"],
+                        msg.type,
+                        device,
+                        session,
+                        time,
+                        received_at,
+                        json.dumps(body, separators=(",", ":")),
+                    ),
+                )
+                if cur.rowcount == 0:
+                    return False
+                self._touch(conn, device, session, time)
+                if msg.type == "rep":
+                    self._put_rep(conn, device, session, time, body["rep"], final=False)
+                elif msg.type == "set":
+                    self._put_set(conn, device, session, time, body["set"])
+                elif msg.type == "session":
+                    conn.execute(
+                        "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?"
+                        " WHERE device = ? AND session = ?",
+                        (
+                            time,
+                            json.dumps(body["summary"]),
+                            _json_or_none(body.get("endurance")),
+                            device,
+                            session,
+                        ),
+                    )
+                else:
+                    raise ValueError(f"add_event takes rep/set/session messages, not {msg.type!r}")
+        return True
+
+    def set_device(
+        self, device: str, *, status=None, state=None, at: str, last_seen: str | None = None
+    ) -> None:
+        """Remember a device's latest ``status`` and/or ``state`` (an upsert: never doubles)."""
+        with self._write_lock:
+            conn = self._conn()
+            with conn:
+                conn.execute(
+                    "INSERT INTO devices (device, last_seen) VALUES (?, ?)"
+                    " ON CONFLICT(device) DO UPDATE SET last_seen ="
+                    " max(coalesce(last_seen, ''), excluded.last_seen)",
+                    (device, last_seen or at),
+                )
+                if status is not None:
+                    conn.execute(
+                        "UPDATE devices SET status = ?, status_at = ? WHERE device = ?",
+                        (status, at, device),
+                    )
+                if state is not None:
+                    conn.execute(
+                        "UPDATE devices SET state = ?, state_at = ? WHERE device = ?"
+                        " AND (state_at IS NULL OR state_at <= ?)",
+                        (json.dumps(state), at, device, at),
+                    )
+
+    def _touch(self, conn, device, session, time):
+        conn.execute(
+            "INSERT INTO devices (device, last_seen) VALUES (?, ?) ON CONFLICT(device)"
+            " DO UPDATE SET last_seen = max(coalesce(last_seen, ''), excluded.last_seen)",
+            (device, time),
+        )
+        conn.execute(
+            "INSERT INTO sessions (device, session, started_at, last_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(device, session) DO UPDATE SET"
+            " started_at = min(started_at, excluded.started_at),"
+            " last_at = max(last_at, excluded.last_at)",
+            (device, session, time, time),
+        )
+
+    def _put_rep(self, conn, device, session, time, rep: dict, *, final: bool):
+        values = [_rep_value(name, rep.get(name)) for name in REP_FIELDS]
+        cols = ", ".join(REP_FIELDS)
+        marks = ", ".join("?" for _ in REP_FIELDS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in REP_FIELDS)
+        # A set message's final rep (bottom_hold_s filled) wins over the early rep
+        # event, whichever arrives first.
+        conn.execute(
+            f"INSERT INTO reps (device, session, set_index, rep_index, time, {cols}, final)"
+            f" VALUES (?, ?, ?, ?, ?, {marks}, ?)"
+            f" ON CONFLICT(device, session, set_index, rep_index) DO UPDATE SET {updates},"
+            f" final = excluded.final WHERE reps.final = 0 OR excluded.final = 1",
+            (device, session, rep["set"], rep["index"], time, *values, int(final)),
+        )
+
+    def _put_set(self, conn, device, session, time, s: dict):
+        values = [
+            json.dumps(s.get(n) or {}) if n == "fault_counts" else s.get(n) for n in SET_FIELDS
+        ]
+        cols = ", ".join(SET_FIELDS)
+        marks = ", ".join("?" for _ in SET_FIELDS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in SET_FIELDS)
+        conn.execute(
+            f"INSERT INTO sets (device, session, set_index, {cols}, ended_at)"
+            f" VALUES (?, ?, ?, {marks}, ?)"
+            f" ON CONFLICT(device, session, set_index) DO UPDATE SET {updates},"
+            f" ended_at = excluded.ended_at",
+            (device, session, s["index"], *values, time),
+        )
+        for rep in s.get("reps") or []:
+            self._put_rep(conn, device, session, time, rep, final=True)
+
+    # ------------------------------------------------------------------ reads
+
+    def _rows(self, sql: str, args=()) -> list[sqlite3.Row]:
+        return self._conn().execute(sql, args).fetchall()
+
+    def counts(self) -> dict:
+        """How many of each thing are stored (for tests, health and the bench)."""
+        out = {}
+        for table in ("messages", "devices", "sessions", "sets", "reps"):
+            out[table] = self._rows(f"SELECT count(*) FROM {table}")[0][0]
+        return out
+
+    def last_seq(self) -> int:
+        return self._rows("SELECT coalesce(max(seq), 0) FROM messages")[0][0]
+
+    def messages_after(self, seq: int, limit: int = 500) -> list[dict]:
+        """Stored event messages with ``seq`` greater than the given one, oldest first."""
+        rows = self._rows(
+            "SELECT seq, type, device, session, body FROM messages WHERE seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [
+            {
+                "seq": r["seq"],
+                "type": r["type"],
+                "device": r["device"],
+                "session": r["session"],
+                "body": json.loads(r["body"]),
+            }
+            for r in rows
+        ]
+
+    def devices(self) -> list[dict]:
+        rows = self._rows("SELECT * FROM devices ORDER BY device")
+        return [
+            {
+                "device": r["device"],
+                "status": r["status"],
+                "status_at": r["status_at"],
+                "state": None if r["state"] is None else json.loads(r["state"]),
+                "state_at": r["state_at"],
+                "last_seen": r["last_seen"],
+            }
+            for r in rows
+        ]
+
+    def current_set(self, device: str) -> dict | None:
+        """The device's latest session and the reps of its latest set (for the live view)."""
+        row = self._rows(
+            "SELECT session FROM sessions WHERE device = ? ORDER BY last_at DESC LIMIT 1",
+            (device,),
+        )
+        if not row:
+            return None
+        session = row[0]["session"]
+        top = self._rows(
+            "SELECT max(set_index) FROM reps WHERE device = ? AND session = ?", (device, session)
+        )[0][0]
+        reps = [] if top is None else self._reps(device, session, top)
+        total = self._rows(
+            "SELECT count(*) FROM reps WHERE device = ? AND session = ?", (device, session)
+        )[0][0]
+        return {"session": session, "set": top or 0, "reps": reps, "session_rep_count": total}
+
+    def sessions(
+        self, device: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict]:
+        """Sessions newest first, each with set and rep counts and its endurance result."""
+        where, args = [], []
+        if device is not None:
+            where.append("s.device = ?")
+            args.append(device)
+        if since is not None:
+            where.append("s.started_at >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("s.started_at < ?")
+            args.append(until)
+        sql = (
+            "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS rep_count,"
+            " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS set_count,"
+            " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS mean_heel_rise_mm"
+            " FROM sessions s"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.started_at DESC"
+        return [self._session_row(r) for r in self._rows(sql, args)]
+
+    def _session_row(self, r) -> dict:
+        mean = r["mean_heel_rise_mm"]
+        return {
+            "device": r["device"],
+            "session": r["session"],
+            "started_at": r["started_at"],
+            "last_at": r["last_at"],
+            "ended_at": r["ended_at"],
+            "rep_count": r["rep_count"],
+            "set_count": r["set_count"],
+            "mean_heel_rise_mm": None if mean is None else round(mean, 1),
+            "endurance": None if r["endurance"] is None else json.loads(r["endurance"]),
+        }
+
+    def session_detail(self, device: str, session: str) -> dict | None:
+        """One session: its sets (summaries where a set message came) with their reps."""
+        rows = self._rows(
+            "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS rep_count,"
+            " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS set_count,"
+            " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
+            " AND r.session = s.session) AS mean_heel_rise_mm"
+            " FROM sessions s WHERE device = ? AND session = ?",
+            (device, session),
+        )
+        if not rows:
+            return None
+        out = self._session_row(rows[0])
+        out["summary"] = None if rows[0]["summary"] is None else json.loads(rows[0]["summary"])
+        summaries = {
+            r["set_index"]: r
+            for r in self._rows(
+                "SELECT * FROM sets WHERE device = ? AND session = ?", (device, session)
+            )
+        }
+        indexes = sorted(
+            set(summaries)
+            | {
+                r[0]
+                for r in self._rows(
+                    "SELECT DISTINCT set_index FROM reps WHERE device = ? AND session = ?",
+                    (device, session),
+                )
+            }
+        )
+        sets = []
+        for i in indexes:
+            s = {"index": i, "summary": None, "reps": self._reps(device, session, i)}
+            if i in summaries:
+                row = summaries[i]
+                s["summary"] = {n: row[n] for n in SET_FIELDS}
+                s["summary"]["fault_counts"] = json.loads(row["fault_counts"] or "{}")
+            sets.append(s)
+        out["sets"] = sets
+        return out
+
+    def _reps(self, device: str, session: str, set_index: int) -> list[dict]:
+        rows = self._rows(
+            "SELECT * FROM reps WHERE device = ? AND session = ? AND set_index = ?"
+            " ORDER BY rep_index",
+            (device, session, set_index),
+        )
+        return [_rep_dict(r) for r in rows]
+
+    def session_reps(self, device: str, session: str) -> list[dict]:
+        rows = self._rows(
+            "SELECT * FROM reps WHERE device = ? AND session = ? ORDER BY set_index, rep_index",
+            (device, session),
+        )
+        return [_rep_dict(r) for r in rows]
+
+    def trends(
+        self, device: str | None = None, *, weeks: int = 12, now=None, tz_offset_min: int = 0
+    ) -> list[dict]:
+        """Per calendar week (Monday start, in the viewer's time zone), oldest first.
+
+        ``tz_offset_min`` is minutes *ahead* of UTC (UTC+1 is 60). Each week:
+        ``sessions``, ``reps``, ``mean_heel_rise_mm``, ``tempo_cv_pct`` (spread of
+        rep durations, standard deviation over mean: lower is steadier),
+        ``tempo_dev_s`` (mean absolute deviation from the target tempo per
+        phase, where a target was set), ``endurance_reps`` (best endurance test)
+        and ``endurance_decline_pct`` (its heel-height decline).
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        shift = dt.timedelta(minutes=tz_offset_min)
+        local_today = (now + shift).date()
+        first_monday = local_today - dt.timedelta(days=local_today.weekday(), weeks=weeks - 1)
+        since_utc = dt.datetime.combine(first_monday, dt.time(), dt.UTC) - shift
+        since = since_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        buckets = {
+            first_monday + dt.timedelta(weeks=i): {
+                "sessions": 0,
+                "reps": 0,
+                "heel": [],
+                "durations": [],
+                "devs": [],
+                "endurance": [],
+            }
+            for i in range(weeks)
+        }
+        for s in self.sessions(device, since=since):
+            start = _parse_time(s["started_at"]) + shift
+            monday = start.date() - dt.timedelta(days=start.weekday())
+            b = buckets.get(monday)
+            if b is None:
+                continue
+            b["sessions"] += 1
+            if s["endurance"]:
+                b["endurance"].append(s["endurance"])
+            for r in self.session_reps(s["device"], s["session"]):
+                b["reps"] += 1
+                if r["heel_rise_mm"] is not None:
+                    b["heel"].append(r["heel_rise_mm"])
+                if r["start_s"] is not None and r["end_s"] is not None:
+                    b["durations"].append(r["end_s"] - r["start_s"])
+                for v in (r["deviation_s"] or {}).values():
+                    if isinstance(v, (int, float)) and math.isfinite(v):
+                        b["devs"].append(abs(v))
+        out = []
+        for monday, b in sorted(buckets.items()):
+            d = b["durations"]
+            cv = None
+            if len(d) >= 2 and statistics.fmean(d) > 0:
+                cv = round(100 * statistics.stdev(d) / statistics.fmean(d), 1)
+            best = max(b["endurance"], key=lambda e: e.get("reps") or 0, default=None)
+            out.append(
+                {
+                    "week": monday.isoformat(),
+                    "sessions": b["sessions"],
+                    "reps": b["reps"],
+                    "mean_heel_rise_mm": round(statistics.fmean(b["heel"]), 1)
+                    if b["heel"]
+                    else None,
+                    "tempo_cv_pct": cv,
+                    "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
+                    "endurance_reps": None if best is None else best.get("reps"),
+                    "endurance_decline_pct": None if best is None else best.get("decline_pct"),
+                }
+            )
+        return out
+
+
+def _json_or_none(value):
+    return None if value is None else json.dumps(value)
+
+
+def _rep_value(name, value):
+    if name in _REP_JSON:
+        return None if value is None else json.dumps(value)
+    return value
+
+
+def _rep_dict(r) -> dict:
+    d = {"set": r["set_index"], "index": r["rep_index"], "time": r["time"]}
+    for name in REP_FIELDS:
+        v = r[name]
+        d[name] = json.loads(v) if name in _REP_JSON and v is not None else v
+    if d["faults"] is None:
+        d["faults"] = []
+    d["final"] = bool(r["final"])
+    return d
+
+
+def _parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

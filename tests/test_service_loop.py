@@ -106,8 +106,13 @@ class RecordingSink:
 
 
 class FakeCoach:
+    """Records calls; runs an "endurance test" that ends itself when told to (``fail``)."""
+
     def __init__(self, log=None):
         self.calls = [] if log is None else log
+        self.mode = "free"
+        self.endurance_result = None
+        self.fail = None
 
     def on_event(self, event):
         self.calls.append(("on_event", event.kind))
@@ -116,16 +121,24 @@ class FakeCoach:
         self.calls.append(("on_state", state["phase"]))
 
     def tick(self, now_s):
-        pass
+        if self.mode == "endurance" and self.fail:
+            self.mode, self.endurance_result = "free", {"reps": 0, "stopped_by": self.fail}
 
     def start_guided(self, tempo):
         self.calls.append(("start_guided", str(tempo)))
+        self.mode = "guided"
 
     def start_endurance(self, **options):
         self.calls.append(("start_endurance", options))
+        self.mode = "endurance"
 
     def stop(self):
         self.calls.append(("stop",))
+        result = None
+        if self.mode == "endurance":
+            result = self.endurance_result = {"reps": 0, "stopped_by": "command"}
+        self.mode = "free"
+        return result
 
     def close(self):
         self.calls.append(("close",))
@@ -373,9 +386,26 @@ def test_button_press_toggles_the_set_and_hold_toggles_the_endurance_test():
     assert button.closed
 
 
-def test_endurance_test_tallies_its_reps_into_the_session_event():
+def test_the_coach_ending_the_endurance_test_is_noticed_and_reported():
+    coach = FakeCoach()
+    service, sink, _, _, clock = make(seconds=3.0, coach=coach)
+    service.open()
+    f = service.submit_command("start_endurance_test", {"pace_bpm": 30})
+    service.step()
+    assert f.result(timeout=0) == (True, None)
+    assert coach.calls[-2:] == [("start_endurance", {"pace_bpm": 30.0}), ("on_state", "still")]
+    assert sink.states[-1]["mode"] == "endurance"
+    coach.fail = "pace"
+    service.step()
+    assert service.mode == "free" and sink.states[-1]["mode"] == "free"
+    service.close()
+    assert sink.events[-1].endurance == {"reps": 0, "stopped_by": "pace"}
+
+
+def test_without_a_coach_the_endurance_test_tallies_its_reps_into_the_session_event():
     script = one_set_script(reps=3, first_s=5.0, end_s=29.0)
     service, sink, _, _, clock = make(script, config_text="[user]\nbody_mass_kg = 80")
+    service.coach = None
     service.open()
     f = service.submit_command("start_endurance_test", {"pace_bpm": 30})
     service.step()

@@ -94,7 +94,8 @@ class Service:
         self.live = bool(config.device.live)
         self.sets: list = []
         self.sensor_t_s = 0.0
-        self._endurance: EnduranceTest | None = None
+        self._endurance_on = False
+        self._tally: EnduranceTest | None = None  # only without a coach (no pace to judge)
         self.endurance_result: dict | None = None
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._accepting = True
@@ -198,6 +199,7 @@ class Service:
                 self._maybe_live()
         if self.coach is not None:
             self._safely("coach.tick", self.coach.tick, self.clock())
+            self._check_endurance()
         self._publish_state()
 
     def close(self) -> None:
@@ -210,8 +212,8 @@ class Service:
         self._run_commands(reject="the service is stopping")
         if self._opened:
             self._safely("analyzer.finish", lambda: self._dispatch(self.analyzer.finish()))
-        if self._endurance is not None:
-            self._finish_endurance("shutdown")
+        if self._endurance_on:
+            self._safely("endurance stop", self._finish_endurance, "shutdown")
         if self.coach is not None:
             self._safely("coach.stop", self.coach.stop)
             self._safely("coach.close", self.coach.close)
@@ -232,7 +234,7 @@ class Service:
 
     @property
     def mode(self) -> str:
-        if self._endurance is not None:
+        if self._endurance_on:
             return "endurance"
         return "guided" if self.guided else "free"
 
@@ -300,8 +302,8 @@ class Service:
                     event.rep.peak_deg,
                     (" faults " + ",".join(event.rep.faults)) if event.rep.faults else "",
                 )
-                if self._endurance is not None:
-                    self._endurance.add_rep(event.rep)
+                if self._tally is not None:
+                    self._tally.add_rep(event.rep)
             elif kind == "set":
                 self.sets.append(event.summary)
                 log.info(
@@ -314,8 +316,8 @@ class Service:
                 self._safely("coach.on_event", self.coach.on_event, event)
             for sink in self.sinks:
                 self._safely(f"{type(sink).__name__}.on_event", sink.on_event, event)
-            if kind == "set" and self._endurance is not None:
-                self._finish_endurance("set_end")
+            if kind == "set" and self._tally is not None:
+                self._finish_endurance("set_end")  # without a coach: the user stopped
 
     def _safely(self, what: str, fn, *args) -> None:
         """Run a coach / sink / shutdown call; a failure is logged, never fatal to the loop."""
@@ -349,11 +351,11 @@ class Service:
 
     def _execute(self, name, args) -> tuple[bool, str | None]:
         if name == "_toggle_set":
-            if self._endurance is not None:
+            if self._endurance_on:
                 return self._stop_endurance_test({})
             return self._end_set() if self.analyzer.state.set_open else self._start_set({})
         if name == "_toggle_endurance":
-            if self._endurance is not None:
+            if self._endurance_on:
                 return self._stop_endurance_test({})
             return self._start_endurance_test({})
         if not isinstance(name, str) or name not in COMMANDS:
@@ -382,7 +384,7 @@ class Service:
         st = self.analyzer.state
         if st.set_open:
             return False, f"set {st.set_index} is already open; end it first"
-        if self._endurance is not None:
+        if self._endurance_on:
             return False, "an endurance test is running"
         if "mode" in args:
             if args["mode"] not in ("free", "guided"):
@@ -405,7 +407,7 @@ class Service:
         if not self.analyzer.state.set_open:
             return False, "no set is open"
         self._dispatch(self.analyzer.end_set())
-        if self.guided and self.coach is not None and self._endurance is None:
+        if self.guided and self.coach is not None and not self._endurance_on:
             self.coach.stop()
         return True, None
 
@@ -427,36 +429,51 @@ class Service:
         self.analyzer.set_tempo(tempo)
 
     def _start_endurance_test(self, args) -> tuple[bool, str | None]:
-        if self._endurance is not None:
+        if self._endurance_on:
             return False, "an endurance test is already running"
-        if self.analyzer.state.set_open:
-            self._dispatch(self.analyzer.end_set())
         options = {}
         if "pace_bpm" in args:
             pace = args["pace_bpm"]
             if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 5 <= pace <= 120:
                 return False, f"start_endurance_test: pace_bpm must be 5 to 120, not {pace!r}"
             options["pace_bpm"] = float(pace)
-        self._endurance = EnduranceTest(self.config.user.body_mass_kg)
+        if self.analyzer.state.set_open:
+            self._dispatch(self.analyzer.end_set())
+        self.endurance_result = None
         if self.coach is not None:
+            # the coach paces the test and judges each rep against its beat
             self.coach.start_endurance(**options)
+        else:
+            self._tally = EnduranceTest(self.config.user.body_mass_kg)
+        self._endurance_on = True
         return True, None
 
     def _stop_endurance_test(self, args) -> tuple[bool, str | None]:
-        if self._endurance is None:
+        if not self._endurance_on:
             return False, "no endurance test is running"
+        self._finish_endurance("command")
         if self.analyzer.state.set_open:
-            self._dispatch(self.analyzer.end_set())  # may finish the test ("set_end")
-        if self._endurance is not None:
-            self._finish_endurance("command")
+            self._dispatch(self.analyzer.end_set())
         return True, None
 
     def _finish_endurance(self, stopped_by: str) -> None:
-        test, self._endurance = self._endurance, None
-        self.endurance_result = test.result(stopped_by)
+        """Stop the test now (command, shutdown; without a coach also the set's end)."""
+        self._endurance_on = False
+        if self._tally is not None:
+            tally, self._tally = self._tally, None
+            self.endurance_result = tally.result(stopped_by)
+        elif self.coach is not None:
+            result = self.coach.stop()
+            self.endurance_result = result or getattr(self.coach, "endurance_result", None)
         log.info("endurance test: %s", self.endurance_result)
-        if self.coach is not None:
-            self._safely("coach.stop", self.coach.stop)
+
+    def _check_endurance(self) -> None:
+        """The coach ends the test by itself when the pace or the height fails."""
+        if self._endurance_on and self._tally is None and self.coach is not None:
+            if getattr(self.coach, "mode", "endurance") != "endurance":
+                self._endurance_on = False
+                self.endurance_result = getattr(self.coach, "endurance_result", None)
+                log.info("endurance test ended by the coach: %s", self.endurance_result)
 
     def _set_live(self, args) -> tuple[bool, str | None]:
         on = args.get("on")

@@ -1,0 +1,321 @@
+"""What the FIFO-chip drivers share: retries, recovery, gaps, timestamps.
+
+A chip driver (``Mpu6050``, ``Lsm6ds``) says how to identify, configure and
+reset its chip and how to poll and drain its FIFO; :class:`FifoImu` turns that
+into the :class:`~heelraise.imu.base.Imu` contract:
+
+- every bus transfer that fails with ``OSError`` (errno 121 Remote I/O, 5 I/O
+  error, ...) is retried ``retries`` times with exponential backoff
+  (``backoff_s``, 2x, 4x ...) through the injected ``sleep``;
+- a read that still fails returns an empty block; the chip is re-initialised
+  on a later read (attempts spaced ``reconnect_interval_s``, doubling up to
+  ``reconnect_max_s``), and after ``max_failures`` consecutive failures
+  ``healthy`` is False until a read succeeds again. ``read()`` never raises
+  for bus trouble;
+- a FIFO overflow (or a FIFO whose level breaks the sample framing) resets the
+  FIFO; nothing is read from a FIFO that has lost data;
+- every hole (``fifo_overflow``, ``i2c_error``, ``reconnect``, ``stall``) is
+  reported on the first block after it as ``SampleBlock.gap``, from the last
+  sample delivered before (``start_s``) to the first one after (``end_s``); no
+  sample is ever made up to fill it;
+- timestamps come from :class:`~heelraise.imu.timing.SampleClock`.
+
+If no sample arrives for ``stall_timeout_s`` the driver checks the chip's
+configuration; a chip found back in its power-on state (brown-out, replug
+without an I2C error) is re-initialised and the gap reported as ``reconnect``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from heelraise.exceptions import SensorError
+from heelraise.imu.base import Gap, SampleBlock
+from heelraise.imu.timing import SampleClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImuStats:
+    """Counters for the progress line, the MQTT state and the logs."""
+
+    samples: int = 0
+    reads: int = 0
+    overflows: int = 0
+    i2c_errors: int = 0  # transfers that raised OSError (each retry counts)
+    failed_reads: int = 0  # reads that gave up after the retries
+    reinits: int = 0
+    gaps: int = 0
+
+
+class FifoImu:
+    """Base of the FIFO drivers; see the module docstring. Not used directly."""
+
+    name = "FIFO IMU"
+
+    def __init__(
+        self,
+        bus,
+        *,
+        address: int,
+        fs_hz: float,
+        clock=time.monotonic,
+        sleep=time.sleep,
+        retries: int = 3,
+        backoff_s: float = 0.002,
+        max_failures: int = 5,
+        reconnect_interval_s: float = 0.2,
+        reconnect_max_s: float = 2.0,
+        stall_timeout_s: float | None = None,
+        max_samples_per_read: int | None = None,
+        owns_bus: bool = False,
+        bus_label: str = "",
+    ):
+        if bus is None:
+            raise SensorError("no I2C bus given (bus=smbus2.SMBus(1) on a Pi, or an emulator)")
+        if retries < 0 or max_failures < 1:
+            raise ValueError(f"retries={retries!r} / max_failures={max_failures!r} out of range")
+        self.bus = bus
+        self.address = int(address)
+        self.requested_fs_hz = float(fs_hz)
+        self.fs_hz = float(fs_hz)  # the chip's configured rate, set by configure
+        self.clock = clock
+        self.sleep = sleep
+        self.retries = int(retries)
+        self.backoff_s = float(backoff_s)
+        self.max_failures = int(max_failures)
+        self.reconnect_interval_s = float(reconnect_interval_s)
+        self.reconnect_max_s = float(reconnect_max_s)
+        self._stall_timeout_s = stall_timeout_s
+        self.max_samples_per_read = max_samples_per_read
+        self.owns_bus = owns_bus
+        self.bus_label = bus_label
+        self.stats = ImuStats()
+        self.healthy = True
+        self.timing: SampleClock | None = None
+        self._open = False
+        self._need_init = False
+        self._next_init_s = 0.0
+        self._init_attempts = 0
+        self._consecutive_failures = 0
+        self._last_t: float | None = None  # stamp of the last sample delivered
+        self._gap_reason: str | None = None  # a hole is open since _last_t
+        self._last_data_s = 0.0
+
+    @property
+    def stall_timeout_s(self) -> float:
+        if self._stall_timeout_s is not None:
+            return self._stall_timeout_s
+        return max(0.25, 20.0 / self.fs_hz)
+
+    # -- the Imu protocol ----------------------------------------------------
+
+    def open(self) -> None:
+        """Find, reset and configure the chip; raises SensorError if it is absent or wrong."""
+        try:
+            chip = self._identify()
+            self._reset_chip()
+            self._configure()
+            self._fifo_reset()
+        except OSError as e:
+            raise SensorError(
+                f"no answer from an IMU at 0x{self.address:02x}{self._on_bus()}: "
+                f"{e.strerror or e} (errno {e.errno}); check wiring, power and the address"
+            ) from e
+        log.info("opened %s", chip)
+        self.timing = SampleClock(self.fs_hz)
+        self._open = True
+        self._last_data_s = self.clock()
+
+    def read(self) -> SampleBlock:
+        """All samples since the last read; empty (never an exception) on bus trouble."""
+        if not self._open:
+            raise SensorError(f"{self.name}: read() before open() (or after close())")
+        self.stats.reads += 1
+        now = self.clock()
+        if self._need_init:
+            if now < self._next_init_s or not self._reinit(now):
+                return SampleBlock.empty()
+        try:
+            overflow, misaligned, n_avail, t_obs = self._poll()
+            if overflow or misaligned:
+                reason = "fifo_overflow" if overflow else "fifo_misaligned"
+                if overflow:
+                    self.stats.overflows += 1
+                log.warning("%s: %s, FIFO reset", self.name, reason)
+                self._fifo_reset()
+                self.timing.restart()
+                self._hole(reason)
+                self._succeeded(now)
+                return SampleBlock.empty()
+            if n_avail == 0:
+                self._succeeded(None)
+                if now - self._last_data_s > self.stall_timeout_s:
+                    self._check_stall(now)
+                return SampleBlock.empty()
+            n = (
+                n_avail
+                if self.max_samples_per_read is None
+                else min(n_avail, self.max_samples_per_read)
+            )
+            acc_g, gyr_dps = self._drain(n)
+        except OSError as e:
+            self._failed(now, e)
+            return SampleBlock.empty()
+        self._succeeded(now)
+        t_s = self.timing.stamp(n, n_avail, t_obs)
+        return self._deliver(t_s, acc_g, gyr_dps)
+
+    def close(self) -> None:
+        """Put the chip to sleep (best effort) and release the bus if we opened it."""
+        if self._open:
+            try:
+                self._sleep_chip()
+            except OSError as e:
+                log.info("%s: could not put the chip to sleep: %s", self.name, e)
+        self._open = False
+        if self.owns_bus:
+            self.bus.close()
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- bus with retries ----------------------------------------------------
+
+    def _xfer(self, method: str, *args):
+        fn = getattr(self.bus, method)
+        for attempt in range(self.retries + 1):
+            try:
+                return fn(self.address, *args)
+            except OSError:
+                self.stats.i2c_errors += 1
+                if attempt == self.retries:
+                    raise
+                self.sleep(self.backoff_s * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rb(self, register: int) -> int:
+        return self._xfer("read_byte_data", register)
+
+    def _wb(self, register: int, value: int) -> None:
+        self._xfer("write_byte_data", register, value)
+
+    def _rblock(self, register: int, length: int) -> list[int]:
+        return self._xfer("read_i2c_block_data", register, length)
+
+    # -- recovery ------------------------------------------------------------
+
+    def _hole(self, reason: str) -> None:
+        """Samples are being lost from now on (or were): report it on the next block."""
+        if self._last_t is None:
+            return  # nothing delivered yet: the stream simply starts later
+        if self._gap_reason is None or reason in ("reconnect", "fifo_overflow"):
+            self._gap_reason = reason
+
+    def _failed(self, now: float, error: OSError) -> None:
+        self.stats.failed_reads += 1
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.max_failures and self.healthy:
+            log.error("%s: %d failed reads in a row, unhealthy", self.name, self.max_failures)
+            self.healthy = False
+        log.warning("%s: bus error %s; will re-initialise", self.name, error)
+        self._hole("i2c_error")
+        if not self._need_init:
+            self._need_init = True
+            self._init_attempts = 0
+            self._next_init_s = now  # first attempt on the next read
+        else:
+            delay = self.reconnect_interval_s * (2 ** min(self._init_attempts - 1, 10))
+            self._next_init_s = now + min(self.reconnect_max_s, delay)
+
+    def _succeeded(self, now: float | None) -> None:
+        self._consecutive_failures = 0
+        self.healthy = True
+        if now is not None:
+            self._last_data_s = now
+
+    def _reinit(self, now: float) -> bool:
+        self._init_attempts += 1
+        try:
+            was_reset = not self._is_configured()
+            self._identify()
+            self._configure()
+            self._fifo_reset()
+        except (OSError, SensorError) as e:
+            self._failed(now, e if isinstance(e, OSError) else OSError(str(e)))
+            return False
+        self.stats.reinits += 1
+        self._need_init = False
+        self.timing.restart()
+        self._hole("reconnect" if was_reset else "i2c_error")
+        self._succeeded(now)
+        log.info("%s: re-initialised (%s)", self.name, "chip had reset" if was_reset else "ok")
+        return True
+
+    def _check_stall(self, now: float) -> None:
+        try:
+            configured = self._is_configured()
+        except OSError as e:
+            self._failed(now, e)
+            return
+        self._last_data_s = now  # check again only after another timeout
+        if not configured:
+            log.warning("%s: no samples and chip back at power-on state", self.name)
+            self._hole("reconnect")
+            self._need_init = True
+            self._init_attempts = 0
+            self._next_init_s = now
+
+    def _deliver(self, t_s, acc_g, gyr_dps) -> SampleBlock:
+        gap = None
+        if self._gap_reason is not None and self._last_t is not None:
+            gap = Gap(self._last_t, float(t_s[0]), self._gap_reason)
+            self.stats.gaps += 1
+            self._gap_reason = None
+        self._last_t = float(t_s[-1])
+        self.stats.samples += len(t_s)
+        return SampleBlock(t_s, acc_g, gyr_dps, gap)
+
+    def _on_bus(self) -> str:
+        return f" on {self.bus_label}" if self.bus_label else ""
+
+    # -- chip specifics ------------------------------------------------------
+
+    def _identify(self) -> str:
+        """Read WHO_AM_I; set ``self.name``; raise SensorError for a wrong chip."""
+        raise NotImplementedError
+
+    def _reset_chip(self) -> None:
+        """Full reset at open (may wait via ``self.sleep``)."""
+        raise NotImplementedError
+
+    def _configure(self) -> None:
+        """Write every register the driver depends on; set ``self.fs_hz``."""
+        raise NotImplementedError
+
+    def _is_configured(self) -> bool:
+        """False if the chip has lost its configuration (power cycle, brown-out)."""
+        raise NotImplementedError
+
+    def _fifo_reset(self) -> None:
+        raise NotImplementedError
+
+    def _poll(self) -> tuple[bool, bool, int, float]:
+        """(overflowed, misaligned, whole samples available, monotonic time of the count)."""
+        raise NotImplementedError
+
+    def _drain(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Read the ``n`` oldest samples: acc_g (n,3), gyr_dps (n,3)."""
+        raise NotImplementedError
+
+    def _sleep_chip(self) -> None:
+        raise NotImplementedError

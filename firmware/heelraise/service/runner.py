@@ -73,6 +73,7 @@ class Service:
         stop_when_exhausted: bool = False,
     ):
         self.config = config
+        self.session_id: str | None = None  # set by whoever names the session (assemble)
         self.imu = imu
         self.coach = coach
         self.sinks = list(sinks)

@@ -80,8 +80,14 @@ class ConsoleSink:
     set 1 rep 3: raise 2.0 s, top 1.0 s, lower 3.0 s, peak 24.1 deg, heel 52 mm
     """
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, *, clear_line: bool | None = None):
         self._stream = stream if stream is not None else sys.stdout
+        if clear_line is None:  # on a terminal, wipe the cue status line drawn in place
+            try:
+                clear_line = bool(self._stream.isatty())
+            except (AttributeError, ValueError):
+                clear_line = False
+        self._prefix = "\r\033[K" if clear_line else ""
 
     def on_event(self, event) -> None:
         line = format_event(event)
@@ -102,7 +108,7 @@ class ConsoleSink:
 
     def _write(self, line: str) -> None:
         try:
-            self._stream.write(line + "\n")
+            self._stream.write(self._prefix + line + "\n")
             self._stream.flush()
         except (OSError, ValueError) as e:
             log.warning("console output failed: %s", e)

@@ -1,0 +1,151 @@
+"""``heelraise run``: the service. Sensor -> signal chain -> cues, console / JSON lines, MQTT.
+
+    heelraise run                                  # /etc/heelraise/config.toml, real sensor
+    heelraise run --imu sim                        # the simulator, in real time, on a laptop
+    heelraise run --imu sim --speed 20 --seconds 600 --json
+    heelraise run --imu replay:session.csv --speed 4
+
+SIGTERM (systemd stop) and Ctrl-C end the run cleanly with exit status 0: the
+open set is closed, the cues go off, the session event is published and every
+sink is flushed. Logs go to stderr, one line each (``LEVEL name: message``),
+which journald stores with its own timestamps.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import sys
+
+HELP = "the service: sensor -> signal chain -> cues and events"
+
+log = logging.getLogger("heelraise.service")
+
+
+def _imu_kind(text: str) -> str:
+    if text in ("mpu6050", "lsm6ds", "sim") or (text.startswith("replay:") and len(text) > 7):
+        return text
+    raise ValueError(text)
+
+
+_imu_kind.__name__ = "IMU kind (mpu6050, lsm6ds, sim or replay:FILE)"
+
+
+def _speed(text: str) -> float:
+    if text.lower() in ("max", "inf"):
+        return math.inf
+    value = float(text)
+    if not 0 < value <= 10000:
+        raise ValueError(text)
+    return value
+
+
+_speed.__name__ = "speed (a factor above 0, or 'max')"
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+_seconds.__name__ = "number of seconds above 0"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config (default /etc/heelraise/config.toml; built-in defaults when "
+        "that file does not exist and --imu is given)",
+    )
+    parser.add_argument(
+        "--imu",
+        type=_imu_kind,
+        metavar="KIND",
+        help="override [sensor]: mpu6050, lsm6ds, sim or replay:FILE",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="X",
+        help="run the clock X times real time (sim / replay; 'max': as fast as possible)",
+    )
+    parser.add_argument("--json", action="store_true", help="JSON lines on stdout, one per event")
+    parser.add_argument(
+        "--seconds", type=_seconds, metavar="N", help="stop after N seconds (of the run's clock)"
+    )
+    parser.add_argument(
+        "--no-cues", action="store_true", help="no LED / buzzer / button (no GPIO at all)"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="override [log] level",
+    )
+
+
+def run(args) -> int:
+    from heelraise.service.assemble import assemble
+    from heelraise.service.config import DEFAULT_PATH, Config, load_config
+
+    if args.config is None and args.imu is not None:
+        import os
+
+        config = load_config(DEFAULT_PATH) if os.path.exists(DEFAULT_PATH) else _defaults()
+    else:
+        config = load_config(args.config or DEFAULT_PATH)
+    assert isinstance(config, Config)
+    logging.getLogger().setLevel(args.log_level or config.log.level)
+    if (
+        args.speed is not None
+        and args.speed != 1.0
+        and (args.imu or config.sensor.imu_kind)
+        in (
+            "mpu6050",
+            "lsm6ds",
+        )
+    ):
+        log.error("--speed only applies to --imu sim or replay:FILE, not a real sensor")
+        return 2
+
+    parts = assemble(
+        config,
+        imu_kind=args.imu,
+        speed=args.speed,
+        json_lines=args.json,
+        cues=not args.no_cues,
+    )
+    service = parts.service
+    log.info(
+        "session %s on device %s (config %s)",
+        parts.session_id,
+        config.device.id,
+        config.path or "built-in defaults",
+    )
+
+    def on_signal(signum, frame):
+        log.info("%s: stopping", signal.Signals(signum).name)
+        service.stop()
+
+    previous = {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    }
+    try:
+        kind = args.imu or config.sensor.imu_kind
+        service.stop_when_exhausted = kind.startswith("replay:")
+        service.run(duration_s=args.seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sys.stdout.flush()
+    return 0
+
+
+def _defaults():
+    from heelraise.service.config import parse_config
+
+    log.info("no /etc/heelraise/config.toml: using the built-in defaults")
+    return parse_config("")

@@ -1,0 +1,245 @@
+"""Put the service together from a config: clock, IMU, cues, button, sinks, MQTT.
+
+This is the only place that decides which real or fake part goes where;
+:class:`~heelraise.service.runner.Service` just uses what it is given.
+
+Pins: on a Raspberry Pi (or whenever ``GPIOZERO_PIN_FACTORY`` is set, e.g.
+``lgpio`` on a Pi 5) gpiozero's own default factory drives the real GPIOs;
+anywhere else gpiozero's ``MockFactory`` stands in, so ``heelraise run --imu
+sim`` works on a laptop with the cues drawn in the terminal.
+
+Clocks: ``speed=1`` is real time (``time.monotonic``); ``speed=X`` runs a
+clock X times faster than real time (for ``--imu sim`` and replays);
+``speed=math.inf`` runs a virtual clock that jumps over every sleep, as fast
+as the CPU allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from heelraise.exceptions import ConfigError
+from heelraise.service.runner import Service
+from heelraise.service.sinks import ConsoleSink, JsonLinesSink
+
+log = logging.getLogger("heelraise.service")
+
+
+class ScaledClock:
+    """Monotonic seconds running ``speed`` times faster than real time (``sleep`` too)."""
+
+    def __init__(self, speed: float, *, start_s: float | None = None):
+        if not speed > 0:
+            raise ConfigError(f"speed must be above 0, not {speed!r}")
+        self.speed = float(speed)
+        self._m0 = time.monotonic()
+        self._t0 = self._m0 if start_s is None else float(start_s)
+
+    def __call__(self) -> float:
+        return self._t0 + (time.monotonic() - self._m0) * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+
+
+class VirtualClock:
+    """A clock that jumps over every sleep: runs as fast as the CPU allows."""
+
+    def __init__(self, start_s: float = 0.0):
+        self.now_s = float(start_s)
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.now_s += seconds
+
+
+def make_clock(speed: float = 1.0):
+    """``(clock, sleep)`` for a speed factor; ``math.inf`` gives a virtual clock."""
+    if speed == 1.0:
+        return time.monotonic, time.sleep
+    if math.isinf(speed):
+        clock = VirtualClock(time.monotonic())
+        return clock, clock.sleep
+    clock = ScaledClock(speed)
+    return clock, clock.sleep
+
+
+def on_raspberry_pi() -> bool:
+    try:
+        with open("/proc/device-tree/model", "rb") as f:
+            return b"Raspberry Pi" in f.read()
+    except OSError:
+        return False
+
+
+def pick_pin_factory():
+    """None (gpiozero's default: lgpio on a Pi 5) on a Pi or when GPIOZERO_PIN_FACTORY is
+    set; gpiozero's MockFactory (with PWM) anywhere else."""
+    if os.environ.get("GPIOZERO_PIN_FACTORY") or on_raspberry_pi():
+        return None
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    log.info("not on a Raspberry Pi: cues drive gpiozero's MockFactory pins")
+    return MockFactory(pin_class=MockPWMPin)
+
+
+def new_session_id(now=None) -> str:
+    """A readable, unique session id: ``20261124T031500Z-1a2b3c``."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def imu_options(config, kind: str, *, clock, sleep, speed: float) -> dict:
+    """Keyword arguments for ``open_imu(kind, ...)`` from the [sensor] table."""
+    s = config.sensor
+    options = {"clock": clock, "sleep": sleep}
+    if kind in ("mpu6050", "lsm6ds"):
+        options.update(
+            bus=s.bus,
+            address=s.address,
+            fs_hz=float(s.rate_hz),
+            accel_range_g=s.accel_range_g,
+            gyro_range_dps=s.gyro_range_dps,
+        )
+    elif kind == "sim":
+        options.update(fs_hz=float(s.rate_hz))
+    elif kind.startswith("replay:"):
+        options.update(speed=speed)
+    return options
+
+
+def open_imu(config, kind: str, *, clock, sleep, speed: float):
+    from heelraise.imu.factory import open_imu as factory
+
+    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep, speed=speed))
+
+
+@dataclass
+class Assembly:
+    """Everything :func:`assemble` made, so the caller (and tests) can reach each part."""
+
+    service: Service
+    clock: object
+    sleep: object
+    session_id: str
+    coach: object = None
+    button: object = None
+    publisher: object = None
+    pin_factory: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def assemble(
+    config,
+    *,
+    imu_kind: str | None = None,
+    speed: float | None = None,
+    json_lines: bool = False,
+    stdout=None,
+    imu=None,
+    clock=None,
+    sleep=None,
+    pin_factory="auto",
+    cues: bool = True,
+    render_cues: bool | None = None,
+    mqtt_client_factory=None,
+) -> Assembly:
+    """Build the service for ``config`` (``imu_kind`` / ``speed`` override [sensor])."""
+    kind = imu_kind or config.sensor.imu_kind
+    if speed is None:
+        speed = config.sensor.replay_speed if kind.startswith("replay:") else 1.0
+    if clock is None:
+        clock, default_sleep = make_clock(speed)
+        sleep = sleep or default_sleep
+    session_id = new_session_id()
+    if imu is None:
+        imu = open_imu(config, kind, clock=clock, sleep=sleep, speed=speed)
+
+    sinks = [JsonLinesSink(stdout) if json_lines else ConsoleSink(stdout)]
+
+    coach = button = None
+    if pin_factory == "auto":
+        pin_factory = pick_pin_factory() if cues else None
+    if cues:
+        from heelraise.cues.coach import Coach
+
+        on_output = None
+        if render_cues is None:
+            render_cues = pin_factory is not None and not json_lines and _isatty(stdout)
+        if render_cues:
+            from heelraise.cues.render import CueConsole
+
+            on_output = CueConsole(stdout, passive=config.pins.buzzer_kind == "passive")
+        coach = Coach(
+            config.pins.pin_map(),
+            config.cues,
+            pin_factory=pin_factory,
+            clock=clock,
+            body_mass_kg=config.user.body_mass_kg,
+            on_output=on_output,
+        )
+        if on_output is not None:
+            on_output.coach = coach
+        if config.pins.button is not None:
+            from heelraise.cues.outputs import SetButton
+
+            try:
+                button = SetButton(
+                    config.pins.button,
+                    pin_factory=pin_factory,
+                    clock=clock,
+                    hold_s=config.cues.button_hold_s,
+                )
+            except BaseException:
+                coach.close()
+                raise
+
+    service = Service(config, imu=imu, coach=coach, sinks=sinks, clock=clock, sleep=sleep)
+    service.button = button
+    service.session_id = session_id
+
+    publisher = None
+    if config.mqtt is not None:
+        from heelraise.mqtt.publisher import MqttPublisher
+
+        kwargs = {}
+        if mqtt_client_factory is not None:
+            kwargs["client_factory"] = mqtt_client_factory
+        publisher = MqttPublisher(
+            config.mqtt,
+            device_id=config.device.id,
+            session_id=session_id,
+            command_handler=service.submit_command,
+            **kwargs,
+        )
+        service.add_sink(publisher)
+    return Assembly(
+        service=service,
+        clock=clock,
+        sleep=sleep,
+        session_id=session_id,
+        coach=coach,
+        button=button,
+        publisher=publisher,
+        pin_factory=pin_factory,
+    )
+
+
+def _isatty(stream) -> bool:
+    import sys
+
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,103 @@
+"""``heelraise dashboard``: subscribe to the devices over MQTT, store, and serve the web dashboard.
+
+heelraise dashboard                                  # broker 127.0.0.1:1883, http://127.0.0.1:8080/
+heelraise dashboard --broker pi.local:1883 --db ~/heelraise.db
+heelraise dashboard --bind 0.0.0.0:8080 --token "$(openssl rand -hex 16)"
+heelraise dashboard --group dash --db /srv/heelraise.db   # several instances, one store
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HELP = "serve the web dashboard (subscribes to MQTT)"
+
+DEFAULT_DB = Path.home() / ".local" / "share" / "heelraise" / "dashboard.db"
+
+
+def add_mqtt_arguments(parser) -> None:
+    """Broker options shared with ``heelraise watch``."""
+    parser.add_argument(
+        "--broker", default="127.0.0.1:1883", metavar="HOST:PORT", help="MQTT broker"
+    )
+    parser.add_argument("--prefix", default="heelraise", help="topic prefix (default heelraise)")
+    parser.add_argument("--username", help="MQTT user name")
+    parser.add_argument(
+        "--password",
+        default=os.environ.get("HEELRAISE_MQTT_PASSWORD"),
+        help="MQTT password (default: $HEELRAISE_MQTT_PASSWORD)",
+    )
+    parser.add_argument("--ca", metavar="FILE", help="CA certificate: use TLS to the broker")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+
+def add_arguments(parser) -> None:
+    add_mqtt_arguments(parser)
+    parser.add_argument(
+        "--db", default=str(DEFAULT_DB), metavar="FILE", help=f"SQLite file (default {DEFAULT_DB})"
+    )
+    parser.add_argument(
+        "--bind", default="127.0.0.1:8080", metavar="ADDR:PORT", help="where to serve HTTP"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("HEELRAISE_DASHBOARD_TOKEN"),
+        help="require this token on every request (default: $HEELRAISE_DASHBOARD_TOKEN)",
+    )
+    parser.add_argument(
+        "--group",
+        help="MQTT 5 shared-subscription group: instances in one group split the events"
+        " between them (give them the same --db)",
+    )
+    parser.add_argument(
+        "--client-id",
+        help="fixed MQTT client id: the broker keeps our session and queues events while"
+        " the dashboard is down",
+    )
+    parser.add_argument(
+        "--no-mqtt", action="store_true", help="serve the stored history only, no broker"
+    )
+
+
+def run(args) -> int:
+    from heelraise_host.ingest import Ingest
+    from heelraise_host.server import Dashboard, exposure_warning, parse_hostport
+    from heelraise_host.store import Store
+
+    host, port = parse_hostport(args.bind, 8080, "--bind")
+    warning = exposure_warning(host, port, args.token)
+    if warning:
+        print(f"heelraise dashboard: WARNING: {warning}", file=sys.stderr)
+    store = Store(os.path.expanduser(args.db))
+    ingest = None
+    if not args.no_mqtt:
+        ingest = Ingest(
+            store,
+            broker=args.broker,
+            prefix=args.prefix,
+            group=args.group,
+            client_id=args.client_id,
+            username=args.username,
+            password=args.password,
+            tls_ca=args.ca,
+        )
+        ingest.start(wait=False)  # paho keeps retrying; history is served meanwhile
+    dashboard = Dashboard(store, ingest, bind=args.bind, token=args.token)
+    print(
+        f"heelraise dashboard: {dashboard.url} (store {args.db}"
+        + ("" if ingest is None else f", broker {args.broker}, prefix {args.prefix}")
+        + (f", group {args.group}" if args.group else "")
+        + ")",
+        file=sys.stderr,
+    )
+    try:
+        dashboard.serve_forever()
+    finally:
+        if ingest is not None:
+            ingest.stop()
+        store.close()
+    return 0

@@ -1,0 +1,177 @@
+"""``heelraise watch``: a live terminal table of reps as they arrive over MQTT, per device.
+
+One job: show, not store. Messages are checked exactly as the dashboard's ingest
+checks them (:func:`heelraise_host.messages.parse`); refused ones are counted in
+the table's caption. The subscription is an ordinary one (never shared), so a
+watcher never takes events away from a dashboard group.
+
+>>> table = RepTable(rows_per_device=6)
+>>> table.add(messages.parse(topic, payload))
+>>> rich.print(table.render())
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+import uuid
+
+from heelraise.exceptions import MessageRejected
+
+from heelraise_host import messages
+from heelraise_host.ingest import IngestError, parse_hostport
+
+
+class RepTable:
+    """The last ``rows_per_device`` reps of every device, with its status and phase."""
+
+    def __init__(self, rows_per_device: int = 8):
+        self.rows_per_device = rows_per_device
+        self.reps: dict[str, collections.deque] = {}
+        self.status: dict[str, str] = {}
+        self.state: dict[str, dict] = {}
+        self.rep_totals = collections.Counter()
+        self.rejected = collections.Counter()
+        self._seen: set[str] = set()
+
+    def add(self, msg: messages.Message) -> None:
+        device = msg.device
+        self.reps.setdefault(device, collections.deque(maxlen=self.rows_per_device))
+        if msg.type == "status":
+            self.status[device] = msg.status
+        elif msg.type == "state":
+            self.state[device] = msg.body["state"]
+        elif msg.type == "rep":
+            if msg.id in self._seen:  # a QoS 1 redelivery
+                return
+            self._seen.add(msg.id)
+            self.reps[device].append((msg.session, msg.body["rep"]))
+            self.rep_totals[device] += 1
+
+    def reject(self, e: MessageRejected) -> None:
+        self.rejected[e.kind] += 1
+
+    def render(self):
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title="heelraise: reps as they arrive", expand=False)
+        for name, justify in (
+            ("device", "left"),
+            ("status", "left"),
+            ("phase", "left"),
+            ("session", "left"),
+            ("set", "right"),
+            ("rep", "right"),
+            ("rise s", "right"),
+            ("hold s", "right"),
+            ("lower s", "right"),
+            ("heel mm", "right"),
+            ("faults", "left"),
+        ):
+            table.add_column(name, justify=justify)
+        for device in sorted(self.reps):
+            state = self.state.get(device) or {}
+            rows = list(self.reps[device]) or [(None, None)]
+            for i, (session, rep) in enumerate(rows):
+                first = i == 0
+                # Text(): device ids and sessions are data, never rich markup.
+                cells = [
+                    Text(device if first else ""),
+                    Text(self.status.get(device, "?") if first else ""),
+                    Text(str(state.get("phase", "")) if first else ""),
+                ]
+                if rep is None:
+                    cells += [Text("")] * 8
+                else:
+                    faults = ", ".join(rep.get("faults") or [])
+                    cells += [
+                        Text(str(session)),
+                        Text(str(rep["set"])),
+                        Text(str(rep["index"])),
+                        Text(_f(rep.get("raise_s"))),
+                        Text(_f(rep.get("top_hold_s"))),
+                        Text(_f(rep.get("lower_s"))),
+                        Text(_f(rep.get("heel_rise_mm"), 1)),
+                        Text(faults, style="red" if faults else ""),
+                    ]
+                table.add_row(*cells, end_section=i == len(rows) - 1)
+        if self.rejected:
+            table.caption = "refused: " + ", ".join(
+                f"{k} {n}" for k, n in sorted(self.rejected.items())
+            )
+        return table
+
+
+def _f(v, digits: int = 2) -> str:
+    return "" if v is None else f"{v:.{digits}f}"
+
+
+def watch(
+    broker: str = "127.0.0.1:1883",
+    *,
+    prefix: str = "heelraise",
+    rows_per_device: int = 8,
+    username: str | None = None,
+    password: str | None = None,
+    tls_ca: str | None = None,
+    console=None,
+    stop: threading.Event | None = None,
+    connect_timeout_s: float = 10.0,
+) -> int:
+    """Show the table until ``stop`` is set (or Ctrl-C). Returns an exit status."""
+    import paho.mqtt.client as mqtt
+    from rich.console import Console
+    from rich.live import Live
+
+    host, port = parse_hostport(broker, 8883 if tls_ca else 1883, "broker")
+    prefix = prefix.strip("/")
+    console = console or Console()
+    stop = stop or threading.Event()
+    inbox: queue.Queue = queue.Queue()
+    subscribed = threading.Event()
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"heelraise-watch-{uuid.uuid4().hex[:8]}",
+        protocol=mqtt.MQTTv5,
+    )
+    if username:
+        client.username_pw_set(username, password)
+    if tls_ca:
+        client.tls_set(ca_certs=tls_ca)
+
+    def on_connect(c, userdata, flags, reason_code, properties):
+        if not reason_code.is_failure:
+            c.subscribe(
+                [
+                    (f"{prefix}/+/event/rep", 1),
+                    (f"{prefix}/+/state", 1),
+                    (f"{prefix}/+/status", 1),
+                ]
+            )
+
+    client.on_connect = on_connect
+    client.on_subscribe = lambda *a: subscribed.set()
+    client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload))
+    client.connect_async(host, port, keepalive=30)
+    client.loop_start()
+    try:
+        if not subscribed.wait(connect_timeout_s):
+            raise IngestError(f"could not subscribe at broker {host}:{port}")
+        table = RepTable(rows_per_device)
+        with Live(table.render(), console=console, refresh_per_second=8) as live:
+            while not stop.is_set():
+                try:
+                    topic, payload = inbox.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                try:
+                    table.add(messages.parse(topic, payload, prefix=prefix))
+                except MessageRejected as e:
+                    table.reject(e)
+                live.update(table.render())
+        return 0
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,142 @@
+"""The dashboard store: exactly-once by message id, final reps win, history queries, exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+from heelraise_host.app import session_csv
+from heelraise_host.devicesim import session_messages
+from heelraise_host.messages import Message
+from heelraise_host.store import Store
+
+
+def _events(msgs):
+    """devicesim output as checked Messages (no schema step: that is test_host_messages)."""
+    out = []
+    for m in msgs:
+        body = m.json()
+        if body["type"] in ("rep", "set", "session"):
+            out.append(Message(m.topic, body["device"], body["type"], body))
+    return out
+
+
+def test_every_event_is_stored_once_however_often_it_arrives(tmp_path):
+    store = Store(tmp_path / "h.db")
+    events = _events(session_messages("shoe-1", "s-1", reps_per_set=[4, 3], seed=1))
+    first = [store.add_event(m, received_at="2026-11-24T08:00:00.000Z") for m in events]
+    again = [store.add_event(m, received_at="2026-11-24T08:00:05.000Z") for m in events]
+    assert all(first) and len(first) == 4 + 1 + 3 + 1 + 1
+    assert not any(again)
+    assert store.counts() == {"messages": 10, "devices": 1, "sessions": 1, "sets": 2, "reps": 7}
+
+
+def test_two_store_objects_on_one_file_never_double(tmp_path):
+    a, b = Store(tmp_path / "one.db"), Store(tmp_path / "one.db")
+    events = _events(session_messages("shoe-1", "s-1", reps_per_set=[5], seed=2))
+    took_a = [a.add_event(m, received_at="2026-11-24T08:00:00.000Z") for m in events[::2]]
+    took_b = [b.add_event(m, received_at="2026-11-24T08:00:00.000Z") for m in events]
+    assert all(took_a)
+    assert sum(took_b) == len(events) - len(took_a)
+    assert a.counts()["reps"] == 5 and b.counts()["messages"] == len(events)
+
+
+def test_the_set_message_final_reps_win_in_either_order(tmp_path):
+    events = _events(session_messages("shoe-1", "s-1", reps_per_set=[3], seed=3))
+    reps = [m for m in events if m.type == "rep"]
+    set_msg = next(m for m in events if m.type == "set")
+    final = {r["index"]: r for r in set_msg.body["set"]["reps"]}
+    assert all(r.body["rep"]["bottom_hold_s"] is None for r in reps)
+
+    for order in (reps + [set_msg], [set_msg] + reps):  # set first: late reps must not undo it
+        store = Store(tmp_path / f"o{len(order)}-{order[0].type}.db")
+        for m in order:
+            store.add_event(m, received_at="2026-11-24T08:00:00.000Z")
+        stored = store.session_reps("shoe-1", "s-1")
+        assert [r["index"] for r in stored] == [1, 2, 3]
+        for r in stored:
+            assert r["final"] is True
+            assert r["bottom_hold_s"] == final[r["index"]]["bottom_hold_s"]
+        assert stored[0]["bottom_hold_s"] > 0 and stored[2]["bottom_hold_s"] is None
+
+
+def test_session_detail_and_list_carry_what_was_sent(tmp_path):
+    store = Store(tmp_path / "h.db")
+    msgs = session_messages("shoe-1", "s-9", reps_per_set=[4, 2], seed=4, endurance=True)
+    for m in _events(msgs):
+        store.add_event(m, received_at="2026-11-24T08:00:00.000Z")
+    sent_set1 = next(m.json()["set"] for m in msgs if m.topic.endswith("event/set"))
+    detail = store.session_detail("shoe-1", "s-9")
+    assert detail["rep_count"] == 6 and detail["set_count"] == 2
+    assert [s["index"] for s in detail["sets"]] == [1, 2]
+    s1 = detail["sets"][0]
+    assert s1["summary"]["rep_count"] == 4 and s1["summary"]["ended_by"] == "pause"
+    assert s1["summary"]["mean_raise_s"] == sent_set1["mean_raise_s"]
+    for got, sent in zip(s1["reps"], sent_set1["reps"], strict=True):
+        for key, value in sent.items():
+            assert got[key] == value, key
+    assert detail["endurance"]["reps"] == 6
+    assert detail["summary"]["rep_count"] == 6
+    listed = store.sessions("shoe-1")
+    assert [s["session"] for s in listed] == ["s-9"]
+    assert listed[0]["ended_at"] is not None
+    assert store.session_detail("shoe-1", "nope") is None
+    assert store.sessions("other-shoe") == []
+
+
+def test_trends_bucket_sessions_by_local_week(tmp_path):
+    store = Store(tmp_path / "h.db")
+    # Sunday 2026-11-22 23:30 UTC is Monday 00:30 at UTC+1: the week it counts in moves.
+    sunday_late = dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC)
+    older = dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.UTC)
+    for session, start, n in (("a", sunday_late, 3), ("b", older, 5)):
+        msgs = session_messages("shoe-1", session, reps_per_set=[n], start=start, seed=5)
+        for m in _events(msgs):
+            store.add_event(m, received_at="2026-11-24T08:00:00.000Z")
+    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+    utc = {w["week"]: w for w in store.trends("shoe-1", weeks=3, now=now)}
+    assert list(utc) == ["2026-11-09", "2026-11-16", "2026-11-23"]
+    assert utc["2026-11-16"]["reps"] == 3 and utc["2026-11-23"]["reps"] == 0
+    assert utc["2026-11-09"]["reps"] == 5 and utc["2026-11-09"]["sessions"] == 1
+
+    plus1 = {w["week"]: w for w in store.trends("shoe-1", weeks=3, now=now, tz_offset_min=60)}
+    assert plus1["2026-11-23"]["reps"] == 3 and plus1["2026-11-16"]["reps"] == 0
+
+    week = utc["2026-11-09"]
+    assert 50 < week["mean_heel_rise_mm"] < 60
+    assert week["tempo_cv_pct"] is not None and week["tempo_cv_pct"] > 0
+    assert week["tempo_dev_s"] is not None  # the reps carried a target tempo
+
+
+def test_csv_export_one_row_per_rep_and_no_spreadsheet_formulas(tmp_path):
+    store = Store(tmp_path / "h.db")
+    device = "=HYPERLINK(\"http://x\")"
+    msgs = session_messages(device, "s-1", reps_per_set=[4], seed=6, faults_every=2)
+    for m in _events(msgs):
+        store.add_event(m, received_at="2026-11-24T08:00:00.000Z")
+    text = session_csv(store.session_detail(device, "s-1"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 4
+    assert rows[0]["device"] == "'" + device  # quoted, so a spreadsheet shows text
+    assert [int(r["rep"]) for r in rows] == [1, 2, 3, 4]
+    assert "too_fast" in rows[1]["faults"].split(";")
+    sent = json.loads(next(m.payload for m in msgs if m.topic.endswith("event/set")))
+    for row, rep in zip(rows, sent["set"]["reps"], strict=True):
+        assert float(row["raise_s"]) == rep["raise_s"]
+        assert float(row["heel_rise_mm"]) == rep["heel_rise_mm"]
+        assert row["tempo"] == "3-0-2-1"
+        assert float(row["deviation_raise_s"]) == rep["deviation_s"]["raise_s"]
+
+
+def test_device_state_and_status_are_upserts(tmp_path):
+    store = Store(tmp_path / "h.db")
+    store.set_device("shoe-1", status="online", at="2026-11-24T08:00:00.000Z")
+    store.set_device("shoe-1", state={"phase": "top"}, at="2026-11-24T08:00:02.000Z")
+    store.set_device("shoe-1", state={"phase": "old"}, at="2026-11-24T08:00:01.000Z")  # late
+    store.set_device("shoe-1", status="offline", at="2026-11-24T08:00:03.000Z")
+    (d,) = store.devices()
+    assert d["status"] == "offline" and d["state"] == {"phase": "top"}
+    assert store.counts()["devices"] == 1

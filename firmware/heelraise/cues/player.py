@@ -6,7 +6,10 @@ now, and the coach applies it. Each step starts when the previous one is seen
 to have ended, so a late :meth:`advance` lengthens a step but never drops one
 (a 30 ms click is never lost to a slow loop).
 
-Rules: one pattern plays at a time. A pattern of higher priority interrupts the
+Rules: one pattern plays at a time. A pattern starting less than
+``SEPARATION_S`` after another pattern's sound (or interrupting it) begins with
+enough silence to make that gap, so back-to-back patterns stay distinct on an
+active (on/off) buzzer. A pattern of higher priority interrupts the
 one playing (which is dropped). Otherwise it waits in line (higher priority
 first, then first come) and is dropped if it has waited longer than
 ``max_wait_s``, since late feedback is confusing.
@@ -23,9 +26,13 @@ Example::
 
 from __future__ import annotations
 
-from heelraise.cues.patterns import Pattern
+from dataclasses import replace
+
+from heelraise.cues.patterns import Pattern, Step
 
 _EPS = 1e-9
+#: Silence inserted before a pattern that would otherwise run on from a sounding one.
+SEPARATION_S = 0.04
 
 
 class PatternPlayer:
@@ -35,6 +42,7 @@ class PatternPlayer:
         self._index = 0
         self._step_start_s = 0.0
         self._waiting: list[tuple[Pattern, float]] = []  # (pattern, requested at)
+        self._sound_ended_s = -1e9  # when the last sounding step stopped
         #: Names of the patterns started, with their start time (for logs and tests).
         self.history: list[tuple[float, str]] = []
 
@@ -60,6 +68,8 @@ class PatternPlayer:
             step = self._current.steps[self._index]
             if now_s + _EPS < self._step_start_s + step.dur_s:
                 return
+            if step.tone_hz > 0:
+                self._sound_ended_s = now_s
             self._index += 1
             self._step_start_s = now_s
             if self._index >= len(self._current.steps):
@@ -74,10 +84,15 @@ class PatternPlayer:
         return step.tone_hz, step.light
 
     def _start(self, pattern: Pattern, now_s: float) -> None:
+        if self.output()[0] > 0:  # interrupting a sound
+            self._sound_ended_s = now_s
+        self.history.append((now_s, pattern.name))
+        silence_s = round(SEPARATION_S - (now_s - self._sound_ended_s), 9)
+        if silence_s > _EPS and pattern.steps[0].tone_hz > 0:
+            pattern = replace(pattern, steps=(Step(silence_s),) + pattern.steps)
         self._current = pattern
         self._index = 0
         self._step_start_s = now_s
-        self.history.append((now_s, pattern.name))
 
     def _next(self, now_s: float) -> None:
         fresh = [(p, t) for p, t in self._waiting if now_s - t <= self.max_wait_s + _EPS]

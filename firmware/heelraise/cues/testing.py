@@ -1,0 +1,73 @@
+"""Deterministic time for cue tests and demos: a settable clock that gpiozero's mock pins share.
+
+gpiozero's ``MockPin`` stamps each state change with ``time.monotonic()``.
+:func:`mock_pins_follow` points that at a :class:`SteppedClock`, so the pin
+history (``pin.states``) is in the same exact, injected time as the coach::
+
+    >>> from gpiozero.pins.mock import MockFactory, MockPWMPin
+    >>> from heelraise.cues.coach import Coach
+    >>> clock = SteppedClock()
+    >>> with mock_pins_follow(clock):
+    ...     factory = MockFactory(pin_class=MockPWMPin)
+    ...     coach = Coach(pin_factory=factory, clock=clock)
+    ...     coach.start_guided("2-0-2-0")
+    ...     step_until(coach, clock, 2.5)
+    ...     changes(factory.pin(18))[:3]
+    [(0.0, 0.0), (0.0, 1.0), (0.03, 0.0)]
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+
+class SteppedClock:
+    """A clock that only moves when told; ``clock()`` returns seconds."""
+
+    def __init__(self, t_s: float = 0.0):
+        self.t_s = float(t_s)
+
+    def __call__(self) -> float:
+        return self.t_s
+
+    def set(self, t_s: float) -> None:
+        if t_s < self.t_s:
+            raise ValueError(f"a monotonic clock cannot go back from {self.t_s} to {t_s}")
+        self.t_s = float(t_s)
+
+
+@contextlib.contextmanager
+def mock_pins_follow(clock):
+    """Within the block, gpiozero mock pins time their states with ``clock``."""
+    import gpiozero.pins.mock as mock
+
+    saved = mock.monotonic
+    mock.monotonic = clock
+    try:
+        yield clock
+    finally:
+        mock.monotonic = saved
+
+
+def step_until(coach, clock: SteppedClock, until_s: float, step_ms: int = 5) -> None:
+    """Tick ``coach`` every ``step_ms`` on an exact millisecond grid up to ``until_s``."""
+    ms = round(clock.t_s * 1000)
+    end = round(until_s * 1000)
+    while ms < end:
+        ms = min(ms + step_ms, end)
+        clock.set(ms / 1000)
+        coach.tick()
+
+
+def changes(pin, origin_s: float = 0.0) -> list[tuple[float, float]]:
+    """A mock pin's history as (absolute time, state), rounded to 0.1 ms.
+
+    ``origin_s`` is when the pin was made (or last had ``clear_states()``).
+    """
+    out = []
+    t = origin_s
+    for i, st in enumerate(pin.states):
+        if i:
+            t += st.timestamp
+        out.append((round(t, 4), float(st.state)))
+    return out

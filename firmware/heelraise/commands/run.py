@@ -135,7 +135,7 @@ def run(args) -> int:
     }
     try:
         kind = args.imu or config.sensor.imu_kind
-        service.stop_when_exhausted = kind.startswith("replay:")
+        service.stop_when_exhausted = kind == "sim" or kind.startswith("replay:")
         service.run(duration_s=args.seconds)
     finally:
         for sig, handler in previous.items():

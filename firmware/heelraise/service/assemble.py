@@ -99,8 +99,13 @@ def new_session_id(now=None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def imu_options(config, kind: str, *, clock, sleep, speed: float) -> dict:
-    """Keyword arguments for ``open_imu(kind, ...)`` from the [sensor] table."""
+def imu_options(config, kind: str, *, clock, sleep) -> dict:
+    """Keyword arguments for ``heelraise.imu.factory.open_imu(kind, ...)`` from [sensor].
+
+    The clock handed over already runs at the requested speed, so the IMU's own
+    ``speed`` stays 1: sensor time, the loop's clock and the coach's clock are
+    then one time base (the coach judges the endurance pace on it).
+    """
     s = config.sensor
     options = {"clock": clock, "sleep": sleep}
     if kind in ("mpu6050", "lsm6ds"):
@@ -113,15 +118,13 @@ def imu_options(config, kind: str, *, clock, sleep, speed: float) -> dict:
         )
     elif kind == "sim":
         options.update(fs_hz=float(s.rate_hz))
-    elif kind.startswith("replay:"):
-        options.update(speed=speed)
     return options
 
 
-def open_imu(config, kind: str, *, clock, sleep, speed: float):
+def open_imu(config, kind: str, *, clock, sleep):
     from heelraise.imu.factory import open_imu as factory
 
-    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep, speed=speed))
+    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep))
 
 
 @dataclass
@@ -163,7 +166,7 @@ def assemble(
         sleep = sleep or default_sleep
     session_id = new_session_id()
     if imu is None:
-        imu = open_imu(config, kind, clock=clock, sleep=sleep, speed=speed)
+        imu = open_imu(config, kind, clock=clock, sleep=sleep)
 
     sinks = [JsonLinesSink(stdout) if json_lines else ConsoleSink(stdout)]
 

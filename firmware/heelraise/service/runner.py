@@ -88,7 +88,7 @@ class Service:
         #: a press starts or ends a set, a hold starts or stops the endurance test.
         self.button = button
         self.read_interval_s = float(read_interval_s)
-        #: End the run when the IMU says it has no more samples (``imu.exhausted``).
+        #: End the run when the IMU has no more samples (``imu.finished``: replay, sim).
         self.stop_when_exhausted = stop_when_exhausted
         self.tempo: Tempo | None = config.tempo.target
         self.guided = config.tempo.mode == "guided"
@@ -151,7 +151,7 @@ class Service:
                 if duration_s is not None and now - t0 >= duration_s:
                     log.info("ran for %.1f s as asked; stopping", now - t0)
                     break
-                if self.stop_when_exhausted and getattr(self.imu, "exhausted", False):
+                if self.stop_when_exhausted and self._imu_done():
                     log.info("the sensor stream ended; stopping")
                     break
                 next_read += self.read_interval_s
@@ -168,6 +168,10 @@ class Service:
         finally:
             self.close()
         return self.session_summary()
+
+    def _imu_done(self) -> bool:
+        # ReplayImu / SimImu say ``finished``; the package's ArrayImu says ``exhausted``
+        return bool(getattr(self.imu, "finished", False) or getattr(self.imu, "exhausted", False))
 
     def open(self) -> None:
         if self._opened:

@@ -147,6 +147,7 @@ def parse(
             device,
             f"type {body.get('type')!r} on a {kind!r} topic",
         )
+    _check_envelope(body, topic, device)
     _validate(kind, body, topic, device)
     if body["device"] != device:
         raise MessageRejected(
@@ -156,6 +157,17 @@ def parse(
             f"envelope device {body['device']!r} differs from the topic's {device!r}",
         )
     return Message(topic, device, kind, body)
+
+
+def _check_envelope(body: dict, topic: str, device: str) -> None:
+    # The store keys on these; checked here too so that a lax schema can never
+    # let a message through that the store cannot file.
+    for key in ("id", "device", "session", "time"):
+        value = body.get(key)
+        if not isinstance(value, str) or not value:
+            raise MessageRejected(
+                "invalid", topic, device, f"envelope {key!r} must be a non-empty string"
+            )
 
 
 def _validate(kind: str, body: dict, topic: str, device: str) -> None:

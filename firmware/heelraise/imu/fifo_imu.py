@@ -40,6 +40,10 @@ from heelraise.imu.timing import SampleClock
 log = logging.getLogger(__name__)
 
 
+class FifoFramingError(Exception):
+    """Raised by a driver's ``_drain`` when the FIFO words do not frame into samples."""
+
+
 @dataclass
 class ImuStats:
     """Counters for the progress line, the MQTT state and the logs."""
@@ -163,7 +167,15 @@ class FifoImu:
                 if self.max_samples_per_read is None
                 else min(n_avail, self.max_samples_per_read)
             )
-            acc_g, gyr_dps = self._drain(n)
+            try:
+                acc_g, gyr_dps = self._drain(n)
+            except FifoFramingError as e:
+                log.warning("%s: %s, FIFO reset", self.name, e)
+                self._fifo_reset()
+                self.timing.restart()
+                self._hole("fifo_misaligned")
+                self._succeeded(now)
+                return SampleBlock.empty()
         except OSError as e:
             self._failed(now, e)
             return SampleBlock.empty()

@@ -104,6 +104,7 @@ class Service:
         self._stop_requested = False
         self._last_state: dict | None = None
         self._last_live_t_s = -math.inf
+        self._known_gap: tuple[float, float] | None = None
         self._opened = False
         self._closed = False
 
@@ -288,14 +289,25 @@ class Service:
 
     def _handle_gap(self, gap) -> None:
         log.warning("sensor gap %.3f-%.3f s (%s)", gap.start_s, gap.end_s, gap.reason)
+        self._known_gap = (gap.start_s, gap.end_s)
         events = list(self.analyzer.mark_gap(gap.start_s, gap.end_s, gap.reason) or [])
         if not any(getattr(e, "kind", None) == "gap" for e in events):
             events.append(GapEvent(gap.start_s, gap.end_s, gap.reason, t_s=gap.end_s))
         self._dispatch(events)
 
+    def _is_known_gap(self, event) -> bool:
+        """The analyzer found again (from the timestamps) a hole the IMU already reported."""
+        if self._known_gap is None or event.reason != "missing_samples":
+            return False
+        start_s, end_s = self._known_gap
+        slack_s = 0.1
+        return event.start_s <= end_s + slack_s and event.end_s >= start_s - slack_s
+
     def _dispatch(self, events) -> None:
         for event in events or ():
             kind = getattr(event, "kind", None)
+            if kind == "gap" and self._is_known_gap(event):
+                continue  # each hole is reported once, with the IMU's reason
             if kind == "rep":
                 log.info(
                     "rep %d of set %d: raise %.2f s top %.2f s lower %.2f s peak %.1f deg%s",

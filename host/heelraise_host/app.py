@@ -248,11 +248,15 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:60] or "_"
 
 
+#: deviation_s keys (measured minus target tempo, as the analyzer reports them)
+_DEVIATIONS = ("raise_s", "top_hold_s", "lower_s", "bottom_hold_s")
+
 #: CSV columns, one row per rep
 CSV_COLUMNS = (
     ("device", "session", "set", "rep")
     + tuple(c for c in REP_FIELDS if c not in ("tempo", "deviation_s"))
-    + ("tempo", "deviation_raise_s", "deviation_top_s", "deviation_lower_s", "deviation_bottom_s")
+    + ("tempo",)
+    + tuple(f"deviation_{k}" for k in _DEVIATIONS)
 )
 
 
@@ -271,7 +275,7 @@ def session_csv(detail: dict) -> str:
                 v = r.get(c)
                 row.append(";".join(v) if c == "faults" else v)
             row.append((r.get("tempo") or {}).get("text"))
-            row += [dev.get(k) for k in ("raise_s", "top_s", "lower_s", "bottom_s")]
+            row += [dev.get(k) for k in _DEVIATIONS]
             writer.writerow(["" if v is None else _cell(v) for v in row])
     return buf.getvalue()
 

@@ -127,11 +127,10 @@ def session_messages(
             )
             if target is not None:
                 rep.tempo = target.as_dict()
-                rep.deviation_s = {
+                rep.deviation_s = {  # as heelraise.chain.analyzer makes it
                     "raise_s": round(rep.raise_s - target.raise_s, 3),
-                    "top_s": round(rep.top_hold_s - target.top_s, 3),
+                    "top_hold_s": round(rep.top_hold_s - target.top_s, 3),
                     "lower_s": round(rep.lower_s - target.lower_s, 3),
-                    "bottom_s": None,
                 }
                 for measured, goal in (
                     (rep.raise_s, target.raise_s),
@@ -150,7 +149,7 @@ def session_messages(
             decided = rep.end_s + 0.3
             out.append(env.make("rep", decided, {"rep": rep.to_dict()}, "event/rep"))
             out.append(state(decided, "bottom", set_index, k))
-            t = rep.end_s + 0.5 + rng.uniform(0, 0.3)
+            t = rep.end_s + 0.1 + rng.uniform(0, 0.2)
         summary = SetSummary(set_index, set_start, t, reps, "pause")
         sets.append(summary)
         t += 8.0

@@ -118,6 +118,7 @@ def watch(
     tls_ca: str | None = None,
     console=None,
     stop: threading.Event | None = None,
+    table: RepTable | None = None,
     connect_timeout_s: float = 10.0,
 ) -> int:
     """Show the table until ``stop`` is set (or Ctrl-C). Returns an exit status."""
@@ -159,7 +160,7 @@ def watch(
     try:
         if not subscribed.wait(connect_timeout_s):
             raise IngestError(f"could not subscribe at broker {host}:{port}")
-        table = RepTable(rows_per_device)
+        table = table or RepTable(rows_per_device)
         with Live(table.render(), console=console, refresh_per_second=8) as live:
             while not stop.is_set():
                 try:

@@ -115,7 +115,20 @@ const HR = (() => {
     return li;
   }
 
+  // A rep's pause at the bottom is only known once the next rep starts; fill it
+  // in from the next rep of the same set until the set message brings the final value.
+  function withPauses(reps) {
+    return reps.map((r, i) => {
+      const next = reps[i + 1];
+      if (r.bottom_hold_s === null && next && next.index === r.index + 1) {
+        return { ...r, bottom_hold_s: Math.max(0, next.start_s - r.end_s) };
+      }
+      return r;
+    });
+  }
+
   function renderBars(list, reps) {
+    reps = withPauses(reps);
     const scaleS = Math.max(4, ...reps.map(repSpan)) * 1.05;
     list.replaceChildren(...reps.map((r) => tempoRow(r, scaleS)));
   }
@@ -123,7 +136,7 @@ const HR = (() => {
   function legend() {
     const box = el("div", "legend");
     for (const [, cls, label] of PHASES) box.append(el("span", cls, label));
-    box.append(el("span", "", "thin bar: target tempo; red outline: off target"));
+    box.append(el("em", "note", "thin bar: target tempo · red outline: off target"));
     return box;
   }
 

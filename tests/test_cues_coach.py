@@ -341,3 +341,11 @@ def test_tones_of_guided_cues_on_passive_buzzer(clock):
             seen.append(f)
     assert seen == [pytest.approx(x) for x in (G6, A6, E6, A5, A6)]
     assert C4 < A5  # the fault buzz is the lowest pitch
+
+
+def test_endurance_stopped_by_shutdown_says_so(clock):
+    coach, led, buzzer = make(clock)
+    coach.start_endurance()
+    step_until(coach, clock, 3.5)
+    assert coach.stop("shutdown")["stopped_by"] == "shutdown"
+    assert buzzer.state == 0 and led.state == 0

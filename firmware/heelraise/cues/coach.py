@@ -199,13 +199,14 @@ class Coach:
             self._start_metronome(metronome)
             self._apply(now)
 
-    def stop(self) -> dict | None:
-        """Back to free mode, silence; returns the endurance result if a test was running."""
+    def stop(self, reason: str = "command") -> dict | None:
+        """Back to free mode, silence; returns the endurance result if a test was running
+        (``stopped_by`` = ``reason``: "command" or "shutdown")."""
         with self._lock:
             if self._closed:
                 return None
             now = self.clock()
-            done = self._end_endurance("command") if self.endurance else None
+            done = self._end_endurance(reason) if self.endurance else None
             self._to_free()
             self.player.clear()
             self._apply(now)

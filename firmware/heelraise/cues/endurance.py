@@ -12,7 +12,8 @@ nearest its ``start_s`` (heel starts to rise). The test stops when:
   tolerance, since a rep is only reported once its lowering has stopped).
 - ``"height"``: a rep's heel height (``heel_rise_mm``) falls below half of the
   reference, the mean of the first 3 counted reps (checked from the 4th rep on).
-- ``"command"``: :meth:`EnduranceTest.stop` (button, MQTT ``stop_endurance_test``).
+- ``"command"``: :meth:`EnduranceTest.stop` (button, MQTT ``stop_endurance_test``);
+  ``"shutdown"`` when the service stops with a test running.
 
 Only on-pace reps at full height count. The result (the ``endurance`` object
 of the MQTT ``session`` message) reports them: ``reps``, ``first_heel_rise_mm``,
@@ -43,7 +44,7 @@ from heelraise.exceptions import SettingsError
 
 G_M_S2 = 9.81
 
-STOP_REASONS = ("pace", "height", "command")
+STOP_REASONS = ("pace", "height", "command", "shutdown")
 
 
 class EnduranceTest:

@@ -1,0 +1,149 @@
+"""Latency from the end of a rep (simulator truth) to its event and to its feedback cue.
+
+The whole service runs on one injected clock: the simulated shoe is played
+through the MPU-6050 register emulator and the real FIFO driver at 1 kHz
+(``SimImu``), the loop reads every 20 ms, the real Analyzer decides, the real
+Coach drives gpiozero MockFactory pins. A rep's truth ``end_s`` (motion time)
+is the clock instant its last sample was produced, so
+
+    event latency = clock when the sink got the RepEvent - (t0 + truth end_s)
+    cue latency   = clock when the buzzer next switched on  - (t0 + truth end_s)
+
+No wall-clock time is involved: the figures are what the design costs (read
+period, FIFO, analysis decision delay), not this laptop's speed. Target: p99 <= 250 ms.
+
+    python bench/service_latency.py [--sessions 4] [--reads-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.cues.coach import Coach
+from heelraise.imu.clock import ManualClock
+from heelraise.imu.sim import SimImu
+from heelraise.service.config import parse_config
+from heelraise.service.runner import Service
+
+
+class StampingSink:
+    def __init__(self, clock):
+        self.clock = clock
+        self.reps = []  # (clock at delivery, Rep)
+
+    def on_event(self, event):
+        if event.kind == "rep":
+            self.reps.append((self.clock(), event.rep, event.t_s))
+
+    def on_state(self, state):
+        pass
+
+    def on_live(self, t_s, pitch_deg, phase):
+        pass
+
+    def close(self):
+        pass
+
+
+def one_session(seed: int, read_s: float, fs_hz: float):
+    clock = ManualClock(1000.0)
+    config = parse_config("")
+    imu = SimImu(
+        fs_hz=fs_hz,
+        clock=clock,
+        sleep=clock.sleep,
+        seed=seed,
+        session_options={"sets": 3, "reps": 10},
+    )
+    outputs = []  # (clock, led, tone)
+    coach = Coach(
+        config.pins.pin_map(),
+        config.cues,
+        pin_factory=MockFactory(pin_class=MockPWMPin),
+        clock=clock,
+        on_output=lambda now, led, tone: outputs.append((now, led, tone)),
+    )
+    sink = StampingSink(clock)
+    service = Service(
+        config,
+        imu=imu,
+        coach=coach,
+        sinks=[sink],
+        clock=clock,
+        sleep=clock.sleep,
+        read_interval_s=read_s,
+        stop_when_exhausted=True,
+    )
+    service.run()
+    t0 = imu._t0
+    truth = imu.session.truth["reps"]
+    buzz_on = np.array([now for now, _, tone in outputs if tone > 0])
+    ev, cue, decide, deliver, missed = [], [], [], [], 0
+    for r in truth:
+        end_clock = t0 + r["end_s"]
+        # the detected rep whose start is nearest the truth start (same rep)
+        best = min(sink.reps, key=lambda x: abs(x[1].start_s - (t0 + r["start_s"])), default=None)
+        if best is None or abs(best[1].start_s - (t0 + r["start_s"])) > 1.0:
+            missed += 1
+            continue
+        delivered, _, decided_t_s = best
+        ev.append(delivered - end_clock)
+        decide.append(decided_t_s - end_clock)  # sensor time of the deciding sample
+        deliver.append(delivered - decided_t_s)  # read period + FIFO + loop
+        after = buzz_on[buzz_on >= delivered - 1e-9]
+        if len(after):
+            cue.append(after[0] - end_clock)
+    return ev, cue, decide, deliver, missed, len(truth)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=4)
+    p.add_argument("--reads-ms", type=float, default=20.0)
+    p.add_argument("--fs-hz", type=float, default=1000.0)
+    args = p.parse_args()
+    ev, cue, decide, deliver, missed, total = [], [], [], [], 0, 0
+    wall = time.perf_counter()
+    for seed in range(args.sessions):
+        e, c, d, dl, m, n = one_session(seed, args.reads_ms / 1000.0, args.fs_hz)
+        ev += e
+        cue += c
+        decide += d
+        deliver += dl
+        missed += m
+        total += n
+    wall = time.perf_counter() - wall
+    print(
+        f"service latency: {args.sessions} simulated sessions, {total} true reps "
+        f"({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads "
+        f"[{wall:.0f} s to run]"
+    )
+    rows = (
+        ("rep end -> RepEvent", ev),
+        ("rep end -> buzzer on", cue),
+        ("  of which: analyzer decision (sensor time)", decide),
+        ("  of which: delivery (read period, FIFO, loop)", deliver),
+    )
+    for name, xs in rows:
+        ms = 1000.0 * np.asarray(xs)
+        if len(ms) == 0:
+            print(f"  {name} no samples")
+            continue
+        p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+        print(
+            f"  {name}\n      n={len(ms):<4} p50 {p50:4.0f} ms  p90 {p90:4.0f} ms  "
+            f"p99 {p99:4.0f} ms  max {ms.max():4.0f} ms"
+        )
+    for name, xs in rows[:2]:
+        ms = 1000.0 * np.asarray(xs)
+        if len(ms):
+            worst = np.percentile(ms, 99)
+            verdict = "meets" if worst <= 250 else "MISSES"
+            print(f"  {name}: p99 {worst:.0f} ms {verdict} the 250 ms target")
+
+
+if __name__ == "__main__":
+    main()

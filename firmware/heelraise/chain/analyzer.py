@@ -1,10 +1,40 @@
-"""The streaming core (API fixed; implementation lands with the signal chain)."""
+"""The streaming core: samples in, reps and sets out. One chain for the Pi and for recordings.
+
+    raw samples --resample--> uniform grid --calibration--> neutral, gyro bias
+        --orientation--> tilt (2-D) --axis--> pitch, roll --detection--> candidates
+        --faults, sets--> RepEvent / SetEvent / GapEvent
+
+Feed :meth:`Analyzer.update` chunks of any size (one sample or a whole
+recording): the reps, sets and faults are the same, and their times agree to
+well under a millisecond, however the stream is chunked.
+
+>>> a = Analyzer(AnalyzerSettings(tempo="3-0-2-1"))
+>>> events = a.update(t_s, acc_g, gyr_dps)      # (N,) s, (N, 3) g, (N, 3) deg/s
+>>> events += a.finish()                         # end of stream: closes the open set
+>>> a.summary().rep_count
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from heelraise.chain.axis import PitchAxis
+from heelraise.chain.calibration import StillCalibrator
+from heelraise.chain.detection import Candidate, RepDetector
+from heelraise.chain.faults import looks_like_step, rep_faults
+from heelraise.chain.history import History
+from heelraise.chain.orientation import TiltFusion
+from heelraise.chain.resample import GridResampler
+from heelraise.events import GapEvent, Rep, RepEvent, SessionSummary, SetEvent, SetSummary
+from heelraise.exceptions import CalibrationError
 from heelraise.settings import AnalyzerSettings
+from heelraise.tempo import Tempo
+
+COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "amag", "flag")
+HISTORY_S = 90.0
+PHASE_RATE_DPS = 4.0
 
 
 @dataclass
@@ -13,42 +43,336 @@ class AnalyzerState:
 
     t_s: float | None = None
     calibrated: bool = False
-    phase: str = "uncalibrated"  # uncalibrated|still|rising|top|lowering|bottom|walking|moving
+    axis_known: bool = False
+    phase: str = "uncalibrated"  # uncalibrated|searching|still|rising|top|lowering|bottom|walking
     pitch_deg: float = 0.0
     roll_deg: float = 0.0
-    set_index: int = 0  # 1-based index of the open set; 0 before the first rep
+    set_index: int = 0  # 1-based index of the open (or last) set; 0 before the first rep
     reps_in_set: int = 0
     rep_count: int = 0  # whole session
     set_open: bool = False
 
 
 class Analyzer:
-    """Feed it chunks of samples of any size; it returns events in stream order.
-
-    >>> a = Analyzer(AnalyzerSettings(tempo="3-0-2-1"))
-    >>> events = a.update(t_s, acc_g, gyr_dps)   # (N,), (N,3) g, (N,3) deg/s
-    >>> events += a.finish()                      # end of stream: closes the open set
-    """
+    """Feed it chunks of samples of any size; it returns events in stream order."""
 
     def __init__(self, settings: AnalyzerSettings | None = None):
-        self.settings = settings or AnalyzerSettings()
+        self.settings = s = settings or AnalyzerSettings()
         self.state = AnalyzerState()
+        self.dt_s = 1.0 / s.grid_hz
+        self.resampler = GridResampler(s.grid_hz, s.max_gap_s)
+        block = int(round(s.neutral_still_s * s.grid_hz))
+        self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
+        self.fusion: TiltFusion | None = None
+        self.bias_dps = np.zeros(3)
+        self.pending_updates: list = []
+        self.start_k: int | None = None  # first grid index processed after neutral
+        self.history = History(COLUMNS, int(HISTORY_S * s.grid_hz))
+        self.axis = PitchAxis(s.grid_hz, s.walking_gyr_dps)
+        self.detector = RepDetector(s.grid_hz, s.walking_gyr_dps)
+        self.sets: list[SetSummary] = []
+        self.open_set: SetSummary | None = None
+        self.set_votes: list[bool] = []
+        self.prev_surface: str | None = None
+        self.last_rep_decide = -1
+        self.idle_checked = 0
+        self.rejected: list[Candidate] = []
+        self.samples_seen = 0
+        self.last_t: float | None = None
 
+    # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
-        raise NotImplementedError("signal chain lands shortly")
+        t_s, acc_g, gyr_dps = self._validate(t_s, acc_g, gyr_dps)
+        if len(t_s) == 0:
+            return []
+        self.samples_seen += len(t_s)
+        self.last_t = float(t_s[-1])
+        tg, vg, gaps = self.resampler.update(t_s, np.hstack([acc_g, gyr_dps]))
+        events: list = []
+        # Grid rows between the gaps, gap by gap, in stream order.
+        start = 0
+        for g0, g1 in gaps:
+            stop = int(np.searchsorted(tg, g1))
+            events += self._grid(tg[start:stop], vg[start:stop])
+            events += self._gap(g0, g1, "missing_samples")
+            start = stop
+        events += self._grid(tg[start:], vg[start:])
+        self._refresh_state()
+        return events
 
     def mark_gap(self, start_s: float, end_s: float, reason: str = "gap") -> list:
         """The next samples follow a hole: any rep in progress is dropped, never counted."""
-        raise NotImplementedError
+        self.resampler.break_at_next()
+        return self._gap(start_s, end_s, reason, from_resampler=False)
 
     def end_set(self) -> list:
         """Close the open set now (button, MQTT ``end_set``)."""
-        raise NotImplementedError
+        t = self.state.t_s if self.state.t_s is not None else 0.0
+        return self._close_set(t, "command")
 
     def set_tempo(self, tempo) -> None:
         """Change the target tempo (a Tempo, a string like '3-0-2-1', or None)."""
-        raise NotImplementedError
+        if isinstance(tempo, str):
+            tempo = Tempo.parse(tempo)
+        self.settings = self.settings.with_(tempo=tempo)
 
-    def finish(self) -> list:
-        """End of stream: closes the open set; returns the last events."""
-        raise NotImplementedError
+    def finish(self, strict: bool = False) -> list:
+        """End of stream: closes the open set. ``strict``: no neutral found is an error."""
+        if strict and not self.state.calibrated:
+            raise CalibrationError(
+                f"no still period of {self.settings.neutral_still_s:g} s to take neutral from "
+                f"(stand still with the shoe flat first); saw {self.samples_seen} samples"
+            )
+        t = self.state.t_s if self.state.t_s is not None else 0.0
+        return self._close_set(t, "end_of_stream")
+
+    def summary(self) -> SessionSummary:
+        sets = list(self.sets)
+        if self.open_set is not None:
+            sets.append(self.open_set)
+        rate = self.resampler.samples_in / max(self.last_t - self.resampler.t0, 1e-9) if (
+            self.resampler.t0 is not None and self.last_t is not None) else None
+        return SessionSummary(sets=sets, sample_rate_hz=rate)
+
+    # -- the chain ----------------------------------------------------------------------------
+    def _validate(self, t_s, acc_g, gyr_dps):
+        t_s = np.asarray(t_s, dtype=float).reshape(-1)
+        acc_g = np.asarray(acc_g, dtype=float).reshape(-1, 3)
+        gyr_dps = np.asarray(gyr_dps, dtype=float).reshape(-1, 3)
+        if not len(t_s) == len(acc_g) == len(gyr_dps):
+            raise ValueError(
+                f"t_s, acc_g and gyr_dps differ in length: {len(t_s)}, {len(acc_g)}, {len(gyr_dps)}"
+            )
+        for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                i = int(np.argwhere(bad)[0][0])
+                raise ValueError(f"{name} has a non-finite value at sample {self.samples_seen + i}")
+        prev = np.concatenate(([self.last_t if self.last_t is not None else -np.inf], t_s[:-1]))
+        back = np.flatnonzero(t_s < prev)
+        if len(back):
+            i = int(back[0])
+            raise ValueError(
+                f"time goes backwards at sample {self.samples_seen + i}: "
+                f"{t_s[i]:g} s after {prev[i]:g} s"
+            )
+        return t_s, acc_g, gyr_dps
+
+    def _grid(self, tg: np.ndarray, vg: np.ndarray) -> list:
+        if len(tg) == 0:
+            return []
+        s = self.settings
+        ks = np.rint((tg - self.resampler.t0) / self.dt_s).astype(np.int64)
+        acc, gyr = vg[:, :3], vg[:, 3:]
+        updates = self.calibrator.update(ks, acc, gyr)
+        if self.fusion is None:
+            first = next((u for u in updates if u.up is not None), None)
+            if first is None:
+                return []
+            self.fusion = TiltFusion(first.up, self.dt_s, s.fusion_tau_s)
+            self.state.calibrated = True
+            self.bias_dps = first.bias_dps
+            updates = [u for u in updates if u is not first]
+            keep = ks >= first.apply_from
+            tg, acc, gyr, ks = tg[keep], acc[keep], gyr[keep], ks[keep]
+            self.start_k = first.apply_from
+        # Split at the bias updates so each piece uses the bias known before it, and into
+        # pieces well inside the history, detecting after each so nothing scrolls out unseen.
+        cuts = [int(np.searchsorted(ks, u.apply_from)) for u in updates]
+        bounds = [0] + cuts + [len(ks)]
+        piece = self.history.keep // 4
+        events: list = []
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            if i > 0:
+                self.bias_dps = updates[i - 1].bias_dps
+            for a2 in range(a, b, piece):
+                b2 = min(b, a2 + piece)
+                g = gyr[a2:b2] - self.bias_dps
+                r, w = self.fusion.update(acc[a2:b2], g)
+                rows = np.column_stack(
+                    [tg[a2:b2], r, w, np.linalg.norm(g, axis=1),
+                     np.linalg.norm(acc[a2:b2], axis=1), self.fusion.flags]
+                )
+                self.history.append(rows)
+                events += self._detect()
+        return events
+
+    def _detect(self) -> list:
+        hist = self.history
+        end = hist.end
+        if not self.axis.known:
+            k0 = max(self.idle_checked, hist.first)
+            rows = hist.rows(k0, end)
+            if len(rows):
+                found = self.axis.search(
+                    k0, rows[:, [hist.col["r1"], hist.col["r2"]]], rows[:, hist.col["wmag"]], hist
+                )
+                self.idle_checked = end
+                if found is None:
+                    return []
+                self.state.axis_known = True
+                # Look back a little before the excursion so its rise is timed from rest.
+                lead = int(2.0 * self.settings.grid_hz)
+                self.detector.reset(max(found - lead, hist.first, self.axis.last_vigorous + 1))
+        events: list = []
+        for cand in self.detector.run(hist, end, self.axis):
+            if cand.rejected:
+                self.rejected.append(cand)
+                continue
+            events += self._close_if_idle(cand)
+            events += self._accept(cand)
+        events += self._close_if_idle(None)
+        return events
+
+    def _close_if_idle(self, cand: Candidate | None) -> list:
+        """Walking or a long pause ends the open set (before ``cand``, or up to now)."""
+        if self.open_set is None:
+            return []
+        hist, s = self.history, self.settings
+        last_end = self.open_set.reps[-1].end_s
+        a = max(self.last_rep_decide + 1, hist.first)
+        b = cand.base_idx if cand is not None else hist.end
+        if b > a:
+            wmag = hist.get("wmag", a, b)
+            hot = np.flatnonzero(wmag > s.walking_gyr_dps)
+            if len(hot):
+                return self._close_set(hist.at("t", a + int(hot[0])), "walking")
+        if cand is not None:
+            if cand.start_s - last_end >= s.set_gap_s:
+                return self._close_set(last_end + s.set_gap_s, "pause")
+            return []
+        if not self.detector.in_rep and hist.end > hist.first:
+            if hist.at("t", hist.end - 1) >= last_end + s.set_gap_s:
+                return self._close_set(last_end + s.set_gap_s, "pause")
+        return []
+
+    def _close_set(self, t_s: float, why: str) -> list:
+        if self.open_set is None:
+            return []
+        done = self.open_set
+        done.end_s = done.reps[-1].end_s
+        done.ended_by = why
+        self.sets.append(done)
+        self.prev_surface = done.reps[-1].surface
+        self.open_set = None
+        self.set_votes = []
+        self.state.set_open = False
+        return [SetEvent(done, t_s)]
+
+    def _accept(self, cand: Candidate) -> list:
+        s, hist = self.settings, self.history
+        c = hist.col
+        rows = hist.rows(cand.base_idx, cand.decide_idx + 1)
+        r = rows[:, [c["r1"], c["r2"]]]
+        t = rows[:, c["t"]]
+        pitch, roll = self.axis.pitch_roll(r)
+        v = rows[:, [c["w1"], c["w2"]]] @ self.axis.p
+        top = cand.top_idx - cand.base_idx
+        stop = cand.stop_idx - cand.base_idx
+        peak = float(pitch[top])
+        depth = max(0.0, -float(pitch[top:].min()))
+        in_rep = (t >= cand.start_s) & (t <= cand.end_s)
+        roll_in = roll[in_rep] if in_rep.any() else roll
+        roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
+        rebound = float(v[stop:].max()) if stop < len(v) else 0.0
+        below = np.flatnonzero(pitch[top:] < 0)
+        neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
+
+        if self.open_set is None:
+            index = len(self.sets) + 1
+            self.open_set = SetSummary(index, cand.start_s, cand.end_s, [], "open")
+            self.state.set_open = True
+        st = self.open_set
+        vote = looks_like_step(depth, neutral_speed, cand.lower_peak_dps)
+        self.set_votes.append(vote)
+        if s.surface != "auto":
+            surface = s.surface
+        else:
+            votes = list(self.set_votes)
+            if self.prev_surface is not None:
+                votes.append(self.prev_surface == "step")
+            n_step = sum(votes)
+            n = len(votes)
+            surface = "step" if (n_step * 2 > n or (n_step * 2 == n and vote)) else "floor"
+        best = max([peak] + [x.peak_deg for x in st.reps])
+        raise_s = cand.top_start_s - cand.start_s
+        lower_s = cand.end_s - cand.top_end_s
+        faults = rep_faults(
+            settings=s, surface=surface, peak_deg=peak, depth_deg=depth, roll_deg=roll_deg,
+            rebound_dps=rebound, lower_peak_dps=cand.lower_peak_dps, best_peak_deg=best,
+            raise_s=raise_s, lower_s=lower_s,
+        )
+        if surface == "floor" and depth < s.rocked_back_deg:
+            depth = 0.0
+        tempo = s.tempo
+        rep = Rep(
+            set=st.index,
+            index=len(st.reps) + 1,
+            start_s=cand.start_s,
+            top_start_s=cand.top_start_s,
+            top_end_s=cand.top_end_s,
+            end_s=cand.end_s,
+            peak_deg=peak,
+            depth_deg=depth,
+            heel_rise_mm=1000.0 * s.heel_lever_m * float(np.sin(np.radians(max(peak, 0.0)))),
+            roll_deg=roll_deg,
+            surface=surface,
+            faults=faults,
+            tempo=tempo.as_dict() if tempo is not None else None,
+        )
+        if tempo is not None:
+            rep.deviation_s = {
+                "raise_s": None if tempo.raise_s is None else round(rep.raise_s - tempo.raise_s, 3),
+                "top_hold_s": None if tempo.top_s is None
+                else round(rep.top_hold_s - tempo.top_s, 3),
+                "lower_s": None if tempo.lower_s is None else round(rep.lower_s - tempo.lower_s, 3),
+            }
+        if st.reps:
+            st.reps[-1].bottom_hold_s = rep.start_s - st.reps[-1].end_s
+        st.reps.append(rep)
+        st.end_s = rep.end_s
+        self.last_rep_decide = cand.decide_idx
+        self.axis.refine(r[(t >= cand.start_s) & (t <= cand.end_s)])
+        self.state.rep_count += 1
+        return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
+
+    def _gap(self, start_s, end_s, reason, from_resampler=True) -> list:
+        self.calibrator.reset_block()
+        if self.fusion is not None:
+            self.fusion.reset()
+        if self.axis.known:
+            self.detector.reset(self.history.end)
+        self.axis.run = 0
+        self.idle_checked = max(self.idle_checked, self.history.end)
+        return [GapEvent(float(start_s), float(end_s), reason, t_s=float(end_s))]
+
+    def _refresh_state(self):
+        st, hist = self.state, self.history
+        st.set_index = self.open_set.index if self.open_set else len(self.sets)
+        st.reps_in_set = len(self.open_set.reps) if self.open_set else 0
+        if hist.n == 0:
+            st.t_s = self.last_t
+            st.phase = "uncalibrated" if not st.calibrated else "searching"
+            return
+        row = hist.rows(hist.end - 1, hist.end)[0]
+        c = hist.col
+        st.t_s = float(row[c["t"]])
+        recent = hist.get("wmag", hist.end - int(1.5 * self.settings.grid_hz), hist.end)
+        st.phase = "walking" if (recent > self.settings.walking_gyr_dps).any() else "still"
+        if not self.axis.known:
+            st.phase = "walking" if st.phase == "walking" else "searching"
+            return
+        r = row[[c["r1"], c["r2"]]]
+        pitch, roll = self.axis.pitch_roll(r[None, :])
+        st.pitch_deg, st.roll_deg = float(pitch[0]), float(roll[0])
+        if st.phase == "walking":
+            return
+        rate = float(row[[c["w1"], c["w2"]]] @ self.axis.p)
+        if rate > PHASE_RATE_DPS:
+            st.phase = "rising"
+        elif rate < -PHASE_RATE_DPS:
+            st.phase = "lowering"
+        elif st.pitch_deg > 5.0:
+            st.phase = "top"
+        else:
+            st.phase = "bottom" if self.open_set else "still"

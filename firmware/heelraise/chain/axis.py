@@ -1,0 +1,82 @@
+"""Step 4: the pitch (plantar/dorsiflexion) axis, found from the data.
+
+The sensor may be strapped on any way round, so which horizontal direction is
+"heel up" is learnt: the first rep-like excursion (tilt of 12 degrees or more,
+held for 0.4 s, with no walking-speed rotation around it) gives the axis
+direction and its sign: the heel goes *up* first (the guide's raise starts by
+rising onto the toes). Toe taps and weight shifts are too short or too small to
+qualify; walking is too fast. Each counted rep then refines the axis as the
+principal direction of its tilt excursion, so a first estimate skewed by a
+rolled ankle is corrected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+QUALIFY_DEG = 12.0
+QUALIFY_S = 0.4
+QUIET_S = 2.0
+EXCURSION_START_DEG = 3.0
+
+
+class PitchAxis:
+    def __init__(self, grid_hz: float, walking_gyr_dps: float):
+        self.grid_hz = grid_hz
+        self.walking_gyr_dps = walking_gyr_dps
+        self.p: np.ndarray | None = None  # unit 2-vector on (e1, e2): +pitch = heel up
+        self.run = 0  # consecutive qualifying samples so far
+        self.last_vigorous = -(10**9)  # absolute index of the last walking-speed sample
+        self.last_low = None  # absolute index of the last sample under EXCURSION_START_DEG
+        self.cov = np.zeros((2, 2))
+
+    @property
+    def known(self) -> bool:
+        return self.p is not None
+
+    def search(self, k0: int, r: np.ndarray, wmag: np.ndarray, history) -> int | None:
+        """Look for the first qualifying excursion in rows starting at absolute index k0.
+
+        Returns the absolute index where the excursion began (detection should
+        start there), or None while the axis is still unknown.
+        """
+        mag = np.hypot(r[:, 0], r[:, 1])
+        need = int(round(QUALIFY_S * self.grid_hz))
+        quiet = int(round(QUIET_S * self.grid_hz))
+        for i in range(len(r)):  # runs only until the axis is found (seconds of data)
+            k = k0 + i
+            if wmag[i] > self.walking_gyr_dps:
+                self.last_vigorous = k
+            if mag[i] < EXCURSION_START_DEG:
+                self.last_low = k
+            if mag[i] >= QUALIFY_DEG and k - self.last_vigorous > quiet:
+                self.run += 1
+            else:
+                self.run = 0
+            if self.run >= need and self.last_low is not None:
+                start = self.last_low
+                seg = history.rows(start, k + 1)
+                rr = seg[:, [history.col["r1"], history.col["r2"]]]
+                m = np.hypot(rr[:, 0], rr[:, 1])
+                sel = rr[m >= 5.0] / m[m >= 5.0][:, None]
+                d = sel.mean(0)
+                self.p = d / np.linalg.norm(d)
+                return start
+        return None
+
+    def refine(self, r_rep: np.ndarray) -> None:
+        """Fold one counted rep's tilt samples into the axis estimate."""
+        m = np.hypot(r_rep[:, 0], r_rep[:, 1])
+        sel = r_rep[m >= 5.0]
+        if len(sel) < 5:
+            return
+        self.cov = 0.8 * self.cov + sel.T @ sel / len(sel)
+        w, v = np.linalg.eigh(self.cov)
+        p = v[:, np.argmax(w)]
+        if p @ self.p < 0:
+            p = -p
+        self.p = p / np.linalg.norm(p)
+
+    def pitch_roll(self, r: np.ndarray):
+        p = self.p
+        return r @ p, r @ np.array([-p[1], p[0]])

@@ -1,0 +1,95 @@
+"""Step 2: calibration without user effort: still periods, neutral, gyro bias.
+
+The grid is cut into blocks of ``neutral_still_s`` aligned to the absolute grid
+index (so chunking cannot move them). A block is still when the gyro and the
+accelerometer barely vary and the accelerometer reads about 1 g. The first
+still block gives neutral (the direction of "up" in sensor axes with the shoe
+flat); every still block refreshes the gyro bias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class CalibrationUpdate:
+    apply_from: int  # absolute grid index from which it applies
+    bias_dps: np.ndarray
+    up: np.ndarray | None  # unit "up" in sensor axes, on the first still block only
+
+
+class StillCalibrator:
+    def __init__(self, block_len: int, still_gyr_dps: float, still_acc_g: float):
+        self.block_len = block_len
+        self.still_gyr_dps = still_gyr_dps
+        self.still_acc_g = still_acc_g
+        self.block = None
+        self.sums = np.zeros(13)  # count, gyr(3), gyr^2(3), acc(3), acc^2(3)
+        self.bias_dps: np.ndarray | None = None
+        self.up: np.ndarray | None = None
+        self.still_blocks = 0
+
+    def update(self, k: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray):
+        """Feed grid rows (absolute indices ``k``); returns CalibrationUpdates in order."""
+        updates: list[CalibrationUpdate] = []
+        if len(k) == 0:
+            return updates
+        blocks = k // self.block_len
+        cuts = np.flatnonzero(np.diff(blocks)) + 1
+        bounds = np.concatenate(([0], cuts, [len(k)]))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            blk = int(blocks[a])
+            if self.block is not None and blk != self.block:
+                u = self._close()
+                if u is not None:
+                    updates.append(u)
+            if self.block != blk:
+                self.block = blk
+                self.sums[:] = 0
+            g, ac = gyr_dps[a:b], acc_g[a:b]
+            self.sums[0] += b - a
+            self.sums[1:4] += g.sum(0)
+            self.sums[4:7] += (g * g).sum(0)
+            self.sums[7:10] += ac.sum(0)
+            self.sums[10:13] += (ac * ac).sum(0)
+            if self.sums[0] == self.block_len:
+                u = self._close()
+                self.block = None
+                if u is not None:
+                    updates.append(u)
+        return updates
+
+    def reset_block(self):
+        """A gap: the block in progress cannot be still."""
+        self.block = None
+        self.sums[:] = 0
+
+    def _close(self):
+        n = self.sums[0]
+        if n != self.block_len:
+            return None
+        g_mean = self.sums[1:4] / n
+        g_var = np.maximum(self.sums[4:7] / n - g_mean**2, 0)
+        a_mean = self.sums[7:10] / n
+        a_var = np.maximum(self.sums[10:13] / n - a_mean**2, 0)
+        still = (
+            np.sqrt(g_var.max()) < self.still_gyr_dps
+            and np.sqrt(a_var.max()) < self.still_acc_g
+            and abs(np.linalg.norm(a_mean) - 1.0) < 0.2
+        )
+        if not still:
+            return None
+        apply_from = (self.block + 1) * self.block_len
+        self.still_blocks += 1
+        if self.bias_dps is None:
+            self.bias_dps = g_mean
+        else:
+            self.bias_dps = 0.7 * self.bias_dps + 0.3 * g_mean
+        up = None
+        if self.up is None:
+            self.up = a_mean / np.linalg.norm(a_mean)
+            up = self.up
+        return CalibrationUpdate(apply_from, self.bias_dps.copy(), up)

@@ -1,0 +1,293 @@
+"""Step 5: rep detection and phase timing on the pitch signal.
+
+A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
+neutral by at least ``peak_min_deg``, followed by a lowering of at least
+``fall_fraction`` of that rise that comes to a stop. The state machine runs on
+grid samples, searching each chunk with vectorised running minima and maxima,
+so it costs little however the stream is chunked, and it decides at the same
+sample whatever the chunking:
+
+    rise  --(pitch >= bottom + rise_min and >= peak_min)-->  fall
+    fall  --(pitch <= top - fall_fraction * (top - bottom))-->  stop
+    stop  --(lowering speed < 1/16 of its peak)-->  confirm
+    confirm --(lowering resumes)--> stop
+    confirm --(``confirm_s`` after the stop)--> rep decided --> rise
+
+The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
+rate. A candidate with walking-speed rotation in it is not a rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+from heelraise.chain.phases import onset_time, stop_time
+
+RISE_MIN_DEG = 8.0
+PEAK_MIN_DEG = 5.0
+FALL_FRACTION = 0.6
+CONFIRM_S = 0.15
+MAX_REP_S = 40.0
+MIN_PHASE_S = 0.15
+LEAD_S = 0.3
+MIN_RATE_DPS = 5.0
+BASE_WINDOW_S = 3.0
+SETTLE_S = 1.0
+
+
+@dataclass
+class Candidate:
+    """A finished up-and-down movement, with the indices and instants of its phases."""
+
+    base_idx: int  # bottom before the rise
+    top_idx: int  # highest pitch
+    stop_idx: int  # where the lowering speed fell under 1/16 of its peak
+    decide_idx: int  # where it was decided (confirmation done)
+    start_s: float
+    top_start_s: float
+    top_end_s: float
+    end_s: float
+    rise_peak_dps: float
+    lower_peak_dps: float
+    vigorous: bool  # walking-speed rotation in or just before it
+    rejected: str | None = None
+
+
+class RepDetector:
+    def __init__(self, grid_hz: float, walking_gyr_dps: float):
+        self.grid_hz = grid_hz
+        self.walking_gyr_dps = walking_gyr_dps
+        self.base_window = int(round(BASE_WINDOW_S * grid_hz))
+        self.settle = int(round(SETTLE_S * grid_hz))
+        self.reset(None)
+
+    def reset(self, cursor: int | None):
+        """Start looking for a rise at ``cursor`` (after calibration, an axis find or a gap)."""
+        self.mode = "rise"
+        self.cursor = cursor
+        self.base_val = np.inf
+        self.base_idx = cursor
+        self.top_val = -np.inf
+        self.top_idx = cursor
+        self.vl_val = 0.0
+        self.vl_idx = cursor
+        self.stop_idx = None
+        self.confirm_t = None
+
+    @property
+    def in_rep(self) -> bool:
+        return self.mode != "rise"
+
+    def run(self, hist, end: int, axis) -> list[Candidate]:
+        """Advance to absolute index ``end``; returns candidates decided on the way."""
+        out: list[Candidate] = []
+        while self.cursor is not None and self.cursor < end:
+            if self.cursor < hist.first:  # fell out of the history: cannot be timed
+                self.reset(hist.first)
+            a = self.cursor
+            r = hist.rows(a, end)
+            rr = r[:, [hist.col["r1"], hist.col["r2"]]]
+            pitch = rr @ axis.p
+            flag = r[:, hist.col["flag"]]
+            hot = (r[:, hist.col["wmag"]] > self.walking_gyr_dps) | (flag == 2.0)
+            if hot[0]:
+                # Walking or stepping: whatever was under way is not a rep. Start afresh
+                # after this run of walking-speed samples.
+                calm = np.flatnonzero(~hot)
+                self.reset(a + (int(calm[0]) if len(calm) else len(hot)))
+                continue
+            if hot.any():
+                first_hot = int(np.argmax(hot))
+                r, pitch = r[:first_hot], pitch[:first_hot]
+                end_here = a + first_hot
+            else:
+                end_here = end
+            if self.mode == "rise":
+                # The bottom a rise is measured from: the lowest pitch of the last
+                # BASE_WINDOW_S, leaving out jolts (their tilt is gyro-only, unchecked).
+                w = self.base_window
+                lo = max(hist.first, a - w + 1)
+                pre = hist.rows(lo, a)
+                pre_p = pre[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+                pre_p[pre[:, hist.col["flag"]] == 1.0] = np.inf
+                cur_p = np.where(flag[: len(pitch)] == 1.0, np.inf, pitch)
+                both = np.concatenate((pre_p, cur_p))
+                # ... and for a while after walking, while the tilt settles.
+                lo_t = max(hist.first, lo - self.settle)
+                before = hist.rows(lo_t, lo)
+                jolt = np.concatenate(
+                    (
+                        (before[:, hist.col["wmag"]] > self.walking_gyr_dps)
+                        | (before[:, hist.col["flag"]] == 2.0),
+                        (pre[:, hist.col["wmag"]] > self.walking_gyr_dps)
+                        | (pre[:, hist.col["flag"]] == 2.0),
+                        hot[: len(pitch)],
+                    )
+                ).astype(np.int8)
+                tainted = maximum_filter1d(jolt, self.settle, origin=(self.settle - 1) // 2)
+                both[tainted[len(before) :] > 0] = np.inf
+                mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
+                with np.errstate(invalid="ignore"):
+                    cond = np.isfinite(cur_p) & (cur_p - mn >= RISE_MIN_DEG) & (cur_p >= PEAK_MIN_DEG)
+                if not cond.any():
+                    self.cursor = end_here
+                    continue
+                j = int(np.argmax(cond))
+                k = len(pre_p) + j
+                win = both[max(0, k - w + 1) : k + 1]
+                i_min = int(np.argmin(win))
+                self.base_val = float(win[i_min])
+                self.base_idx = lo + max(0, k - w + 1) + i_min
+                self.mode = "fall"
+                self.top_val, self.top_idx = float(pitch[j]), a + j
+                self.cursor = a + j + 1
+            elif self.mode == "fall":
+                cmx = np.maximum.accumulate(np.maximum(pitch, self.top_val))
+                cond = pitch <= cmx - FALL_FRACTION * (cmx - self.base_val)
+                j = int(np.argmax(cond)) if cond.any() else None
+                upto = len(pitch) if j is None else j + 1
+                i_max = int(np.argmax(pitch[:upto]))
+                if pitch[i_max] > self.top_val:
+                    self.top_val, self.top_idx = float(pitch[i_max]), a + i_max
+                if j is None:
+                    self.cursor = end_here
+                    if hist.at("t", end_here - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
+                        self._abandon(hist, end_here, axis)
+                    continue
+                self.mode = "stop"
+                v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+                i = int(np.argmin(v))
+                self.vl_val, self.vl_idx = float(v[i]), self.top_idx + i
+                self.cursor = a + j + 1
+            elif self.mode == "stop":
+                v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+                cmv = np.minimum.accumulate(np.minimum(v, self.vl_val))
+                cond = v > cmv / 16.0
+                j = int(np.argmax(cond)) if cond.any() else None
+                upto = len(v) if j is None else j + 1
+                i_min = int(np.argmin(v[:upto]))
+                if v[i_min] < self.vl_val:
+                    self.vl_val, self.vl_idx = float(v[i_min]), a + i_min
+                if j is None:
+                    self.cursor = end_here
+                    if hist.at("t", end_here - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
+                        self._abandon(hist, end_here, axis)
+                    continue
+                self.stop_idx = a + j
+                t = hist.get("t", self.vl_idx, self.stop_idx + 1)
+                sp = -(hist.rows(self.vl_idx, self.stop_idx + 1)[:, [hist.col["w1"], hist.col["w2"]]]
+                       @ axis.p)
+                end_est = stop_time(t, sp, 0) if len(sp) > 1 else float(t[-1])
+                self.confirm_t = max(end_est, hist.at("t", self.stop_idx)) + CONFIRM_S
+                self.mode = "confirm"
+                self.cursor = self.stop_idx + 1
+            elif self.mode == "confirm":
+                v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+                t = r[:, hist.col["t"]]
+                resumed = v < self.vl_val / 4.0
+                done = t >= self.confirm_t
+                jr = int(np.argmax(resumed)) if resumed.any() else None
+                jd = int(np.argmax(done)) if done.any() else None
+                if jr is not None and (jd is None or jr < jd):
+                    self.mode = "stop"  # the lowering goes on: keep following it
+                    self.cursor = a + jr
+                    continue
+                if jd is None:
+                    self.cursor = end_here
+                    continue
+                cand = self._finish(hist, a + jd, axis)
+                out.append(cand)
+                nxt = a + jd + 1
+                stop = self.stop_idx
+                bottom = hist.rows(stop, nxt)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+                i_b = int(np.argmin(bottom))
+                self.reset(nxt)
+                self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
+        return out
+
+    def _abandon(self, hist, end, axis):
+        """Too long up there: not a rep. Look for a rise from here on."""
+        self.reset(end)
+
+    def _finish(self, hist, decide_idx: int, axis) -> Candidate:
+        c = hist.col
+        a, b = self.base_idx, decide_idx + 1
+        rows = hist.rows(a, b)
+        t = rows[:, c["t"]]
+        v = rows[:, [c["w1"], c["w2"]]] @ axis.p
+        top = self.top_idx - a
+        stop = self.stop_idx - a
+        pitch = rows[:, [c["r1"], c["r2"]]] @ axis.p
+        # Each movement is the run of same-signed pitch rate through its mid-range
+        # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
+        i_vr = _peak_of_run(v, pitch, 0, top, +1)
+        vl_rel = _peak_of_run(v, pitch, top, stop, -1)
+        self.vl_idx = a + vl_rel
+        rise_peak = float(v[i_vr])
+        lower_peak = float(-v[vl_rel])
+        start = onset_time(t, v, i_vr)
+        top_start = stop_time(t, v, i_vr)
+        top_end = onset_time(t, -v, vl_rel)
+        end = stop_time(t, -v, vl_rel)
+        # Keep the instants in order and inside what was seen.
+        start = max(start, float(t[0]))
+        if top_start > top_end:  # no hold: rose straight into the lowering
+            zc = _zero_crossing(t, v, i_vr, vl_rel)
+            top_start = top_end = zc
+        end = min(end, float(t[-1]))
+        # Walking-speed rotation during the rep, or just before it started, rules it out.
+        wmag = rows[:, c["wmag"]]
+        vigorous = bool((wmag[t >= start - LEAD_S] > self.walking_gyr_dps).any())
+        cand = Candidate(
+            base_idx=a, top_idx=self.top_idx, stop_idx=self.stop_idx, decide_idx=decide_idx,
+            start_s=start, top_start_s=top_start, top_end_s=top_end, end_s=end,
+            rise_peak_dps=rise_peak, lower_peak_dps=lower_peak, vigorous=vigorous,
+        )
+        if vigorous:
+            cand.rejected = "walking"
+        elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
+            cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
+        elif top_start - start < MIN_PHASE_S or end - top_end < MIN_PHASE_S:
+            cand.rejected = "too_quick"
+        return cand
+
+
+def _zero_crossing(t, v, i0, i1):
+    seg = v[i0 : i1 + 1]
+    k = np.flatnonzero((seg[:-1] > 0) & (seg[1:] <= 0))
+    if len(k) == 0:
+        return float(t[(i0 + i1) // 2])
+    j = i0 + int(k[0])
+    frac = v[j] / (v[j] - v[j + 1]) if v[j] != v[j + 1] else 0.0
+    return float(t[j] + frac * (t[j + 1] - t[j]))
+
+
+def _peak_of_run(v, pitch, i0, i1, sign):
+    """Index of peak rate of the rise (sign +1, over [i0, i1]) or lowering (-1).
+
+    Starts at the mid-range crossing of the movement and follows the run of
+    same-signed rate both ways.
+    """
+    seg = pitch[i0 : i1 + 1]
+    lo, hi = float(seg.min()), float(seg.max())
+    mid = 0.5 * (lo + hi)
+    if sign > 0:
+        # Rising towards the top at i1: the last time below mid, then one step on.
+        below = np.flatnonzero(pitch[i0 : i1 + 1] <= mid)
+        m = i0 + (int(below[-1]) if len(below) else 0)
+    else:
+        below = np.flatnonzero(pitch[i0 : i1 + 1] <= mid)
+        m = i0 + (int(below[0]) if len(below) else i1 - i0)
+    s = sign * v
+    x0 = m
+    while x0 > 0 and s[x0 - 1] > 0:
+        x0 -= 1
+    x1 = m
+    while x1 + 1 < len(s) and s[x1 + 1] > 0:
+        x1 += 1
+    if x1 < x0:
+        return m
+    return x0 + int(np.argmax(s[x0 : x1 + 1]))

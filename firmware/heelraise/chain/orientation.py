@@ -1,0 +1,102 @@
+"""Step 3: tilt of the shoe relative to neutral, fusing gyro and accelerometer.
+
+Tilt is kept as a 2-D rotation vector ``r`` (degrees) in the horizontal plane of
+neutral, on an arbitrary orthonormal basis (e1, e2) perpendicular to "up". For a
+rotation about any horizontal axis the accelerometer gives ``r`` exactly (the
+rotation taking the measured gravity direction back to neutral) and the gyro
+gives its rate exactly, so a complementary filter fuses them linearly:
+
+    r[k] = a (r[k-1] + w[k] dt) + (1 - a) r_acc[k],     a = tau / (tau + dt)
+
+which runs as one IIR filter over a chunk, its state carried between chunks.
+Pitch and roll are projections of ``r`` on the pitch axis (found from the data,
+see :mod:`heelraise.chain.axis`) and on the foot's long axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
+DYNAMIC_DPS = 120.0  # rotating this fast: the foot is swinging or stamping
+RESYNC_S = 0.25  # free motion this long: restart from the accelerometer after it
+
+
+class TiltFusion:
+    def __init__(self, up: np.ndarray, dt_s: float, tau_s: float):
+        self.up = up / np.linalg.norm(up)
+        helper = np.eye(3)[np.argmin(np.abs(self.up))]
+        e1 = np.cross(self.up, helper)
+        e1 /= np.linalg.norm(e1)
+        e2 = np.cross(self.up, e1)
+        self.basis = np.column_stack([e1, e2])  # (3, 2)
+        self.dt_s = dt_s
+        self.alpha = tau_s / (tau_s + dt_s)
+        self.r_deg: np.ndarray | None = None  # filter state (last output)
+        self.dynamic_n = 0  # samples of free motion so far in the current stretch
+
+    def reset(self):
+        """After a gap: restart from the accelerometer alone."""
+        self.r_deg = None
+        self.dynamic_n = 0
+
+    def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
+        """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral."""
+        cross = np.cross(acc_g, self.up)  # a x u: axis * sin(angle) * |a|
+        sin = np.linalg.norm(cross, axis=1)
+        cos = acc_g @ self.up
+        angle = np.degrees(np.arctan2(sin, cos))
+        scale = np.divide(angle, sin, out=np.zeros_like(sin), where=sin > 1e-12)
+        return (cross * scale[:, None]) @ self.basis
+
+    def update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
+        """Bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)).
+
+        While the foot is in free motion (the accelerometer far from 1 g, or fast
+        rotation: a stride, a stamp) the accelerometer says nothing about tilt, so
+        the tilt follows the gyro alone; after a stretch of it longer than
+        ``RESYNC_S`` the filter restarts from the accelerometer once calm returns.
+        """
+        r_acc = self.tilt_from_acc(acc_g)
+        w = gyr_dps @ self.basis
+        amag = np.linalg.norm(acc_g, axis=1)
+        wmag = np.linalg.norm(gyr_dps, axis=1)
+        dynamic = (np.abs(amag - 1.0) > DYNAMIC_G) | (wmag > DYNAMIC_DPS)
+        out = np.empty_like(r_acc)
+        self.flags = dynamic.astype(float)  # 1: free motion, 2: restarted from the accelerometer
+        cuts = np.flatnonzero(np.diff(dynamic)) + 1
+        bounds = np.concatenate(([0], cuts, [len(dynamic)]))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if dynamic[a]:
+                if self.r_deg is None:
+                    self.r_deg = r_acc[a].copy()
+                out[a:b] = self.r_deg + np.cumsum(w[a:b] * self.dt_s, axis=0)
+                self.r_deg = out[b - 1].copy()
+                self.dynamic_n += b - a
+            else:
+                if self.dynamic_n * self.dt_s > RESYNC_S:
+                    self.r_deg = None
+                    self.flags[a] = 2.0
+                self.dynamic_n = 0
+                out[a:b] = self._blend(r_acc[a:b], w[a:b])
+        return out, w
+
+    def _blend(self, r_acc, w):
+        a = self.alpha
+        x = a * self.dt_s * w + (1 - a) * r_acc
+        if self.r_deg is None:
+            self.r_deg = r_acc[0].copy()
+        if len(x) <= 8:
+            out = np.empty_like(x)
+            r0, r1 = self.r_deg
+            for i in range(len(x)):
+                r0 = a * r0 + x[i, 0]
+                r1 = a * r1 + x[i, 1]
+                out[i, 0] = r0
+                out[i, 1] = r1
+        else:
+            zi = (a * self.r_deg)[None, :]
+            out, _ = lfilter([1.0], [1.0, -a], x, axis=0, zi=zi)
+        self.r_deg = out[-1].copy()
+        return out

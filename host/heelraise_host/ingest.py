@@ -19,8 +19,9 @@ live view reads new events back from that file, so every browser sees every rep
 whichever instance stored it. ``state``, ``status`` and ``live`` stay ordinary
 subscriptions (every instance gets them; storing them is an upsert).
 
-An event is stored inside paho's ``on_message`` callback; paho acknowledges a
-QoS 1 message only after the callback returns, so a message is never
+Messages are stored by a writer thread in batches (one SQLite transaction per
+batch, up to ``BATCH_MAX``), and each QoS 1 message is acknowledged to the broker
+(paho ``manual_ack``) only after the commit that holds it, so a message is never
 acknowledged before it is in the database. With a fixed ``client_id`` the
 session is persistent (``clean_start=False``, one day's expiry): the broker
 keeps QoS 1 events for this dashboard while it is down.
@@ -39,6 +40,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -49,6 +51,9 @@ from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
 from heelraise_host import messages
 
 log = logging.getLogger(__name__)
+
+#: Most messages stored in one transaction.
+BATCH_MAX = 500
 
 #: With a fixed client id the broker keeps our session (and queued events) this long.
 SESSION_EXPIRY_S = 24 * 3600
@@ -133,6 +138,9 @@ class Ingest:
         self.rejected = collections.Counter()  # kind -> n
         self.rejected_by_device = collections.Counter()  # (kind, device) -> n
         self._client = None
+        self._writer: threading.Thread | None = None
+        self._inbox: queue.Queue = queue.Queue()
+        self._stopping = False
         self._subscribed = threading.Event()
         self._connect_error: str | None = None
 
@@ -157,37 +165,62 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes) -> str:
         """Check and store one message. Returns what happened: ``"stored"``,
-        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"`` or ``"rejected"``.
-        Never raises for bad input."""
-        try:
-            msg = messages.parse(
-                topic, payload, prefix=self.prefix, max_payload_bytes=self.max_payload_bytes
-            )
-        except MessageRejected as e:
-            self._reject(e)
-            return "rejected"
+        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"``, ``"rejected"`` or
+        ``"store_error"``. Never raises for bad input."""
+        return self.handle_batch([(topic, payload)])[0]
+
+    def handle_batch(self, items) -> list[str]:
+        """:meth:`handle` for several ``(topic, payload)`` pairs; events are stored in
+        one transaction (what makes thousands of events a second possible)."""
         now = utc_now_iso(self._clock)
-        if msg.type in messages.EVENT_TYPES:
-            outcome = "stored" if self.store.add_event(msg, received_at=now) else "duplicate"
-        elif msg.type == "state":
-            self.store.set_device(
-                msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
-            )
-            outcome = "state"
-        elif msg.type == "status":
-            self.store.set_device(msg.device, status=msg.status, at=now)
-            outcome = "status"
-        else:
-            outcome = "live"
+        outcomes: list[str | None] = []
+        parsed: list = []
+        events: list[tuple[int, object]] = []
+        for i, (topic, payload) in enumerate(items):
+            try:
+                msg = messages.parse(
+                    topic, payload, prefix=self.prefix, max_payload_bytes=self.max_payload_bytes
+                )
+            except MessageRejected as e:
+                self._reject(e)
+                outcomes.append("rejected")
+                parsed.append(None)
+                continue
+            parsed.append(msg)
+            if msg.type in messages.EVENT_TYPES:
+                events.append((i, msg))
+                outcomes.append(None)  # decided below
+            elif msg.type == "state":
+                self.store.set_device(
+                    msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
+                )
+                outcomes.append("state")
+            elif msg.type == "status":
+                self.store.set_device(msg.device, status=msg.status, at=now)
+                outcomes.append("status")
+            else:
+                outcomes.append("live")
+        if events:
+            results = self.store.add_events([m for _, m in events], received_at=now)
+            for (i, msg), result in zip(events, results, strict=True):
+                if isinstance(result, Exception):
+                    log.error("could not store %s %s: %s", msg.type, msg.id, result)
+                    outcomes[i] = "store_error"
+                else:
+                    outcomes[i] = "stored" if result else "duplicate"
         with self._lock:
-            self.counters[outcome] += 1
-        if outcome != "duplicate":
-            for listener in list(self._listeners):
-                try:
-                    listener(outcome, msg)
-                except Exception:  # a broken listener must not stop the ingest
-                    log.exception("ingest listener %r failed", listener)
-        return outcome
+            self.counters.update(outcomes)
+        for outcome, msg in zip(outcomes, parsed, strict=True):
+            if outcome in ("state", "status", "live", "stored"):
+                self._notify(outcome, msg)
+        return outcomes
+
+    def _notify(self, outcome, msg) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(outcome, msg)
+            except Exception:  # a broken listener must not stop the ingest
+                log.exception("ingest listener %r failed", listener)
 
     def _reject(self, e: MessageRejected) -> None:
         key = (e.kind, e.device)
@@ -230,7 +263,10 @@ class Ingest:
             return self._client_factory()
         client_id = self.client_id or f"heelraise-host-{uuid.uuid4().hex[:10]}"
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,  # acknowledged by _write_loop once stored
         )
         if self.username:
             client.username_pw_set(self.username, self.password)
@@ -273,23 +309,21 @@ class Ingest:
 
         def on_disconnect(client, userdata, flags, reason_code, properties):
             self._subscribed.clear()
-            if reason_code != 0:
+            if reason_code != 0 and not self._stopping:
                 log.warning("lost the broker (%s); reconnecting", reason_code)
 
         def on_message(client, userdata, msg):
-            try:
-                self.handle(msg.topic, msg.payload)
-            except Exception:
-                # A store failure (disk full, database locked too long) must not kill
-                # paho's network thread: count it, log it loudly, keep going.
-                with self._lock:
-                    self.counters["store_error"] += 1
-                log.exception("could not store a message on %r", msg.topic)
+            # Hand over to the writer thread; it acknowledges after the commit.
+            self._inbox.put((msg.topic, msg.payload, msg.mid, msg.qos))
 
         client.on_connect = on_connect
         client.on_subscribe = on_subscribe
         client.on_disconnect = on_disconnect
         client.on_message = on_message
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(client,), name="heelraise-ingest-writer", daemon=True
+        )
+        self._writer.start()
         props = None
         clean_start = True
         if self.client_id:
@@ -308,13 +342,52 @@ class Ingest:
                 f" ({reason})"
             )
 
+    def _write_loop(self, client) -> None:
+        """Store what arrives in batches; acknowledge each QoS 1 message after its commit."""
+        while True:
+            item = self._inbox.get()
+            batch, done = [], item is None
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= BATCH_MAX:
+                    break
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                done = item is None
+            if batch:
+                try:
+                    outcomes = self.handle_batch([(t, p) for t, p, _, _ in batch])
+                except Exception:  # the store itself failed (disk full, locked too long)
+                    log.exception(
+                        "could not store %d messages; they stay unacknowledged", len(batch)
+                    )
+                    with self._lock:
+                        self.counters["store_error"] += len(batch)
+                    outcomes = ["store_error"] * len(batch)
+                for (_, _, mid, qos), outcome in zip(batch, outcomes, strict=True):
+                    # Refused messages are acknowledged too: redelivering them cannot help.
+                    if qos and outcome != "store_error":
+                        client.ack(mid, qos)
+            if done:
+                return
+
     @property
     def connected(self) -> bool:
         return self._subscribed.is_set()
 
     def stop(self) -> None:
+        """Disconnect, then store what was already received (it is acknowledged on the
+        next connection's redelivery at the latest: duplicates are ignored)."""
+        self._stopping = True
         client, self._client = self._client, None
         if client is not None:
             client.disconnect()
             client.loop_stop()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._inbox.put(None)
+            writer.join(30)
         self._subscribed.clear()
+        self._stopping = False

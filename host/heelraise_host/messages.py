@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from heelraise.exceptions import MessageRejected
 
@@ -72,6 +72,7 @@ class Message:
     type: str  # rep | set | session | state | live | status
     body: dict | None
     status: str | None = None  # "online" / "offline" for type "status"
+    raw: str | None = field(default=None, repr=False, compare=False)  # the JSON text as sent
 
     @property
     def id(self) -> str | None:
@@ -121,7 +122,8 @@ def parse(
         return Message(topic, device, "status", None, status=text)
 
     try:
-        body = json.loads(payload.decode("utf-8"))
+        text = payload.decode("utf-8")
+        body = json.loads(text)
     except UnicodeDecodeError as e:
         raise MessageRejected("malformed_json", topic, device, f"not UTF-8: {e}") from None
     except json.JSONDecodeError as e:
@@ -156,7 +158,7 @@ def parse(
             device,
             f"envelope device {body['device']!r} differs from the topic's {device!r}",
         )
-    return Message(topic, device, kind, body)
+    return Message(topic, device, kind, body, raw=text)
 
 
 def _check_envelope(body: dict, topic: str, device: str) -> None:

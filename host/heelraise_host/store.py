@@ -180,46 +180,72 @@ class Store:
 
     def add_event(self, msg, *, received_at: str) -> bool:
         """Store a rep/set/session message; False (nothing changed) if its id was seen."""
-        body = msg.body
-        device, session, time = msg.device, body["session"], body["time"]
+        (outcome,) = self.add_events([msg], received_at=received_at)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def add_events(self, msgs, *, received_at: str) -> list:
+        """Store several event messages in one transaction (one disk commit for all).
+
+        Returns, per message, True (stored), False (its id was seen: nothing
+        changed) or the exception that kept it out (the others are still stored).
+        """
+        out = []
         with self._write_lock:
             conn = self._conn()
-            with conn:  # one transaction: the id and its effects, or nothing
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO messages"
-                    " (id, type, device, session, time, received_at, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        body["id"],
-                        msg.type,
-                        device,
-                        session,
-                        time,
-                        received_at,
-                        json.dumps(body, separators=(",", ":")),
-                    ),
-                )
-                if cur.rowcount == 0:
-                    return False
-                self._touch(conn, device, session, time)
-                if msg.type == "rep":
-                    self._put_rep(conn, device, session, time, body["rep"], final=False)
-                elif msg.type == "set":
-                    self._put_set(conn, device, session, time, body["set"])
-                elif msg.type == "session":
-                    conn.execute(
-                        "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?"
-                        " WHERE device = ? AND session = ?",
-                        (
-                            time,
-                            json.dumps(body["summary"]),
-                            _json_or_none(body.get("endurance")),
-                            device,
-                            session,
-                        ),
-                    )
-                else:
-                    raise ValueError(f"add_event takes rep/set/session messages, not {msg.type!r}")
+            with conn:
+                # IMMEDIATE: take the write lock now (another process may be writing the
+                # same file; busy_timeout queues us) so the savepoints below nest in it.
+                conn.execute("BEGIN IMMEDIATE")
+                for msg in msgs:
+                    # A savepoint per message: its id and its effects, or nothing.
+                    conn.execute("SAVEPOINT one")
+                    try:
+                        out.append(self._add(conn, msg, received_at))
+                    except (sqlite3.Error, KeyError, TypeError, ValueError) as e:
+                        conn.execute("ROLLBACK TO one")
+                        out.append(e)
+                    conn.execute("RELEASE one")
+        return out
+
+    def _add(self, conn, msg, received_at) -> bool:
+        body = msg.body
+        device, session, time = msg.device, body["session"], body["time"]
+        if msg.type not in ("rep", "set", "session"):
+            raise ValueError(f"add_events takes rep/set/session messages, not {msg.type!r}")
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO messages (id, type, device, session, time, received_at, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                body["id"],
+                msg.type,
+                device,
+                session,
+                time,
+                received_at,
+                getattr(msg, "raw", None) or json.dumps(body, separators=(",", ":")),
+            ),
+        )
+        if cur.rowcount == 0:
+            return False
+        self._touch(conn, device, session, time)
+        if msg.type == "rep":
+            self._put_rep(conn, device, session, time, body["rep"], final=False)
+        elif msg.type == "set":
+            self._put_set(conn, device, session, time, body["set"])
+        else:
+            conn.execute(
+                "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?"
+                " WHERE device = ? AND session = ?",
+                (
+                    time,
+                    json.dumps(body["summary"]),
+                    _json_or_none(body.get("endurance")),
+                    device,
+                    session,
+                ),
+            )
         return True
 
     def set_device(

@@ -143,6 +143,9 @@ class FakeCoach:
     def close(self):
         self.calls.append(("close",))
 
+    def set_sensor_ok(self, ok):
+        self.calls.append(("sensor_ok", ok))
+
 
 def make(script=(), seconds=30.0, config_text="", gaps=(), sinks=None, coach=None, **kw):
     clock = FakeClock(1000.0)
@@ -506,3 +509,31 @@ def test_a_sensor_that_fails_to_open_raises_and_still_closes_the_sinks():
     with pytest.raises(SensorError):
         service.run()
     assert sink.closed == 1 and not imu.closed
+
+
+def test_sensor_health_changes_reach_the_coach_once_each():
+    coach = FakeCoach()
+    service, _, _, imu, clock = make(seconds=2.0, coach=coach)
+    service.open()
+    for healthy in (True, False, False, True, True):
+        imu.healthy = healthy
+        service.step()
+    assert [c for c in coach.calls if c[0] == "sensor_ok"] == [
+        ("sensor_ok", False),
+        ("sensor_ok", True),
+    ]
+    service.close()
+
+
+def test_guided_mode_without_a_button_paces_from_the_start():
+    coach = FakeCoach()
+    cfg = '[tempo]\ntarget = "3-0-2-1"\nmode = "guided"'
+    service, *_ = make(seconds=1.0, config_text=cfg, coach=coach)
+    service.open()
+    assert ("start_guided", "3-0-2-1") in coach.calls
+    service.close()
+    coach = FakeCoach()
+    service, *_ = make(seconds=1.0, config_text=cfg, coach=coach, button=type("B", (), {})())
+    service.open()
+    assert not any(c[0] == "start_guided" for c in coach.calls)
+    service.close()

@@ -105,6 +105,7 @@ class Service:
         self._last_state: dict | None = None
         self._last_live_t_s = -math.inf
         self._known_gap: tuple[float, float] | None = None
+        self._sensor_ok = True
         self._opened = False
         self._closed = False
 
@@ -187,6 +188,9 @@ class Service:
             self.tempo or "none",
         )
         self._publish_state(force=True)
+        if self.guided and self.button is None and self.coach is not None:
+            # no button to press "start": guided mode paces from the start
+            self.coach.start_guided(self.tempo)
 
     def step(self) -> None:
         """One iteration: run queued commands, read the IMU, process, tick the cues."""
@@ -203,6 +207,15 @@ class Service:
             self._dispatch(self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps))
             if self.live:
                 self._maybe_live()
+        healthy = bool(getattr(self.imu, "healthy", True))
+        if healthy != self._sensor_ok:
+            self._sensor_ok = healthy
+            if healthy:
+                log.info("sensor healthy again")
+            else:
+                log.warning("sensor unhealthy: reads keep failing (retrying)")
+            if self.coach is not None and hasattr(self.coach, "set_sensor_ok"):
+                self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
         if self.coach is not None:
             self._safely("coach.tick", self.coach.tick, self.clock())
             self._check_endurance()

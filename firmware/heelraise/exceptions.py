@@ -61,3 +61,17 @@ class MessageRejected(HeelraiseError):
         self.device = device
         self.message = message
         super().__init__(f"{kind} on {topic!r}: {message}")
+
+
+class PayloadInvalid(HeelraiseError, ValueError):
+    """An MQTT payload breaks its JSON Schema; ``type`` and ``where`` (a JSON path) say how."""
+
+    def __init__(self, type_, where, message):
+        self.type = type_
+        self.where = where
+        self.message = message
+        super().__init__(f"{type_} payload invalid at {where}: {message}")
+
+
+class OutboxError(HeelraiseError):
+    """The MQTT outbox cannot take a message (hard cap reached) or cannot be opened."""

@@ -1,0 +1,127 @@
+"""JSON payloads: the envelope every message carries, and one body per message type.
+
+Pure functions, no network: ``dict`` in, ``dict`` out, then :func:`encode` to
+bytes. The envelope (see the shared contract)::
+
+    {"schema": 1, "id": "<uuid4 hex>", "type": "rep", "device": "shoe-1",
+     "session": "20261124T031500Z", "time": "2026-11-24T03:15:00.123Z",
+     "sensor_t_s": 12.34, "rep": {...Rep.to_dict()...}}
+
+``time`` is the UTC wall clock when the message was made; ``sensor_t_s`` the
+sensor time base the message refers to (the instant the event was decided),
+``null`` only for messages made before the first sample (a command refused at
+boot). ``id`` is unique per message: receivers dedupe redeliveries on it.
+
+>>> env = Envelope(device="shoe-1", session="s1", wall_clock=lambda: 0.0)
+>>> rep_payload(env, rep_event)["type"]
+'rep'
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+
+def iso_utc(wall_s: float) -> str:
+    """``2026-11-24T03:15:00.123Z`` for a Unix time (milliseconds truncated, never rounded up)."""
+    ms_total = math.floor(wall_s * 1000)
+    t = _dt.datetime.fromtimestamp(ms_total // 1000, _dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms_total % 1000:03d}Z"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Envelope:
+    """Makes envelopes for one device and session; ``wall_clock`` is injectable for tests."""
+
+    device: str
+    session: str
+    wall_clock: Callable[[], float] = field(default=time.time)
+
+    def make(self, type_: str, sensor_t_s: float | None) -> dict:
+        return {
+            "schema": SCHEMA_VERSION,
+            "id": new_id(),
+            "type": type_,
+            "device": self.device,
+            "session": self.session,
+            "time": iso_utc(self.wall_clock()),
+            "sensor_t_s": None if sensor_t_s is None else round(float(sensor_t_s), 3),
+        }
+
+
+def rep_payload(env: Envelope, event) -> dict:
+    """From a :class:`~heelraise.events.RepEvent`."""
+    d = env.make("rep", event.t_s)
+    d["rep"] = event.rep.to_dict()
+    return d
+
+
+def set_payload(env: Envelope, event) -> dict:
+    """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
+    d = env.make("set", event.t_s)
+    d["set"] = event.summary.to_dict(with_reps=True)
+    return d
+
+
+def session_payload(env: Envelope, event) -> dict:
+    """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``)."""
+    d = env.make("session", event.t_s)
+    d["summary"] = event.summary.to_dict()
+    d["endurance"] = getattr(event, "endurance", None)
+    return d
+
+
+def state_payload(env: Envelope, state: dict, sensor_t_s: float | None) -> dict:
+    d = env.make("state", sensor_t_s)
+    d["state"] = {
+        "mode": state["mode"],
+        "calibrated": bool(state["calibrated"]),
+        "phase": str(state["phase"]),
+        "set": int(state["set"]),
+        "reps_in_set": int(state["reps_in_set"]),
+        "rep_count": int(state["rep_count"]),
+        "tempo": None if state.get("tempo") is None else str(state["tempo"]),
+    }
+    return d
+
+
+def live_payload(env: Envelope, t_s: list[float], pitch_deg: list[float], phase: str) -> dict:
+    d = env.make("live", t_s[-1] if t_s else None)
+    d["t_s"] = [round(float(t), 3) for t in t_s]
+    d["pitch_deg"] = [round(float(p), 2) for p in pitch_deg]
+    d["phase"] = str(phase)
+    return d
+
+
+def cmd_result_payload(
+    env: Envelope,
+    cmd_id: str,
+    cmd: str | None,
+    ok: bool,
+    reason: str | None,
+    sensor_t_s: float | None,
+) -> dict:
+    d = env.make("cmd_result", sensor_t_s)
+    d.update(cmd_id=str(cmd_id)[:128] or "-", cmd=cmd, ok=bool(ok), reason=reason)
+    return d
+
+
+#: event.kind -> the function making its payload
+EVENT_PAYLOADS = {"rep": rep_payload, "set": set_payload, "session": session_payload}
+
+
+def encode(payload: dict) -> bytes:
+    """Compact UTF-8 JSON. Non-finite numbers (NaN, inf) raise ValueError: JSON has none."""
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -1,0 +1,473 @@
+"""The MQTT publisher: an EventSink that never blocks the sensor loop and never loses an event.
+
+Wiring (the service does this from the ``[mqtt]`` config table)::
+
+    >>> from heelraise.mqtt.publisher import MqttPublisher
+    >>> from heelraise.mqtt.settings import MqttSettings
+    >>> pub = MqttPublisher(MqttSettings(host="192.168.1.20"), device_id="shoe-1",
+    ...                     session_id="20261124T031500Z", command_handler=service.submit_command)
+    >>> service.add_sink(pub)        # on_event / on_state / on_live from the loop thread
+    >>> pub.close()                  # at shutdown: drain (bounded), retained "offline", disconnect
+
+How it works, thread by thread:
+
+- **sensor loop** (the caller): ``on_event`` turns a rep/set/session event into
+  its JSON payload, writes it to the SQLite :class:`~heelraise.mqtt.outbox.Outbox`
+  and wakes the sender. That is all: no network, no waiting on the broker.
+  ``on_state`` does the same for the retained ``state`` (only when it changed;
+  an unsent older state is replaced). ``on_live`` keeps every n-th sample and
+  sends a batch at QoS 0 when connected, else drops it (live is "now" only).
+- **sender thread**: hands outbox rows to paho in order (at most ``WINDOW`` not
+  yet acknowledged), and deletes a row when paho reports the broker's PUBACK
+  (``on_publish``). After a disconnect paho itself resends what it holds; after a
+  crash the next process replays the outbox from its oldest row.
+- **paho's network thread** (``loop_start``, ``connect_async``): connects in the
+  background with exponential backoff (``reconnect_min_s`` .. ``reconnect_max_s``),
+  so a broker that is down at boot or gone for an hour costs the loop nothing.
+  On connect it publishes ``status`` = ``online`` (retained; the last will is
+  ``offline``), subscribes to the device's own ``cmd`` topic and, with
+  ``discovery``, announces the device to Home Assistant.
+
+Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, UTF-8 JSON valid
+against ``cmd.schema.json``, not retained, not a repeat of a recent id; then
+``command_handler(name, args)`` (the service's ``submit_command``) returns a
+Future of ``(ok, reason)``, and the answer goes to ``cmd/result`` with the
+caller's id. Anything else is refused there with a reason; nothing raises.
+
+Secrets: the password is given to paho and to nothing else; it is never logged.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import queue
+import ssl
+import threading
+import time
+
+from heelraise.exceptions import OutboxError, PayloadInvalid
+from heelraise.mqtt import payloads, validation
+from heelraise.mqtt.discovery import discovery_messages, ha_status_topic
+from heelraise.mqtt.outbox import Outbox
+from heelraise.mqtt.settings import MqttSettings
+from heelraise.mqtt.topics import Topics
+
+log = logging.getLogger("heelraise.mqtt")
+
+#: Outbox rows handed to paho and not yet acknowledged, at most.
+WINDOW = 100
+#: Command ids remembered to drop QoS 1 redeliveries of the same command.
+RECENT_CMD_IDS = 256
+
+
+class MqttPublisher:
+    """Publishes events, state and live samples; answers commands (see the module docstring).
+
+    ``client_factory(client_id)`` returns a paho-compatible client (tests, other
+    transports); ``clock()`` is the wall clock for the envelopes' ``time``
+    (default ``time.time``).
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        device_id: str,
+        session_id: str,
+        command_handler=None,
+        client_factory=None,
+        clock=None,
+    ):
+        self.settings = settings
+        self.topics = Topics(settings.prefix, device_id)
+        self.device_id = device_id
+        self.session_id = str(session_id)
+        self.command_handler = command_handler
+        self._env = payloads.Envelope(device_id, self.session_id, wall_clock=clock or time.time)
+        self.outbox = Outbox(settings.resolve_outbox_path(device_id), settings.outbox_max_messages)
+        self.connected = threading.Event()
+        self._closed = False
+        self._sensor_t_s: float | None = None
+        self._last_state: dict | None = None
+        self._live_on = settings.live
+        self._live_t: list[float] = []
+        self._live_pitch: list[float] = []
+        self._live_last_kept = -float("inf")
+        self._recent_cmds: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._cmd_lock = threading.Lock()
+        self._refusal_logged: str | None = None
+        self._down_logged = False
+
+        # sender thread state (only the sender thread touches _inflight/_handed_seq)
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._handed_seq = 0
+        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop_sender = threading.Event()
+        self._reset_handed = False
+
+        password = settings.resolve_password()
+        client_id = settings.client_id or f"heelraise-{device_id}"
+        self.client = self._make_client(client_factory, client_id, password)
+        self._sender = threading.Thread(
+            target=self._sender_main, name=f"heelraise-mqtt-sender-{device_id}", daemon=True
+        )
+        self._sender.start()
+        self.client.connect_async(settings.host, settings.port, keepalive=settings.keepalive)
+        self.client.loop_start()
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def _make_client(self, client_factory, client_id: str, password: str | None):
+        s = self.settings
+        if client_factory is not None:
+            client = client_factory(client_id)
+        else:
+            import paho.mqtt.client as mqtt
+
+            client = mqtt.Client(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=client_id,
+                clean_session=True,
+                protocol=mqtt.MQTTv311,
+            )
+        client.enable_logger(logging.getLogger("heelraise.mqtt.paho"))
+        client.will_set(self.topics.status, "offline", qos=1, retain=True)
+        if s.use_tls:
+            client.tls_set(
+                ca_certs=s.tls_ca or None,
+                certfile=s.tls_cert or None,
+                keyfile=s.tls_key or None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        if s.username:
+            client.username_pw_set(s.username, password)
+        # paho only stores these (typed int, used as float), so sub-second values work for tests.
+        client.reconnect_delay_set(min_delay=s.reconnect_min_s, max_delay=s.reconnect_max_s)
+        client.max_inflight_messages_set(20)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_other_message
+        client.message_callback_add(self.topics.cmd, self._on_cmd)
+        if s.discovery:
+            client.message_callback_add(ha_status_topic(s.discovery_prefix), self._on_ha_status)
+        return client
+
+    # --- EventSink ----------------------------------------------------------------------------
+
+    def on_event(self, event) -> None:
+        """Store a rep/set/session event in the outbox and wake the sender (never blocks)."""
+        kind = getattr(event, "kind", None)
+        t_s = getattr(event, "t_s", None)
+        if t_s is not None:
+            self._sensor_t_s = float(t_s)
+        maker = payloads.EVENT_PAYLOADS.get(kind)
+        if maker is None:
+            log.debug("no MQTT message for a %r event", kind)
+            return
+        try:
+            payload = maker(self._env, event)
+        except Exception as e:  # a malformed event object: say what, keep running
+            log.error("cannot make the %s message from %r: %s", kind, event, e)
+            return
+        self._store(kind, self.topics.event(kind), payload, self.settings.qos, retain=False)
+
+    def on_state(self, state: dict) -> None:
+        """Retained ``state`` when it changed (an unsent older state is replaced)."""
+        state = dict(state)
+        if state == self._last_state:
+            return
+        self._last_state = state
+        try:
+            payload = payloads.state_payload(self._env, state, self._sensor_t_s)
+        except (KeyError, TypeError, ValueError) as e:
+            log.error("cannot make the state message from %r: %s", state, e)
+            return
+        self._store(
+            "state",
+            self.topics.state,
+            payload,
+            self.settings.qos,
+            retain=True,
+            replace_unsent_after=self._handed_seq,
+        )
+
+    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""
+        self._sensor_t_s = float(t_s)
+        if not self._live_on:
+            return
+        if t_s - self._live_last_kept < 1.0 / self.settings.live_hz - 1e-6:
+            return
+        self._live_last_kept = t_s
+        self._live_t.append(float(t_s))
+        self._live_pitch.append(float(pitch_deg))
+        if t_s - self._live_t[0] + 1e-9 < self.settings.live_batch_s and len(self._live_t) < 250:
+            return
+        t, p = self._live_t, self._live_pitch
+        self._live_t, self._live_pitch = [], []
+        if not self.connected.is_set():
+            return
+        try:
+            body = payloads.encode(payloads.live_payload(self._env, t, p, phase))
+        except ValueError as e:
+            log.warning("live batch not sent: %s", e)
+            return
+        self.client.publish(self.topics.live, body, qos=0, retain=False)
+
+    @property
+    def live(self) -> bool:
+        return self._live_on
+
+    def set_live(self, on: bool) -> None:
+        self._live_on = bool(on)
+        self._live_t, self._live_pitch = [], []
+        self._live_last_kept = -float("inf")
+
+    def close(self) -> None:
+        """Drain the outbox (at most ``close_timeout_s``), publish ``offline``, disconnect."""
+        if self._closed:
+            return
+        self._closed = True
+        deadline = time.monotonic() + self.settings.close_timeout_s
+        while len(self.outbox) and self.connected.is_set() and time.monotonic() < deadline:
+            self._wake.set()
+            time.sleep(0.01)
+        if len(self.outbox):
+            log.warning(
+                "%d MQTT message(s) not yet acknowledged stay in the outbox %s for the next start",
+                len(self.outbox),
+                self.outbox.path,
+            )
+        if self.connected.is_set():
+            info = self.client.publish(self.topics.status, "offline", qos=1, retain=True)
+            try:
+                info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as e:
+                log.warning("could not publish 'offline': %s", e)
+        self._stop_sender.set()
+        self._wake.set()
+        self._sender.join(5)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.outbox.close()
+
+    # --- the outbox and the sender thread -------------------------------------------------------
+
+    def _store(self, kind, topic, payload, qos, retain, replace_unsent_after=None) -> None:
+        try:
+            validation.validate(kind, payload)
+        except PayloadInvalid as e:
+            # Sent anyway (nothing is lost); the receiver's check will name it too.
+            log.error("outgoing %s message breaks its schema: %s", kind, e)
+        try:
+            body = payloads.encode(payload)
+        except ValueError as e:
+            log.error("%s message not sent: %s (payload %r)", kind, e, payload)
+            return
+        try:
+            self.outbox.put(
+                kind, topic, body, qos, retain, replace_unsent_after=replace_unsent_after
+            )
+        except OutboxError as e:
+            log.error("%s", e)
+            return
+        except Exception as e:  # disk full, file removed: the loop must keep counting
+            log.error("outbox %s: cannot store the %s message: %s", self.outbox.path, kind, e)
+            return
+        self._wake.set()
+
+    def _sender_main(self) -> None:
+        while True:
+            self._wake.wait(0.5)
+            self._wake.clear()
+            try:
+                self._process_acks()
+                if self._stop_sender.is_set():
+                    return
+                if self.connected.is_set():
+                    self._hand_out()
+            except Exception:  # never let the sender die: log and keep going
+                log.exception("MQTT sender")
+                time.sleep(0.1)
+
+    def _process_acks(self) -> None:
+        seqs = []
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                break
+            seq = self._inflight.pop(mid, None)
+            if seq is not None:
+                seqs.append(seq)
+        if seqs:
+            self.outbox.ack(*seqs)
+
+    def _hand_out(self) -> None:
+        import paho.mqtt.client as mqtt
+
+        room = WINDOW - len(self._inflight)
+        if room <= 0:
+            return
+        for row in self.outbox.pending(after_seq=self._handed_seq, limit=room):
+            info = self.client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                log.warning("paho refused outbox row %d: %s", row.seq, mqtt.error_string(info.rc))
+                self._wake.set()
+                return
+            self._inflight[info.mid] = row.seq
+            self._handed_seq = row.seq
+
+    # --- paho callbacks (network thread) ----------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        s = self.settings
+        if reason_code.is_failure:
+            text = str(reason_code)
+            if self._refusal_logged != text:
+                self._refusal_logged = text
+                who = f" the login of user {s.username!r}" if s.username else " the connection"
+                hint = (
+                    " (check username and password / password_file / $" + s.password_env + ")"
+                    if "authori" in text.lower() or "password" in text.lower()
+                    else ""
+                )
+                log.error("MQTT broker %s:%d refused%s: %s%s", s.host, s.port, who, text, hint)
+            return
+        self._refusal_logged = None
+        self._down_logged = False
+        log.info("MQTT connected to %s:%d as %s", s.host, s.port, self.topics.base)
+        client.publish(self.topics.status, "online", qos=1, retain=True)
+        subs = [(self.topics.cmd, 1)]
+        if s.discovery:
+            subs.append((ha_status_topic(s.discovery_prefix), 1))
+            self._announce()
+        client.subscribe(subs)
+        self.connected.set()
+        self._wake.set()
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        s = self.settings
+        if not self._down_logged:
+            self._down_logged = True
+            log.warning(
+                "MQTT broker %s:%d unreachable; events wait in the outbox (%d) and we retry",
+                s.host,
+                s.port,
+                len(self.outbox),
+            )
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was and not self._closed:
+            log.warning(
+                "MQTT connection to %s:%d lost (%s); retrying, events wait in the outbox",
+                self.settings.host,
+                self.settings.port,
+                reason_code,
+            )
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks.put(mid)
+        self._wake.set()
+
+    def _on_other_message(self, client, userdata, msg) -> None:
+        log.warning("ignored a message on %r: not a topic of this device", msg.topic)
+
+    def _on_ha_status(self, client, userdata, msg) -> None:
+        if msg.payload.strip() == b"online":
+            log.info("Home Assistant is online: announcing the device again")
+            self._announce()
+
+    def _announce(self) -> None:
+        from heelraise import __version__
+
+        for topic, config in discovery_messages(
+            self.topics, self.settings.discovery_prefix, version=__version__
+        ):
+            self.client.publish(topic, json.dumps(config), qos=1, retain=True)
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def _on_cmd(self, client, userdata, msg) -> None:
+        try:
+            self._handle_cmd(msg)
+        except Exception as e:  # a command must never take the publisher down
+            log.exception("command on %s", msg.topic)
+            self._answer("-", None, False, f"internal error: {type(e).__name__}")
+
+    def _handle_cmd(self, msg) -> None:
+        limit = self.settings.max_cmd_bytes
+        if msg.topic != self.topics.cmd:
+            log.warning("ignored a command on %r: ours is %r", msg.topic, self.topics.cmd)
+            return
+        if msg.retain:
+            # A retained command would run again at every reconnect.
+            log.warning("refused a retained command on %s", msg.topic)
+            self._answer("-", None, False, "retained commands are refused; publish with retain off")
+            return
+        if len(msg.payload) > limit:
+            self._refuse(
+                "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"
+            )
+            return
+        try:
+            data = json.loads(msg.payload.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            self._refuse("-", None, f"command is not UTF-8 ({e.reason} at byte {e.start})")
+            return
+        except json.JSONDecodeError as e:
+            where = f"line {e.lineno} col {e.colno}"
+            self._refuse("-", None, f"command is not JSON: {e.msg} at {where}")
+            return
+        if not isinstance(data, dict):
+            self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")
+            return
+        cmd_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else "-"
+        cmd = data.get("cmd") if isinstance(data.get("cmd"), str) else None
+        try:
+            validation.validate("cmd", data)
+        except PayloadInvalid as e:
+            self._refuse(cmd_id, cmd, f"invalid command at {e.where}: {e.message}")
+            return
+        with self._cmd_lock:
+            if cmd_id in self._recent_cmds:
+                log.info("command %r (%s) already received; ignoring the repeat", cmd_id, cmd)
+                return
+            self._recent_cmds[cmd_id] = None
+            while len(self._recent_cmds) > RECENT_CMD_IDS:
+                self._recent_cmds.popitem(last=False)
+        if self.command_handler is None:
+            self._refuse(cmd_id, cmd, "this device takes no commands (no command handler)")
+            return
+        args = dict(data.get("args") or {})
+        try:
+            future = self.command_handler(cmd, args)
+        except Exception as e:
+            self._refuse(cmd_id, cmd, f"{type(e).__name__}: {e}")
+            return
+        log.info("command %r: %s %s", cmd_id, cmd, args)
+        future.add_done_callback(lambda f: self._command_done(cmd_id, cmd, args, f))
+
+    def _command_done(self, cmd_id, cmd, args, future) -> None:
+        try:
+            ok, reason = future.result()
+        except Exception as e:
+            ok, reason = False, f"{type(e).__name__}: {e}"
+        if ok and cmd == "set_live":
+            self.set_live(args["on"])
+        self._answer(cmd_id, cmd, bool(ok), None if reason is None else str(reason))
+
+    def _refuse(self, cmd_id, cmd, reason) -> None:
+        log.warning("refused command %r on %s: %s", cmd_id, self.topics.cmd, reason)
+        self._answer(cmd_id, cmd, False, reason)
+
+    def _answer(self, cmd_id, cmd, ok, reason) -> None:
+        payload = payloads.cmd_result_payload(self._env, cmd_id, cmd, ok, reason, self._sensor_t_s)
+        self._store("cmd_result", self.topics.cmd_result, payload, self.settings.qos, retain=False)

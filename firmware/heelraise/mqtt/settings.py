@@ -1,0 +1,184 @@
+"""MQTT settings: one dataclass, every default explained (the ``[mqtt]`` table of the config).
+
+>>> MqttSettings(host="192.168.1.20", tls_ca="/etc/heelraise/ca.crt", username="shoe-1",
+...              password_file="/etc/heelraise/mqtt-password")
+
+Keyword arguments are exactly the TOML keys; every bad value raises
+:class:`~heelraise.exceptions.SettingsError` naming the key and the value (never
+the value of a secret). The password is never part of ``repr()``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from heelraise.exceptions import SettingsError
+from heelraise.mqtt.topics import check_prefix
+
+MAX_LIVE_HZ = 25.0
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    #: Broker host name or address (the machine running the dashboard, usually).
+    host: str = "localhost"
+    #: Broker port: 1883 plain, 8883 by convention for TLS.
+    port: int = 1883
+    #: Topics are ``<prefix>/<device id>/...``.
+    prefix: str = "heelraise"
+    #: MQTT client id; empty: ``heelraise-<device id>``. Must be unique on the broker.
+    client_id: str = ""
+    #: Seconds between keepalive pings; the broker declares us gone (last will) after 1.5x this.
+    keepalive: int = 30
+    #: QoS of rep/set/session events and command results. 1 (at least once; receivers dedupe
+    #: on the message id) is the right choice; 2 costs an extra round trip; 0 loses the
+    #: outbox's guarantee (a message counts as delivered once written to the socket).
+    qos: int = 1
+    #: Publish the live pitch stream (``live`` topic, QoS 0) from the start; the ``set_live``
+    #: command switches it at run time. The service's ``[device] live`` decides whether
+    #: samples are produced at all.
+    live: bool = False
+    #: Live samples per second sent (decimated from the service's up to 25 Hz), 0 < x <= 25.
+    live_hz: float = 10.0
+    #: Live samples are sent in batches of this many seconds (fewer, larger messages).
+    live_batch_s: float = 0.5
+    #: SQLite outbox file. Empty: ``$STATE_DIRECTORY/outbox-<device>.sqlite`` (systemd's
+    #: StateDirectory, /var/lib/heelraise) else ``~/.local/state/heelraise/``.
+    #: ``":memory:"`` keeps it in RAM (lost on a crash; tests only).
+    outbox_path: str = ""
+    #: Hard cap of messages waiting in the outbox. At the cap the oldest ``state`` and
+    #: ``cmd_result`` messages are dropped first (a newer state supersedes them anyway); when
+    #: only events (rep/set/session) are left, a new event is refused with a logged error.
+    #: 20 000 messages is months of training held while the broker is away.
+    outbox_max_messages: int = 20000
+    #: Announce the device to Home Assistant (MQTT discovery).
+    discovery: bool = False
+    #: Home Assistant's discovery prefix (its ``status`` topic lives under it too).
+    discovery_prefix: str = "homeassistant"
+    #: TLS: use TLS (implied when ``tls_ca`` is set). Without ``tls_ca`` the system CAs are used.
+    tls: bool = False
+    #: TLS: the CA certificate file that signed the broker's certificate.
+    tls_ca: str = ""
+    #: TLS client certificate and key (both or neither), for brokers that require one.
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: Broker login. The password comes from ``password``, else ``password_file`` (first
+    #: line), else the environment variable named by ``password_env``.
+    username: str = ""
+    password: str = field(default="", repr=False)
+    password_file: str = ""
+    password_env: str = "HEELRAISE_MQTT_PASSWORD"
+    #: Commands larger than this many bytes are refused unread.
+    max_cmd_bytes: int = 4096
+    #: Reconnect backoff: first retry after ``reconnect_min_s``, doubling up to ``reconnect_max_s``.
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 30.0
+    #: At shutdown, wait at most this long for the outbox to drain and ``offline`` to go out.
+    close_timeout_s: float = 5.0
+
+    def __post_init__(self):
+        for name in (
+            "host",
+            "prefix",
+            "client_id",
+            "outbox_path",
+            "discovery_prefix",
+            "tls_ca",
+            "tls_cert",
+            "tls_key",
+            "username",
+            "password_file",
+            "password_env",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise SettingsError(f"{name} must be a string, not {value!r}")
+        if not isinstance(self.password, str):
+            raise SettingsError("password must be a string")
+        if not self.host:
+            raise SettingsError("host must not be empty")
+        _int(self, "port", 1, 65535)
+        _int(self, "keepalive", 5, 3600)
+        _int(self, "max_cmd_bytes", 64, 1024 * 1024)
+        _int(self, "outbox_max_messages", 10, 10_000_000)
+        if isinstance(self.qos, bool) or self.qos not in (0, 1, 2):
+            raise SettingsError(f"qos must be 0, 1 or 2, not {self.qos!r}")
+        for name in ("live", "discovery", "tls"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        _number(self, "live_hz", 0.0, MAX_LIVE_HZ, f"must be over 0 and at most {MAX_LIVE_HZ:g}")
+        _number(self, "live_batch_s", 0.0, 10.0, "must be more than 0 and at most 10 s")
+        _number(self, "reconnect_min_s", 0.0, 60.0, "must be more than 0 and at most 60 s")
+        _number(self, "reconnect_max_s", 0.0, 3600.0, "must be more than 0 and at most 3600 s")
+        _number(self, "close_timeout_s", 0.0, 120.0, "must be more than 0 and at most 120 s")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise SettingsError(
+                f"reconnect_max_s ({self.reconnect_max_s!r}) must be at least "
+                f"reconnect_min_s ({self.reconnect_min_s!r})"
+            )
+        check_prefix(self.prefix)
+        check_prefix(self.discovery_prefix, "discovery_prefix")
+        if any(c in self.client_id for c in "+#/") or len(self.client_id) > 64:
+            raise SettingsError(f"client_id {self.client_id!r} must be at most 64 chars, no + # /")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise SettingsError("tls_cert and tls_key go together: set both or neither")
+        for name in ("tls_ca", "tls_cert", "tls_key", "password_file"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise SettingsError(f"{name} {path!r} is not a readable file")
+        if (self.password or self.password_file) and not self.username:
+            raise SettingsError("a password is set but username is empty")
+
+    @property
+    def use_tls(self) -> bool:
+        return self.tls or bool(self.tls_ca)
+
+    def resolve_outbox_path(self, device_id: str) -> str:
+        if self.outbox_path:
+            return self.outbox_path
+        state_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        if not state_dir:
+            base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+            state_dir = os.path.join(base, "heelraise")
+        return os.path.join(state_dir, f"outbox-{device_id}.sqlite")
+
+    def resolve_password(self, environ=None) -> str | None:
+        """The password from the setting, the file or the environment (None: no password).
+
+        Errors name where the password should have come from, never its value.
+        """
+        if not self.username:
+            return None
+        if self.password:
+            return self.password
+        if self.password_file:
+            try:
+                text = Path(self.password_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise SettingsError(
+                    f"password_file {self.password_file!r} cannot be read: {type(e).__name__}"
+                ) from None
+            line = text.splitlines()[0].strip() if text.strip() else ""
+            if not line:
+                raise SettingsError(f"password_file {self.password_file!r} is empty")
+            return line
+        environ = os.environ if environ is None else environ
+        if self.password_env and environ.get(self.password_env):
+            return environ[self.password_env]
+        return None
+
+
+def _int(s, name, lo, hi):
+    value = getattr(s, name)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
+
+
+def _number(s, name, lo_exclusive, hi, allowed):
+    value = getattr(s, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{name} must be a number, not {value!r}")
+    if not lo_exclusive < value <= hi:
+        raise SettingsError(f"{name} {allowed}, not {value!r}")

@@ -82,7 +82,12 @@ class LiveHub:
                 "phase": body["phase"],
             }
         elif outcome == "state":
-            event = {"device": msg.device, "session": msg.session, "state": msg.body["state"]}
+            event = {
+                "device": msg.device,
+                "session": msg.session,
+                "time": msg.body["time"],
+                "state": msg.body["state"],
+            }
         elif outcome == "status":
             event = {"device": msg.device, "status": msg.status}
         else:

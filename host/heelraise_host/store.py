@@ -369,12 +369,12 @@ class Store:
     def current_set(self, device: str) -> dict | None:
         """The device's latest session and the reps of its latest set (for the live view)."""
         row = self._rows(
-            "SELECT session FROM sessions WHERE device = ? ORDER BY last_at DESC LIMIT 1",
+            "SELECT session, ended_at FROM sessions WHERE device = ? ORDER BY last_at DESC LIMIT 1",
             (device,),
         )
         if not row:
             return None
-        session = row[0]["session"]
+        session, ended_at = row[0]["session"], row[0]["ended_at"]
         top = self._rows(
             "SELECT max(set_index) FROM reps WHERE device = ? AND session = ?", (device, session)
         )[0][0]
@@ -382,7 +382,13 @@ class Store:
         total = self._rows(
             "SELECT count(*) FROM reps WHERE device = ? AND session = ?", (device, session)
         )[0][0]
-        return {"session": session, "set": top or 0, "reps": reps, "session_rep_count": total}
+        return {
+            "session": session,
+            "ended_at": ended_at,
+            "set": top or 0,
+            "reps": reps,
+            "session_rep_count": total,
+        }
 
     def sessions(
         self, device: str | None = None, since: str | None = None, until: str | None = None

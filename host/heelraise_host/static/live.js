@@ -15,7 +15,8 @@
       this.set = 0;
       this.reps = new Map(); // rep index -> rep of the current set
       this.state = null;
-      this.sessionReps = 0;
+      this.earlierReps = 0; // reps of this session's earlier sets, from the snapshot
+      this.seen = new Set(); // "set:index" of every rep of this session seen here
       this.trace = { t: [], p: [] };
       this.plot = null;
       this.drawQueued = false;
@@ -32,8 +33,14 @@
       return this.node.querySelector(`.${cls}`);
     }
 
+    // Durable events (reps) and snapshots (state) reach the page by different paths,
+    // so they may arrive in either order; nothing here depends on which comes first.
     startSet(session, set) {
-      if (session !== this.session) this.sessionReps = 0;
+      if (session !== this.session) {
+        this.earlierReps = 0;
+        this.seen.clear();
+        this.endedAt = null;
+      }
       this.session = session;
       this.set = set;
       this.reps.clear();
@@ -44,20 +51,28 @@
       const cur = d.current;
       if (cur) {
         this.startSet(cur.session, cur.set);
-        for (const r of cur.reps) this.reps.set(r.index, r);
-        this.sessionReps = cur.session_rep_count;
+        for (const r of cur.reps) {
+          this.reps.set(r.index, r);
+          this.seen.add(`${r.set}:${r.index}`);
+        }
+        this.earlierReps = cur.session_rep_count - cur.reps.length;
       }
-      if (d.state) this.onState(cur ? cur.session : null, d.state);
+      if (d.state) this.onState(cur ? cur.session : null, d.state, d.state_at);
+      if (cur && cur.ended_at) this.onSession(cur.session, cur.ended_at);
       if (d.trace && d.trace.t_s.length) this.onLive(d.trace.t_s, d.trace.pitch_deg, null);
       this.render();
     }
 
     onRep(session, rep) {
       if (session !== this.session || rep.set !== this.set) {
-        if (session === this.session && rep.set < this.set) return; // a late rep of an old set
+        if (session === this.session && rep.set < this.set) {
+          this.seen.add(`${rep.set}:${rep.index}`); // a late rep of an earlier set: count only
+          this.render();
+          return;
+        }
         this.startSet(session, rep.set);
       }
-      if (!this.reps.has(rep.index)) this.sessionReps += 1;
+      this.seen.add(`${rep.set}:${rep.index}`);
       this.reps.set(rep.index, rep);
       this.render();
     }
@@ -69,13 +84,17 @@
       this.render(false);
     }
 
-    onSession(session) {
-      if (session === this.session) this.part("phase").textContent = "session ended";
+    onSession(session, time) {
+      if (session !== this.session) return;
+      this.endedAt = time;
+      this.part("phase").textContent = "session ended";
     }
 
-    onState(session, state) {
+    onState(session, state, time) {
+      // A state sent before the session ended may arrive after it: it is stale then.
+      if (session === this.session && this.endedAt && time && time <= this.endedAt) return;
       this.state = state;
-      if (session && state.set > 0 && (session !== this.session || state.set > this.set)) {
+      if (session && (session !== this.session || state.set > this.set)) {
         this.startSet(session, state.set);
       }
       this.part("phase").textContent = state.phase;
@@ -137,7 +156,8 @@
       this.part("reps").textContent = String(count);
       if (updateSetLabel) this.part("set").textContent = this.set ? String(this.set) : "–";
       this.part("session").textContent = this.session ?? "–";
-      const total = s ? Math.max(s.rep_count, this.sessionReps) : this.sessionReps;
+      const counted = this.earlierReps + this.seen.size;
+      const total = s ? Math.max(s.rep_count, counted) : counted;
       this.part("total").textContent = String(total);
       renderBars(this.part("bars"), reps);
     }
@@ -161,8 +181,8 @@
       });
     on("rep", (c, d) => c.onRep(d.session, d.rep));
     on("set", (c, d) => c.onSet(d.session, d.set));
-    on("session", (c, d) => c.onSession(d.session));
-    on("state", (c, d) => c.onState(d.session, d.state));
+    on("session", (c, d) => c.onSession(d.session, d.time));
+    on("state", (c, d) => c.onState(d.session, d.state, d.time));
     on("status", (c, d) => c.onStatus(d.status));
     on("live", (c, d) => c.onLive(d.t_s, d.pitch_deg, d.phase));
     source.onopen = () => {

@@ -35,6 +35,8 @@ MIN_PHASE_S = 0.15
 LEAD_S = 0.3
 MIN_RATE_DPS = 5.0
 BASE_WINDOW_S = 3.0
+MAX_PEAK_DEG = 60.0
+MAX_FREE_FRACTION = 0.25
 SETTLE_S = 1.0
 
 
@@ -248,6 +250,10 @@ class RepDetector:
         )
         if vigorous:
             cand.rejected = "walking"
+        elif self.top_val > MAX_PEAK_DEG:
+            cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
+        elif np.mean(np.isin(rows[(t >= start) & (t <= end), c["flag"]], (1.0, 2.0))) > MAX_FREE_FRACTION:
+            cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
         elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
         elif top_start - start < MIN_PHASE_S or end - top_end < MIN_PHASE_S:

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
-DYNAMIC_DPS = 120.0  # rotating this fast: the foot is swinging or stamping
+DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
 RESYNC_S = 0.25  # free motion this long: restart from the accelerometer after it
 
 
@@ -62,9 +62,12 @@ class TiltFusion:
         w = gyr_dps @ self.basis
         amag = np.linalg.norm(acc_g, axis=1)
         wmag = np.linalg.norm(gyr_dps, axis=1)
-        dynamic = (np.abs(amag - 1.0) > DYNAMIC_G) | (wmag > DYNAMIC_DPS)
+        free = np.abs(amag - 1.0) > DYNAMIC_G
+        fast = wmag > DYNAMIC_DPS
+        dynamic = free | fast
         out = np.empty_like(r_acc)
-        self.flags = dynamic.astype(float)  # 1: free motion, 2: restarted from the accelerometer
+        # 1: free motion or impact, 3: fast turn (gyro only), 2: restarted from the accelerometer
+        self.flags = np.where(free, 1.0, np.where(fast, 3.0, 0.0))
         cuts = np.flatnonzero(np.diff(dynamic)) + 1
         bounds = np.concatenate(([0], cuts, [len(dynamic)]))
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
@@ -73,7 +76,7 @@ class TiltFusion:
                     self.r_deg = r_acc[a].copy()
                 out[a:b] = self.r_deg + np.cumsum(w[a:b] * self.dt_s, axis=0)
                 self.r_deg = out[b - 1].copy()
-                self.dynamic_n += b - a
+                self.dynamic_n += int(free[a:b].sum())
             else:
                 if self.dynamic_n * self.dt_s > RESYNC_S:
                     self.r_deg = None

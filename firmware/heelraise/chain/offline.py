@@ -1,0 +1,49 @@
+"""Offline analysis: the streaming core fed a whole recording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from heelraise.chain.analyzer import Analyzer
+from heelraise.events import SessionSummary
+from heelraise.recording import Recording
+from heelraise.settings import AnalyzerSettings
+
+
+@dataclass
+class Analysis:
+    summary: SessionSummary
+    events: list = field(default_factory=list)
+    analyzer: Analyzer | None = None
+
+    def to_json(self, file: str | None, sample_rate_hz: float) -> dict:
+        s = self.summary
+        return {
+            "file": file,
+            "sample_rate_hz": round(sample_rate_hz, 2),
+            "rep_count": s.rep_count,
+            "sets": [
+                {"index": x.index, "rep_count": x.rep_count, "start_s": round(x.start_s, 3),
+                 "end_s": round(x.end_s, 3)}
+                for x in s.sets
+            ],
+            "reps": [r.to_dict() for r in s.reps],
+        }
+
+
+def analyze_arrays(t_s, acc_g, gyr_dps, settings: AnalyzerSettings | None = None,
+                   chunk: int | None = None, strict: bool = True) -> Analysis:
+    """Run the streaming core over arrays (in one go, or in chunks of ``chunk`` samples)."""
+    a = Analyzer(settings)
+    events: list = []
+    if chunk is None:
+        events += a.update(t_s, acc_g, gyr_dps)
+    else:
+        for i in range(0, len(t_s), chunk):
+            events += a.update(t_s[i : i + chunk], acc_g[i : i + chunk], gyr_dps[i : i + chunk])
+    events += a.finish(strict=strict)
+    return Analysis(a.summary(), events, a)
+
+
+def analyze_recording(rec: Recording, settings: AnalyzerSettings | None = None) -> Analysis:
+    return analyze_arrays(rec.t_s, rec.acc_g, rec.gyr_dps, settings)

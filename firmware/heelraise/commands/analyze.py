@@ -1,0 +1,101 @@
+"""``heelraise analyze``: count reps and time every phase in recordings."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "count reps and time every phase in recordings"
+
+
+def add_arguments(p):
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings (t,ax,ay,az,gx,gy,gz CSV)")
+    p.add_argument("--tempo", help="target tempo lower-bottom-raise-top, e.g. 3-0-2-1")
+    p.add_argument("--surface", choices=("auto", "floor", "step"), default="auto",
+                   help="floor or step (default: judged from each set)")
+    p.add_argument("--json", action="store_true", help="one JSON object (one file only)")
+    p.add_argument("--plot", metavar="OUT.png", help="pitch trace with phases shaded (one file)")
+
+
+def run(args) -> int:
+    from heelraise.chain.offline import analyze_recording
+    from heelraise.exceptions import HeelraiseError, RecordingError
+    from heelraise.recording import read_recording
+    from heelraise.settings import AnalyzerSettings
+
+    if (args.json or args.plot) and len(args.files) > 1:
+        print("heelraise analyze: --json and --plot take one file", file=sys.stderr)
+        return 2
+    settings = AnalyzerSettings(tempo=args.tempo, surface=args.surface)
+    many = len(args.files) > 1
+    tty = sys.stderr.isatty()
+    status = 0
+    for n, path in enumerate(args.files, 1):
+        if many and tty:
+            bar = "#" * int(30 * (n - 1) / len(args.files))
+            print(f"\r[{bar:<30}] {n - 1}/{len(args.files)} {path[-40:]:<40}", end="",
+                  file=sys.stderr, flush=True)
+        try:
+            rec = read_recording(path)
+            result = analyze_recording(rec, settings)
+        except RecordingError as e:
+            _clear(many and tty)
+            print(f"heelraise analyze: {e}", file=sys.stderr)
+            status = 2
+            continue
+        except HeelraiseError as e:
+            _clear(many and tty)
+            print(f"heelraise analyze: {path}: {e}", file=sys.stderr)
+            status = 2
+            continue
+        _clear(many and tty)
+        if args.json:
+            print(json.dumps(result.to_json(path, rec.sample_rate_hz), indent=1))
+        elif many:
+            s = result.summary
+            print(f"{path}: {s.rep_count} reps in {len(s.sets)} sets, "
+                  f"{rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz")
+        else:
+            print(_table(path, rec, result.summary))
+        if args.plot:
+            from heelraise.plot import plot_analysis
+
+            plot_analysis(rec, result, args.plot)
+    if many and tty:
+        print(f"\r[{'#' * 30}] {len(args.files)}/{len(args.files)}", file=sys.stderr)
+    return status
+
+
+def _clear(on):
+    if on:
+        print("\r" + " " * 80 + "\r", end="", file=sys.stderr)
+
+
+def _table(path, rec, summary) -> str:
+    def f(x):
+        return "   -" if x is None else f"{x:4.1f}"
+
+    lines = [f"{path}: {rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz"]
+    for st in summary.sets:
+        lines.append("")
+        lines.append(f"set {st.index}: {st.rep_count} reps, {st.start_s:.1f} to {st.end_s:.1f} s "
+                     f"(ended by {st.ended_by})")
+        lines.append(" rep  raise  hold  lower  pause   peak   depth  heel mm  faults")
+        for r in st.reps:
+            lines.append(
+                f" {r.index:3d}  {f(r.raise_s)}  {f(r.top_hold_s)}  {f(r.lower_s)}  "
+                f"{f(r.bottom_hold_s)}  {r.peak_deg:5.1f}  {r.depth_deg:5.1f}  {r.heel_rise_mm:7.0f}"
+                f"  {', '.join(r.faults) or '-'}"
+            )
+    lines.append("")
+    d = summary.to_dict()
+    if summary.rep_count:
+        lines.append(
+            f"total: {summary.rep_count} reps in {len(summary.sets)} sets; mean raise "
+            f"{d['mean_raise_s']:.1f} s, hold {d['mean_top_hold_s']:.1f} s, lower "
+            f"{d['mean_lower_s']:.1f} s, peak {d['mean_peak_deg']:.0f} deg, heel "
+            f"{d['mean_heel_rise_mm']:.0f} mm"
+        )
+    else:
+        lines.append("total: 0 reps")
+    return "\n".join(lines)

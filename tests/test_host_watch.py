@@ -21,7 +21,7 @@ def _parsed(msgs):
 
 def test_the_table_shows_the_last_reps_per_device_as_plain_text():
     table = RepTable(rows_per_device=3)
-    for m in _parsed(session_messages("[red]shoe", "s-1", reps_per_set=[5], seed=1)):
+    for m in _parsed(session_messages("shoe-1", "[red]s-1", reps_per_set=[5], seed=1)):
         table.add(m)
     for m in _parsed(session_messages("shoe-2", "s-2", reps_per_set=[2], seed=2)):
         table.add(m)
@@ -29,9 +29,9 @@ def test_the_table_shows_the_last_reps_per_device_as_plain_text():
     console = Console(record=True, width=160, color_system=None)
     console.print(table.render())
     text = console.export_text()
-    assert "[red]shoe" in text  # markup in a device id is shown, not obeyed
-    assert table.rep_totals == {"[red]shoe": 5, "shoe-2": 2}
-    lines = [x for x in text.splitlines() if " s-1 " in x]
+    assert "[red]s-1" in text  # markup in a session id is shown, not obeyed
+    assert table.rep_totals == {"shoe-1": 5, "shoe-2": 2}
+    lines = [x for x in text.splitlines() if " [red]s-1 " in x]
     assert len(lines) == 3 and "too_fast" in text  # only the last three of five
     assert [x.split("│")[6].strip() for x in lines] == ["3", "4", "5"]
 

@@ -129,7 +129,8 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
             d["current"] = store.current_set(d["device"])
             d["trace"] = hub.trace(d["device"])
             out.append(d)
-        return JSONResponse({"cursor": cursor, "devices": out})
+        refused = [] if ingest is None else ingest.health()["rejected_by_device"]
+        return JSONResponse({"cursor": cursor, "devices": out, "refused": refused})
 
     async def api_stream(request):
         after = _int(request.query_params.get("after"), "after", minimum=0, default=None)

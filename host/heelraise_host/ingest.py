@@ -100,7 +100,8 @@ class Ingest:
     broker (tests, replays). Listeners added with :meth:`add_listener` are called
     from the MQTT thread as ``listener(kind, data)`` with kind ``"stored"``
     (data: the Message, already committed), ``"state"``, ``"status"`` or
-    ``"live"`` (data: the Message); they must return quickly.
+    ``"live"`` (data: the Message), or ``"rejected"`` (data: the MessageRejected);
+    they must return quickly.
     """
 
     def __init__(
@@ -184,7 +185,7 @@ class Ingest:
             except MessageRejected as e:
                 self._reject(e)
                 outcomes.append("rejected")
-                parsed.append(None)
+                parsed.append(e)
                 continue
             parsed.append(msg)
             if msg.type in messages.EVENT_TYPES:
@@ -211,7 +212,7 @@ class Ingest:
         with self._lock:
             self.counters.update(outcomes)
         for outcome, msg in zip(outcomes, parsed, strict=True):
-            if outcome in ("state", "status", "live", "stored"):
+            if outcome in ("state", "status", "live", "stored", "rejected"):
                 self._notify(outcome, msg)
         return outcomes
 

@@ -8,7 +8,8 @@ One job: turn ingest news into an SSE stream per browser. Two paths:
   the stream replays what was missed. The local ingest wakes the reader at once;
   a short poll (``poll_s``) also picks up events that another dashboard instance
   of a shared-subscription group wrote to the same file.
-* ``state``, ``status`` and ``live`` (pitch trace) go straight from the ingest
+* ``state``, ``status``, ``live`` (pitch trace) and ``refused`` (a message the
+  ingest would not store: kind, device, reason) go straight from the ingest
   thread to the streams; they are snapshots, so a browser that misses some
   loses nothing that the next one does not repair.
 
@@ -90,6 +91,9 @@ class LiveHub:
             }
         elif outcome == "status":
             event = {"device": msg.device, "status": msg.status}
+        elif outcome == "rejected":  # msg is the MessageRejected
+            outcome = "refused"
+            event = {"kind": msg.kind, "device": msg.device, "reason": str(msg)[:300]}
         else:
             return
         self._call(self._broadcast, outcome, None, event)

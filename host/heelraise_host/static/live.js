@@ -172,6 +172,30 @@
     return c;
   }
 
+  // Messages the ingest refused (bad JSON, schema, size...), per device and kind.
+  const refused = new Map(); // key -> {device, kind, count, reason}
+  function refuse(device, kind, count, reason) {
+    const key = JSON.stringify([device, kind]);
+    const row = refused.get(key) || { device, kind, count: 0, reason: "" };
+    row.count = count ?? row.count + 1;
+    if (reason) row.reason = reason;
+    refused.set(key, row);
+    const box = document.getElementById("refused");
+    box.hidden = false;
+    box.querySelector("tbody").replaceChildren(
+      ...[...refused.values()].map((r) => {
+        const tr = el("tr", "refused-row");
+        tr.append(
+          el("td", "wrap device", r.device ?? "?"),
+          el("td", "", r.kind),
+          el("td", "", r.count),
+          el("td", "wrap", r.reason),
+        );
+        return tr;
+      }),
+    );
+  }
+
   function listen(cursor) {
     const source = new EventSource(`/api/stream?after=${encodeURIComponent(cursor)}`);
     const on = (name, fn) =>
@@ -185,6 +209,10 @@
     on("state", (c, d) => c.onState(d.session, d.state, d.time));
     on("status", (c, d) => c.onStatus(d.status));
     on("live", (c, d) => c.onLive(d.t_s, d.pitch_deg, d.phase));
+    source.addEventListener("refused", (e) => {
+      const d = JSON.parse(e.data);
+      refuse(d.device, d.kind, null, d.reason);
+    });
     source.onopen = () => {
       conn.textContent = "live";
       conn.className = "conn up";
@@ -199,6 +227,7 @@
     try {
       const snap = await getJSON("/api/live");
       for (const d of snap.devices) card(d.device).snapshot(d);
+      for (const r of snap.refused) refuse(r.device, r.kind, r.count, "");
       listen(snap.cursor);
     } catch (err) {
       conn.textContent = `error: ${err.message}`;

@@ -24,7 +24,7 @@ class AnalyzerSettings:
     ball_fraction: float = 0.73
     #: Body mass, for the work done (endurance test).
     body_mass_kg: float = 70.0
-    #: A rep must rise at least this far above neutral to be counted.
+    #: A rep must rise at least this far above the bottom it started from.
     min_peak_deg: float = 8.0
     #: Ankle roll (in or out) at or above this is the ``ankle_roll`` fault.
     roll_fault_deg: float = 8.0

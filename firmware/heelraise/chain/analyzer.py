@@ -69,7 +69,7 @@ class Analyzer:
         self.start_k: int | None = None  # first grid index processed after neutral
         self.history = History(COLUMNS, int(HISTORY_S * s.grid_hz))
         self.axis = PitchAxis(s.grid_hz, s.walking_gyr_dps)
-        self.detector = RepDetector(s.grid_hz, s.walking_gyr_dps)
+        self.detector = RepDetector(s.grid_hz, s.walking_gyr_dps, s.min_peak_deg)
         self.sets: list[SetSummary] = []
         self.open_set: SetSummary | None = None
         self.set_votes: list[bool] = []

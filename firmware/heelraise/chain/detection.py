@@ -59,8 +59,9 @@ class Candidate:
 
 
 class RepDetector:
-    def __init__(self, grid_hz: float, walking_gyr_dps: float):
+    def __init__(self, grid_hz: float, walking_gyr_dps: float, rise_min_deg: float = RISE_MIN_DEG):
         self.grid_hz = grid_hz
+        self.rise_min_deg = rise_min_deg
         self.walking_gyr_dps = walking_gyr_dps
         self.base_window = int(round(BASE_WINDOW_S * grid_hz))
         self.settle = int(round(SETTLE_S * grid_hz))
@@ -133,7 +134,7 @@ class RepDetector:
                 both[tainted[len(before) :] > 0] = np.inf
                 mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
                 with np.errstate(invalid="ignore"):
-                    cond = np.isfinite(cur_p) & (cur_p - mn >= RISE_MIN_DEG) & (cur_p >= PEAK_MIN_DEG)
+                    cond = np.isfinite(cur_p) & (cur_p - mn >= self.rise_min_deg) & (cur_p >= PEAK_MIN_DEG)
                 if not cond.any():
                     self.cursor = end_here
                     continue
@@ -252,7 +253,9 @@ class RepDetector:
             cand.rejected = "walking"
         elif self.top_val > MAX_PEAK_DEG:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif np.mean(np.isin(rows[(t >= start) & (t <= end), c["flag"]], (1.0, 2.0))) > MAX_FREE_FRACTION:
+        elif _fraction(np.isin(rows[(t >= start) & (t <= end), c["flag"]], (1.0, 2.0))) > (
+            MAX_FREE_FRACTION
+        ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
         elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
@@ -297,3 +300,7 @@ def _peak_of_run(v, pitch, i0, i1, sign):
     if x1 < x0:
         return m
     return x0 + int(np.argmax(s[x0 : x1 + 1]))
+
+
+def _fraction(mask) -> float:
+    return float(mask.mean()) if len(mask) else 0.0

@@ -197,3 +197,30 @@ def test_config_check_exits_2_naming_the_problem(tmp_path):
     )
     assert proc.returncode == 2
     assert f'{path}: [tempo] target = "fast"' in proc.stderr
+
+
+def test_the_commented_mqtt_table_uncommented_gives_the_mqtt_defaults():
+    from heelraise.mqtt.settings import MqttSettings
+
+    text = default_config_text()
+    head, rest = text.split("# [mqtt]\n", 1)
+    block, tail = rest.split("\n[log]", 1)
+    lines = [ln[2:] for ln in block.splitlines() if " = " in ln]
+    config = parse_config(head + "[mqtt]\n" + "\n".join(lines) + "\n[log]" + tail)
+    assert config.mqtt == MqttSettings()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[mqtt]\nport = 0", "[mqtt] port = 0: port must be"),
+        ("[mqtt]\nqos = 3", "[mqtt] qos = 3: qos must be 0, 1 or 2"),
+        ("[mqtt]\nbroker = 'x'", "[mqtt] unknown key 'broker'; allowed: host, port"),
+        ("[mqtt]\npassword = 24680", "[mqtt] password = (hidden): password must be a string"),
+    ],
+)
+def test_mqtt_mistakes_are_named_too(text, message):
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.toml")
+    assert message in str(info.value)
+    assert "24680" not in str(info.value)  # a secret is never echoed

@@ -379,6 +379,12 @@ class _Validator:
         except ImportError as e:  # pragma: no cover - the MQTT package is part of heelraise
             raise ConfigError(f"{self.name}: [mqtt]: MQTT support is not available ({e})") from None
         raw = self._known("mqtt", raw, MqttSettings)
+        for key, value in raw.items():  # each key alone first, so the message names it
+            try:
+                MqttSettings(**{key: value})
+            except (SettingsError, ValueError, TypeError) as e:
+                shown = "(hidden)" if key == "password" else _show(value)  # never echo a secret
+                raise ConfigError(f"{self.name}: [mqtt] {key} = {shown}: {e}") from None
         try:
             return MqttSettings(**raw)
         except (SettingsError, ValueError, TypeError) as e:

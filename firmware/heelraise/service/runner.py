@@ -92,7 +92,9 @@ class Service:
         self.stop_when_exhausted = stop_when_exhausted
         self.tempo: Tempo | None = config.tempo.target
         self.guided = config.tempo.mode == "guided"
-        self.live = bool(config.device.live)
+        # live samples are made when [device] live or [mqtt] live asks for them
+        mqtt_live = bool(getattr(config.mqtt, "live", False)) if config.mqtt is not None else False
+        self.live = bool(config.device.live) or mqtt_live
         self.sets: list = []
         self.sensor_t_s = 0.0
         self._endurance_on = False

@@ -94,7 +94,7 @@ class MqttPublisher:
         self._live_on = settings.live
         self._live_t: list[float] = []
         self._live_pitch: list[float] = []
-        self._live_last_kept = -float("inf")
+        self._live_next_s = -float("inf")
         self._recent_cmds: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._cmd_lock = threading.Lock()
         self._refusal_logged: str | None = None
@@ -133,7 +133,10 @@ class MqttPublisher:
                 clean_session=True,
                 protocol=mqtt.MQTTv311,
             )
-        client.enable_logger(logging.getLogger("heelraise.mqtt.paho"))
+        paho_log = logging.getLogger("heelraise.mqtt.paho")
+        if paho_log.isEnabledFor(logging.DEBUG):
+            # paho logs every failed reconnect at ERROR; only worth it when debugging.
+            client.enable_logger(paho_log)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         if s.use_tls:
             client.tls_set(
@@ -201,12 +204,16 @@ class MqttPublisher:
         self._sensor_t_s = float(t_s)
         if not self._live_on:
             return
-        if t_s - self._live_last_kept < 1.0 / self.settings.live_hz - 1e-6:
+        period = 1.0 / self.settings.live_hz
+        if t_s < self._live_next_s - 1e-6:
             return
-        self._live_last_kept = t_s
+        # Due times advance by whole periods, so 25 Hz in gives live_hz out on average.
+        late = t_s - self._live_next_s
+        self._live_next_s = t_s + period if late >= period else self._live_next_s + period
         self._live_t.append(float(t_s))
         self._live_pitch.append(float(pitch_deg))
-        if t_s - self._live_t[0] + 1e-9 < self.settings.live_batch_s and len(self._live_t) < 250:
+        full = t_s - self._live_t[0] + period > self.settings.live_batch_s + 1e-6
+        if not full and len(self._live_t) < 250:
             return
         t, p = self._live_t, self._live_pitch
         self._live_t, self._live_pitch = [], []
@@ -226,7 +233,7 @@ class MqttPublisher:
     def set_live(self, on: bool) -> None:
         self._live_on = bool(on)
         self._live_t, self._live_pitch = [], []
-        self._live_last_kept = -float("inf")
+        self._live_next_s = -float("inf")
 
     def close(self) -> None:
         """Drain the outbox (at most ``close_timeout_s``), publish ``offline``, disconnect."""
@@ -409,9 +416,12 @@ class MqttPublisher:
             return
         if msg.retain:
             # A retained command would run again at every reconnect.
-            log.warning("refused a retained command on %s", msg.topic)
+            log.warning("refused a retained command on %s and cleared it", msg.topic)
+            self.client.publish(self.topics.cmd, b"", qos=1, retain=True)
             self._answer("-", None, False, "retained commands are refused; publish with retain off")
             return
+        if not msg.payload:
+            return  # an empty message only clears a retained command
         if len(msg.payload) > limit:
             self._refuse(
                 "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"

@@ -199,6 +199,11 @@ def test_config_check_exits_2_naming_the_problem(tmp_path):
     assert f'{path}: [tempo] target = "fast"' in proc.stderr
 
 
+def test_keys_valid_together_pass_even_if_one_alone_would_not():
+    config = parse_config("[mqtt]\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5")
+    assert (config.mqtt.reconnect_min_s, config.mqtt.reconnect_max_s) == (0.1, 0.5)
+
+
 def test_the_commented_mqtt_table_uncommented_gives_the_mqtt_defaults():
     from heelraise.mqtt.settings import MqttSettings
 
@@ -217,6 +222,10 @@ def test_the_commented_mqtt_table_uncommented_gives_the_mqtt_defaults():
         ("[mqtt]\nqos = 3", "[mqtt] qos = 3: qos must be 0, 1 or 2"),
         ("[mqtt]\nbroker = 'x'", "[mqtt] unknown key 'broker'; allowed: host, port"),
         ("[mqtt]\npassword = 24680", "[mqtt] password = (hidden): password must be a string"),
+        (
+            "[mqtt]\nreconnect_max_s = 0.5",
+            "[mqtt] reconnect_max_s = 0.5: reconnect_max_s (0.5) must",
+        ),
     ],
 )
 def test_mqtt_mistakes_are_named_too(text, message):

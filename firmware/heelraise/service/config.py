@@ -333,12 +333,15 @@ class _Validator:
         from heelraise.cues.settings import CueSettings
 
         raw = self._known("cues", raw, CueSettings)
-        for key, value in raw.items():  # each key alone first, so the message names it
-            try:
-                CueSettings(**{key: value})
-            except SettingsError as e:
-                self.fail("cues", key, value, str(e))
-        return CueSettings(**raw)
+        try:
+            return CueSettings(**raw)
+        except SettingsError as whole:
+            for key, value in raw.items():  # find the key at fault, to name it
+                try:
+                    CueSettings(**{key: value})
+                except SettingsError as e:
+                    self.fail("cues", key, value, str(e))
+            raise ConfigError(f"{self.name}: [cues]: {whole}") from None
 
     def user(self, raw) -> UserConfig:
         raw = self._known("user", raw, UserConfig)
@@ -379,16 +382,16 @@ class _Validator:
         except ImportError as e:  # pragma: no cover - the MQTT package is part of heelraise
             raise ConfigError(f"{self.name}: [mqtt]: MQTT support is not available ({e})") from None
         raw = self._known("mqtt", raw, MqttSettings)
-        for key, value in raw.items():  # each key alone first, so the message names it
-            try:
-                MqttSettings(**{key: value})
-            except (SettingsError, ValueError, TypeError) as e:
-                shown = "(hidden)" if key == "password" else _show(value)  # never echo a secret
-                raise ConfigError(f"{self.name}: [mqtt] {key} = {shown}: {e}") from None
         try:
             return MqttSettings(**raw)
-        except (SettingsError, ValueError, TypeError) as e:
-            raise ConfigError(f"{self.name}: [mqtt]: {e}") from None
+        except (SettingsError, ValueError, TypeError) as whole:
+            for key, value in raw.items():  # find the key at fault, to name it
+                try:
+                    MqttSettings(**{key: value})
+                except (SettingsError, ValueError, TypeError) as e:
+                    shown = "(hidden)" if key == "password" else _show(value)  # never a secret
+                    raise ConfigError(f"{self.name}: [mqtt] {key} = {shown}: {e}") from None
+            raise ConfigError(f"{self.name}: [mqtt]: {whole}") from None
 
     def log(self, raw) -> LogConfig:
         raw = self._known("log", raw, LogConfig)

@@ -98,6 +98,15 @@ class ArrayImu:
             self._t0 = self._clock() - (self.t_s[0] if len(self.t_s) else 0.0)
         self.opened = True
 
+    def hold(self) -> None:
+        """Hand out nothing until :meth:`play_from_now` (a test sets things up first)."""
+        self._t0 = float("inf")
+
+    def play_from_now(self) -> None:
+        """The next sample not yet handed out is due now; the rest follow at their pace."""
+        i = min(self._pos, len(self.t_s) - 1)
+        self._t0 = self._clock() - (self.t_s[i] if len(self.t_s) else 0.0)
+
     def read(self) -> SampleBlock:
         """Samples due by now; a block never spans a gap (the gap rides on the next one)."""
         self.reads += 1

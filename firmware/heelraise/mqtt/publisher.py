@@ -363,7 +363,8 @@ class MqttPublisher:
         if not self._down_logged:
             self._down_logged = True
             log.warning(
-                "MQTT broker %s:%d unreachable; events wait in the outbox (%d) and we retry",
+                "MQTT broker %s:%d unreachable or its TLS handshake failed; events wait in the"
+                " outbox (%d) and we retry",
                 s.host,
                 s.port,
                 len(self.outbox),

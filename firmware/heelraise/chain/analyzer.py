@@ -205,7 +205,11 @@ class Analyzer:
             rows = hist.rows(k0, end)
             if len(rows):
                 found = self.axis.search(
-                    k0, rows[:, [hist.col["r1"], hist.col["r2"]]], rows[:, hist.col["wmag"]], hist
+                    k0,
+                    rows[:, [hist.col["r1"], hist.col["r2"]]],
+                    rows[:, hist.col["wmag"]],
+                    hist,
+                    free=np.isin(rows[:, hist.col["flag"]], (1.0, 2.0)),
                 )
                 self.idle_checked = end
                 if found is None:

@@ -34,7 +34,7 @@ class PitchAxis:
     def known(self) -> bool:
         return self.p is not None
 
-    def search(self, k0: int, r: np.ndarray, wmag: np.ndarray, history) -> int | None:
+    def search(self, k0: int, r: np.ndarray, wmag: np.ndarray, history, free=None) -> int | None:
         """Look for the first qualifying excursion in rows starting at absolute index k0.
 
         Returns the absolute index where the excursion began (detection should
@@ -45,7 +45,7 @@ class PitchAxis:
         quiet = int(round(QUIET_S * self.grid_hz))
         for i in range(len(r)):  # runs only until the axis is found (seconds of data)
             k = k0 + i
-            if wmag[i] > self.walking_gyr_dps:
+            if wmag[i] > self.walking_gyr_dps or (free is not None and free[i]):
                 self.last_vigorous = k
             if mag[i] < EXCURSION_START_DEG:
                 self.last_low = k

@@ -75,3 +75,8 @@ class PayloadInvalid(HeelraiseError, ValueError):
 
 class OutboxError(HeelraiseError):
     """The MQTT outbox cannot take a message (hard cap reached) or cannot be opened."""
+
+
+class DemoError(HeelraiseError):
+    """``heelraise demo`` cannot run: no broker can be started, a port is taken, the
+    dashboard cannot subscribe. The message says which part and what to change."""

@@ -1,0 +1,183 @@
+"""MQTT latency and outbox throughput on loopback, with a real mosquitto. Prints figures.
+
+1. Rep end to ``event/rep`` at a subscriber: the analyzer's decision delay
+   (sensor time from the rep's last sample to the event, fed in 20 ms reads of a
+   simulated session) plus the delivery delay (wall time from ``on_event`` to the
+   subscriber's ``on_message``, measured on loopback with a reading loop that
+   sleeps 20 ms between reads). Target: p99 <= 300 ms.
+2. Outbox throughput: events per second written (``on_event``, i.e. persisted)
+   and events per second acknowledged by the broker and received.
+
+    python bench/mqtt_latency.py [--reps 200] [--burst 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from heelraise.chain.analyzer import Analyzer
+from heelraise.mqtt.publisher import MqttPublisher
+from heelraise.mqtt.settings import MqttSettings
+from heelraise.mqtt.testing import fake_set
+from heelraise.settings import AnalyzerSettings
+from heelraise.sim import simulate_session
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 100000\n" + ("user root\n" if __import__("os").getuid() == 0 else "")
+    )
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    proc = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.02)
+    proc.kill()
+    raise SystemExit("mosquitto did not start")
+
+
+class Watcher:
+    def __init__(self, port: int, topic: str):
+        self.arrivals: dict[str, float] = {}
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, 1)
+        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.c.on_message = self._msg
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        self.ready.wait(10)
+
+    def _msg(self, c, u, msg):
+        self.arrivals[json.loads(msg.payload)["id"]] = time.perf_counter()
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def pct(values, q) -> float:
+    return float(np.percentile(np.asarray(values), q)) * 1000.0
+
+
+def decision_delays_s() -> list[float]:
+    sim = simulate_session(sets=3, reps=10, rate_hz=100.0, seed=11, tempo="3-0-2-1")
+    analyzer = Analyzer(AnalyzerSettings(tempo="3-0-2-1"))
+    out = []
+    n = 2  # 20 ms reads at 100 Hz
+    for i in range(0, len(sim.t_s), n):
+        t_read = float(sim.t_s[min(i + n, len(sim.t_s)) - 1])
+        for e in analyzer.update(sim.t_s[i : i + n], sim.acc_g[i : i + n], sim.gyr_dps[i : i + n]):
+            if e.kind == "rep":
+                out.append(max(t_read, e.t_s) - e.rep.end_s)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=200, help="reps for the delivery latency")
+    ap.add_argument("--burst", type=int, default=2000, help="events for the throughput")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        broker, port = start_broker(tmp)
+        try:
+            watcher = Watcher(port, "heelraise/bench/event/#")
+            settings = MqttSettings(
+                host="127.0.0.1", port=port, outbox_path=str(tmp / "outbox.sqlite")
+            )
+            pub = MqttPublisher(settings, device_id="bench", session_id="b")
+            pub.connected.wait(10)
+
+            # 1. delivery latency in a loop that reads every 20 ms
+            template = fake_set(1, 1)[0]
+            sent: dict[str, float] = {}
+            on_event_s = []
+            original = pub._env.make
+
+            def make(type_, t):
+                d = original(type_, t)
+                sent[d["id"]] = time.perf_counter()
+                return d
+
+            pub._env.make = make
+            for _ in range(a.reps):
+                t0 = time.perf_counter()
+                pub.on_event(template)
+                on_event_s.append(time.perf_counter() - t0)
+                time.sleep(0.02)
+            deadline = time.monotonic() + 20
+            while len(watcher.arrivals) < a.reps and time.monotonic() < deadline:
+                time.sleep(0.01)
+            delivery = [watcher.arrivals[i] - t for i, t in sent.items() if i in watcher.arrivals]
+            decision = decision_delays_s()
+            # total: every decision delay combined with the delivery delay distribution
+            total = [d + v for d in decision for v in delivery]
+            print(f"reps delivered: {len(delivery)}/{a.reps}")
+            print(
+                f"on_event (loop thread cost): p50 {pct(on_event_s, 50):.2f} ms, "
+                f"p99 {pct(on_event_s, 99):.2f} ms, max {max(on_event_s) * 1000:.2f} ms"
+            )
+            print(
+                f"delivery on_event -> subscriber: p50 {pct(delivery, 50):.1f} ms, "
+                f"p99 {pct(delivery, 99):.1f} ms"
+            )
+            print(
+                f"analyzer decision (rep end -> event, 20 ms reads, {len(decision)} reps): "
+                f"p50 {pct(decision, 50):.0f} ms, p99 {pct(decision, 99):.0f} ms"
+            )
+            print(
+                f"rep end -> event/rep at subscriber: p50 {pct(total, 50):.0f} ms, "
+                f"p99 {pct(total, 99):.0f} ms (target p99 <= 300 ms)"
+            )
+
+            # 2. outbox throughput
+            watcher.arrivals.clear()
+            pub._env.make = original
+            t0 = time.perf_counter()
+            for _ in range(a.burst):
+                pub.on_event(template)
+            t_put = time.perf_counter() - t0
+            deadline = time.monotonic() + 60
+            while (len(watcher.arrivals) < a.burst or len(pub.outbox)) and (
+                time.monotonic() < deadline
+            ):
+                time.sleep(0.005)
+            t_all = time.perf_counter() - t0
+            print(
+                f"outbox: {a.burst} events persisted at {a.burst / t_put:.0f}/s; "
+                f"published, acked and received at {len(watcher.arrivals) / t_all:.0f}/s"
+            )
+            pub.close()
+            watcher.close()
+        finally:
+            broker.kill()
+            broker.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -136,6 +136,7 @@ def main() -> None:
     service.run(duration_s=duration_s)
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
+    marks.setdefault(round(args.minutes), rss_mb())  # the run ends before its last mark
     emu_cpu = sum(t.cpu_s for t in emulator_reads)
     data_s = duration_s
     reps = service.session_summary().rep_count

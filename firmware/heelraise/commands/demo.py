@@ -1,0 +1,213 @@
+"""``heelraise demo``: the whole product on one machine, no Pi, no sensor, no broker needed.
+
+    heelraise demo                          # real time (about 5 minutes), dashboard on :8080
+    heelraise demo --speed 10               # ten times faster
+    heelraise demo --speed max --exit-when-done
+    heelraise demo --port 1884 --http 127.0.0.1:9000 --seconds 120
+
+Starts an MQTT broker in this process (amqtt) unless one already listens on
+``--port``, serves the dashboard on ``--http`` and plays a simulated workout
+(3 x 10 heel raises on a step at tempo 3-1-2-0, walking between sets, some
+form faults) through the real service: simulated MPU-6050 -> analyzer -> LED
+and buzzer cues (gpiozero mock pins, drawn in the terminal) -> MQTT -> the
+dashboard. When the workout has played out it prints a summary and keeps
+serving until Ctrl-C (or ``--seconds`` / ``--exit-when-done``). Ctrl-C and
+SIGTERM end everything cleanly, exit status 0. See docs/demo.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+
+HELP = "the whole product on one machine: simulated shoe, cues, MQTT, dashboard"
+
+log = logging.getLogger("heelraise.demo")
+
+#: After the workout, wait at most this long for the dashboard to store the session event.
+DELIVERY_TIMEOUT_S = 30.0
+
+
+def _speed(text: str) -> float:
+    if text.lower() in ("max", "inf"):
+        return math.inf
+    value = float(text)
+    if not 0 < value <= 1000:
+        raise ValueError(text)
+    return value
+
+
+_speed.__name__ = "speed (a factor above 0 up to 1000, or 'max')"
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
+_port.__name__ = "TCP port (1 to 65535)"
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+_seconds.__name__ = "number of seconds above 0"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="N",
+        help="play the workout N times faster than real time (default 1; 'max': as fast as"
+        " the CPU allows, on a virtual clock)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=1883,
+        help="MQTT broker port on 127.0.0.1: an existing broker there is used, else one is"
+        " started in this process (default 1883)",
+    )
+    parser.add_argument(
+        "--http",
+        default="127.0.0.1:8080",
+        metavar="ADDR:PORT",
+        help="where the dashboard listens (default 127.0.0.1:8080; port 0: any free port)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_seconds,
+        metavar="N",
+        help="end the demo N seconds (wall clock) after it started, workout done or not",
+    )
+    parser.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="exit once the workout has played out and reached the dashboard",
+    )
+    parser.add_argument(
+        "--no-browser-hint",
+        action="store_true",
+        help="do not suggest opening the dashboard in a browser",
+    )
+    parser.add_argument(
+        "--no-cues",
+        action="store_true",
+        help="do not draw the LED and buzzer in the terminal (the coach still drives them)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level on stderr (default WARNING)",
+    )
+
+
+def _say(text: str, stream=None) -> None:
+    stream = stream or sys.stdout
+    clear = "\r\033[K" if _isatty(stream) else ""
+    stream.write(clear + text + "\n")
+    stream.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def run(args) -> int:
+    from heelraise.demo.runner import Demo
+    from heelraise.demo.summary import speed_text, summary_lines
+
+    logging.getLogger().setLevel(args.log_level)
+    for noisy in ("amqtt", "transitions"):  # amqtt's connection chatter
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+    t0 = time.monotonic()
+    demo = Demo(speed=args.speed, port=args.port, http=args.http, render_cues=not args.no_cues)
+
+    def on_signal(signum, frame):
+        log.info("%s: stopping", signal.Signals(signum).name)
+        demo.stop()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, on_signal)
+    timer = None
+    if args.seconds is not None:
+        timer = threading.Timer(args.seconds, demo.stop)
+        timer.daemon = True
+        timer.start()
+    try:
+        demo.start()
+        broker = demo.broker
+        _say(
+            f"heelraise demo: MQTT broker {broker.host}:{broker.port} "
+            + ("(embedded amqtt, started by the demo)" if broker.embedded else "(already running)")
+        )
+        _say(f"heelraise demo: dashboard {demo.url}")
+        if not args.no_browser_hint:
+            _say(
+                "heelraise demo: open that address in a browser to watch the reps arrive live;"
+                " Ctrl-C ends the demo"
+            )
+        _say(
+            f"heelraise demo: playing 3 sets x 10 heel raises (tempo 3-1-2-0, on a step) at"
+            f" speed {speed_text(args.speed)}, session {demo.session_id}"
+        )
+        summary = demo.play()
+        delivered = False
+        if not demo.stopping:
+            delivered = demo.wait_delivered(DELIVERY_TIMEOUT_S)
+        truth = demo.sim_imu.session.truth if demo.sim_imu.session is not None else None
+        lines = summary_lines(
+            summary,
+            speed=args.speed,
+            wall_s=demo.play_wall_s,
+            truth=truth,
+            stored=demo.stored() if delivered else None,
+            session_url=demo.session_url(),
+            gaps=demo.gaps,
+            finished=demo.workout_finished,
+        )
+        for line in lines:
+            _say(line)
+        if not demo.stopping and not delivered:
+            _say(
+                f"heelraise demo: the dashboard had not stored the session after"
+                f" {DELIVERY_TIMEOUT_S:g} s (see the log above)"
+            )
+        if not demo.stopping and not args.exit_when_done:
+            left = ""
+            if args.seconds is not None:
+                left = f" for another {max(0.0, args.seconds - (time.monotonic() - t0)):.0f} s"
+            _say(f"heelraise demo: still serving {demo.url}{left}; Ctrl-C ends the demo")
+            while not demo.wait_stop(0.5):
+                pass
+    finally:
+        if timer is not None:
+            timer.cancel()
+        demo.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    broker = demo.broker
+    if broker is not None and broker.embedded:
+        _say("heelraise demo: stopped (the embedded broker too)")
+    else:
+        _say("heelraise demo: stopped")
+    return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -103,6 +104,12 @@ def add_arguments(parser) -> None:
         help="do not suggest opening the dashboard in a browser",
     )
     parser.add_argument(
+        "--db",
+        metavar="FILE",
+        help="keep the dashboard's store in this SQLite file (default: in memory, gone when"
+        " the demo ends); 'heelraise dashboard --db FILE' shows it again later",
+    )
+    parser.add_argument(
         "--no-cues",
         action="store_true",
         help="do not draw the LED and buzzer in the terminal (the coach still drives them)",
@@ -138,10 +145,15 @@ def run(args) -> int:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
     t0 = time.monotonic()
-    demo = Demo(speed=args.speed, port=args.port, http=args.http, render_cues=not args.no_cues)
+    db = os.path.expanduser(args.db) if args.db else ":memory:"
+    demo = Demo(
+        speed=args.speed, port=args.port, http=args.http, db=db, render_cues=not args.no_cues
+    )
 
     def on_signal(signum, frame):
         log.info("%s: stopping", signal.Signals(signum).name)
+        if demo.stopping and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: give up waiting for a clean stop
         demo.stop()
 
     previous = {}

@@ -4,7 +4,7 @@ One job: put the real parts together and take them apart again, in order.
 
 - **broker**: the one already listening on ``port``, else amqtt in this process
   (:mod:`heelraise.demo.broker`);
-- **dashboard**: the host's :class:`~heelraise_host.store.Store` (in memory),
+- **dashboard**: the host's :class:`~heelraise_host.store.Store` (in memory, or ``db``),
   :class:`~heelraise_host.ingest.Ingest` subscribed to the broker and
   :class:`~heelraise_host.server.Dashboard` serving it on ``http``;
 - **shoe**: :func:`heelraise.service.assemble.assemble` with the simulated
@@ -76,6 +76,7 @@ class Demo:
         port: int = 1883,
         http: str = "127.0.0.1:8080",
         broker_host: str = "127.0.0.1",
+        db: str = ":memory:",
         spec=None,
         stdout=None,
         render_cues: bool = True,
@@ -87,6 +88,7 @@ class Demo:
         self.port = int(port)
         self.http = http
         self.broker_host = broker_host
+        self.db = db
         self.spec = spec if spec is not None else demo_spec()
         self.stdout = stdout if stdout is not None else sys.stdout
         self.render_cues = render_cues
@@ -136,7 +138,7 @@ class Demo:
         from heelraise_host.store import Store
 
         self.broker = ensure_broker(self.broker_host, self.port)
-        self.store = Store(":memory:")
+        self.store = Store(self.db)
         self.ingest = Ingest(
             self.store,
             broker=f"{self.broker_host}:{self.port}",

@@ -113,7 +113,7 @@ def test_trends_bucket_sessions_by_local_week(tmp_path):
 
 def test_csv_export_one_row_per_rep_and_no_spreadsheet_formulas(tmp_path):
     store = Store(tmp_path / "h.db")
-    device = "=HYPERLINK(\"http://x\")"
+    device = '=HYPERLINK("http://x")'
     msgs = session_messages(device, "s-1", reps_per_set=[4], seed=6, faults_every=2)
     for m in _events(msgs):
         store.add_event(m, received_at="2026-11-24T08:00:00.000Z")

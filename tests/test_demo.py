@@ -193,9 +193,12 @@ def test_a_signal_ends_the_demo_cleanly(sig):
     assert not listening("127.0.0.1", port)
 
 
-def test_the_command_plays_to_the_end_and_exits_when_asked():
+def test_the_command_plays_to_the_end_and_exits_when_asked(tmp_path):
+    from heelraise_host.store import Store
+
     port = free_port()
-    proc = _spawn(port, "--speed", "max", "--exit-when-done")
+    db = tmp_path / "demo.db"
+    proc = _spawn(port, "--speed", "max", "--exit-when-done", "--db", str(db))
     out = _Lines(proc)
     try:
         assert proc.wait(60) == 0, out.text()
@@ -209,6 +212,12 @@ def test_the_command_plays_to_the_end_and_exits_when_asked():
     assert "dashboard: 30 reps in 3 sets stored" in text
     assert "open that address in a browser" in text
     assert not listening("127.0.0.1", port)
+    store = Store(db)  # --db kept the dashboard's history
+    try:
+        [session] = store.sessions(DEVICE_ID)
+        assert session["rep_count"] == 30 and session["set_count"] == 3
+    finally:
+        store.close()
 
 
 def test_read_interval_keeps_the_loop_near_50_hz_and_inside_the_fifo():

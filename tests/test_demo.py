@@ -249,3 +249,20 @@ def test_summary_names_gaps_and_a_short_workout():
     assert "speed 10x" in lines[0]
     assert "faults: too_fast 1" in lines[1] and "(ended by command)" in lines[1]
     assert "1 gaps in the sensor stream (fifo_overflow" in lines[2]
+
+
+def test_seconds_ends_an_unfinished_workout_cleanly():
+    port = free_port()
+    proc = _spawn(port, "--speed", "1", "--seconds", "3", "--no-browser-hint")
+    out = _Lines(proc)
+    try:
+        assert proc.wait(60) == 0, out.text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    out.thread.join(5)
+    text = out.text()
+    assert "workout stopped early: 0 reps" in text  # the first rep ends about 22 s in
+    assert "stopped (the embedded broker too)" in text
+    assert "open that address" not in text

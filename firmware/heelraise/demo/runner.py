@@ -133,9 +133,14 @@ class Demo:
         return self
 
     def _start(self) -> None:
-        from heelraise_host.ingest import Ingest, IngestError
-        from heelraise_host.server import Dashboard
-        from heelraise_host.store import Store
+        try:
+            from heelraise_host.ingest import Ingest, IngestError
+            from heelraise_host.server import Dashboard
+            from heelraise_host.store import Store
+        except ImportError as e:
+            raise DemoError(
+                f"the dashboard's packages are missing ({e.name}): pip install 'heelraise[host]'"
+            ) from None
 
         self.broker = ensure_broker(self.broker_host, self.port)
         self.store = Store(self.db)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 PHASE_COLOURS = {"raise": "#4c9be8", "hold": "#f2b134", "lower": "#e8604c"}
 
 
@@ -35,4 +33,3 @@ def plot_analysis(rec, result, out_png: str) -> None:
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
-    del np

@@ -146,7 +146,7 @@ def parse_recording(text: str, name: str = "<recording>") -> Recording:
         rate = rec.sample_rate_hz
         if not math.isfinite(rate):
             raise RecordingError(name, line_numbers[-1], "all samples have the same time")
-        if rate < MIN_RATE_HZ:
+        if rate < MIN_RATE_HZ * (1 - 1e-9):
             raise RecordingError(
                 name, None, f"sample rate {rate:.1f} Hz is below the {MIN_RATE_HZ:g} Hz minimum"
             )

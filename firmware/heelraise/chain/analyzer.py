@@ -169,7 +169,8 @@ class Analyzer:
             first = next((u for u in updates if u.up is not None), None)
             if first is None:
                 return []
-            self.fusion = TiltFusion(first.up, self.dt_s, s.fusion_tau_s)
+            self.fusion = TiltFusion(first.up, self.dt_s, s.fusion_tau_s, first.g_ref)
+            self.detector.g_ref = first.g_ref
             self.state.calibrated = True
             self.bias_dps = first.bias_dps
             updates = [u for u in updates if u is not first]
@@ -219,12 +220,16 @@ class Analyzer:
                 lead = int(2.0 * self.settings.grid_hz)
                 self.detector.reset(max(found - lead, hist.first, self.axis.last_vigorous + 1))
         events: list = []
-        for cand in self.detector.run(hist, end, self.axis):
-            if cand.rejected:
-                self.rejected.append(cand)
-                continue
-            events += self._close_if_idle(cand)
-            events += self._accept(cand)
+        while True:
+            cands = self.detector.run(hist, end, self.axis)
+            if not cands:
+                break
+            for cand in cands:
+                if cand.rejected:
+                    self.rejected.append(cand)
+                    continue
+                events += self._close_if_idle(cand)
+                events += self._accept(cand)
         events += self._close_if_idle(None)
         return events
 
@@ -336,6 +341,7 @@ class Analyzer:
         st.reps.append(rep)
         st.end_s = rep.end_s
         self.last_rep_decide = cand.decide_idx
+        self.detector.prev_end_s = rep.end_s
         self.axis.refine(r[(t >= cand.start_s) & (t <= cand.end_s)])
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
@@ -346,6 +352,7 @@ class Analyzer:
             self.fusion.reset()
         if self.axis.known:
             self.detector.reset(self.history.end)
+        self.detector.floor_idx = self.history.end
         self.axis.run = 0
         self.idle_checked = max(self.idle_checked, self.history.end)
         return [GapEvent(float(start_s), float(end_s), reason, t_s=float(end_s))]

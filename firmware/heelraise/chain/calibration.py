@@ -19,6 +19,7 @@ class CalibrationUpdate:
     apply_from: int  # absolute grid index from which it applies
     bias_dps: np.ndarray
     up: np.ndarray | None  # unit "up" in sensor axes, on the first still block only
+    g_ref: float = 1.0  # accelerometer magnitude at rest (its own "1 g")
 
 
 class StillCalibrator:
@@ -90,6 +91,7 @@ class StillCalibrator:
             self.bias_dps = 0.7 * self.bias_dps + 0.3 * g_mean
         up = None
         if self.up is None:
-            self.up = a_mean / np.linalg.norm(a_mean)
+            self.g_ref = float(np.linalg.norm(a_mean))
+            self.up = a_mean / self.g_ref
             up = self.up
-        return CalibrationUpdate(apply_from, self.bias_dps.copy(), up)
+        return CalibrationUpdate(apply_from, self.bias_dps.copy(), up, getattr(self, "g_ref", 1.0))

@@ -28,7 +28,7 @@ from heelraise.chain.phases import onset_time, stop_time
 
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
-FALL_FRACTION = 0.6
+FALL_FRACTION = 0.5
 CONFIRM_S = 0.15
 MAX_REP_S = 40.0
 MIN_PHASE_S = 0.15
@@ -37,6 +37,7 @@ MIN_RATE_DPS = 5.0
 BASE_WINDOW_S = 3.0
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
+FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
 SETTLE_S = 1.0
 
 
@@ -62,6 +63,9 @@ class RepDetector:
     def __init__(self, grid_hz: float, walking_gyr_dps: float, rise_min_deg: float = RISE_MIN_DEG):
         self.grid_hz = grid_hz
         self.rise_min_deg = rise_min_deg
+        self.g_ref = 1.0  # the accelerometer's reading at rest, set at calibration
+        self.floor_idx = 0  # nothing before this index (a gap) may start a rep
+        self.prev_end_s = -np.inf  # end of the last counted rep
         self.walking_gyr_dps = walking_gyr_dps
         self.base_window = int(round(BASE_WINDOW_S * grid_hz))
         self.settle = int(round(SETTLE_S * grid_hz))
@@ -87,7 +91,10 @@ class RepDetector:
     def run(self, hist, end: int, axis) -> list[Candidate]:
         """Advance to absolute index ``end``; returns candidates decided on the way."""
         out: list[Candidate] = []
-        while self.cursor is not None and self.cursor < end:
+        done_one = False
+        # One decision per call: the caller refines the axis from an accepted rep before
+        # the next is timed, whatever the chunking.
+        while self.cursor is not None and self.cursor < end and not done_one:
             if self.cursor < hist.first:  # fell out of the history: cannot be timed
                 self.reset(hist.first)
             a = self.cursor
@@ -95,7 +102,7 @@ class RepDetector:
             rr = r[:, [hist.col["r1"], hist.col["r2"]]]
             pitch = rr @ axis.p
             flag = r[:, hist.col["flag"]]
-            hot = (r[:, hist.col["wmag"]] > self.walking_gyr_dps) | (flag == 2.0)
+            hot = r[:, hist.col["wmag"]] > self.walking_gyr_dps
             if hot[0]:
                 # Walking or stepping: whatever was under way is not a rep. Start afresh
                 # after this run of walking-speed samples.
@@ -112,14 +119,14 @@ class RepDetector:
                 # The bottom a rise is measured from: the lowest pitch of the last
                 # BASE_WINDOW_S, leaving out jolts (their tilt is gyro-only, unchecked).
                 w = self.base_window
-                lo = max(hist.first, a - w + 1)
+                lo = max(hist.first, a - w + 1, self.floor_idx)
                 pre = hist.rows(lo, a)
                 pre_p = pre[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
                 pre_p[pre[:, hist.col["flag"]] == 1.0] = np.inf
                 cur_p = np.where(flag[: len(pitch)] == 1.0, np.inf, pitch)
                 both = np.concatenate((pre_p, cur_p))
                 # ... and for a while after walking, while the tilt settles.
-                lo_t = max(hist.first, lo - self.settle)
+                lo_t = max(hist.first, lo - self.settle, self.floor_idx)
                 before = hist.rows(lo_t, lo)
                 jolt = np.concatenate(
                     (
@@ -203,6 +210,7 @@ class RepDetector:
                     continue
                 cand = self._finish(hist, a + jd, axis)
                 out.append(cand)
+                done_one = True
                 nxt = a + jd + 1
                 stop = self.stop_idx
                 bottom = hist.rows(stop, nxt)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
@@ -235,8 +243,12 @@ class RepDetector:
         top_start = stop_time(t, v, i_vr)
         top_end = onset_time(t, -v, vl_rel)
         end = stop_time(t, -v, vl_rel)
-        # Keep the instants in order and inside what was seen.
-        start = max(start, float(t[0]))
+        # Keep the instants in order, inside what was seen, and inside this movement.
+        start = max(start, float(t[0]), self.prev_end_s)
+        cut_off = v[0] >= 1.0 / 16.0 * rise_peak  # already rising when the data begins (a gap)
+        after = np.flatnonzero(v[vl_rel:] >= 0)
+        if len(after):  # the lowering ends at the latest when the pitch rate turns positive
+            end = min(end, float(t[vl_rel + int(after[0])]))
         if top_start > top_end:  # no hold: rose straight into the lowering
             zc = _zero_crossing(t, v, i_vr, vl_rel)
             top_start = top_end = zc
@@ -251,9 +263,11 @@ class RepDetector:
         )
         if vigorous:
             cand.rejected = "walking"
+        elif cut_off:
+            cand.rejected = "cut_off"
         elif self.top_val > MAX_PEAK_DEG:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif _fraction(np.isin(rows[(t >= start) & (t <= end), c["flag"]], (1.0, 2.0))) > (
+        elif _fraction(np.abs(rows[(t >= start) & (t <= end), c["amag"]] - self.g_ref) > FREE_G) > (
             MAX_FREE_FRACTION
         ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball

@@ -53,10 +53,12 @@ class GridResampler:
             return np.empty(0), np.empty((0, values.shape[1])), gaps
         dt = np.diff(np.concatenate(([self.last_t], t_s)))
         holes = np.flatnonzero(dt > self.max_gap_s)
+        forced = False
         if self._break_next:
             self._break_next = False
             if len(holes) == 0 or holes[0] != 0:
                 holes = np.concatenate(([0], holes))
+                forced = True
         outs_t, outs_v = [], []
         start = 0
         for hole in list(holes) + [None]:
@@ -67,7 +69,8 @@ class GridResampler:
                 outs_v.append(vg)
             if hole is None:
                 break
-            gaps.append((self.last_t, float(t_s[hole])))
+            if not (forced and hole == 0):  # a hole the source reported itself
+                gaps.append((self.last_t, float(t_s[hole])))
             self._restart(float(t_s[hole]), values[hole])
             start = hole + 1
         return np.concatenate(outs_t), np.concatenate(outs_v), gaps

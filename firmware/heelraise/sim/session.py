@@ -177,7 +177,8 @@ def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -
             bottom = -rng.uniform(6, 12)
             about_low = "ball_then_heel"
         elif inject == "too_fast":
-            raise_s, lower_s = raise_s * 0.35, lower_s * 0.35
+            # Rushed, not ballistic: a heel raise takes 0.4 s at the very least.
+            raise_s, lower_s = max(0.4, raise_s * 0.35), max(0.45, lower_s * 0.35)
         elif inject == "too_slow":
             raise_s, lower_s = raise_s * 2.0, lower_s * 2.0
         start = sc.t_s

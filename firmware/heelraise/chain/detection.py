@@ -245,7 +245,8 @@ class RepDetector:
         end = stop_time(t, -v, vl_rel)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
-        cut_off = v[0] >= 1.0 / 16.0 * rise_peak  # already rising when the data begins (a gap)
+        # Already rising when the data resumed after a gap: its start was not seen.
+        cut_off = self.base_idx <= self.floor_idx and v[0] >= 1.0 / 16.0 * rise_peak
         after = np.flatnonzero(v[vl_rel:] >= 0)
         if len(after):  # the lowering ends at the latest when the pitch rate turns positive
             end = min(end, float(t[vl_rel + int(after[0])]))

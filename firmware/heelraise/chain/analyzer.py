@@ -79,6 +79,8 @@ class Analyzer:
         self.rejected: list[Candidate] = []
         self.samples_seen = 0
         self.last_t: float | None = None
+        self._pending: list = []
+        self._pending_t0: float | None = None
 
     # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
@@ -87,6 +89,26 @@ class Analyzer:
             return []
         self.samples_seen += len(t_s)
         self.last_t = float(t_s[-1])
+        # Small reads are gathered until they span batch_s: the chain's cost is mostly per
+        # call, and the results do not depend on how the stream is cut.
+        self._pending.append((t_s, acc_g, gyr_dps))
+        if self._pending_t0 is None:
+            self._pending_t0 = float(t_s[0])
+        if self.last_t - self._pending_t0 < self.settings.batch_s:
+            return []
+        return self._flush()
+
+    def _flush(self) -> list:
+        if not self._pending:
+            return []
+        if len(self._pending) == 1:
+            t_s, acc_g, gyr_dps = self._pending[0]
+        else:
+            t_s = np.concatenate([p[0] for p in self._pending])
+            acc_g = np.concatenate([p[1] for p in self._pending])
+            gyr_dps = np.concatenate([p[2] for p in self._pending])
+        self._pending = []
+        self._pending_t0 = None
         tg, vg, gaps = self.resampler.update(t_s, np.hstack([acc_g, gyr_dps]))
         events: list = []
         # Grid rows between the gaps, gap by gap, in stream order.
@@ -102,13 +124,15 @@ class Analyzer:
 
     def mark_gap(self, start_s: float, end_s: float, reason: str = "gap") -> list:
         """The next samples follow a hole: any rep in progress is dropped, never counted."""
+        events = self._flush()
         self.resampler.break_at_next()
-        return self._gap(start_s, end_s, reason, from_resampler=False)
+        return events + self._gap(start_s, end_s, reason, from_resampler=False)
 
     def end_set(self) -> list:
         """Close the open set now (button, MQTT ``end_set``)."""
+        events = self._flush()
         t = self.state.t_s if self.state.t_s is not None else 0.0
-        return self._close_set(t, "command")
+        return events + self._close_set(t, "command")
 
     def set_tempo(self, tempo) -> None:
         """Change the target tempo (a Tempo, a string like '3-0-2-1', or None)."""
@@ -118,13 +142,14 @@ class Analyzer:
 
     def finish(self, strict: bool = False) -> list:
         """End of stream: closes the open set. ``strict``: no neutral found is an error."""
+        events = self._flush()
         if strict and not self.state.calibrated:
             raise CalibrationError(
                 f"no still period of {self.settings.neutral_still_s:g} s to take neutral from "
                 f"(stand still with the shoe flat first); saw {self.samples_seen} samples"
             )
         t = self.state.t_s if self.state.t_s is not None else 0.0
-        return self._close_set(t, "end_of_stream")
+        return events + self._close_set(t, "end_of_stream")
 
     def summary(self) -> SessionSummary:
         sets = list(self.sets)

@@ -29,12 +29,13 @@ from heelraise.chain.phases import onset_time, stop_time
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
 FALL_FRACTION = 0.5
-CONFIRM_S = 0.15
+CONFIRM_S = 0.1
 MAX_REP_S = 40.0
 MIN_PHASE_S = 0.15
 LEAD_S = 0.3
 MIN_RATE_DPS = 5.0
 BASE_WINDOW_S = 3.0
+LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
 FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
@@ -98,7 +99,8 @@ class RepDetector:
             if self.cursor < hist.first:  # fell out of the history: cannot be timed
                 self.reset(hist.first)
             a = self.cursor
-            r = hist.rows(a, end)
+            stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
+            r = hist.rows(a, stop_at)
             rr = r[:, [hist.col["r1"], hist.col["r2"]]]
             pitch = rr @ axis.p
             flag = r[:, hist.col["flag"]]
@@ -114,7 +116,7 @@ class RepDetector:
                 r, pitch = r[:first_hot], pitch[:first_hot]
                 end_here = a + first_hot
             else:
-                end_here = end
+                end_here = stop_at
             if self.mode == "rise":
                 # The bottom a rise is measured from: the lowest pitch of the last
                 # BASE_WINDOW_S, leaving out jolts (their tilt is gyro-only, unchecked).
@@ -247,8 +249,8 @@ class RepDetector:
         start = max(start, float(t[0]), self.prev_end_s)
         # Already rising when the data resumed after a gap: its start was not seen.
         cut_off = self.base_idx <= self.floor_idx and v[0] >= 1.0 / 16.0 * rise_peak
-        after = np.flatnonzero(v[vl_rel:] >= 0)
-        if len(after):  # the lowering ends at the latest when the pitch rate turns positive
+        after = np.flatnonzero(v[vl_rel:] >= lower_peak / 16.0)
+        if len(after):  # the lowering ends at the latest when the heel is clearly rising again
             end = min(end, float(t[vl_rel + int(after[0])]))
         if top_start > top_end:  # no hold: rose straight into the lowering
             zc = _zero_crossing(t, v, i_vr, vl_rel)

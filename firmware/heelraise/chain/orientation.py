@@ -16,7 +16,6 @@ see :mod:`heelraise.chain.axis`) and on the foot's long axis.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
 DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
@@ -47,86 +46,96 @@ class TiltFusion:
         self.free_n = 0
         self.resync_pending = False
 
-    def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
+    def tilt_from_acc(self, acc_g: np.ndarray, amag: np.ndarray) -> np.ndarray:
         """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral."""
-        cross = np.cross(acc_g, self.up)  # a x u: axis * sin(angle) * |a|
-        sin = np.linalg.norm(cross, axis=1)
-        cos = acc_g @ self.up
+        u = self.up
+        ax, ay, az = acc_g[:, 0], acc_g[:, 1], acc_g[:, 2]
+        cx = ay * u[2] - az * u[1]  # a x u: axis * sin(angle) * |a|
+        cy = az * u[0] - ax * u[2]
+        cz = ax * u[1] - ay * u[0]
+        sin = np.sqrt(cx * cx + cy * cy + cz * cz)
+        cos = acc_g @ u
         angle = np.degrees(np.arctan2(sin, cos))
-        scale = np.divide(angle, sin, out=np.zeros_like(sin), where=sin > 1e-12)
-        return (cross * scale[:, None]) @ self.basis
+        scale = angle / np.maximum(sin, 1e-12)
+        b = self.basis
+        return np.column_stack(
+            (
+                (cx * b[0, 0] + cy * b[1, 0] + cz * b[2, 0]) * scale,
+                (cx * b[0, 1] + cy * b[1, 1] + cz * b[2, 1]) * scale,
+            )
+        )
 
     def update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
         """Bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)).
 
-        While the foot is in free motion (the accelerometer off 1 g: a stride, a
+        While the foot is in free motion (the accelerometer off its 1 g: a stride, a
         stamp) or turning fast (lever-arm acceleration), the accelerometer says
         nothing reliable about tilt, so the tilt follows the gyro alone. After
         ``RESYNC_S`` of free motion the filter restarts from the accelerometer at
         the first truly quiet sample (foot flat and still, as in mid-stance).
+
+        All of it is one first-order recursion ``r[k] = a[k] r[k-1] + x[k]`` with
+        a[k] = alpha (blend), 1 (gyro only) or 0 (restart), solved in closed form
+        over short pieces, so its cost does not depend on how often the mode changes.
         """
-        r_acc = self.tilt_from_acc(acc_g)
+        n = len(acc_g)
+        amag = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+        wmag = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps))
+        r_acc = self.tilt_from_acc(acc_g, amag)
         w = gyr_dps @ self.basis
-        amag = np.linalg.norm(acc_g, axis=1)
-        wmag = np.linalg.norm(gyr_dps, axis=1)
-        free = np.abs(amag - self.g_ref) > DYNAMIC_G
+        dev = np.abs(amag - self.g_ref)
+        free = dev > DYNAMIC_G
         fast = wmag > DYNAMIC_DPS
-        quiet = (np.abs(amag - self.g_ref) < QUIET_G) & (wmag < QUIET_DPS)
+        quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
+        # Free samples since the last quiet one (carried across calls).
+        cf = np.cumsum(free) + self.free_n
+        qi = np.flatnonzero(quiet)
+        base = np.zeros(n, dtype=np.int64)
+        if len(qi):
+            base[qi] = cf[qi]
+        base = np.maximum.accumulate(base) if len(qi) else base
+        since = np.where(np.maximum.accumulate(np.where(quiet, np.arange(n), -1)) >= 0,
+                         cf - base, cf)
+        limit = RESYNC_S / self.dt_s
+        before = np.concatenate(([self.free_n], since[:-1]))  # count before each sample
+        resync = quiet & (before > limit)
+        pending = (since > limit) & ~quiet
+        self.free_n = int(since[-1])
+        gyro_only = free | fast | pending
+        a = np.where(gyro_only, 1.0, self.alpha)
+        x = np.where(gyro_only[:, None], self.dt_s * w,
+                     self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc)
+        a[resync] = 0.0
+        x[resync] = r_acc[resync]
         # 1: free motion or impact, 3: fast turn (gyro only), 2: restarted from the accelerometer
-        self.flags = np.where(free, 1.0, np.where(fast, 3.0, 0.0))
-        out = np.empty_like(r_acc)
+        self.flags = np.where(free, 1.0, np.where(fast | pending, 3.0, 0.0))
+        self.flags[resync] = 2.0
         if self.r_deg is None:
-            self.r_deg = r_acc[0].copy()
-        i, n = 0, len(r_acc)
-        while i < n:
-            if self.resync_pending:
-                q = np.flatnonzero(quiet[i:])
-                stop = n if len(q) == 0 else i + int(q[0])
-                self._integrate(out, w, i, stop)
-                if stop < n:
-                    self.r_deg = r_acc[stop].copy()
-                    out[stop] = self.r_deg
-                    self.flags[stop] = 2.0
-                    self.resync_pending = False
-                    self.free_n = 0
-                    stop += 1
-                i = stop
-                continue
-            dyn = free[i] or fast[i]
-            change = np.flatnonzero((free[i:] | fast[i:]) != dyn)
-            stop = n if len(change) == 0 else i + int(change[0])
-            if dyn:
-                self._integrate(out, w, i, stop)
-                self.free_n += int(free[i:stop].sum())
-                if self.free_n * self.dt_s > RESYNC_S:
-                    self.resync_pending = True
-            else:
-                if quiet[i:stop].any():
-                    self.free_n = 0
-                out[i:stop] = self._blend(r_acc[i:stop], w[i:stop])
-            i = stop
+            a[0], x[0] = 0.0, r_acc[0]
+        out = np.empty_like(r_acc)
+        cuts = np.concatenate((np.flatnonzero(a == 0.0), np.arange(0, n, PIECE)))
+        cuts = np.unique(np.concatenate((cuts, [n])))
+        r = self.r_deg if self.r_deg is not None else np.zeros(2)
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            r = _recursion(a[lo:hi], x[lo:hi], r, out[lo:hi])
+        self.r_deg = r.copy()
         return out, w
 
-    def _integrate(self, out, w, a, b):
-        if b > a:
-            out[a:b] = self.r_deg + np.cumsum(w[a:b] * self.dt_s, axis=0)
-            self.r_deg = out[b - 1].copy()
 
-    def _blend(self, r_acc, w):
-        a = self.alpha
-        x = a * self.dt_s * w + (1 - a) * r_acc
-        if self.r_deg is None:
-            self.r_deg = r_acc[0].copy()
-        if len(x) <= 8:
-            out = np.empty_like(x)
-            r0, r1 = self.r_deg
-            for i in range(len(x)):
-                r0 = a * r0 + x[i, 0]
-                r1 = a * r1 + x[i, 1]
-                out[i, 0] = r0
-                out[i, 1] = r1
-        else:
-            zi = (a * self.r_deg)[None, :]
-            out, _ = lfilter([1.0], [1.0, -a], x, axis=0, zi=zi)
-        self.r_deg = out[-1].copy()
-        return out
+
+PIECE = 200  # closed-form pieces: alpha**-200 stays far from overflow and precision loss
+
+
+def _recursion(a, x, r0, out):
+    """out[k] = a[k] out[k-1] + x[k], out[-1] = r0; a > 0 except possibly a[0] == 0."""
+    if a[0] == 0.0:
+        r0 = x[0]
+        out[0] = r0
+        a, x, out = a[1:], x[1:], out[1:]
+        if len(a) == 0:
+            return r0
+    logp = np.cumsum(np.log(a))  # log of prod a[0..k]
+    p = np.exp(logp)
+    acc = np.cumsum(x / p[:, None], axis=0)
+    out[:] = p[:, None] * (r0[None, :] + acc)
+    return out[-1].copy()

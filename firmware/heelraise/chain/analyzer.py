@@ -32,8 +32,9 @@ from heelraise.exceptions import CalibrationError
 from heelraise.settings import AnalyzerSettings
 from heelraise.tempo import Tempo
 
-COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "amag", "flag")
+COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "amag", "flag", "settled")
 HISTORY_S = 90.0
+SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
 PHASE_RATE_DPS = 4.0
 
 
@@ -80,6 +81,7 @@ class Analyzer:
         self.samples_seen = 0
         self.last_t: float | None = None
         self._pending: list = []
+        self._last_jolt = -(10**9)
         self._pending_t0: float | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -202,26 +204,40 @@ class Analyzer:
             keep = ks >= first.apply_from
             tg, acc, gyr, ks = tg[keep], acc[keep], gyr[keep], ks[keep]
             self.start_k = first.apply_from
-        # Split at the bias updates so each piece uses the bias known before it, and into
-        # pieces well inside the history, detecting after each so nothing scrolls out unseen.
-        cuts = [int(np.searchsorted(ks, u.apply_from)) for u in updates]
-        bounds = [0] + cuts + [len(ks)]
+        # Each row uses the gyro bias known before it (updates apply from a block's end).
+        bias = np.repeat(self.bias_dps[None, :], len(ks), axis=0)
+        for u in updates:
+            bias[int(np.searchsorted(ks, u.apply_from)) :] = u.bias_dps
+        if updates:
+            self.bias_dps = updates[-1].bias_dps
+        # Pieces well inside the history, detecting after each so nothing scrolls out unseen.
         piece = self.history.keep // 4
         events: list = []
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            if i > 0:
-                self.bias_dps = updates[i - 1].bias_dps
-            for a2 in range(a, b, piece):
-                b2 = min(b, a2 + piece)
-                g = gyr[a2:b2] - self.bias_dps
-                r, w = self.fusion.update(acc[a2:b2], g)
-                rows = np.column_stack(
-                    [tg[a2:b2], r, w, np.linalg.norm(g, axis=1),
-                     np.linalg.norm(acc[a2:b2], axis=1), self.fusion.flags]
-                )
-                self.history.append(rows)
-                events += self._detect()
+        for a2 in range(0, len(ks), piece):
+            b2 = min(len(ks), a2 + piece)
+            g = gyr[a2:b2] - bias[a2:b2]
+            r, w = self.fusion.update(acc[a2:b2], g)
+            wmag = np.sqrt(np.einsum("ij,ij->i", g, g))
+            flags = self.fusion.flags
+            rows = np.column_stack(
+                [tg[a2:b2], r, w, wmag, np.sqrt(np.einsum("ij,ij->i", acc[a2:b2], acc[a2:b2])),
+                 flags, self._settled(wmag, flags)]
+            )
+            self.history.append(rows)
+            events += self._detect()
         return events
+
+    def _settled(self, wmag: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """1 where the tilt can be trusted as a rep's bottom: no jolt now, no walking or
+        restart of the tilt within the last ``SETTLE_S``."""
+        k0 = self.history.end
+        idx = np.arange(k0, k0 + len(wmag))
+        jolt = (wmag > self.settings.walking_gyr_dps) | (flags == 2.0)
+        last = np.maximum.accumulate(np.where(jolt, idx, self._last_jolt))
+        if len(last):
+            self._last_jolt = int(last[-1])
+        far = idx - last >= int(round(SETTLE_S * self.settings.grid_hz))
+        return (far & (flags != 1.0)).astype(float)
 
     def _detect(self) -> list:
         hist = self.history

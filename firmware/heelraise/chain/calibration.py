@@ -41,8 +41,37 @@ class StillCalibrator:
         blocks = k // self.block_len
         cuts = np.flatnonzero(np.diff(blocks)) + 1
         bounds = np.concatenate(([0], cuts, [len(k)]))
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        # Whole blocks inside this call are judged together; the first and last may be
+        # partial and are accumulated across calls.
+        x = np.hstack([gyr_dps, acc_g])
+        seg_n = np.diff(bounds)
+        inner = [
+            i for i in range(len(seg_n))
+            if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
+        ]
+        stats = {}
+        if inner:
+            starts = bounds[inner]
+            idx = starts[:, None] + np.arange(self.block_len)[None, :]
+            xb = x[idx]  # (nb, block_len, 6)
+            mean = xb.mean(axis=1)
+            var = xb.var(axis=1)
+            for j, i in enumerate(inner):
+                stats[i] = (mean[j], var[j])
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             blk = int(blocks[a])
+            if i in stats:
+                if self.block is not None:
+                    u = self._close()
+                    if u is not None:
+                        updates.append(u)
+                self.block = blk
+                u = self._judge(*stats[i])
+                self.block = None
+                self.sums[:] = 0
+                if u is not None:
+                    updates.append(u)
+                continue
             if self.block is not None and blk != self.block:
                 u = self._close()
                 if u is not None:
@@ -76,6 +105,11 @@ class StillCalibrator:
         g_var = np.maximum(self.sums[4:7] / n - g_mean**2, 0)
         a_mean = self.sums[7:10] / n
         a_var = np.maximum(self.sums[10:13] / n - a_mean**2, 0)
+        return self._judge(np.concatenate([g_mean, a_mean]), np.concatenate([g_var, a_var]))
+
+    def _judge(self, mean: np.ndarray, var: np.ndarray):
+        g_mean, a_mean = mean[:3], mean[3:]
+        g_var, a_var = var[:3], var[3:]
         still = (
             np.sqrt(g_var.max()) < self.still_gyr_dps
             and np.sqrt(a_var.max()) < self.still_acc_g

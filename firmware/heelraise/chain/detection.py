@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d
+from scipy.ndimage import minimum_filter1d
 
 from heelraise.chain.phases import onset_time, stop_time
 
@@ -39,7 +39,6 @@ LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
 FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
-SETTLE_S = 1.0
 
 
 @dataclass
@@ -69,7 +68,6 @@ class RepDetector:
         self.prev_end_s = -np.inf  # end of the last counted rep
         self.walking_gyr_dps = walking_gyr_dps
         self.base_window = int(round(BASE_WINDOW_S * grid_hz))
-        self.settle = int(round(SETTLE_S * grid_hz))
         self.reset(None)
 
     def reset(self, cursor: int | None):
@@ -101,8 +99,7 @@ class RepDetector:
             a = self.cursor
             stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
-            rr = r[:, [hist.col["r1"], hist.col["r2"]]]
-            pitch = rr @ axis.p
+            pitch = r[:, 1:3] @ axis.p  # columns r1, r2
             flag = r[:, hist.col["flag"]]
             hot = r[:, hist.col["wmag"]] > self.walking_gyr_dps
             if hot[0]:
@@ -119,28 +116,15 @@ class RepDetector:
                 end_here = stop_at
             if self.mode == "rise":
                 # The bottom a rise is measured from: the lowest pitch of the last
-                # BASE_WINDOW_S, leaving out jolts (their tilt is gyro-only, unchecked).
+                # BASE_WINDOW_S where the tilt was settled (no jolt now, no walking just before).
                 w = self.base_window
                 lo = max(hist.first, a - w + 1, self.floor_idx)
                 pre = hist.rows(lo, a)
-                pre_p = pre[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
-                pre_p[pre[:, hist.col["flag"]] == 1.0] = np.inf
-                cur_p = np.where(flag[: len(pitch)] == 1.0, np.inf, pitch)
+                ok_col = hist.col["settled"]
+                pre_p = pre[:, 1:3] @ axis.p
+                pre_p[pre[:, ok_col] == 0.0] = np.inf
+                cur_p = np.where(r[: len(pitch), ok_col] == 0.0, np.inf, pitch)
                 both = np.concatenate((pre_p, cur_p))
-                # ... and for a while after walking, while the tilt settles.
-                lo_t = max(hist.first, lo - self.settle, self.floor_idx)
-                before = hist.rows(lo_t, lo)
-                jolt = np.concatenate(
-                    (
-                        (before[:, hist.col["wmag"]] > self.walking_gyr_dps)
-                        | (before[:, hist.col["flag"]] == 2.0),
-                        (pre[:, hist.col["wmag"]] > self.walking_gyr_dps)
-                        | (pre[:, hist.col["flag"]] == 2.0),
-                        hot[: len(pitch)],
-                    )
-                ).astype(np.int8)
-                tainted = maximum_filter1d(jolt, self.settle, origin=(self.settle - 1) // 2)
-                both[tainted[len(before) :] > 0] = np.inf
                 mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
                 with np.errstate(invalid="ignore"):
                     cond = np.isfinite(cur_p) & (cur_p - mn >= self.rise_min_deg) & (cur_p >= PEAK_MIN_DEG)
@@ -308,14 +292,12 @@ def _peak_of_run(v, pitch, i0, i1, sign):
         below = np.flatnonzero(pitch[i0 : i1 + 1] <= mid)
         m = i0 + (int(below[0]) if len(below) else i1 - i0)
     s = sign * v
-    x0 = m
-    while x0 > 0 and s[x0 - 1] > 0:
-        x0 -= 1
-    x1 = m
-    while x1 + 1 < len(s) and s[x1 + 1] > 0:
-        x1 += 1
-    if x1 < x0:
+    if s[m] <= 0:
         return m
+    neg_before = np.flatnonzero(s[:m] <= 0)
+    x0 = int(neg_before[-1]) + 1 if len(neg_before) else 0
+    neg_after = np.flatnonzero(s[m + 1 :] <= 0)
+    x1 = m + int(neg_after[0]) if len(neg_after) else len(s) - 1
     return x0 + int(np.argmax(s[x0 : x1 + 1]))
 
 

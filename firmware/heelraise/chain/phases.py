@@ -18,14 +18,19 @@ HIGH = 1.0 / 4.0
 
 
 def _crossing_time(t, s, i_from, level, step):
-    """Walk from i_from in ``step`` (+1/-1) until s < level; linear-interpolated time."""
-    i = i_from
-    n = len(s)
-    while 0 <= i + step < n and s[i + step] >= level:
-        i += step
-    j = i + step
-    if not 0 <= j < n:
-        return float(t[i]), i
+    """From i_from going ``step`` (+1/-1), the time s first drops below level (interpolated)."""
+    if step > 0:
+        below = np.flatnonzero(s[i_from + 1 :] < level)
+        if len(below) == 0:
+            return float(t[-1]), len(s)
+        j = i_from + 1 + int(below[0])
+        i = j - 1
+    else:
+        below = np.flatnonzero(s[:i_from] < level)
+        if len(below) == 0:
+            return float(t[0]), -1
+        j = int(below[-1])
+        i = j + 1
     # s[i] >= level > s[j]: interpolate
     frac = (s[i] - level) / (s[i] - s[j]) if s[i] != s[j] else 0.0
     return float(t[i] + frac * (t[j] - t[i])), j

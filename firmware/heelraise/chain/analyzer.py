@@ -217,11 +217,10 @@ class Analyzer:
             b2 = min(len(ks), a2 + piece)
             g = gyr[a2:b2] - bias[a2:b2]
             r, w = self.fusion.update(acc[a2:b2], g)
-            wmag = np.sqrt(np.einsum("ij,ij->i", g, g))
+            wmag = self.fusion.wmag
             flags = self.fusion.flags
             rows = np.column_stack(
-                [tg[a2:b2], r, w, wmag, np.sqrt(np.einsum("ij,ij->i", acc[a2:b2], acc[a2:b2])),
-                 flags, self._settled(wmag, flags)]
+                [tg[a2:b2], r, w, wmag, self.fusion.amag, flags, self._settled(wmag, flags)]
             )
             self.history.append(rows)
             events += self._detect()

@@ -34,6 +34,7 @@ class TiltFusion:
         e1 /= np.linalg.norm(e1)
         e2 = np.cross(self.up, e1)
         self.basis = np.column_stack([e1, e2])  # (3, 2)
+        self.frame = np.column_stack([e1, e2, self.up])  # (3, 3)
         self.dt_s = dt_s
         self.alpha = tau_s / (tau_s + dt_s)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
@@ -46,24 +47,16 @@ class TiltFusion:
         self.free_n = 0
         self.resync_pending = False
 
-    def tilt_from_acc(self, acc_g: np.ndarray, amag: np.ndarray) -> np.ndarray:
-        """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral."""
-        u = self.up
-        ax, ay, az = acc_g[:, 0], acc_g[:, 1], acc_g[:, 2]
-        cx = ay * u[2] - az * u[1]  # a x u: axis * sin(angle) * |a|
-        cy = az * u[0] - ax * u[2]
-        cz = ax * u[1] - ay * u[0]
-        sin = np.sqrt(cx * cx + cy * cy + cz * cz)
-        cos = acc_g @ u
-        angle = np.degrees(np.arctan2(sin, cos))
-        scale = angle / np.maximum(sin, 1e-12)
-        b = self.basis
-        return np.column_stack(
-            (
-                (cx * b[0, 0] + cy * b[1, 0] + cz * b[2, 0]) * scale,
-                (cx * b[0, 1] + cy * b[1, 1] + cz * b[2, 1]) * scale,
-            )
-        )
+    def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
+        """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral.
+
+        With p = (a.e1, a.e2, a.u), the axis a x u projects to (p2, -p1) on (e1, e2),
+        |a x u| = hypot(p1, p2), and the angle is atan2(|a x u|, p3).
+        """
+        p = acc_g @ self.frame
+        sin = np.hypot(p[:, 0], p[:, 1])
+        scale = np.degrees(np.arctan2(sin, p[:, 2])) / np.maximum(sin, 1e-12)
+        return np.column_stack((p[:, 1] * scale, -p[:, 0] * scale))
 
     def update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
         """Bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)).
@@ -81,12 +74,29 @@ class TiltFusion:
         n = len(acc_g)
         amag = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
         wmag = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps))
-        r_acc = self.tilt_from_acc(acc_g, amag)
+        self.amag, self.wmag = amag, wmag
+        r_acc = self.tilt_from_acc(acc_g)
         w = gyr_dps @ self.basis
         dev = np.abs(amag - self.g_ref)
         free = dev > DYNAMIC_G
         fast = wmag > DYNAMIC_DPS
         quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
+        limit = RESYNC_S / self.dt_s
+        if self.r_deg is not None and not free.any() and self.free_n <= limit:
+            # The common case (standing, reps): no free motion, so no restart pending.
+            if quiet.any():
+                self.free_n = 0
+            gyro_only = fast
+            a = np.where(gyro_only, 1.0, self.alpha)
+            x = self.dt_s * w
+            x[~gyro_only] = self.alpha * x[~gyro_only] + (1 - self.alpha) * r_acc[~gyro_only]
+            self.flags = np.where(fast, 3.0, 0.0)
+            out = np.empty_like(r_acc)
+            r = self.r_deg
+            for lo in range(0, n, PIECE):
+                r = _recursion(a[lo : lo + PIECE], x[lo : lo + PIECE], r, out[lo : lo + PIECE])
+            self.r_deg = r.copy()
+            return out, w
         # Free samples since the last quiet one (carried across calls).
         cf = np.cumsum(free) + self.free_n
         qi = np.flatnonzero(quiet)
@@ -96,7 +106,6 @@ class TiltFusion:
         base = np.maximum.accumulate(base) if len(qi) else base
         since = np.where(np.maximum.accumulate(np.where(quiet, np.arange(n), -1)) >= 0,
                          cf - base, cf)
-        limit = RESYNC_S / self.dt_s
         before = np.concatenate(([self.free_n], since[:-1]))  # count before each sample
         resync = quiet & (before > limit)
         pending = (since > limit) & ~quiet

@@ -94,29 +94,30 @@ class GridResampler:
         k_last = int(np.floor((t_end - self.t0) / h - 0.5 + 1e-12))
         n = k_last - self.k + 1
         if n > 0:
-            ks = np.arange(self.k, k_last + 1)
-            hi = self.t0 + (ks + 0.5) * h
-            c_hi = self._integral_at(hi, kt, kv, dt, cum)
-            lo = hi - h
-            if self.pending is not None:
-                c_lo = np.concatenate((-self.pending[None, :], self._integral_at(lo[1:], kt, kv, dt, cum)))
+            # Cell edges: the lower edge of the first cell, then every upper edge.
+            edges = self.t0 + (np.arange(self.k, k_last + 2) - 0.5) * h
+            if self.pending is not None:  # the first lower edge lies before this segment
+                c = np.empty((n + 1, kv.shape[1]))
+                c[0] = -self.pending
+                c[1:] = self._integral_at(edges[1:], kt, kv, dt, cum)
             else:
-                c_lo = self._integral_at(lo, kt, kv, dt, cum)
-            out_v = (c_hi - c_lo) / h
-            out_t = self.t0 + ks * h
+                c = self._integral_at(edges, kt, kv, dt, cum)
+            out_v = np.diff(c, axis=0) / h
+            out_t = edges[:-1] + 0.5 * h
             self.k = k_last + 1
+            self.pending = cum[-1] - c[-1]  # from the next cell's lower edge to t_end
         else:
             out_v = np.empty((0, kv.shape[1]))
             out_t = np.empty(0)
-        next_lo = self.t0 + (self.k - 0.5) * h
-        if next_lo <= t_end:
-            if n <= 0 and self.pending is not None:
-                self.pending = self.pending + cum[-1]
+            next_lo = self.t0 + (self.k - 0.5) * h
+            if next_lo <= t_end:
+                if self.pending is not None:
+                    self.pending = self.pending + cum[-1]
+                else:
+                    c_next = self._integral_at(np.array([next_lo]), kt, kv, dt, cum)[0]
+                    self.pending = cum[-1] - c_next
             else:
-                c_next = self._integral_at(np.array([next_lo]), kt, kv, dt, cum)[0]
-                self.pending = cum[-1] - c_next
-        else:
-            self.pending = None
+                self.pending = None
         self.last_t, self.last_v = float(t_end), kv[-1].copy()
         return out_t, out_v
 

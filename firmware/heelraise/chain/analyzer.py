@@ -96,7 +96,8 @@ class Analyzer:
         self._pending.append((t_s, acc_g, gyr_dps))
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
-        if self.last_t - self._pending_t0 < self.settings.batch_s:
+        # ... except while a rep is being confirmed, so its decision is never held back.
+        if self.detector.mode != "confirm" and self.last_t - self._pending_t0 < self.settings.batch_s:
             return []
         return self._flush()
 
@@ -163,22 +164,32 @@ class Analyzer:
 
     # -- the chain ----------------------------------------------------------------------------
     def _validate(self, t_s, acc_g, gyr_dps):
-        t_s = np.asarray(t_s, dtype=float).reshape(-1)
-        acc_g = np.asarray(acc_g, dtype=float).reshape(-1, 3)
-        gyr_dps = np.asarray(gyr_dps, dtype=float).reshape(-1, 3)
-        if not len(t_s) == len(acc_g) == len(gyr_dps):
-            raise ValueError(
-                f"t_s, acc_g and gyr_dps differ in length: {len(t_s)}, {len(acc_g)}, {len(gyr_dps)}"
-            )
-        for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
-            bad = ~np.isfinite(arr)
-            if bad.any():
-                i = int(np.argwhere(bad)[0][0])
-                raise ValueError(f"{name} has a non-finite value at sample {self.samples_seen + i}")
-        prev = np.concatenate(([self.last_t if self.last_t is not None else -np.inf], t_s[:-1]))
-        back = np.flatnonzero(t_s < prev)
-        if len(back):
-            i = int(back[0])
+        t_s = np.asarray(t_s, dtype=float)
+        acc_g = np.asarray(acc_g, dtype=float)
+        gyr_dps = np.asarray(gyr_dps, dtype=float)
+        n = len(t_s)
+        if t_s.ndim != 1 or acc_g.shape != (n, 3) or gyr_dps.shape != (n, 3):
+            t_s, acc_g, gyr_dps = t_s.reshape(-1), acc_g.reshape(-1, 3), gyr_dps.reshape(-1, 3)
+            if not len(t_s) == len(acc_g) == len(gyr_dps):
+                raise ValueError(
+                    f"t_s, acc_g and gyr_dps differ in length: "
+                    f"{len(t_s)}, {len(acc_g)}, {len(gyr_dps)}"
+                )
+        if n == 0:
+            return t_s, acc_g, gyr_dps
+        # A NaN or infinity anywhere makes the sum non-finite: one check in the common case.
+        if not np.isfinite(t_s.sum() + acc_g.sum() + gyr_dps.sum()):
+            for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
+                bad = ~np.isfinite(arr)
+                if bad.any():
+                    i = int(np.argwhere(bad)[0][0])
+                    raise ValueError(
+                        f"{name} has a non-finite value at sample {self.samples_seen + i}"
+                    )
+        last = self.last_t if self.last_t is not None else -np.inf
+        if t_s[0] < last or (n > 1 and (t_s[1:] < t_s[:-1]).any()):
+            prev = np.concatenate(([last], t_s[:-1]))
+            i = int(np.flatnonzero(t_s < prev)[0])
             raise ValueError(
                 f"time goes backwards at sample {self.samples_seen + i}: "
                 f"{t_s[i]:g} s after {prev[i]:g} s"

@@ -39,18 +39,23 @@ class StillCalibrator:
         if len(k) == 0:
             return updates
         blocks = k // self.block_len
-        cuts = np.flatnonzero(np.diff(blocks)) + 1
-        bounds = np.concatenate(([0], cuts, [len(k)]))
+        if blocks[0] == blocks[-1]:  # the common streaming case: one block
+            bounds = np.array([0, len(k)])
+        else:
+            cuts = np.flatnonzero(np.diff(blocks)) + 1
+            bounds = np.concatenate(([0], cuts, [len(k)]))
         # Whole blocks inside this call are judged together; the first and last may be
         # partial and are accumulated across calls.
-        x = np.hstack([gyr_dps, acc_g])
         seg_n = np.diff(bounds)
-        inner = [
-            i for i in range(len(seg_n))
-            if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
-        ]
+        inner = []
+        if len(k) >= self.block_len:
+            inner = [
+                i for i in range(len(seg_n))
+                if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
+            ]
         stats = {}
         if inner:
+            x = np.hstack([gyr_dps, acc_g])
             starts = bounds[inner]
             idx = starts[:, None] + np.arange(self.block_len)[None, :]
             xb = x[idx]  # (nb, block_len, 6)

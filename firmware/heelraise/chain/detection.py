@@ -114,6 +114,9 @@ class RepDetector:
                 end_here = a + first_hot
             else:
                 end_here = stop_at
+            if self.mode == "rise" and pitch.max(initial=-np.inf) < PEAK_MIN_DEG:
+                self.cursor = end_here  # nothing here reaches a rep's height: skip the search
+                continue
             if self.mode == "rise":
                 # The bottom a rise is measured from: the lowest pitch of the last
                 # BASE_WINDOW_S where the tilt was settled (no jolt now, no walking just before).

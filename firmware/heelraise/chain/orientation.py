@@ -35,8 +35,11 @@ class TiltFusion:
         e2 = np.cross(self.up, e1)
         self.basis = np.column_stack([e1, e2])  # (3, 2)
         self.frame = np.column_stack([e1, e2, self.up])  # (3, 3)
+
         self.dt_s = dt_s
         self.alpha = tau_s / (tau_s + dt_s)
+        self._powers = self.alpha ** np.arange(1, PIECE + 1)  # alpha^1 .. alpha^PIECE
+        self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
         self.resync_pending = False
@@ -82,20 +85,22 @@ class TiltFusion:
         fast = wmag > DYNAMIC_DPS
         quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
         limit = RESYNC_S / self.dt_s
-        if self.r_deg is not None and not free.any() and self.free_n <= limit:
+        if self.r_deg is not None and n <= PIECE and not free.any() and self.free_n <= limit:
             # The common case (standing, reps): no free motion, so no restart pending.
-            if quiet.any():
+            if self.free_n and quiet.any():
                 self.free_n = 0
-            gyro_only = fast
-            a = np.where(gyro_only, 1.0, self.alpha)
-            x = self.dt_s * w
-            x[~gyro_only] = self.alpha * x[~gyro_only] + (1 - self.alpha) * r_acc[~gyro_only]
-            self.flags = np.where(fast, 3.0, 0.0)
-            out = np.empty_like(r_acc)
-            r = self.r_deg
-            for lo in range(0, n, PIECE):
-                r = _recursion(a[lo : lo + PIECE], x[lo : lo + PIECE], r, out[lo : lo + PIECE])
-            self.r_deg = r.copy()
+            x = self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc
+            if not fast.any():  # blend throughout: constant coefficient, cached powers
+                p = self._powers[:n, None]
+                out = p * (self.r_deg + np.cumsum(x / p, axis=0))
+                self.flags = self._zeros[:n]
+            else:
+                a = np.where(fast, 1.0, self.alpha)
+                x[fast] = self.dt_s * w[fast]
+                out = np.empty_like(r_acc)
+                _recursion(a, x, self.r_deg, out)
+                self.flags = np.where(fast, 3.0, 0.0)
+            self.r_deg = out[-1].copy()
             return out, w
         # Free samples since the last quiet one (carried across calls).
         cf = np.cumsum(free) + self.free_n

@@ -43,28 +43,32 @@ class GridResampler:
             self.pending = None  # the first cell starts half a cell after t0
             t_s, values = t_s[1:], values[1:]
         self.samples_in += len(t_s)
-        # Repeated timestamps: keep the first sample of each time.
-        if len(t_s):
-            prev = np.concatenate(([self.last_t], t_s[:-1]))
-            keep = t_s > prev
-            if not keep.all():
-                t_s, values = t_s[keep], values[keep]
         if len(t_s) == 0:
             return np.empty(0), np.empty((0, values.shape[1])), gaps
-        dt = np.diff(np.concatenate(([self.last_t], t_s)))
-        holes = np.flatnonzero(dt > self.max_gap_s)
+        dt = _steps(t_s, self.last_t)
+        # Repeated timestamps: keep the first sample of each time.
+        if dt.min() <= 0:
+            keep = dt > 0
+            t_s, values = t_s[keep], values[keep]
+            if len(t_s) == 0:
+                return np.empty(0), np.empty((0, values.shape[1])), gaps
+            dt = _steps(t_s, self.last_t)
+        holes = np.flatnonzero(dt > self.max_gap_s) if dt.max() > self.max_gap_s else ()
         forced = False
         if self._break_next:
             self._break_next = False
             if len(holes) == 0 or holes[0] != 0:
                 holes = np.concatenate(([0], holes))
                 forced = True
+        if len(holes) == 0:
+            tg, vg = self._segment(t_s, values, dt)
+            return tg, vg, gaps
         outs_t, outs_v = [], []
         start = 0
         for hole in list(holes) + [None]:
             stop = len(t_s) if hole is None else hole
             if stop > start:
-                tg, vg = self._segment(t_s[start:stop], values[start:stop])
+                tg, vg = self._segment(t_s[start:stop], values[start:stop], dt[start:stop])
                 outs_t.append(tg)
                 outs_v.append(vg)
             if hole is None:
@@ -83,13 +87,19 @@ class GridResampler:
         lo = self.t0 + (self.k - 0.5) * h
         self.pending = None if lo > t else np.zeros_like(v)
 
-    def _segment(self, t: np.ndarray, v: np.ndarray):
+    def _segment(self, t: np.ndarray, v: np.ndarray, dt: np.ndarray):
+        """Grid cells completed by knots ``t`` (``dt`` from the previous knot; the first
+        interval, from ``last_t``, is dt[0] unless a hole precedes the segment)."""
         h = self.h
-        kt = np.concatenate(([self.last_t], t))
-        kv = np.concatenate((self.last_v[None, :], v))
-        dt = np.diff(kt)
-        area = 0.5 * (kv[1:] + kv[:-1]) * dt[:, None]
-        cum = np.concatenate((np.zeros((1, kv.shape[1])), np.cumsum(area, axis=0)))
+        kt = np.empty(len(t) + 1)
+        kt[0] = self.last_t
+        kt[1:] = t
+        kv = np.empty((len(t) + 1, v.shape[1]))
+        kv[0] = self.last_v
+        kv[1:] = v
+        cum = np.empty_like(kv)
+        cum[0] = 0.0
+        np.cumsum(0.5 * (kv[1:] + kv[:-1]) * dt[:, None], axis=0, out=cum[1:])
         t_end = kt[-1]
         k_last = int(np.floor((t_end - self.t0) / h - 0.5 + 1e-12))
         n = k_last - self.k + 1
@@ -102,7 +112,7 @@ class GridResampler:
                 c[1:] = self._integral_at(edges[1:], kt, kv, dt, cum)
             else:
                 c = self._integral_at(edges, kt, kv, dt, cum)
-            out_v = np.diff(c, axis=0) / h
+            out_v = (c[1:] - c[:-1]) / h
             out_t = edges[:-1] + 0.5 * h
             self.k = k_last + 1
             self.pending = cum[-1] - c[-1]  # from the next cell's lower edge to t_end
@@ -125,7 +135,16 @@ class GridResampler:
     def _integral_at(tq, kt, kv, dt, cum):
         """Integral of the piecewise-linear signal from kt[0] to each tq (kt[0] <= tq <= kt[-1])."""
         i = np.searchsorted(kt, tq, side="right") - 1
-        i = np.clip(i, 0, len(dt) - 1)
+        np.minimum(i, len(dt) - 1, out=i)
         x = (tq - kt[i])[:, None]
-        slope = (kv[i + 1] - kv[i]) / dt[i][:, None]
-        return cum[i] + kv[i] * x + 0.5 * slope * x * x
+        v0 = kv[i]
+        slope = (kv[i + 1] - v0) / dt[i][:, None]
+        return cum[i] + x * (v0 + 0.5 * slope * x)
+
+
+def _steps(t: np.ndarray, before: float) -> np.ndarray:
+    """t[k] - t[k-1], with ``before`` ahead of t[0]."""
+    dt = np.empty(len(t))
+    dt[0] = t[0] - before
+    np.subtract(t[1:], t[:-1], out=dt[1:])
+    return dt

@@ -32,6 +32,8 @@ def test_demo_plays_the_workout_into_the_dashboard_and_stops_its_broker():
     try:
         demo.start()
         assert demo.broker.embedded and listening("127.0.0.1", port)
+        # the loop period is handed to assemble(): 0.25 sensor s per read at speed max
+        assert demo.parts.service.read_interval_s == read_interval_s(math.inf) == 0.25
         summary = demo.play()
         assert demo.workout_finished
         assert demo.wait_delivered(30.0), "the dashboard never stored the session event"

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from heelraise.chain.analyzer import AnalyzerState
 from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
+from heelraise.exceptions import SettingsError
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
 from heelraise.service.sinks import SessionEvent
@@ -537,3 +538,68 @@ def test_guided_mode_without_a_button_paces_from_the_start():
     service.open()
     assert not any(c[0] == "start_guided" for c in coach.calls)
     service.close()
+
+
+def test_falling_behind_is_warned_once_then_at_most_every_10_s_with_a_count(caplog):
+    class StallingCoach(FakeCoach):
+        """Each tick before 1025 s takes 1.5 s of clock (a stalling bus, a suspend)."""
+
+        stalls = 0
+
+        def tick(self, now_s):
+            if now_s < 1025.0:
+                clock.advance(1.5)
+                self.stalls += 1
+
+    coach = StallingCoach()
+    service, sink, _, imu, clock = make(one_set_script(end_s=25.0), coach=coach)
+    with caplog.at_level(logging.WARNING, logger="heelraise.service"):
+        service.run()
+    assert coach.stalls == 17  # ticks at 1000, 1001.5, ... 1024 s: each read falls behind
+    warned = [r.getMessage() for r in caplog.records if "fell" in r.getMessage()]
+    # at once (1001.5 s), then at 1012 s and 1022.5 s, then the last 2 at shutdown
+    assert len(warned) == 4, warned
+    assert warned[0].startswith("loop fell 1.5 s behind; skipping ahead")
+    counts = [int(m.split("fell behind ")[1].split(" ")[0]) for m in warned[1:]]
+    assert counts == [7, 7, 2]
+    assert 1 + sum(counts) == coach.stalls  # nothing is lost from the count
+    assert "in the last 10.5 s" in warned[1] and "in the last 10.5 s" in warned[2]
+    # the loop carried on: everything after the stalls was still read and delivered
+    assert imu.exhausted
+    assert [e.kind for e in sink.events] == ["rep", "rep", "rep", "set", "session"]
+
+
+def test_a_loop_that_keeps_up_never_warns(caplog):
+    service, *_ = make(one_set_script(end_s=25.0))
+    with caplog.at_level(logging.WARNING, logger="heelraise.service"):
+        service.run()
+    assert "fell" not in caplog.text
+
+
+@pytest.mark.parametrize("bad", [0, -0.02, float("nan"), float("inf"), "0.02", True])
+def test_read_interval_must_be_a_positive_number_of_seconds(bad):
+    with pytest.raises(SettingsError, match="read_interval_s must be a number of seconds above 0"):
+        make(seconds=1.0, read_interval_s=bad)
+
+
+def test_assemble_hands_the_read_interval_to_the_loop():
+    from heelraise.service.assemble import assemble
+
+    clock = FakeClock(1000.0)
+    n = int(2.0 * FS_HZ)
+    acc = np.tile([0.0, 0.0, 1.0], (n, 1))
+    imu = ArrayImu(np.arange(n) / FS_HZ, acc, np.zeros((n, 3)), clock=clock)
+    parts = assemble(
+        parse_config(""),
+        imu=imu,
+        clock=clock,
+        sleep=clock.sleep,
+        cues=False,
+        read_interval_s=0.1,
+    )
+    assert parts.service.read_interval_s == 0.1
+    parts.service.stop_when_exhausted = True
+    parts.service.run()
+    assert imu.reads == pytest.approx(2.0 / 0.1, abs=1)
+    default = assemble(parse_config(""), imu=imu, clock=clock, sleep=clock.sleep, cues=False)
+    assert default.service.read_interval_s == 0.02

@@ -194,9 +194,9 @@ class Demo:
             stdout=self.stdout,
             pin_factory=MockFactory(pin_class=MockPWMPin),
             render_cues=self.render_cues,
+            read_interval_s=read_interval_s(self.speed),
         )
         parts.service.stop_when_exhausted = True
-        parts.service.read_interval_s = read_interval_s(self.speed)
         parts.service.add_sink(_GapCounter(self.gaps))
         return parts
 

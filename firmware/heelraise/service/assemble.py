@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from heelraise.exceptions import ConfigError
-from heelraise.service.runner import Service
+from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 
 log = logging.getLogger("heelraise.service")
@@ -156,8 +156,13 @@ def assemble(
     cues: bool = True,
     render_cues: bool | None = None,
     mqtt_client_factory=None,
+    read_interval_s: float = READ_INTERVAL_S,
 ) -> Assembly:
-    """Build the service for ``config`` (``imu_kind`` / ``speed`` override [sensor])."""
+    """Build the service for ``config`` (``imu_kind`` / ``speed`` override [sensor]).
+
+    ``read_interval_s`` is the loop's period on ``clock`` (sensor seconds): 20 ms on a
+    shoe; a sped-up simulation reads less often so the loop keeps near 50 Hz of wall time.
+    """
     kind = imu_kind or config.sensor.imu_kind
     if speed is None:
         speed = config.sensor.replay_speed if kind.startswith("replay:") else 1.0
@@ -207,7 +212,21 @@ def assemble(
                 coach.close()
                 raise
 
-    service = Service(config, imu=imu, coach=coach, sinks=sinks, clock=clock, sleep=sleep)
+    try:
+        service = Service(
+            config,
+            imu=imu,
+            coach=coach,
+            sinks=sinks,
+            clock=clock,
+            sleep=sleep,
+            read_interval_s=read_interval_s,
+        )
+    except BaseException:
+        for part in (button, coach):
+            if part is not None:
+                part.close()
+        raise
     service.button = button
     service.session_id = session_id
 

@@ -49,6 +49,9 @@ COMMANDS = {
 }
 LIVE_PERIOD_S = 0.04  # 25 Hz at most
 READ_INTERVAL_S = 0.02
+#: A loop that fell behind says so at once, then at most this often (with a count): a
+#: sensor bus that keeps stalling must not flood the journal.
+BEHIND_WARN_EVERY_S = 10.0
 
 
 class Service:
@@ -87,6 +90,14 @@ class Service:
         #: Anything with ``poll() -> ["press" | "hold", ...]`` (heelraise.cues.outputs.SetButton):
         #: a press starts or ends a set, a hold starts or stops the endurance test.
         self.button = button
+        if (
+            isinstance(read_interval_s, bool)
+            or not isinstance(read_interval_s, (int, float))
+            or not 0 < read_interval_s < math.inf
+        ):
+            raise SettingsError(
+                f"read_interval_s must be a number of seconds above 0, not {read_interval_s!r}"
+            )
         self.read_interval_s = float(read_interval_s)
         #: End the run when the IMU has no more samples (``imu.finished``: replay, sim).
         self.stop_when_exhausted = stop_when_exhausted
@@ -110,6 +121,9 @@ class Service:
         self._sensor_ok = True
         self._opened = False
         self._closed = False
+        self._behind_warned_at: float | None = None  # clock() of the last "fell behind" warning
+        self._behind_since = 0  # falls behind since then, not yet logged
+        self._behind_worst_s = 0.0
 
     # --- from other threads -------------------------------------------------------------------
 
@@ -163,7 +177,7 @@ class Service:
                 if delay > 0:
                     self._sleep(delay)
                 elif delay < -1.0:  # fell far behind (suspend, slow bus): don't try to catch up
-                    log.warning("loop fell %.1f s behind; skipping ahead", -delay)
+                    self._fell_behind(-delay, now)
                     next_read = now
         except BaseException as e:
             if not isinstance(e, KeyboardInterrupt):
@@ -172,6 +186,34 @@ class Service:
         finally:
             self.close()
         return self.session_summary()
+
+    def _fell_behind(self, behind_s: float, now: float) -> None:
+        """Warn the first time, then at most every BEHIND_WARN_EVERY_S with a count."""
+        self._behind_since += 1
+        self._behind_worst_s = max(self._behind_worst_s, behind_s)
+        if self._behind_warned_at is None:
+            log.warning(
+                "loop fell %.1f s behind; skipping ahead (repeats are counted and logged at "
+                "most every %g s)",
+                behind_s,
+                BEHIND_WARN_EVERY_S,
+            )
+        elif now - self._behind_warned_at >= BEHIND_WARN_EVERY_S:
+            self._log_behind(now)
+        else:
+            return
+        self._behind_warned_at = now
+        self._behind_since = 0
+        self._behind_worst_s = 0.0
+
+    def _log_behind(self, now: float) -> None:
+        log.warning(
+            "loop fell behind %d more times in the last %.1f s (worst %.1f s); skipped ahead "
+            "each time",
+            self._behind_since,
+            now - self._behind_warned_at,
+            self._behind_worst_s,
+        )
 
     def _imu_done(self) -> bool:
         # ReplayImu / SimImu say ``finished``; the package's ArrayImu says ``exhausted``
@@ -228,6 +270,9 @@ class Service:
         if self._closed:
             return
         self._closed = True
+        if self._behind_since:  # counted since the last warning: say so before stopping
+            self._log_behind(self.clock())
+            self._behind_since = 0
         with self._accept_lock:
             self._accepting = False
         self._run_commands(reject="the service is stopping")

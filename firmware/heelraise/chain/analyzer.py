@@ -16,6 +16,7 @@ well under a millisecond, however the stream is chunked.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,8 @@ class Analyzer:
         self.last_t: float | None = None
         self._pending: list = []
         self._last_jolt = -(10**9)
+        self._last_walk = -(10**9)
+        self._walk_checked = 0
         self._pending_t0: float | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -177,8 +180,9 @@ class Analyzer:
                 )
         if n == 0:
             return t_s, acc_g, gyr_dps
-        # A NaN or infinity anywhere makes the sum non-finite: one check in the common case.
-        if not np.isfinite(t_s.sum() + acc_g.sum() + gyr_dps.sum()):
+        # A NaN or infinity anywhere makes these sums non-finite: one check in the common case
+        # (the slow path below names the sample, and only raises if there really is one).
+        if not math.isfinite(np.vdot(acc_g, acc_g) + np.vdot(gyr_dps, gyr_dps) + t_s @ t_s):
             for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
                 bad = ~np.isfinite(arr)
                 if bad.any():
@@ -187,7 +191,7 @@ class Analyzer:
                         f"{name} has a non-finite value at sample {self.samples_seen + i}"
                     )
         last = self.last_t if self.last_t is not None else -np.inf
-        if t_s[0] < last or (n > 1 and (t_s[1:] < t_s[:-1]).any()):
+        if t_s[0] < last or (n > 1 and np.greater(t_s[:-1], t_s[1:]).any()):
             prev = np.concatenate(([last], t_s[:-1]))
             i = int(np.flatnonzero(t_s < prev)[0])
             raise ValueError(
@@ -216,17 +220,19 @@ class Analyzer:
             tg, acc, gyr, ks = tg[keep], acc[keep], gyr[keep], ks[keep]
             self.start_k = first.apply_from
         # Each row uses the gyro bias known before it (updates apply from a block's end).
-        bias = np.repeat(self.bias_dps[None, :], len(ks), axis=0)
-        for u in updates:
-            bias[int(np.searchsorted(ks, u.apply_from)) :] = u.bias_dps
         if updates:
+            bias = np.repeat(self.bias_dps[None, :], len(ks), axis=0)
+            for u in updates:
+                bias[int(np.searchsorted(ks, u.apply_from)) :] = u.bias_dps
             self.bias_dps = updates[-1].bias_dps
+        else:
+            bias = self.bias_dps[None, :]
         # Pieces well inside the history, detecting after each so nothing scrolls out unseen.
         piece = self.history.keep // 4
         events: list = []
         for a2 in range(0, len(ks), piece):
             b2 = min(len(ks), a2 + piece)
-            g = gyr[a2:b2] - bias[a2:b2]
+            g = gyr[a2:b2] - (bias[a2:b2] if updates else bias)
             r, w = self.fusion.update(acc[a2:b2], g)
             wmag = self.fusion.wmag
             flags = self.fusion.flags
@@ -241,12 +247,20 @@ class Analyzer:
         """1 where the tilt can be trusted as a rep's bottom: no jolt now, no walking or
         restart of the tilt within the last ``SETTLE_S``."""
         k0 = self.history.end
+        walk = wmag > self.settings.walking_gyr_dps
+        jolt = walk | (flags == 2.0)
+        settle = int(round(SETTLE_S * self.settings.grid_hz))
+        if not jolt.any():
+            if k0 + len(wmag) - 1 - self._last_jolt < settle:  # still settling from before
+                idx = np.arange(k0, k0 + len(wmag))
+                return ((idx - self._last_jolt >= settle) & (flags != 1.0)).astype(float)
+            return (flags != 1.0).astype(float)
         idx = np.arange(k0, k0 + len(wmag))
-        jolt = (wmag > self.settings.walking_gyr_dps) | (flags == 2.0)
         last = np.maximum.accumulate(np.where(jolt, idx, self._last_jolt))
-        if len(last):
-            self._last_jolt = int(last[-1])
-        far = idx - last >= int(round(SETTLE_S * self.settings.grid_hz))
+        self._last_jolt = int(last[-1])
+        if walk.any():
+            self._last_walk = k0 + int(np.flatnonzero(walk)[-1])
+        far = idx - last >= settle
         return (far & (flags != 1.0)).astype(float)
 
     def _detect(self) -> list:
@@ -290,13 +304,16 @@ class Analyzer:
             return []
         hist, s = self.history, self.settings
         last_end = self.open_set.reps[-1].end_s
-        a = max(self.last_rep_decide + 1, hist.first)
+        # Rows already looked at for walking since the last rep are not looked at again.
+        a = max(self.last_rep_decide + 1, hist.first, self._walk_checked)
         b = cand.base_idx if cand is not None else hist.end
         if b > a:
             wmag = hist.get("wmag", a, b)
             hot = np.flatnonzero(wmag > s.walking_gyr_dps)
             if len(hot):
                 return self._close_set(hist.at("t", a + int(hot[0])), "walking")
+            if cand is None:
+                self._walk_checked = b
         if cand is not None:
             if cand.start_s - last_end >= s.set_gap_s:
                 return self._close_set(last_end + s.set_gap_s, "pause")
@@ -416,20 +433,20 @@ class Analyzer:
             st.t_s = self.last_t
             st.phase = "uncalibrated" if not st.calibrated else "searching"
             return
-        row = hist.rows(hist.end - 1, hist.end)[0]
-        c = hist.col
-        st.t_s = float(row[c["t"]])
-        recent = hist.get("wmag", hist.end - int(1.5 * self.settings.grid_hz), hist.end)
-        st.phase = "walking" if (recent > self.settings.walking_gyr_dps).any() else "still"
+        t, r1, r2, w1, w2 = hist.data[hist.n - 1, :5].tolist()
+        st.t_s = t
+        # Walking within the last 1.5 s (the index of the last walking-speed sample is kept).
+        walking = hist.end - self._last_walk <= int(1.5 * self.settings.grid_hz)
         if not self.axis.known:
-            st.phase = "walking" if st.phase == "walking" else "searching"
+            st.phase = "walking" if walking else "searching"
             return
-        r = row[[c["r1"], c["r2"]]]
-        pitch, roll = self.axis.pitch_roll(r[None, :])
-        st.pitch_deg, st.roll_deg = float(pitch[0]), float(roll[0])
-        if st.phase == "walking":
+        p0, p1 = self.axis.p.tolist()
+        st.pitch_deg = r1 * p0 + r2 * p1
+        st.roll_deg = -r1 * p1 + r2 * p0
+        if walking:
+            st.phase = "walking"
             return
-        rate = float(row[[c["w1"], c["w2"]]] @ self.axis.p)
+        rate = w1 * p0 + w2 * p1
         if rate > PHASE_RATE_DPS:
             st.phase = "rising"
         elif rate < -PHASE_RATE_DPS:

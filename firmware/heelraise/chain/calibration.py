@@ -28,7 +28,7 @@ class StillCalibrator:
         self.still_gyr_dps = still_gyr_dps
         self.still_acc_g = still_acc_g
         self.block = None
-        self.sums = np.zeros(13)  # count, gyr(3), gyr^2(3), acc(3), acc^2(3)
+        self.sums = np.zeros(13)  # count, gyr(3) acc(3), then their squares
         self.bias_dps: np.ndarray | None = None
         self.up: np.ndarray | None = None
         self.still_blocks = 0
@@ -39,8 +39,25 @@ class StillCalibrator:
         if len(k) == 0:
             return updates
         blocks = k // self.block_len
-        if blocks[0] == blocks[-1]:  # the common streaming case: one block
-            bounds = np.array([0, len(k)])
+        if blocks[0] == blocks[-1] and len(k) < self.block_len:  # streaming: part of one block
+            blk = int(blocks[0])
+            if self.block is not None and blk != self.block:
+                u = self._close()
+                if u is not None:
+                    updates.append(u)
+            if self.block != blk:
+                self.block = blk
+                self.sums[:] = 0
+            x = np.concatenate((gyr_dps, acc_g), axis=1)
+            self.sums[0] += len(k)
+            self.sums[1:7] += x.sum(0)
+            self.sums[7:13] += (x * x).sum(0)
+            if self.sums[0] == self.block_len:
+                u = self._close()
+                self.block = None
+                if u is not None:
+                    updates.append(u)
+            return updates
         else:
             cuts = np.flatnonzero(np.diff(blocks)) + 1
             bounds = np.concatenate(([0], cuts, [len(k)]))
@@ -84,12 +101,10 @@ class StillCalibrator:
             if self.block != blk:
                 self.block = blk
                 self.sums[:] = 0
-            g, ac = gyr_dps[a:b], acc_g[a:b]
+            x = np.concatenate((gyr_dps[a:b], acc_g[a:b]), axis=1)
             self.sums[0] += b - a
-            self.sums[1:4] += g.sum(0)
-            self.sums[4:7] += (g * g).sum(0)
-            self.sums[7:10] += ac.sum(0)
-            self.sums[10:13] += (ac * ac).sum(0)
+            self.sums[1:7] += x.sum(0)
+            self.sums[7:13] += (x * x).sum(0)
             if self.sums[0] == self.block_len:
                 u = self._close()
                 self.block = None
@@ -106,11 +121,9 @@ class StillCalibrator:
         n = self.sums[0]
         if n != self.block_len:
             return None
-        g_mean = self.sums[1:4] / n
-        g_var = np.maximum(self.sums[4:7] / n - g_mean**2, 0)
-        a_mean = self.sums[7:10] / n
-        a_var = np.maximum(self.sums[10:13] / n - a_mean**2, 0)
-        return self._judge(np.concatenate([g_mean, a_mean]), np.concatenate([g_var, a_var]))
+        mean = self.sums[1:7] / n
+        var = np.maximum(self.sums[7:13] / n - mean**2, 0)
+        return self._judge(mean, var)
 
     def _judge(self, mean: np.ndarray, var: np.ndarray):
         g_mean, a_mean = mean[:3], mean[3:]

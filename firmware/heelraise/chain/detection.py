@@ -101,14 +101,15 @@ class RepDetector:
             r = hist.rows(a, stop_at)
             pitch = r[:, 1:3] @ axis.p  # columns r1, r2
             flag = r[:, hist.col["flag"]]
-            hot = r[:, hist.col["wmag"]] > self.walking_gyr_dps
+            wm = r[:, 5]  # column wmag
+            hot = wm > self.walking_gyr_dps
             if hot[0]:
                 # Walking or stepping: whatever was under way is not a rep. Start afresh
                 # after this run of walking-speed samples.
                 calm = np.flatnonzero(~hot)
                 self.reset(a + (int(calm[0]) if len(calm) else len(hot)))
                 continue
-            if hot.any():
+            if wm.max() > self.walking_gyr_dps:
                 first_hot = int(np.argmax(hot))
                 r, pitch = r[:first_hot], pitch[:first_hot]
                 end_here = a + first_hot
@@ -180,7 +181,10 @@ class RepDetector:
                 sp = -(hist.rows(self.vl_idx, self.stop_idx + 1)[:, [hist.col["w1"], hist.col["w2"]]]
                        @ axis.p)
                 end_est = stop_time(t, sp, 0) if len(sp) > 1 else float(t[-1])
-                self.confirm_t = max(end_est, hist.at("t", self.stop_idx)) + CONFIRM_S
+                # Decide CONFIRM_S after the speed fell under 1/16 of its peak (the stop
+                # itself, end_est, is extrapolated from the deceleration and may be later).
+                self.confirm_t = hist.at("t", self.stop_idx) + CONFIRM_S
+                self.end_est = end_est
                 self.mode = "confirm"
                 self.cursor = self.stop_idx + 1
             elif self.mode == "confirm":
@@ -242,7 +246,7 @@ class RepDetector:
         if top_start > top_end:  # no hold: rose straight into the lowering
             zc = _zero_crossing(t, v, i_vr, vl_rel)
             top_start = top_end = zc
-        end = min(end, float(t[-1]))
+        # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
         wmag = rows[:, c["wmag"]]
         vigorous = bool((wmag[t >= start - LEAD_S] > self.walking_gyr_dps).any())

@@ -28,9 +28,12 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import logging
 from dataclasses import dataclass, field
 
 from heelraise.exceptions import MessageRejected
+
+log = logging.getLogger(__name__)
 
 #: The envelope version this host understands.
 SCHEMA_VERSION = 1
@@ -173,14 +176,44 @@ def _check_envelope(body: dict, topic: str, device: str) -> None:
 
 
 def _validate(kind: str, body: dict, topic: str, device: str) -> None:
+    if fast_checks()[kind](body):
+        return  # the common case: no jsonschema walk at all
+    # Refused by the fast check: jsonschema is the reference and words the error.
     validator = validators()[kind]
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    if errors:
+    if not errors:
+        _stricter_than_jsonschema(kind)
+    else:
         import jsonschema.exceptions
 
         err = jsonschema.exceptions.best_match(errors)
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         raise MessageRejected("invalid", topic, device, f"at {where}: {err.message[:200]}")
+
+
+@functools.cache
+def fast_checks() -> dict:
+    """type -> ``is_valid(body) -> bool``, compiled once (:mod:`heelraise_host.schemacheck`).
+
+    Where a schema uses something the compiler does not implement, the
+    jsonschema validator's own ``is_valid`` stands in (slower, never wrong).
+    """
+    from heelraise_host.schemacheck import SchemaUnsupported, compile_schema
+
+    out = {}
+    for kind, validator in validators().items():
+        try:
+            out[kind] = compile_schema(validator.schema)
+        except SchemaUnsupported as e:
+            log.warning("schema %s: no fast check (%s); using jsonschema for it", kind, e)
+            out[kind] = validator.is_valid
+    return out
+
+
+@functools.cache
+def _stricter_than_jsonschema(kind: str) -> None:
+    # A bug in schemacheck, on the safe side: the message is accepted, as jsonschema says.
+    log.warning("fast check refused a %s message that jsonschema accepts; accepting it", kind)
 
 
 @functools.cache

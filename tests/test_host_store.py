@@ -140,3 +140,55 @@ def test_device_state_and_status_are_upserts(tmp_path):
     (d,) = store.devices()
     assert d["status"] == "offline" and d["state"] == {"phase": "top"}
     assert store.counts()["devices"] == 1
+
+
+def _dump(store) -> dict:
+    """Every table's rows (without arrival order and time), sorted: what the store knows."""
+    out = {}
+    for table in ("messages", "devices", "sessions", "sets", "reps"):
+        rows = store._conn().execute(f"SELECT * FROM {table}").fetchall()
+        out[table] = sorted(
+            tuple(r[k] for k in r.keys() if k not in ("seq", "received_at")) for r in rows
+        )
+    return out
+
+
+def _mixed_batch():
+    import random
+
+    events = []
+    for device, session, seed in (("shoe-1", "s-1", 1), ("shoe-2", "s-1", 2), ("shoe-1", "s-2", 3)):
+        msgs = session_messages(device, session, reps_per_set=[3, 2], seed=seed, endurance=True)
+        events += _events(msgs)
+    events += events[::4]  # 6 redeliveries, some within the same batch
+    random.Random(8).shuffle(events)  # devices interleave; a set may come before its reps
+    return events
+
+
+def test_a_whole_batch_stores_exactly_what_one_message_at_a_time_stores(tmp_path):
+    events = _mixed_batch()
+    batch, single = Store(tmp_path / "batch.db"), Store(tmp_path / "single.db")
+    got = batch.add_events(events, received_at="2026-11-24T08:00:00.000Z")
+    one_by_one = [single.add_event(m, received_at="2026-11-24T08:00:00.000Z") for m in events]
+    assert got == one_by_one
+    assert got.count(True) == 3 * (5 + 2 + 1) and got.count(False) == 6
+    assert _dump(batch) == _dump(single)
+    assert all(r["final"] for r in batch.session_reps("shoe-2", "s-1"))
+    assert batch.add_events(events, received_at="2026-11-24T09:00:00.000Z") == [False] * len(events)
+    assert _dump(batch) == _dump(single)
+
+
+def test_a_message_the_store_cannot_file_keeps_only_itself_out(tmp_path):
+    events = _mixed_batch()
+    broken_rep = next(m for m in events if m.type == "rep")
+    body = json.loads(json.dumps(broken_rep.body))
+    body["id"] = "f" * 32
+    del body["rep"]["index"]  # no schema check here: the store's own guard is tested
+    bad = Message(broken_rep.topic, broken_rep.device, "rep", body)
+    not_an_event = Message("heelraise/shoe-1/state", "shoe-1", "state", {"id": "e" * 32})
+    mixed = events[:7] + [bad] + events[7:] + [not_an_event]
+    store, clean = Store(tmp_path / "mixed.db"), Store(tmp_path / "clean.db")
+    got = store.add_events(mixed, received_at="2026-11-24T08:00:00.000Z")
+    assert isinstance(got[7], KeyError) and isinstance(got[-1], ValueError)
+    assert got[:7] + got[8:-1] == clean.add_events(events, received_at="2026-11-24T08:00:00.000Z")
+    assert _dump(store) == _dump(clean)

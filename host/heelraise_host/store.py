@@ -120,6 +120,37 @@ SET_FIELDS = (
     "fault_counts",
 )
 
+_TOUCH_DEVICE = (
+    "INSERT INTO devices (device, last_seen) VALUES (?, ?) ON CONFLICT(device)"
+    " DO UPDATE SET last_seen = max(coalesce(last_seen, ''), excluded.last_seen)"
+)
+_TOUCH_SESSION = (
+    "INSERT INTO sessions (device, session, started_at, last_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT(device, session) DO UPDATE SET"
+    " started_at = min(started_at, excluded.started_at),"
+    " last_at = max(last_at, excluded.last_at)"
+)
+# A set message's final rep (bottom_hold_s filled) wins over the early rep event,
+# whichever arrives first.
+_PUT_REP = (
+    f"INSERT INTO reps (device, session, set_index, rep_index, time, {', '.join(REP_FIELDS)},"
+    f" final) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, ?)"
+    f" ON CONFLICT(device, session, set_index, rep_index) DO UPDATE SET"
+    f" {', '.join(f'{c} = excluded.{c}' for c in REP_FIELDS)},"
+    f" final = excluded.final WHERE reps.final = 0 OR excluded.final = 1"
+)
+_PUT_SET = (
+    f"INSERT INTO sets (device, session, set_index, {', '.join(SET_FIELDS)}, ended_at)"
+    f" VALUES (?, ?, ?, {', '.join('?' for _ in SET_FIELDS)}, ?)"
+    f" ON CONFLICT(device, session, set_index) DO UPDATE SET"
+    f" {', '.join(f'{c} = excluded.{c}' for c in SET_FIELDS)}, ended_at = excluded.ended_at"
+)
+_END_SESSION = (
+    "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ? WHERE device = ? AND session = ?"
+)
+#: what a message the store cannot file raises (the others in its batch still land)
+_FILING_ERRORS = (sqlite3.Error, KeyError, TypeError, ValueError, AttributeError)
+
 
 class Store:
     """SQLite store; safe to share between the ingest thread and the web server."""
@@ -190,30 +221,126 @@ class Store:
 
         Returns, per message, True (stored), False (its id was seen: nothing
         changed) or the exception that kept it out (the others are still stored).
+
+        The batch is first written whole, a handful of ``executemany`` calls for
+        all its messages; only if that fails (a message the store cannot file)
+        is it rolled back and written again one savepoint per message, so the bad
+        one is singled out and the others still land.
         """
-        out = []
+        msgs = list(msgs)
         with self._write_lock:
             conn = self._conn()
             with conn:
                 # IMMEDIATE: take the write lock now (another process may be writing the
-                # same file; busy_timeout queues us) so the savepoints below nest in it.
+                # same file; busy_timeout queues us), so the ids read below stay current.
                 conn.execute("BEGIN IMMEDIATE")
-                for msg in msgs:
-                    # A savepoint per message: its id and its effects, or nothing.
-                    conn.execute("SAVEPOINT one")
-                    try:
-                        out.append(self._add(conn, msg, received_at))
-                    except (sqlite3.Error, KeyError, TypeError, ValueError) as e:
-                        conn.execute("ROLLBACK TO one")
-                        out.append(e)
-                    conn.execute("RELEASE one")
+                conn.execute("SAVEPOINT batch")
+                try:
+                    out = self._add_all(conn, msgs, received_at)
+                except _FILING_ERRORS:
+                    conn.execute("ROLLBACK TO batch")
+                    out = None
+                conn.execute("RELEASE batch")
+                if out is None:
+                    out = [self._add_one(conn, msg, received_at) for msg in msgs]
+        return out
+
+    def _add_one(self, conn, msg, received_at):
+        # A savepoint per message: its id and its effects, or nothing.
+        conn.execute("SAVEPOINT one")
+        try:
+            result = self._add(conn, msg, received_at)
+        except _FILING_ERRORS as e:
+            conn.execute("ROLLBACK TO one")
+            result = e
+        conn.execute("RELEASE one")
+        return result
+
+    def _add_all(self, conn, msgs, received_at) -> list[bool]:
+        """The whole batch in a few statements; same effects as ``_add`` message by message."""
+        for msg in msgs:
+            if msg.type not in ("rep", "set", "session"):
+                raise ValueError(f"add_events takes rep/set/session messages, not {msg.type!r}")
+        ids = [msg.body["id"] for msg in msgs]
+        seen: set = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            seen.update(
+                r[0] for r in conn.execute(f"SELECT id FROM messages WHERE id IN ({marks})", chunk)
+            )
+        out, new = [], []
+        for msg, id_ in zip(msgs, ids, strict=True):
+            fresh = id_ not in seen
+            out.append(fresh)
+            if fresh:
+                seen.add(id_)  # the same id twice in one batch: the second is a duplicate
+                new.append(msg)
+        if not new:
+            return out
+        message_rows, rep_rows, set_rows, session_rows = [], [], [], []
+        devices: dict[str, str] = {}  # device -> latest time
+        sessions: dict[tuple[str, str], list[str]] = {}  # -> [first time, last time]
+        for msg in new:
+            body = msg.body
+            device, session, time = msg.device, body["session"], body["time"]
+            message_rows.append(
+                (
+                    body["id"],
+                    msg.type,
+                    device,
+                    session,
+                    time,
+                    received_at,
+                    getattr(msg, "raw", None) or json.dumps(body, separators=(",", ":")),
+                )
+            )
+            if time > devices.get(device, ""):
+                devices[device] = time
+            span = sessions.get((device, session))
+            if span is None:
+                sessions[(device, session)] = [time, time]
+            else:
+                span[0], span[1] = min(span[0], time), max(span[1], time)
+            if msg.type == "rep":
+                rep_rows.append(_rep_row(device, session, time, body["rep"], final=False))
+            elif msg.type == "set":
+                s = body["set"]
+                set_rows.append(_set_row(device, session, time, s))
+                for rep in s.get("reps") or []:
+                    rep_rows.append(_rep_row(device, session, time, rep, final=True))
+            else:
+                session_rows.append(
+                    (
+                        time,
+                        json.dumps(body["summary"]),
+                        _json_or_none(body.get("endurance")),
+                        device,
+                        session,
+                    )
+                )
+        # Plain INSERT: every id was checked above under the write lock; a clash is a bug
+        # and sends the batch down the one-by-one path.
+        conn.executemany(
+            "INSERT INTO messages (id, type, device, session, time, received_at, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            message_rows,
+        )
+        conn.executemany(_TOUCH_DEVICE, list(devices.items()))
+        conn.executemany(
+            _TOUCH_SESSION, [(d, s, first, last) for (d, s), (first, last) in sessions.items()]
+        )
+        # In arrival order: for one rep, a later final row wins, an early one never undoes it.
+        conn.executemany(_PUT_REP, rep_rows)
+        conn.executemany(_PUT_SET, set_rows)
+        conn.executemany(_END_SESSION, session_rows)
         return out
 
     def _add(self, conn, msg, received_at) -> bool:
-        body = msg.body
-        device, session, time = msg.device, body["session"], body["time"]
         if msg.type not in ("rep", "set", "session"):
             raise ValueError(f"add_events takes rep/set/session messages, not {msg.type!r}")
+        body = msg.body
+        device, session, time = msg.device, body["session"], body["time"]
         cur = conn.execute(
             "INSERT OR IGNORE INTO messages (id, type, device, session, time, received_at, body)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -229,15 +356,17 @@ class Store:
         )
         if cur.rowcount == 0:
             return False
-        self._touch(conn, device, session, time)
+        conn.execute(_TOUCH_DEVICE, (device, time))
+        conn.execute(_TOUCH_SESSION, (device, session, time, time))
         if msg.type == "rep":
-            self._put_rep(conn, device, session, time, body["rep"], final=False)
+            conn.execute(_PUT_REP, _rep_row(device, session, time, body["rep"], final=False))
         elif msg.type == "set":
-            self._put_set(conn, device, session, time, body["set"])
+            conn.execute(_PUT_SET, _set_row(device, session, time, body["set"]))
+            for rep in body["set"].get("reps") or []:
+                conn.execute(_PUT_REP, _rep_row(device, session, time, rep, final=True))
         else:
             conn.execute(
-                "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?"
-                " WHERE device = ? AND session = ?",
+                _END_SESSION,
                 (
                     time,
                     json.dumps(body["summary"]),
@@ -272,52 +401,6 @@ class Store:
                         " AND (state_at IS NULL OR state_at <= ?)",
                         (json.dumps(state), at, device, at),
                     )
-
-    def _touch(self, conn, device, session, time):
-        conn.execute(
-            "INSERT INTO devices (device, last_seen) VALUES (?, ?) ON CONFLICT(device)"
-            " DO UPDATE SET last_seen = max(coalesce(last_seen, ''), excluded.last_seen)",
-            (device, time),
-        )
-        conn.execute(
-            "INSERT INTO sessions (device, session, started_at, last_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(device, session) DO UPDATE SET"
-            " started_at = min(started_at, excluded.started_at),"
-            " last_at = max(last_at, excluded.last_at)",
-            (device, session, time, time),
-        )
-
-    def _put_rep(self, conn, device, session, time, rep: dict, *, final: bool):
-        values = [_rep_value(name, rep.get(name)) for name in REP_FIELDS]
-        cols = ", ".join(REP_FIELDS)
-        marks = ", ".join("?" for _ in REP_FIELDS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in REP_FIELDS)
-        # A set message's final rep (bottom_hold_s filled) wins over the early rep
-        # event, whichever arrives first.
-        conn.execute(
-            f"INSERT INTO reps (device, session, set_index, rep_index, time, {cols}, final)"
-            f" VALUES (?, ?, ?, ?, ?, {marks}, ?)"
-            f" ON CONFLICT(device, session, set_index, rep_index) DO UPDATE SET {updates},"
-            f" final = excluded.final WHERE reps.final = 0 OR excluded.final = 1",
-            (device, session, rep["set"], rep["index"], time, *values, int(final)),
-        )
-
-    def _put_set(self, conn, device, session, time, s: dict):
-        values = [
-            json.dumps(s.get(n) or {}) if n == "fault_counts" else s.get(n) for n in SET_FIELDS
-        ]
-        cols = ", ".join(SET_FIELDS)
-        marks = ", ".join("?" for _ in SET_FIELDS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in SET_FIELDS)
-        conn.execute(
-            f"INSERT INTO sets (device, session, set_index, {cols}, ended_at)"
-            f" VALUES (?, ?, ?, {marks}, ?)"
-            f" ON CONFLICT(device, session, set_index) DO UPDATE SET {updates},"
-            f" ended_at = excluded.ended_at",
-            (device, session, s["index"], *values, time),
-        )
-        for rep in s.get("reps") or []:
-            self._put_rep(conn, device, session, time, rep, final=True)
 
     # ------------------------------------------------------------------ reads
 
@@ -563,6 +646,23 @@ class Store:
 
 def _json_or_none(value):
     return None if value is None else json.dumps(value)
+
+
+def _rep_row(device, session, time, rep: dict, *, final: bool) -> tuple:
+    return (
+        device,
+        session,
+        rep["set"],
+        rep["index"],
+        time,
+        *[_rep_value(name, rep.get(name)) for name in REP_FIELDS],
+        int(final),
+    )
+
+
+def _set_row(device, session, time, s: dict) -> tuple:
+    values = [json.dumps(s.get(n) or {}) if n == "fault_counts" else s.get(n) for n in SET_FIELDS]
+    return (device, session, s["index"], *values, time)
 
 
 def _rep_value(name, value):

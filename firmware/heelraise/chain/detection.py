@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
-from heelraise.chain.phases import onset_time, stop_time
+from heelraise.chain.phases import fit_span, onset_time, stop_time
 
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
@@ -35,6 +35,8 @@ MIN_PHASE_S = 0.15
 LEAD_S = 0.3
 MIN_RATE_DPS = 5.0
 BASE_WINDOW_S = 3.0
+USE_FIT = True
+FIT_TRUST_S = 0.25  # s: crossing and fit disagree by more than this: sway spoilt the crossing
 LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
@@ -236,6 +238,8 @@ class RepDetector:
         top_start = stop_time(t, v, i_vr)
         top_end = onset_time(t, -v, vl_rel)
         end = stop_time(t, -v, vl_rel)
+        if USE_FIT:
+            start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
         # Already rising when the data resumed after a gap: its start was not seen.
@@ -310,3 +314,38 @@ def _peak_of_run(v, pitch, i0, i1, sign):
 
 def _fraction(mask) -> float:
     return float(mask.mean()) if len(mask) else 0.0
+
+
+def _level(t, pitch, t0, t1, fallback):
+    sel = (t >= t0) & (t <= t1)
+    return float(np.median(pitch[sel])) if sel.any() else fallback
+
+
+def _refit(t, pitch, start, top_start, top_end, end):
+    """Refine the four instants by fitting each movement's middle (see phases.fit_span)."""
+    i_top = int(np.argmax(pitch))
+    bottom0 = _level(t, pitch, start - 0.25, start, float(pitch[0]))
+    top = (
+        _level(t, pitch, top_start, top_end, float(pitch[i_top]))
+        if top_end - top_start >= 0.1
+        else float(pitch[i_top])
+    )
+    after = t > top_end
+    bottom1 = float(pitch[after].min()) if after.any() else float(pitch[-1])
+    rise = (t >= start - 0.3) & (t <= min(top_start + 0.3, t[i_top]))
+    fit = fit_span(t[rise], pitch[rise], bottom0, top)
+    if fit is not None:
+        start = _prefer(start, fit[0])
+        top_start = _prefer(top_start, fit[1])
+    fall = (t >= max(top_end - 0.3, t[i_top])) & (t <= end + 0.3)
+    fit = fit_span(t[fall], pitch[fall], top, bottom1)
+    if fit is not None:
+        top_end = _prefer(top_end, fit[0])
+        end = _prefer(end, fit[1])
+    return start, top_start, top_end, end
+
+
+def _prefer(crossing: float, fitted: float) -> float:
+    """The crossing estimate is sharper on a clean signal; when sway or tremor has moved
+    it far from what the movement's middle implies, trust the fit."""
+    return crossing if abs(crossing - fitted) <= FIT_TRUST_S else fitted

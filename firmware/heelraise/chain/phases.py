@@ -50,3 +50,34 @@ def stop_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:
     t_hi, _ = _crossing_time(t, speed, i_peak, HIGH * peak, +1)
     t_lo, _ = _crossing_time(t, speed, i_peak, LOW * peak, +1)
     return 2 * t_lo - t_hi
+
+
+# Minimum-jerk progress s(tau) = 10 tau^3 - 15 tau^4 + 6 tau^5, tabulated for inversion.
+_TAU = np.linspace(0.0, 1.0, 2001)
+_S = _TAU**3 * (10 - 15 * _TAU + 6 * _TAU**2)
+FIT_LO, FIT_HI = 0.12, 0.88
+
+
+def fit_span(t: np.ndarray, angle: np.ndarray, from_deg: float, to_deg: float):
+    """Start and end of one movement from ``from_deg`` to ``to_deg``, fitted over its middle.
+
+    Each sample's progress u = (angle - from) / (to - from) is mapped through the
+    inverse minimum-jerk profile to normalised time tau, and tau = (t - t0) / T is
+    fitted by least squares over the samples with u in [0.12, 0.88]. The middle of a
+    movement is fast and clean; its ends are where sway and tremor live, so
+    fitting the middle and extrapolating is robust where crossing times are not.
+    Returns None when too few samples lie in the middle band.
+    """
+    span = to_deg - from_deg
+    if abs(span) < 1e-6:
+        return None
+    u = (angle - from_deg) / span
+    sel = (u >= FIT_LO) & (u <= FIT_HI)
+    if sel.sum() < 4:
+        return None
+    tau = np.interp(u[sel], _S, _TAU)
+    ts = t[sel]
+    a, b = np.polyfit(ts, tau, 1)
+    if a <= 0:
+        return None
+    return float(-b / a), float((1.0 - b) / a)

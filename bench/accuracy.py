@@ -13,7 +13,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-
 from heelraise.chain.offline import analyze_arrays
 from heelraise.recording import read_recording
 from heelraise.settings import AnalyzerSettings
@@ -47,8 +46,10 @@ def one(seed: int) -> Score:
     tempo = None if "X" in spec.tempo else spec.tempo
     result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(tempo=tempo))
     score = Score()
-    name = (f"seed {seed} ({spec.surface}, {spec.rate_hz:g} Hz, {spec.tempo}"
-            f"{', walk-only' if spec.walk_only else ''})")
+    name = (
+        f"seed {seed} ({spec.surface}, {spec.rate_hz:g} Hz, {spec.tempo}"
+        f"{', walk-only' if spec.walk_only else ''})"
+    )
     score.add(name, sim.truth, result.summary.reps)
     return score
 

@@ -109,9 +109,7 @@ def parse_recording(text: str, name: str = "<recording>") -> Recording:
     rows = [ln.split(",") for ln in data_lines]
     for row, number in zip(rows, line_numbers, strict=True):
         if len(row) != 7:
-            raise RecordingError(
-                name, number, f"expected 7 columns ({HEADER}), found {len(row)}"
-            )
+            raise RecordingError(name, number, f"expected 7 columns ({HEADER}), found {len(row)}")
     try:
         data = np.array(rows, dtype=float)
     except ValueError:

@@ -100,7 +100,10 @@ class Analyzer:
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
         # ... except while a rep is being confirmed, so its decision is never held back.
-        if self.detector.mode != "confirm" and self.last_t - self._pending_t0 < self.settings.batch_s:
+        if (
+            self.detector.mode != "confirm"
+            and self.last_t - self._pending_t0 < self.settings.batch_s
+        ):
             return []
         return self._flush()
 
@@ -161,8 +164,11 @@ class Analyzer:
         sets = list(self.sets)
         if self.open_set is not None:
             sets.append(self.open_set)
-        rate = self.resampler.samples_in / max(self.last_t - self.resampler.t0, 1e-9) if (
-            self.resampler.t0 is not None and self.last_t is not None) else None
+        rate = (
+            self.resampler.samples_in / max(self.last_t - self.resampler.t0, 1e-9)
+            if (self.resampler.t0 is not None and self.last_t is not None)
+            else None
+        )
         return SessionSummary(sets=sets, sample_rate_hz=rate)
 
     # -- the chain ----------------------------------------------------------------------------
@@ -375,9 +381,16 @@ class Analyzer:
         raise_s = cand.top_start_s - cand.start_s
         lower_s = cand.end_s - cand.top_end_s
         faults = rep_faults(
-            settings=s, surface=surface, peak_deg=peak, depth_deg=depth, roll_deg=roll_deg,
-            rebound_dps=rebound, lower_peak_dps=cand.lower_peak_dps, best_peak_deg=best,
-            raise_s=raise_s, lower_s=lower_s,
+            settings=s,
+            surface=surface,
+            peak_deg=peak,
+            depth_deg=depth,
+            roll_deg=roll_deg,
+            rebound_dps=rebound,
+            lower_peak_dps=cand.lower_peak_dps,
+            best_peak_deg=best,
+            raise_s=raise_s,
+            lower_s=lower_s,
         )
         if surface == "floor" and depth < s.rocked_back_deg:
             depth = 0.0
@@ -400,7 +413,8 @@ class Analyzer:
         if tempo is not None:
             rep.deviation_s = {
                 "raise_s": None if tempo.raise_s is None else round(rep.raise_s - tempo.raise_s, 3),
-                "top_hold_s": None if tempo.top_s is None
+                "top_hold_s": None
+                if tempo.top_s is None
                 else round(rep.top_hold_s - tempo.top_s, 3),
                 "lower_s": None if tempo.lower_s is None else round(rep.lower_s - tempo.lower_s, 3),
             }

@@ -67,7 +67,8 @@ class StillCalibrator:
         inner = []
         if len(k) >= self.block_len:
             inner = [
-                i for i in range(len(seg_n))
+                i
+                for i in range(len(seg_n))
                 if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
             ]
         stats = {}

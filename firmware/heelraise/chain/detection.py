@@ -102,7 +102,6 @@ class RepDetector:
             stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
             pitch = r[:, 1:3] @ axis.p  # columns r1, r2
-            flag = r[:, hist.col["flag"]]
             wm = r[:, 5]  # column wmag
             hot = wm > self.walking_gyr_dps
             if hot[0]:
@@ -133,7 +132,11 @@ class RepDetector:
                 both = np.concatenate((pre_p, cur_p))
                 mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
                 with np.errstate(invalid="ignore"):
-                    cond = np.isfinite(cur_p) & (cur_p - mn >= self.rise_min_deg) & (cur_p >= PEAK_MIN_DEG)
+                    cond = (
+                        np.isfinite(cur_p)
+                        & (cur_p - mn >= self.rise_min_deg)
+                        & (cur_p >= PEAK_MIN_DEG)
+                    )
                 if not cond.any():
                     self.cursor = end_here
                     continue
@@ -180,8 +183,10 @@ class RepDetector:
                     continue
                 self.stop_idx = a + j
                 t = hist.get("t", self.vl_idx, self.stop_idx + 1)
-                sp = -(hist.rows(self.vl_idx, self.stop_idx + 1)[:, [hist.col["w1"], hist.col["w2"]]]
-                       @ axis.p)
+                sp = -(
+                    hist.rows(self.vl_idx, self.stop_idx + 1)[:, [hist.col["w1"], hist.col["w2"]]]
+                    @ axis.p
+                )
                 end_est = stop_time(t, sp, 0) if len(sp) > 1 else float(t[-1])
                 # Decide CONFIRM_S after the speed fell under 1/16 of its peak (the stop
                 # itself, end_est, is extrapolated from the deceleration and may be later).
@@ -255,9 +260,17 @@ class RepDetector:
         wmag = rows[:, c["wmag"]]
         vigorous = bool((wmag[t >= start - LEAD_S] > self.walking_gyr_dps).any())
         cand = Candidate(
-            base_idx=a, top_idx=self.top_idx, stop_idx=self.stop_idx, decide_idx=decide_idx,
-            start_s=start, top_start_s=top_start, top_end_s=top_end, end_s=end,
-            rise_peak_dps=rise_peak, lower_peak_dps=lower_peak, vigorous=vigorous,
+            base_idx=a,
+            top_idx=self.top_idx,
+            stop_idx=self.stop_idx,
+            decide_idx=decide_idx,
+            start_s=start,
+            top_start_s=top_start,
+            top_end_s=top_end,
+            end_s=end,
+            rise_peak_dps=rise_peak,
+            lower_peak_dps=lower_peak,
+            vigorous=vigorous,
         )
         if vigorous:
             cand.rejected = "walking"

@@ -26,9 +26,17 @@ STEP_DEPTH_DEG = 4.0
 
 
 def rep_faults(
-    *, settings, surface: str, peak_deg: float, depth_deg: float, roll_deg: float,
-    rebound_dps: float, lower_peak_dps: float, best_peak_deg: float,
-    raise_s: float, lower_s: float,
+    *,
+    settings,
+    surface: str,
+    peak_deg: float,
+    depth_deg: float,
+    roll_deg: float,
+    rebound_dps: float,
+    lower_peak_dps: float,
+    best_peak_deg: float,
+    raise_s: float,
+    lower_s: float,
 ) -> list[str]:
     faults = []
     if abs(roll_deg) >= settings.roll_fault_deg:
@@ -52,4 +60,7 @@ def rep_faults(
 
 def looks_like_step(depth_deg: float, neutral_speed_dps: float, lower_peak_dps: float) -> bool:
     """One rep's evidence: did the lowering sweep through neutral at speed, well below it?"""
-    return depth_deg >= STEP_DEPTH_DEG and neutral_speed_dps >= THROUGH_NEUTRAL_FRACTION * lower_peak_dps
+    return (
+        depth_deg >= STEP_DEPTH_DEG
+        and neutral_speed_dps >= THROUGH_NEUTRAL_FRACTION * lower_peak_dps
+    )

@@ -23,16 +23,26 @@ class Analysis:
             "sample_rate_hz": round(sample_rate_hz, 2),
             "rep_count": s.rep_count,
             "sets": [
-                {"index": x.index, "rep_count": x.rep_count, "start_s": round(x.start_s, 3),
-                 "end_s": round(x.end_s, 3)}
+                {
+                    "index": x.index,
+                    "rep_count": x.rep_count,
+                    "start_s": round(x.start_s, 3),
+                    "end_s": round(x.end_s, 3),
+                }
                 for x in s.sets
             ],
             "reps": [r.to_dict() for r in s.reps],
         }
 
 
-def analyze_arrays(t_s, acc_g, gyr_dps, settings: AnalyzerSettings | None = None,
-                   chunk: int | None = None, strict: bool = True) -> Analysis:
+def analyze_arrays(
+    t_s,
+    acc_g,
+    gyr_dps,
+    settings: AnalyzerSettings | None = None,
+    chunk: int | None = None,
+    strict: bool = True,
+) -> Analysis:
     """Run the streaming core over arrays (in one go, or in chunks of ``chunk`` samples)."""
     a = Analyzer(settings)
     events: list = []

@@ -109,16 +109,18 @@ class TiltFusion:
         if len(qi):
             base[qi] = cf[qi]
         base = np.maximum.accumulate(base) if len(qi) else base
-        since = np.where(np.maximum.accumulate(np.where(quiet, np.arange(n), -1)) >= 0,
-                         cf - base, cf)
+        since = np.where(
+            np.maximum.accumulate(np.where(quiet, np.arange(n), -1)) >= 0, cf - base, cf
+        )
         before = np.concatenate(([self.free_n], since[:-1]))  # count before each sample
         resync = quiet & (before > limit)
         pending = (since > limit) & ~quiet
         self.free_n = int(since[-1])
         gyro_only = free | fast | pending
         a = np.where(gyro_only, 1.0, self.alpha)
-        x = np.where(gyro_only[:, None], self.dt_s * w,
-                     self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc)
+        x = np.where(
+            gyro_only[:, None], self.dt_s * w, self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc
+        )
         a[resync] = 0.0
         x[resync] = r_acc[resync]
         # 1: free motion or impact, 3: fast turn (gyro only), 2: restarted from the accelerometer
@@ -134,7 +136,6 @@ class TiltFusion:
             r = _recursion(a[lo:hi], x[lo:hi], r, out[lo:hi])
         self.r_deg = r.copy()
         return out, w
-
 
 
 PIECE = 500  # closed-form pieces: alpha**-500 (about 2e4) costs no precision that matters

@@ -11,8 +11,12 @@ HELP = "count reps and time every phase in recordings"
 def add_arguments(p):
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings (t,ax,ay,az,gx,gy,gz CSV)")
     p.add_argument("--tempo", help="target tempo lower-bottom-raise-top, e.g. 3-0-2-1")
-    p.add_argument("--surface", choices=("auto", "floor", "step"), default="auto",
-                   help="floor or step (default: judged from each set)")
+    p.add_argument(
+        "--surface",
+        choices=("auto", "floor", "step"),
+        default="auto",
+        help="floor or step (default: judged from each set)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object (one file only)")
     p.add_argument("--plot", metavar="OUT.png", help="pitch trace with phases shaded (one file)")
 
@@ -33,8 +37,12 @@ def run(args) -> int:
     for n, path in enumerate(args.files, 1):
         if many and tty:
             bar = "#" * int(30 * (n - 1) / len(args.files))
-            print(f"\r[{bar:<30}] {n - 1}/{len(args.files)} {path[-40:]:<40}", end="",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r[{bar:<30}] {n - 1}/{len(args.files)} {path[-40:]:<40}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         try:
             rec = read_recording(path)
             result = analyze_recording(rec, settings)
@@ -53,8 +61,10 @@ def run(args) -> int:
             print(json.dumps(result.to_json(path, rec.sample_rate_hz), indent=1))
         elif many:
             s = result.summary
-            print(f"{path}: {s.rep_count} reps in {len(s.sets)} sets, "
-                  f"{rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz")
+            print(
+                f"{path}: {s.rep_count} reps in {len(s.sets)} sets, "
+                f"{rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz"
+            )
         else:
             print(_table(path, rec, result.summary))
         if args.plot:
@@ -78,13 +88,16 @@ def _table(path, rec, summary) -> str:
     lines = [f"{path}: {rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz"]
     for st in summary.sets:
         lines.append("")
-        lines.append(f"set {st.index}: {st.rep_count} reps, {st.start_s:.1f} to {st.end_s:.1f} s "
-                     f"(ended by {st.ended_by})")
+        lines.append(
+            f"set {st.index}: {st.rep_count} reps, {st.start_s:.1f} to {st.end_s:.1f} s "
+            f"(ended by {st.ended_by})"
+        )
         lines.append(" rep  raise  hold  lower  pause   peak   depth  heel mm  faults")
         for r in st.reps:
             lines.append(
                 f" {r.index:3d}  {f(r.raise_s)}  {f(r.top_hold_s)}  {f(r.lower_s)}  "
-                f"{f(r.bottom_hold_s)}  {r.peak_deg:5.1f}  {r.depth_deg:5.1f}  {r.heel_rise_mm:7.0f}"
+                f"{f(r.bottom_hold_s)}  {r.peak_deg:5.1f}  {r.depth_deg:5.1f}  "
+                f"{r.heel_rise_mm:7.0f}"
                 f"  {', '.join(r.faults) or '-'}"
             )
     lines.append("")

@@ -9,16 +9,25 @@ HELP = "write a simulated recording and its ground truth"
 
 
 def add_arguments(p):
-    p.add_argument("out", metavar="OUT.csv", help="recording to write (truth goes to OUT.truth.json)")
+    p.add_argument(
+        "out", metavar="OUT.csv", help="recording to write (truth goes to OUT.truth.json)"
+    )
     p.add_argument("--sets", type=int, default=3, help="sets (default 3)")
     p.add_argument("--reps", type=int, default=10, help="reps per set (default 10)")
-    p.add_argument("--tempo", default="3-0-2-1",
-                   help="lower-bottom-raise-top seconds, e.g. 3-0-2-1 (default)")
+    p.add_argument(
+        "--tempo", default="3-0-2-1", help="lower-bottom-raise-top seconds, e.g. 3-0-2-1 (default)"
+    )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--step", dest="surface", action="store_const", const="step",
-                   help="on a step, heels past neutral (default)")
-    g.add_argument("--floor", dest="surface", action="store_const", const="floor",
-                   help="on the floor")
+    g.add_argument(
+        "--step",
+        dest="surface",
+        action="store_const",
+        const="step",
+        help="on a step, heels past neutral (default)",
+    )
+    g.add_argument(
+        "--floor", dest="surface", action="store_const", const="floor", help="on the floor"
+    )
     p.add_argument("--rate", type=float, default=100.0, help="sample rate, Hz (25 to 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--faults", type=float, default=0.15, help="chance of a form fault per rep")
@@ -40,19 +49,36 @@ def run(args) -> int:
         raise SettingsError("--sets must be 0 or more and --reps 1 or more")
     Tempo.parse(args.tempo)
     spec = SessionSpec(
-        sets=args.sets, reps=args.reps, tempo=args.tempo, surface=args.surface,
-        rate_hz=args.rate, seed=args.seed, fault_rate=args.faults,
-        walking=not args.no_walking, walk_only=args.walk_only, ideal_sensor=args.ideal,
+        sets=args.sets,
+        reps=args.reps,
+        tempo=args.tempo,
+        surface=args.surface,
+        rate_hz=args.rate,
+        seed=args.seed,
+        fault_rate=args.faults,
+        walking=not args.no_walking,
+        walk_only=args.walk_only,
+        ideal_sensor=args.ideal,
     )
     sim = simulate_session(spec)
     out = Path(args.out)
     write_recording(
-        out, sim.t_s, sim.acc_g, sim.gyr_dps,
-        meta={"sample_rate_hz": args.rate, "simulated": "heelraise", "seed": args.seed,
-              "surface": args.surface, "tempo": args.tempo},
+        out,
+        sim.t_s,
+        sim.acc_g,
+        sim.gyr_dps,
+        meta={
+            "sample_rate_hz": args.rate,
+            "simulated": "heelraise",
+            "seed": args.seed,
+            "surface": args.surface,
+            "tempo": args.tempo,
+        },
     )
     truth_path = out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(sim.truth, indent=1))
-    print(f"wrote {out} ({len(sim.t_s)} samples, {sim.t_s[-1] - sim.t_s[0]:.1f} s, "
-          f"{sim.truth['rep_count']} reps) and {truth_path}")
+    print(
+        f"wrote {out} ({len(sim.t_s)} samples, {sim.t_s[-1] - sim.t_s[0]:.1f} s, "
+        f"{sim.truth['rep_count']} reps) and {truth_path}"
+    )
     return 0

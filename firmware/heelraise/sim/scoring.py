@@ -44,7 +44,9 @@ class Score:
         self.found_reps += len(reps)
         used = set()
         for r in reps:
-            j = min(range(len(true)), key=lambda k: abs(true[k]["start_s"] - r.start_s), default=None)
+            j = min(
+                range(len(true)), key=lambda k: abs(true[k]["start_s"] - r.start_s), default=None
+            )
             if j is None or j in used or abs(true[j]["start_s"] - r.start_s) > MATCH_S:
                 for f in r.faults:
                     self.fault_fp[f] += 1
@@ -102,7 +104,8 @@ class Score:
             f"peak_deg {self.median_abs(self.peak_err):.2f} deg",
             f"95th pct |error|: raise_s {np.percentile(np.abs(self.raise_err), 95):.3f} s, "
             f"lower_s {np.percentile(np.abs(self.lower_err), 95):.3f} s"
-            if self.raise_err else "",
+            if self.raise_err
+            else "",
             "faults (precision / recall / true count):",
         ]
         for f in FAULTS:

@@ -70,8 +70,11 @@ class Script:
     def hold(self, seconds: float, sway_deg: float):
         k = self._n(seconds)
         self._append(
-            np.full(k, self.cur_pitch), np.full(k, self.cur_roll), self.cur_yaw,
-            self.cur_origin, sway_deg,
+            np.full(k, self.cur_pitch),
+            np.full(k, self.cur_roll),
+            self.cur_yaw,
+            self.cur_origin,
+            sway_deg,
         )
 
     def move(self, seconds, pitch_to, roll_to=None, sway_deg=0.1, about="ball", shape=None):
@@ -174,22 +177,32 @@ class Script:
             turn = self.rng.uniform(-0.3, 0.3)
             if turn_at_end and i == strides - 1:
                 turn = self.rng.choice([-1, 1]) * self.rng.uniform(2.0, 3.0)
-            self.stride(period * self.rng.uniform(0.95, 1.05), self.rng.uniform(1.0, 1.5), turn,
-                        rise_m=self.cur_origin[2])
+            self.stride(
+                period * self.rng.uniform(0.95, 1.05),
+                self.rng.uniform(1.0, 1.5),
+                turn,
+                rise_m=self.cur_origin[2],
+            )
         self.segments.append({"kind": "walking", "start_s": t0, "end_s": self.t_s})
 
     def step_onto(self, height_m: float):
         """Step up with this foot and set it down with the heel hanging off the edge."""
         t0 = self.t_s
-        self.stride(self.rng.uniform(1.1, 1.4), self.rng.uniform(0.35, 0.5),
-                    rise_m=self.cur_origin[2] + height_m)
+        self.stride(
+            self.rng.uniform(1.1, 1.4),
+            self.rng.uniform(0.35, 0.5),
+            rise_m=self.cur_origin[2] + height_m,
+        )
         self.hold(self.rng.uniform(0.6, 1.5), 0.1)
         self.segments.append({"kind": "step_onto", "start_s": t0, "end_s": self.t_s})
 
     def step_off(self, height_m: float):
         t0 = self.t_s
-        self.stride(self.rng.uniform(1.1, 1.4), self.rng.uniform(0.35, 0.5),
-                    rise_m=max(0.0, self.cur_origin[2] - height_m))
+        self.stride(
+            self.rng.uniform(1.1, 1.4),
+            self.rng.uniform(0.35, 0.5),
+            rise_m=max(0.0, self.cur_origin[2] - height_m),
+        )
         self.segments.append({"kind": "step_off", "start_s": t0, "end_s": self.t_s})
 
     # -- rendering -------------------------------------------------------------------------
@@ -215,8 +228,10 @@ class Script:
         k = 25
         kernel = np.ones(k) / k
         origin = np.column_stack(
-            [np.convolve(np.pad(origin[:, i], k, mode="edge"), kernel, "same")[k:-k]
-             for i in range(3)]
+            [
+                np.convolve(np.pad(origin[:, i], k, mode="edge"), kernel, "same")[k:-k]
+                for i in range(3)
+            ]
         )
         extra = np.zeros((n, 3))
         for idx, peak_g, freq in self.impact:
@@ -226,7 +241,13 @@ class Script:
             extra[idx : idx + m, 2] += wave
             extra[idx : idx + m, 0] += 0.4 * wave
         acc, gyr = foot_to_sensor(
-            t, np.radians(pitch_deg), np.radians(roll_deg), yaw, origin,
-            np.asarray(sensor_pos_m, float), mount, extra,
+            t,
+            np.radians(pitch_deg),
+            np.radians(roll_deg),
+            yaw,
+            origin,
+            np.asarray(sensor_pos_m, float),
+            mount,
+            extra,
         )
         return Motion(t_s=t, acc_g=acc, gyr_dps=gyr, pitch_deg=pitch_deg, roll_deg=roll_deg)

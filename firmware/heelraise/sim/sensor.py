@@ -57,8 +57,9 @@ class SensorModel:
 
         acc = acc @ gain_matrix().T + rng.normal(0, self.acc_bias_g, 3)
         walk = np.cumsum(rng.normal(0, self.gyr_drift_dps_rts / np.sqrt(self.rate_hz), (n, 3)), 0)
-        thermal = 0.4 * np.sin(2 * np.pi * t_nominal[:, None] / rng.uniform(300, 900)
-                               + rng.uniform(0, 2 * np.pi, 3))
+        thermal = 0.4 * np.sin(
+            2 * np.pi * t_nominal[:, None] / rng.uniform(300, 900) + rng.uniform(0, 2 * np.pi, 3)
+        )
         gyr = gyr @ gain_matrix().T + rng.normal(0, self.gyr_bias_dps, 3) + walk + thermal
         bw = cutoff
         acc = acc + rng.normal(0, self.acc_noise_g_rthz * np.sqrt(bw), acc.shape)

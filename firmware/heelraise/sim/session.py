@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from heelraise.settings import AnalyzerSettings
 from heelraise.sim.kinematics import Motion, random_rotation
 from heelraise.sim.script import FINE_HZ, Script
 from heelraise.sim.sensor import SensorModel
-from heelraise.settings import AnalyzerSettings
 from heelraise.tempo import Tempo, phase_verdict
 
 #: Where on the shoe a sensor may sit, in the foot frame (origin at the ball of the foot).
@@ -87,8 +87,12 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
         reps += _one_set(sc, rng, spec, tempo, set_index)
         set_reps = [r for r in reps if r["set"] == set_index]
         sets.append(
-            {"index": set_index, "rep_count": len(set_reps),
-             "start_s": set_reps[0]["start_s"], "end_s": set_reps[-1]["end_s"]}
+            {
+                "index": set_index,
+                "rep_count": len(set_reps),
+                "start_s": set_reps[0]["start_s"],
+                "end_s": set_reps[-1]["end_s"],
+            }
         )
         if set_index < n_sets:
             _rest(sc, rng, spec, step_h, on_step)
@@ -156,10 +160,13 @@ def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -
             return _jitter(rng, target)
 
         raise_s = phase(tempo.raise_s)
-        top_s = max(0.05, phase(tempo.top_s, (0.05, 0.2)) if tempo.top_s else rng.uniform(0.05, 0.2))
+        top_s = max(
+            0.05, phase(tempo.top_s, (0.05, 0.2)) if tempo.top_s else rng.uniform(0.05, 0.2)
+        )
         lower_s = phase(tempo.lower_s)
         bottom_s = (
-            max(0.05, phase(tempo.bottom_s, (0.05, 0.2))) if tempo.bottom_s
+            max(0.05, phase(tempo.bottom_s, (0.05, 0.2)))
+            if tempo.bottom_s
             else rng.uniform(0.08, 0.25)
         )
         lower_s *= 1 - 0.1 * fatigue  # lowering gets hurried as the calf tires
@@ -191,8 +198,9 @@ def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -
             sc.move(lower_s, bottom, 0.0, sway_deg=0.0, shape=(2.0, 1.0))
             end = sc.t_s
             sc.add_impact(rng.uniform(0.5, 1.2) if floor else rng.uniform(0.2, 0.4), 30.0)
-            sc.move(rng.uniform(0.1, 0.14), bottom + rng.uniform(3.5, 6), sway_deg=0.0,
-                    shape=(1.0, 2.5))
+            sc.move(
+                rng.uniform(0.1, 0.14), bottom + rng.uniform(3.5, 6), sway_deg=0.0, shape=(1.0, 2.5)
+            )
             sc.move(rng.uniform(0.15, 0.22), bottom, sway_deg=0.0)
             sc.hold(rng.uniform(0.05, 0.15), 0.05)
         else:
@@ -203,8 +211,15 @@ def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -
                 sc.move(rng.uniform(0.4, 0.7), 0.0, about="heel", sway_deg=0.05)
             sc.hold(bottom_s, 0.03 if floor else 0.25)
         out.append(
-            {"set": set_index, "index": i, "start_s": start, "top_start_s": top_start,
-             "top_end_s": top_end, "end_s": end, "injected": inject}
+            {
+                "set": set_index,
+                "index": i,
+                "start_s": start,
+                "top_start_s": top_start,
+                "top_end_s": top_end,
+                "end_s": end,
+                "injected": inject,
+            }
         )
     return out
 
@@ -274,8 +289,19 @@ def _finish_truth(reps: list[dict], motion: Motion, spec: SessionSpec, tempo: Te
             if v in verdicts:
                 faults.append(v)
         r["faults"] = faults
-        for key in ("start_s", "top_start_s", "top_end_s", "end_s", "raise_s", "top_hold_s",
-                    "lower_s", "peak_deg", "depth_deg", "heel_rise_mm", "roll_deg"):
+        for key in (
+            "start_s",
+            "top_start_s",
+            "top_end_s",
+            "end_s",
+            "raise_s",
+            "top_hold_s",
+            "lower_s",
+            "peak_deg",
+            "depth_deg",
+            "heel_rise_mm",
+            "roll_deg",
+        ):
             r[key] = round(float(r[key]), 4)
         if r["bottom_hold_s"] is not None:
             r["bottom_hold_s"] = round(float(r["bottom_hold_s"]), 4)

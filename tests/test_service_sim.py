@@ -105,8 +105,10 @@ def test_a_simulated_set_is_counted_and_routed_to_the_sinks(one_set):
     for got, want in zip(reps, truth, strict=True):
         assert got.rep.start_s - START_S == pytest.approx(want["start_s"], abs=0.25)
         assert got.rep.end_s - START_S == pytest.approx(want["end_s"], abs=0.35)
-        # decided soon after the lowering stopped (the event's time is sensor time)
-        assert 0 <= got.t_s - got.rep.end_s <= 0.5
+        # decided during or soon after the lowering (the event's time is sensor time); the
+        # analyzer decides 0.1 s after the lowering slowed right down and extrapolates the
+        # stop, so rep.end_s may lie a little past the decision (chain/detection.py)
+        assert got.rep.top_end_s < got.t_s <= got.rep.end_s + 0.5
     sets = sink.kinds("set")
     assert len(sets) == 1 and sets[0].summary.rep_count == 8
     assert summary.rep_count == 8

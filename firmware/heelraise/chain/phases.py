@@ -76,8 +76,14 @@ def fit_span(t: np.ndarray, angle: np.ndarray, from_deg: float, to_deg: float):
     if sel.sum() < 4:
         return None
     tau = np.interp(u[sel], _S, _TAU)
-    ts = t[sel]
-    a, b = np.polyfit(ts, tau, 1)
+    ts = t[sel] - t[sel][0]  # well-conditioned least squares: tau = a * ts + b
+    tm, um = ts.mean(), tau.mean()
+    dt = ts - tm
+    var = float(dt @ dt)
+    if var <= 0:
+        return None
+    a = float(dt @ (tau - um)) / var
+    b = um - a * tm - a * t[sel][0]
     if a <= 0:
         return None
     return float(-b / a), float((1.0 - b) / a)

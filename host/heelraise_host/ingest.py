@@ -4,7 +4,7 @@ One job: take messages off the broker, check them (:mod:`heelraise_host.messages
 store events exactly once (:class:`~heelraise_host.store.Store`) and tell
 listeners (the dashboard's live stream) what happened.
 
-Subscriptions (MQTT 5, paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
+Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
     <prefix>/+/state       QoS 1   retained snapshot  -> devices table + live view
@@ -18,6 +18,11 @@ same database file (SQLite WAL lets several processes write it); each instance's
 live view reads new events back from that file, so every browser sees every rep
 whichever instance stored it. ``state``, ``status`` and ``live`` stay ordinary
 subscriptions (every instance gets them; storing them is an upsert).
+
+``protocol`` (see :mod:`heelraise_host.mqttlink`): by default MQTT 5, falling
+back once, with a log line, to MQTT 3.1.1 when the broker refuses version 5
+(amqtt, which ``heelraise demo`` embeds) unless a ``group`` is set; ``"5"`` or
+``"3.1.1"`` fix it. ``ingest.protocol`` says which one is in use.
 
 Messages are stored by a writer thread in batches (one SQLite transaction per
 batch, up to ``BATCH_MAX``), and each QoS 1 message is acknowledged to the broker
@@ -43,12 +48,12 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
 from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
 
 from heelraise_host import messages
+from heelraise_host.mqttlink import check_protocol
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +116,7 @@ class Ingest:
         broker: str = "127.0.0.1:1883",
         prefix: str = "heelraise",
         group: str | None = None,
+        protocol: str | None = None,
         client_id: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -128,6 +134,7 @@ class Ingest:
             raise SettingsError(f"group {group!r} must be a non-empty name without '/', '+', '#'")
         self.prefix = prefix
         self.group = group
+        self.protocol_requested = check_protocol(protocol, group=group)
         self.client_id = client_id
         self.username, self.password, self.tls_ca = username, password, tls_ca
         self.max_payload_bytes = max_payload_bytes
@@ -138,7 +145,7 @@ class Ingest:
         self.counters = collections.Counter()  # stored, duplicate, state, status, live
         self.rejected = collections.Counter()  # kind -> n
         self.rejected_by_device = collections.Counter()  # (kind, device) -> n
-        self._client = None
+        self._link = None
         self._writer: threading.Thread | None = None
         self._inbox: queue.Queue = queue.Queue()
         self._stopping = False
@@ -245,6 +252,7 @@ class Ingest:
                 "broker": f"{self.host}:{self.port}",
                 "prefix": self.prefix,
                 "group": self.group,
+                "protocol": self.protocol,
                 "counters": dict(self.counters),
                 "rejected": dict(self.rejected),
                 "rejected_by_device": [
@@ -257,45 +265,17 @@ class Ingest:
 
     # ------------------------------------------------------------------ the connection
 
-    def _make_client(self):
-        import paho.mqtt.client as mqtt
+    def _make_link(self):
+        from heelraise_host.mqttlink import MqttLink
 
-        if self._client_factory is not None:
-            return self._client_factory()
-        client_id = self.client_id or f"heelraise-host-{uuid.uuid4().hex[:10]}"
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,  # acknowledged by _write_loop once stored
-        )
-        if self.username:
-            client.username_pw_set(self.username, self.password)
-        if self.tls_ca:
-            client.tls_set(ca_certs=self.tls_ca)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        return client
-
-    def start(self, timeout_s: float = 10.0, *, wait: bool = True) -> None:
-        """Connect in the background (paho retries on its own) and subscribe.
-
-        With ``wait`` (the default) returns once the broker granted the
-        subscriptions, or raises :class:`IngestError` after ``timeout_s``.
-        """
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        client = self._client = self._make_client()
-
-        def on_connect(client, userdata, flags, reason_code, properties):
-            if reason_code.is_failure:
-                self._connect_error = str(reason_code)
-                log.warning("broker %s:%s refused us: %s", self.host, self.port, reason_code)
-                return
+        def on_connect(client):
             # Subscribe on every (re)connect: a clean session forgets subscriptions.
             client.subscribe(self.topics)
 
-        def on_subscribe(client, userdata, mid, reason_codes, properties):
+        def on_refused(reason):
+            self._connect_error = reason
+
+        def on_subscribe(client, reason_codes):
             bad = [
                 f"{t}: {rc}"
                 for (t, _), rc in zip(self.topics, reason_codes, strict=False)
@@ -305,36 +285,61 @@ class Ingest:
                 self._connect_error = "subscription refused: " + "; ".join(bad)
                 log.warning("%s", self._connect_error)
                 return
-            log.info("subscribed to %s", ", ".join(t for t, _ in self.topics))
+            log.info(
+                "subscribed to %s (MQTT %s)", ", ".join(t for t, _ in self.topics), link.protocol
+            )
             self._subscribed.set()
 
-        def on_disconnect(client, userdata, flags, reason_code, properties):
+        def on_disconnect(client, reason_code):
             self._subscribed.clear()
             if reason_code != 0 and not self._stopping:
                 log.warning("lost the broker (%s); reconnecting", reason_code)
 
-        def on_message(client, userdata, msg):
-            # Hand over to the writer thread; it acknowledges after the commit.
-            self._inbox.put((msg.topic, msg.payload, msg.mid, msg.qos))
+        def on_message(client, msg):
+            # Hand over to the writer thread; it acknowledges after the commit, on the
+            # client that received the message.
+            self._inbox.put((msg.topic, msg.payload, msg.mid, msg.qos, client))
 
-        client.on_connect = on_connect
-        client.on_subscribe = on_subscribe
-        client.on_disconnect = on_disconnect
-        client.on_message = on_message
+        link = MqttLink(
+            self.host,
+            self.port,
+            protocol=self.protocol_requested,
+            # $share/... is MQTT 5: a group must never quietly lose it.
+            fallback=self.group is None,
+            client_id=self.client_id,
+            session_expiry_s=SESSION_EXPIRY_S if self.client_id else None,
+            username=self.username,
+            password=self.password,
+            tls_ca=self.tls_ca,
+            manual_ack=True,  # acknowledged by _write_loop once stored
+            client_factory=self._client_factory,
+            name="heelraise-host",
+            on_connect=on_connect,
+            on_refused=on_refused,
+            on_subscribe=on_subscribe,
+            on_message=on_message,
+            on_disconnect=on_disconnect,
+        )
+        return link
+
+    @property
+    def protocol(self) -> str:
+        """The MQTT version in use ("5" or "3.1.1"; "5" until a fallback happened)."""
+        link = self._link
+        return link.protocol if link is not None else (self.protocol_requested or "5")
+
+    def start(self, timeout_s: float = 10.0, *, wait: bool = True) -> None:
+        """Connect in the background (paho retries on its own) and subscribe.
+
+        With ``wait`` (the default) returns once the broker granted the
+        subscriptions, or raises :class:`IngestError` after ``timeout_s``.
+        """
+        self._link = self._make_link()
         self._writer = threading.Thread(
-            target=self._write_loop, args=(client,), name="heelraise-ingest-writer", daemon=True
+            target=self._write_loop, name="heelraise-ingest-writer", daemon=True
         )
         self._writer.start()
-        props = None
-        clean_start = True
-        if self.client_id:
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = SESSION_EXPIRY_S
-            clean_start = False
-        client.connect_async(
-            self.host, self.port, keepalive=30, clean_start=clean_start, properties=props
-        )
-        client.loop_start()
+        self._link.start()
         if wait and not self._subscribed.wait(timeout_s):
             reason = self._connect_error or "no answer"
             self.stop()
@@ -343,7 +348,7 @@ class Ingest:
                 f" ({reason})"
             )
 
-    def _write_loop(self, client) -> None:
+    def _write_loop(self) -> None:
         """Store what arrives in batches; acknowledge each QoS 1 message after its commit."""
         while True:
             item = self._inbox.get()
@@ -359,7 +364,7 @@ class Ingest:
                 done = item is None
             if batch:
                 try:
-                    outcomes = self.handle_batch([(t, p) for t, p, _, _ in batch])
+                    outcomes = self.handle_batch([(t, p) for t, p, _, _, _ in batch])
                 except Exception:  # the store itself failed (disk full, locked too long)
                     log.exception(
                         "could not store %d messages; they stay unacknowledged", len(batch)
@@ -367,7 +372,7 @@ class Ingest:
                     with self._lock:
                         self.counters["store_error"] += len(batch)
                     outcomes = ["store_error"] * len(batch)
-                for (_, _, mid, qos), outcome in zip(batch, outcomes, strict=True):
+                for (_, _, mid, qos, client), outcome in zip(batch, outcomes, strict=True):
                     # Refused messages are acknowledged too: redelivering them cannot help.
                     if qos and outcome != "store_error":
                         client.ack(mid, qos)
@@ -382,10 +387,9 @@ class Ingest:
         """Disconnect, then store what was already received (it is acknowledged on the
         next connection's redelivery at the latest: duplicates are ignored)."""
         self._stopping = True
-        client, self._client = self._client, None
-        if client is not None:
-            client.disconnect()
-            client.loop_stop()
+        link, self._link = self._link, None
+        if link is not None:
+            link.stop()
         writer, self._writer = self._writer, None
         if writer is not None:
             self._inbox.put(None)

@@ -3,7 +3,9 @@
 One job: show, not store. Messages are checked exactly as the dashboard's ingest
 checks them (:func:`heelraise_host.messages.parse`); refused ones are counted in
 the table's caption. The subscription is an ordinary one (never shared), so a
-watcher never takes events away from a dashboard group.
+watcher never takes events away from a dashboard group, and it works over MQTT 5
+or 3.1.1 (``protocol``; by default 5, falling back to 3.1.1 when the broker
+refuses 5: see :mod:`heelraise_host.mqttlink`).
 
 >>> table = RepTable(rows_per_device=6)
 >>> table.add(messages.parse(topic, payload))
@@ -15,12 +17,12 @@ from __future__ import annotations
 import collections
 import queue
 import threading
-import uuid
 
 from heelraise.exceptions import MessageRejected
 
 from heelraise_host import messages
 from heelraise_host.ingest import IngestError, parse_hostport
+from heelraise_host.mqttlink import MqttLink
 
 
 class RepTable:
@@ -116,13 +118,13 @@ def watch(
     username: str | None = None,
     password: str | None = None,
     tls_ca: str | None = None,
+    protocol: str | None = None,
     console=None,
     stop: threading.Event | None = None,
     table: RepTable | None = None,
     connect_timeout_s: float = 10.0,
 ) -> int:
     """Show the table until ``stop`` is set (or Ctrl-C). Returns an exit status."""
-    import paho.mqtt.client as mqtt
     from rich.console import Console
     from rich.live import Live
 
@@ -132,34 +134,30 @@ def watch(
     stop = stop or threading.Event()
     inbox: queue.Queue = queue.Queue()
     subscribed = threading.Event()
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=f"heelraise-watch-{uuid.uuid4().hex[:8]}",
-        protocol=mqtt.MQTTv5,
+    link = MqttLink(
+        host,
+        port,
+        protocol=protocol,  # None: MQTT 5, or 3.1.1 if the broker refuses 5
+        username=username,
+        password=password,
+        tls_ca=tls_ca,
+        name="heelraise-watch",
+        on_connect=lambda c: c.subscribe(
+            [
+                (f"{prefix}/+/event/rep", 1),
+                (f"{prefix}/+/state", 1),
+                (f"{prefix}/+/status", 1),
+            ]
+        ),
+        on_subscribe=lambda c, reason_codes: subscribed.set(),
+        on_message=lambda c, msg: inbox.put((msg.topic, msg.payload)),
     )
-    if username:
-        client.username_pw_set(username, password)
-    if tls_ca:
-        client.tls_set(ca_certs=tls_ca)
-
-    def on_connect(c, userdata, flags, reason_code, properties):
-        if not reason_code.is_failure:
-            c.subscribe(
-                [
-                    (f"{prefix}/+/event/rep", 1),
-                    (f"{prefix}/+/state", 1),
-                    (f"{prefix}/+/status", 1),
-                ]
-            )
-
-    client.on_connect = on_connect
-    client.on_subscribe = lambda *a: subscribed.set()
-    client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload))
-    client.connect_async(host, port, keepalive=30)
-    client.loop_start()
+    link.start()
     try:
         if not subscribed.wait(connect_timeout_s):
-            raise IngestError(f"could not subscribe at broker {host}:{port}")
+            raise IngestError(
+                f"could not subscribe at broker {host}:{port} with MQTT {link.protocol}"
+            )
         table = table or RepTable(rows_per_device)
         with Live(table.render(), console=console, refresh_per_second=8) as live:
             while not stop.is_set():
@@ -174,5 +172,4 @@ def watch(
                 live.update(table.render())
         return 0
     finally:
-        client.disconnect()
-        client.loop_stop()
+        link.stop()

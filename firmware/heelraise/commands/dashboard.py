@@ -4,6 +4,7 @@ heelraise dashboard                                  # broker 127.0.0.1:1883, ht
 heelraise dashboard --broker pi.local:1883 --db ~/heelraise.db
 heelraise dashboard --bind 0.0.0.0:8080 --token "$(openssl rand -hex 16)"
 heelraise dashboard --group dash --db /srv/heelraise.db   # several instances, one store
+heelraise dashboard --protocol 3.1.1                 # a broker that speaks MQTT 3.1.1 only
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def add_mqtt_arguments(parser) -> None:
         help="MQTT password (default: $HEELRAISE_MQTT_PASSWORD)",
     )
     parser.add_argument("--ca", metavar="FILE", help="CA certificate: use TLS to the broker")
+    parser.add_argument(
+        "--protocol",
+        choices=["5", "3.1.1"],
+        help="MQTT version (default: 5, falling back to 3.1.1 when the broker refuses 5"
+        " and no --group is given)",
+    )
     parser.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
@@ -84,6 +91,7 @@ def run(args) -> int:
             username=args.username,
             password=args.password,
             tls_ca=args.ca,
+            protocol=args.protocol,
         )
         ingest.start(wait=False)  # paho keeps retrying; history is served meanwhile
     dashboard = Dashboard(store, ingest, bind=args.bind, token=args.token)

@@ -30,4 +30,5 @@ def run(args) -> int:
         username=args.username,
         password=args.password,
         tls_ca=args.ca,
+        protocol=args.protocol,
     )

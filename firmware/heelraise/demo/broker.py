@@ -12,7 +12,7 @@ a dependency of heelraise) running its asyncio loop on a daemon thread, bound
 to loopback only and anonymous: it is for one machine's demo, not for a
 network of shoes (use mosquitto there, see docs/service.md). amqtt speaks MQTT
 3.1.1 only, which is what the shoe's publisher uses; the demo's dashboard
-connects with 3.1.1 too (see :mod:`heelraise.demo.session`).
+connects with 3.1.1 too (``Ingest(protocol="3.1.1")`` in :mod:`heelraise.demo.runner`).
 """
 
 from __future__ import annotations

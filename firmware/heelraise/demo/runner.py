@@ -33,36 +33,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 
 from heelraise.demo.broker import ensure_broker
 from heelraise.demo.workout import DEVICE_ID, demo_config_text, demo_spec, read_interval_s
 from heelraise.exceptions import DemoError, HeelraiseError
 
 log = logging.getLogger("heelraise.demo")
-
-
-def mqtt311_client_factory(name: str = "heelraise-demo-dashboard"):
-    """A paho client factory for the dashboard's ingest speaking MQTT 3.1.1.
-
-    The ingest defaults to MQTT 5 (for shared subscriptions and persistent
-    sessions, which the demo does not use); amqtt only speaks 3.1.1, so the demo
-    connects with that to whichever broker it finds.
-    """
-
-    def make():
-        import paho.mqtt.client as mqtt
-
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"{name}-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv311,
-            manual_ack=True,  # the ingest acknowledges each QoS 1 message after storing it
-        )
-        client.reconnect_delay_set(min_delay=0.2, max_delay=2)
-        return client
-
-    return make
 
 
 class Demo:
@@ -144,10 +120,12 @@ class Demo:
 
         self.broker = ensure_broker(self.broker_host, self.port)
         self.store = Store(self.db)
+        # MQTT 3.1.1: amqtt speaks nothing else and a running mosquitto takes it too; the
+        # demo needs neither shared subscriptions nor a persistent session.
         self.ingest = Ingest(
             self.store,
             broker=f"{self.broker_host}:{self.port}",
-            client_factory=mqtt311_client_factory(),
+            protocol="3.1.1",
         )
         try:
             self.ingest.start(timeout_s=self.subscribe_timeout_s)
@@ -305,4 +283,4 @@ def _quietly(what: str, fn) -> None:
         log.warning("%s: %s: %s", what, type(e).__name__, e)
 
 
-__all__ = ["Demo", "mqtt311_client_factory"]
+__all__ = ["Demo"]

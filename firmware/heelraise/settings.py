@@ -41,8 +41,6 @@ class AnalyzerSettings:
     neutral_still_s: float = 1.0
     #: Angular rate (after bias) above which motion is walking / stepping, not a rep.
     walking_gyr_dps: float = 300.0
-    #: Acceleration magnitude off 1 g by more than this is an impact (walking, stepping).
-    impact_g: float = 0.8
     #: Complementary filter time constant: gyro below, accelerometer above it.
     fusion_tau_s: float = 0.5
     #: Reads shorter than this are gathered before the chain runs (its cost is mostly per

@@ -9,6 +9,13 @@ is the clock instant its last sample was produced, so
     event latency = clock when the sink got the RepEvent - (t0 + truth end_s)
     cue latency   = clock when the buzzer next switched on  - (t0 + truth end_s)
 
+split into
+    decision  = RepEvent.t_s (the deciding sample's time) - (t0 + truth end_s)
+    read      = clock at the read that brought that sample - RepEvent.t_s (FIFO, read period)
+    batching  = clock when the analyzer returned the event - that read (it gathers
+                reads until they span ``batch_s``)
+    delivery  = sink / buzzer clock - that return (the service's own part)
+
 No wall-clock time is involved: the figures are what the design costs (read
 period, FIFO, analysis decision delay), not this laptop's speed. Target: p99 <= 250 ms.
 
@@ -32,11 +39,11 @@ from heelraise.service.runner import Service
 class StampingSink:
     def __init__(self, clock):
         self.clock = clock
-        self.reps = []  # (clock at delivery, Rep)
+        self.reps = []  # (clock at delivery, Rep, t_s, id(event))
 
     def on_event(self, event):
         if event.kind == "rep":
-            self.reps.append((self.clock(), event.rep, event.t_s))
+            self.reps.append((self.clock(), event.rep, event.t_s, id(event)))
 
     def on_state(self, state):
         pass
@@ -46,6 +53,29 @@ class StampingSink:
 
     def close(self):
         pass
+
+
+class Stamps:
+    """Wraps ``analyzer.update``: the clock of every read fed in and of every event returned."""
+
+    def __init__(self, analyzer, clock):
+        self.update = analyzer.update
+        self.clock = clock
+        self.reads: list[tuple[float, float]] = []  # (clock, last sample t_s)
+        self.handed: dict[int, float] = {}  # id(event) -> clock when returned
+        analyzer.update = self
+
+    def __call__(self, t_s, acc_g, gyr_dps):
+        now = self.clock()
+        self.reads.append((now, float(t_s[-1])))
+        events = self.update(t_s, acc_g, gyr_dps)
+        for e in events:
+            self.handed[id(e)] = now
+        return events
+
+    def read_of(self, t_s: float) -> float:
+        """Clock of the first read whose samples reached ``t_s``."""
+        return next(now for now, last in self.reads if last >= t_s - 1e-9)
 
 
 def one_session(seed: int, read_s: float, fs_hz: float):
@@ -77,11 +107,12 @@ def one_session(seed: int, read_s: float, fs_hz: float):
         read_interval_s=read_s,
         stop_when_exhausted=True,
     )
+    stamps = Stamps(service.analyzer, clock)
     service.run()
     t0 = imu._t0
     truth = imu.session.truth["reps"]
     buzz_on = np.array([now for now, _, tone in outputs if tone > 0])
-    ev, cue, decide, deliver, missed = [], [], [], [], 0
+    ev, cue, decide, read, batch, deliver, cue_deliver, missed = [], [], [], [], [], [], [], 0
     for r in truth:
         end_clock = t0 + r["end_s"]
         # the detected rep whose start is nearest the truth start (same rep)
@@ -89,14 +120,20 @@ def one_session(seed: int, read_s: float, fs_hz: float):
         if best is None or abs(best[1].start_s - (t0 + r["start_s"])) > 1.0:
             missed += 1
             continue
-        delivered, _, decided_t_s = best
+        delivered, _, decided_t_s, key = best
+        handed = stamps.handed.get(key, delivered)  # reps closed at shutdown: no update
+        read_clock = min(stamps.read_of(decided_t_s), handed)
         ev.append(delivered - end_clock)
         decide.append(decided_t_s - end_clock)  # sensor time of the deciding sample
-        deliver.append(delivered - decided_t_s)  # read period + FIFO + loop
-        after = buzz_on[buzz_on >= delivered - 1e-9]
+        read.append(read_clock - decided_t_s)  # FIFO + read period
+        batch.append(handed - read_clock)  # the analyzer gathering reads (batch_s)
+        deliver.append(delivered - handed)  # the service: coach first, then the sinks
+        after = buzz_on[buzz_on >= handed - 1e-9]
         if len(after):
             cue.append(after[0] - end_clock)
-    return ev, cue, decide, deliver, missed, len(truth)
+            cue_deliver.append(after[0] - handed)
+    parts = {"decide": decide, "read": read, "batch": batch, "deliver": deliver}
+    return ev, cue, parts, cue_deliver, missed, len(truth)
 
 
 def main() -> None:
@@ -105,27 +142,33 @@ def main() -> None:
     p.add_argument("--reads-ms", type=float, default=20.0)
     p.add_argument("--fs-hz", type=float, default=1000.0)
     args = p.parse_args()
-    ev, cue, decide, deliver, missed, total = [], [], [], [], 0, 0
+    ev, cue, cue_deliver, missed, total = [], [], [], 0, 0
+    parts = {"decide": [], "read": [], "batch": [], "deliver": []}
     wall = time.perf_counter()
     for seed in range(args.sessions):
-        e, c, d, dl, m, n = one_session(seed, args.reads_ms / 1000.0, args.fs_hz)
+        e, c, ps, cd, m, n = one_session(seed, args.reads_ms / 1000.0, args.fs_hz)
         ev += e
         cue += c
-        decide += d
-        deliver += dl
+        cue_deliver += cd
+        for k in parts:
+            parts[k] += ps[k]
         missed += m
         total += n
     wall = time.perf_counter() - wall
     print(
         f"service latency: {args.sessions} simulated sessions, {total} true reps "
-        f"({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads "
+        f"({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
+        f"analyzer batch_s {parse_config('').analyzer_settings().batch_s:g} s "
         f"[{wall:.0f} s to run]"
     )
     rows = (
         ("rep end -> RepEvent", ev),
         ("rep end -> buzzer on", cue),
-        ("  of which: analyzer decision (sensor time)", decide),
-        ("  of which: delivery (read period, FIFO, loop)", deliver),
+        ("  of which: analyzer decision (rep end -> deciding sample)", parts["decide"]),
+        ("  of which: read (FIFO, read period: sample -> read)", parts["read"]),
+        ("  of which: analyzer batching (read -> event returned)", parts["batch"]),
+        ("  of which: service delivery (event returned -> sink)", parts["deliver"]),
+        ("  service delivery (event returned -> buzzer on)", cue_deliver),
     )
     for name, xs in rows:
         ms = 1000.0 * np.asarray(xs)

@@ -209,3 +209,41 @@ def test_the_dashboard_command_stores_a_session_from_amqtt(amqtt, tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert err.count(FALLBACK_LOG) == 1, err
+
+
+def test_a_broker_that_chokes_on_mqtt_5_properties_is_given_311_after_the_timeout(amqtt, caplog):
+    """amqtt never answers a CONNECT carrying a session expiry (a persistent session's)."""
+    from heelraise_host.mqttlink import MqttLink
+
+    subscribed = threading.Event()
+    link = MqttLink(
+        amqtt.host,
+        amqtt.port,
+        client_id="dash-keep",
+        session_expiry_s=3600,
+        connack_timeout_s=0.5,
+        on_connect=lambda c: c.subscribe("heelraise/#", 1),
+        on_subscribe=lambda c, codes: subscribed.set(),
+    )
+    link.start()
+    try:
+        assert subscribed.wait(15)
+        assert link.protocol == "3.1.1" and link.fell_back
+    finally:
+        link.stop()
+    lines = [r.getMessage() for r in caplog.records if "did not answer an MQTT 5" in r.getMessage()]
+    assert len(lines) == 1 and "within 0.5 s" in lines[0]
+
+
+def test_no_broker_at_all_is_not_taken_for_a_311_broker():
+    from heelraise_host.mqttlink import MqttLink
+
+    link = MqttLink("127.0.0.1", free_port(), connack_timeout_s=0.1, reconnect_delay_s=(0.1, 0.1))
+    link.start()
+    try:
+        # paho keeps retrying a refused TCP connection; the CONNACK watch keeps looking.
+        wait_until(lambda: link.client.socket() is None, 5, "a refused TCP connection")
+        threading.Event().wait(0.5)  # several CONNACK checks pass with no TCP connection
+        assert link.protocol == "5" and not link.fell_back
+    finally:
+        link.stop()

@@ -7,8 +7,11 @@ protocol version and hand the caller's callbacks a connected client.
 
 * ``None`` (the default): MQTT 5; if the broker answers the MQTT 5 CONNECT with
   "Unsupported protocol version" (amqtt, which ``heelraise demo`` embeds, and
-  other 3.1.1-only brokers) and ``fallback`` is allowed, the link logs that once
-  and connects again with MQTT 3.1.1, on a fresh paho client, for good.
+  other 3.1.1-only brokers), or does not answer it at all within
+  ``connack_timeout_s`` although the TCP connection stands (amqtt chokes on a
+  CONNECT carrying MQTT 5 properties, as a persistent session's does), and
+  ``fallback`` is allowed, the link logs that once and connects again with MQTT
+  3.1.1, on a fresh paho client, for good.
 * ``"5"``: MQTT 5 only (a refusal is reported, not worked around).
 * ``"3.1.1"``: MQTT 3.1.1 from the start.
 
@@ -81,6 +84,7 @@ class MqttLink:
         tls_ca: str | None = None,
         manual_ack: bool = False,
         keepalive_s: int = 30,
+        connack_timeout_s: float = 5.0,
         reconnect_delay_s: tuple[float, float] = (1, 30),
         client_factory: Callable | None = None,
         name: str = "heelraise-host",
@@ -101,6 +105,7 @@ class MqttLink:
         self.username, self.password, self.tls_ca = username, password, tls_ca
         self.manual_ack = manual_ack
         self.keepalive_s = keepalive_s
+        self.connack_timeout_s = connack_timeout_s
         self.reconnect_delay_s = reconnect_delay_s
         self._client_factory = client_factory
         self.on_connect, self.on_refused = on_connect, on_refused
@@ -109,6 +114,7 @@ class MqttLink:
         self.fell_back = False
         self._client = None
         self._retiring = None  # the MQTT 5 client being replaced by a 3.1.1 one
+        self._answered = None  # the last client the broker sent a CONNACK to
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -171,10 +177,36 @@ class MqttLink:
             kwargs = {"clean_start": False, "properties": props}
         client.connect_async(self.host, self.port, keepalive=self.keepalive_s, **kwargs)
         client.loop_start()
+        if self.fallback and self.protocol == "5":
+            self._watch_connack(client)
+
+    def _watch_connack(self, client) -> None:
+        timer = threading.Timer(self.connack_timeout_s, self._check_connack, args=(client,))
+        timer.daemon = True
+        timer.start()
+
+    def _check_connack(self, client) -> None:
+        if self._stopping or client is not self._client or self._answered is client:
+            return
+        if self.fell_back or client.socket() is None:
+            if not self.fell_back:
+                self._watch_connack(client)  # no TCP connection (yet): look again later
+            return
+        self.fell_back = True
+        self._retiring = client
+        log.warning(
+            "broker %s:%s did not answer an MQTT 5 CONNECT within %g s; connecting with"
+            " MQTT 3.1.1 instead",
+            self.host,
+            self.port,
+            self.connack_timeout_s,
+        )
+        self._fall_back(client)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if client is not self._client:
             return  # a client being replaced
+        self._answered = client
         if not reason_code.is_failure:
             if self.on_connect is not None:
                 self.on_connect(client)

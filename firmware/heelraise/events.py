@@ -8,9 +8,9 @@ A :class:`Rep` is emitted as soon as its lowering has come to rest: 0.1 s after
 its speed fell under 1/16 of its peak. ``end_s`` is extrapolated from the
 deceleration, so the event's ``t_s`` (the deciding sample) may come up to a few
 tenths of a second before ``end_s`` as well as after it. ``bottom_hold_s`` is
-still ``None`` then: the pause at the bottom is only known when the next rep starts. The :class:`SetSummary`
-emitted when the set ends carries the final reps, with ``bottom_hold_s`` filled
-in (``None`` stays only on a set's last rep).
+still ``None`` then: the pause at the bottom is only known when the next rep
+starts. The :class:`SetSummary` emitted when the set ends carries the final reps,
+with ``bottom_hold_s`` filled in (``None`` stays only on a set's last rep).
 """
 
 from __future__ import annotations

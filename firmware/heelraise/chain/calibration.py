@@ -48,15 +48,7 @@ class StillCalibrator:
             if self.block != blk:
                 self.block = blk
                 self.sums[:] = 0
-            x = np.concatenate((gyr_dps, acc_g), axis=1)
-            self.sums[0] += len(k)
-            self.sums[1:7] += x.sum(0)
-            self.sums[7:13] += (x * x).sum(0)
-            if self.sums[0] == self.block_len:
-                u = self._close()
-                self.block = None
-                if u is not None:
-                    updates.append(u)
+            self._accumulate(gyr_dps, acc_g, updates)
             return updates
         else:
             cuts = np.flatnonzero(np.diff(blocks)) + 1
@@ -102,16 +94,20 @@ class StillCalibrator:
             if self.block != blk:
                 self.block = blk
                 self.sums[:] = 0
-            x = np.concatenate((gyr_dps[a:b], acc_g[a:b]), axis=1)
-            self.sums[0] += b - a
-            self.sums[1:7] += x.sum(0)
-            self.sums[7:13] += (x * x).sum(0)
-            if self.sums[0] == self.block_len:
-                u = self._close()
-                self.block = None
-                if u is not None:
-                    updates.append(u)
+            self._accumulate(gyr_dps[a:b], acc_g[a:b], updates)
         return updates
+
+    def _accumulate(self, gyr_dps, acc_g, updates) -> None:
+        """Add rows of the open block; judge it when it is whole."""
+        x = np.concatenate((gyr_dps, acc_g), axis=1)
+        self.sums[0] += len(x)
+        self.sums[1:7] += x.sum(0)
+        self.sums[7:13] += (x * x).sum(0)
+        if self.sums[0] == self.block_len:
+            u = self._close()
+            self.block = None
+            if u is not None:
+                updates.append(u)
 
     def reset_block(self):
         """A gap: the block in progress cannot be still."""

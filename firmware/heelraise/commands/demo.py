@@ -18,12 +18,13 @@ SIGTERM end everything cleanly, exit status 0. See docs/demo.md.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 import sys
 import threading
 import time
+
+from heelraise.commands import argtypes
 
 HELP = "the whole product on one machine: simulated shoe, cues, MQTT, dashboard"
 
@@ -33,42 +34,10 @@ log = logging.getLogger("heelraise.demo")
 DELIVERY_TIMEOUT_S = 30.0
 
 
-def _speed(text: str) -> float:
-    if text.lower() in ("max", "inf"):
-        return math.inf
-    value = float(text)
-    if not 0 < value <= 1000:
-        raise ValueError(text)
-    return value
-
-
-_speed.__name__ = "speed (a factor above 0 up to 1000, or 'max')"
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 65535:
-        raise ValueError(text)
-    return value
-
-
-_port.__name__ = "TCP port (1 to 65535)"
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
-    return value
-
-
-_seconds.__name__ = "number of seconds above 0"
-
-
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--speed",
-        type=_speed,
+        type=argtypes.speed(1000),
         default=1.0,
         metavar="N",
         help="play the workout N times faster than real time (default 1; 'max': as fast as"
@@ -76,7 +45,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=_port,
+        type=argtypes.port,
         default=1883,
         help="MQTT broker port on 127.0.0.1: an existing broker there is used, else one is"
         " started in this process (default 1883)",
@@ -89,7 +58,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--seconds",
-        type=_seconds,
+        type=argtypes.seconds,
         metavar="N",
         help="end the demo N seconds (wall clock) after it started, workout done or not",
     )

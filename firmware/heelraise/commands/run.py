@@ -14,9 +14,10 @@ which journald stores with its own timestamps.
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import sys
+
+from heelraise.commands import argtypes
 
 HELP = "the service: sensor -> signal chain -> cues and events"
 
@@ -30,28 +31,6 @@ def _imu_kind(text: str) -> str:
 
 
 _imu_kind.__name__ = "IMU kind (mpu6050, lsm6ds, sim or replay:FILE)"
-
-
-def _speed(text: str) -> float:
-    if text.lower() in ("max", "inf"):
-        return math.inf
-    value = float(text)
-    if not 0 < value <= 10000:
-        raise ValueError(text)
-    return value
-
-
-_speed.__name__ = "speed (a factor above 0, or 'max')"
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
-    return value
-
-
-_seconds.__name__ = "number of seconds above 0"
 
 
 def add_arguments(parser) -> None:
@@ -69,13 +48,16 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=_speed,
+        type=argtypes.speed(10000),
         metavar="X",
         help="run the clock X times real time (sim / replay; 'max': as fast as possible)",
     )
     parser.add_argument("--json", action="store_true", help="JSON lines on stdout, one per event")
     parser.add_argument(
-        "--seconds", type=_seconds, metavar="N", help="stop after N seconds (of the run's clock)"
+        "--seconds",
+        type=argtypes.seconds,
+        metavar="N",
+        help="stop after N seconds (of the run's clock)",
     )
     parser.add_argument(
         "--no-cues", action="store_true", help="no LED / buzzer / button (no GPIO at all)"

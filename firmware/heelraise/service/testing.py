@@ -20,22 +20,13 @@ import numpy as np
 
 from heelraise.exceptions import SensorError
 from heelraise.imu.base import Gap, SampleBlock
+from heelraise.service.assemble import VirtualClock
 
 
-class FakeClock:
+class FakeClock(VirtualClock):
     """Seconds that move only when told: ``sleep(s)`` and ``advance(s)`` add ``s``."""
 
-    def __init__(self, start_s: float = 0.0):
-        self.now_s = float(start_s)
-
-    def __call__(self) -> float:
-        return self.now_s
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.now_s += seconds
-
-    advance = sleep
+    advance = VirtualClock.sleep
 
 
 class ArrayImu:

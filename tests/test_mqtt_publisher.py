@@ -419,3 +419,19 @@ def test_retained_command_is_refused_and_cleared(mqtt_broker, mqtt_subscriber, m
     probe = mqtt_subscriber(mqtt_broker, [f"{BASE}/cmd", f"{BASE}/status"])
     probe.wait_for(lambda ms: [m for m in ms if m.topic.endswith("status")], what="status")
     assert probe.on(f"{BASE}/cmd") == []
+
+
+def test_a_message_breaking_its_schema_is_logged_by_the_sender_and_still_delivered(
+    mqtt_broker, mqtt_subscriber, make_publisher, caplog
+):
+    """The schema check runs on the sender thread, never the sensor loop; it only logs."""
+    rec = mqtt_subscriber(mqtt_broker, f"{BASE}/event/rep")
+    pub = make_publisher(mqtt_broker)
+    wait_until(pub.connected.is_set, 10, "publisher connected")
+    (bad,) = [e for e in fake_set(1, 1) if e.kind == "rep"]
+    bad.rep.surface = "moon"  # not floor or step
+    with caplog.at_level("ERROR", logger="heelraise.mqtt"):
+        pub.on_event(bad)
+        rec.wait_for(lambda ms: ms, what="the rep, schema or not")
+        wait_until(lambda: "outgoing rep message breaks its schema" in caplog.text, 10, "the error")
+    assert rec.messages[0].json()["rep"]["surface"] == "moon"

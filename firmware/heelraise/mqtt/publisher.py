@@ -105,6 +105,7 @@ class MqttPublisher:
         self._handed_seq = 0
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._to_check: collections.deque = collections.deque()  # (kind, payload) to validate
         self._stop_sender = threading.Event()
         self._reset_handed = False
 
@@ -266,11 +267,9 @@ class MqttPublisher:
     # --- the outbox and the sender thread -------------------------------------------------------
 
     def _store(self, kind, topic, payload, qos, retain, replace_unsent_after=None) -> None:
-        try:
-            validation.validate(kind, payload)
-        except PayloadInvalid as e:
-            # Sent anyway (nothing is lost); the receiver's check will name it too.
-            log.error("outgoing %s message breaks its schema: %s", kind, e)
+        # The schema check is the sender thread's (_check_outgoing): it costs milliseconds a
+        # message and only ever logs, so the sensor loop only encodes and writes the row.
+        self._to_check.append((kind, payload))
         try:
             body = payloads.encode(payload)
         except ValueError as e:
@@ -294,6 +293,7 @@ class MqttPublisher:
             self._wake.clear()
             try:
                 self._process_acks()
+                self._check_outgoing()
                 if self._stop_sender.is_set():
                     return
                 if self.connected.is_set():
@@ -301,6 +301,15 @@ class MqttPublisher:
             except Exception:  # never let the sender die: log and keep going
                 log.exception("MQTT sender")
                 time.sleep(0.1)
+
+    def _check_outgoing(self) -> None:
+        while self._to_check:
+            kind, payload = self._to_check.popleft()
+            try:
+                validation.validate(kind, payload)
+            except PayloadInvalid as e:
+                # Sent anyway (nothing is lost); the receiver's check will name it too.
+                log.error("outgoing %s message breaks its schema: %s", kind, e)
 
     def _process_acks(self) -> None:
         seqs = []

@@ -22,7 +22,6 @@ from heelraise.exceptions import RecordingError
 COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 HEADER = ",".join(COLUMNS)
 MIN_RATE_HZ = 25.0
-MAX_RATE_HZ = 1000.0 * 1.25  # 1 kHz plus jitter headroom
 
 
 @dataclass

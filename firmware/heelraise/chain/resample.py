@@ -53,13 +53,13 @@ class GridResampler:
             if len(t_s) == 0:
                 return np.empty(0), np.empty((0, values.shape[1])), gaps
             dt = _steps(t_s, self.last_t)
-        holes = np.flatnonzero(dt > self.max_gap_s) if dt.max() > self.max_gap_s else ()
+        holes = np.flatnonzero(dt > self.max_gap_s) if dt.max() > self.max_gap_s else _NONE
         forced = False
         if self._break_next:
             self._break_next = False
+            forced = True  # the source reported this hole itself: not reported again
             if len(holes) == 0 or holes[0] != 0:
-                holes = np.concatenate(([0], holes))
-                forced = True
+                holes = np.concatenate((_FIRST, holes))
         if len(holes) == 0:
             tg, vg = self._segment(t_s, values, dt)
             return tg, vg, gaps
@@ -140,6 +140,10 @@ class GridResampler:
         v0 = kv[i]
         slope = (kv[i + 1] - v0) / dt[i][:, None]
         return cum[i] + x * (v0 + 0.5 * slope * x)
+
+
+_NONE = np.empty(0, dtype=np.intp)
+_FIRST = np.zeros(1, dtype=np.intp)
 
 
 def _steps(t: np.ndarray, before: float) -> np.ndarray:

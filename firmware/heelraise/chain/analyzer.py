@@ -227,9 +227,9 @@ class Analyzer:
             self.start_k = first.apply_from
         # Each row uses the gyro bias known before it (updates apply from a block's end).
         if updates:
-            bias = np.repeat(self.bias_dps[None, :], len(ks), axis=0)
-            for u in updates:
-                bias[int(np.searchsorted(ks, u.apply_from)) :] = u.bias_dps
+            table = np.array([self.bias_dps] + [u.bias_dps for u in updates])
+            starts = np.array([u.apply_from for u in updates])
+            bias = table[np.searchsorted(starts, ks, side="right")]
             self.bias_dps = updates[-1].bias_dps
         else:
             bias = self.bias_dps[None, :]

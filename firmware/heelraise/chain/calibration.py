@@ -71,8 +71,9 @@ class StillCalibrator:
             xb = x[idx]  # (nb, block_len, 6)
             mean = xb.mean(axis=1)
             var = xb.var(axis=1)
+            still = self._still(mean, var)
             for j, i in enumerate(inner):
-                stats[i] = (mean[j], var[j])
+                stats[i] = (mean[j], var[j]) if still[j] else None
         for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             blk = int(blocks[a])
             if i in stats:
@@ -81,7 +82,7 @@ class StillCalibrator:
                     if u is not None:
                         updates.append(u)
                 self.block = blk
-                u = self._judge(*stats[i])
+                u = None if stats[i] is None else self._judge(*stats[i])
                 self.block = None
                 self.sums[:] = 0
                 if u is not None:
@@ -122,16 +123,19 @@ class StillCalibrator:
         var = np.maximum(self.sums[7:13] / n - mean**2, 0)
         return self._judge(mean, var)
 
-    def _judge(self, mean: np.ndarray, var: np.ndarray):
-        g_mean, a_mean = mean[:3], mean[3:]
-        g_var, a_var = var[:3], var[3:]
-        still = (
-            np.sqrt(g_var.max()) < self.still_gyr_dps
-            and np.sqrt(a_var.max()) < self.still_acc_g
-            and abs(np.linalg.norm(a_mean) - 1.0) < 0.2
+    def _still(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """Per block (rows of gyro+acc means and variances): was the foot still?"""
+        mean, var = np.atleast_2d(mean), np.atleast_2d(var)
+        return (
+            (np.sqrt(var[:, :3].max(axis=1)) < self.still_gyr_dps)
+            & (np.sqrt(var[:, 3:].max(axis=1)) < self.still_acc_g)
+            & (np.abs(np.linalg.norm(mean[:, 3:], axis=1) - 1.0) < 0.2)
         )
-        if not still:
+
+    def _judge(self, mean: np.ndarray, var: np.ndarray):
+        if not self._still(mean, var)[0]:
             return None
+        g_mean, a_mean = mean[:3], mean[3:]
         apply_from = (self.block + 1) * self.block_len
         self.still_blocks += 1
         if self.bias_dps is None:

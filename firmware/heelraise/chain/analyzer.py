@@ -16,6 +16,7 @@ well under a millisecond, however the stream is chunked.
 
 from __future__ import annotations
 
+import collections
 import math
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from heelraise.tempo import Tempo
 
 COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "amag", "flag", "settled")
 HISTORY_S = 90.0
+REJECTED_KEPT = 200
 SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
 PHASE_RATE_DPS = 4.0
 
@@ -78,7 +80,8 @@ class Analyzer:
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
         self.idle_checked = 0
-        self.rejected: list[Candidate] = []
+        # The latest movements that were not reps, and why (for plots and debugging; bounded).
+        self.rejected: collections.deque[Candidate] = collections.deque(maxlen=REJECTED_KEPT)
         self.samples_seen = 0
         self.last_t: float | None = None
         self._pending: list = []

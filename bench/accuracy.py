@@ -37,6 +37,7 @@ def spec_for(seed: int) -> SessionSpec:
         fault_rate=float(rng.uniform(0.0, 0.3)),
         walking=bool(rng.random() < 0.8),
         walk_only=walk_only,
+        stretch_first=bool(rng.random() < 0.3),
     )
 
 

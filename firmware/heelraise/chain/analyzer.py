@@ -88,6 +88,8 @@ class Analyzer:
         self._last_jolt = -(10**9)
         self._last_walk = -(10**9)
         self._walk_checked = 0
+        self._sign_checked = False  # the axis sign is re-checked once, on the first rep
+        self._detect_from = 0
         self._pending_t0: float | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -292,7 +294,8 @@ class Analyzer:
                 self.state.axis_known = True
                 # Look back a little before the excursion so its rise is timed from rest.
                 lead = int(2.0 * self.settings.grid_hz)
-                self.detector.reset(max(found - lead, hist.first, self.axis.last_vigorous + 1))
+                self._detect_from = max(found - lead, hist.first, self.axis.last_vigorous + 1)
+                self.detector.reset(self._detect_from)
         events: list = []
         while True:
             cands = self.detector.run(hist, end, self.axis)
@@ -357,6 +360,15 @@ class Analyzer:
         stop = cand.stop_idx - cand.base_idx
         peak = float(pitch[top])
         depth = max(0.0, -float(pitch[top:].min()))
+        if not self._sign_checked:
+            self._sign_checked = True
+            if depth > peak:
+                # The first "rep" went further below neutral than above it: the held
+                # excursion that gave the axis was heels dropped on a step (a stretch), not
+                # a raise. Turn the axis round and look at the same stretch of data again.
+                self.axis.p = -self.axis.p
+                self.detector.reset(self._detect_from)
+                return []
         in_rep = (t >= cand.start_s) & (t <= cand.end_s)
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])

@@ -3,11 +3,14 @@
 The sensor may be strapped on any way round, so which horizontal direction is
 "heel up" is learnt: the first rep-like excursion (tilt of 12 degrees or more,
 held for 0.4 s, with no walking-speed rotation around it) gives the axis
-direction and its sign: the heel goes *up* first (the guide's raise starts by
-rising onto the toes). Toe taps and weight shifts are too short or too small to
-qualify; walking is too fast. Each counted rep then refines the axis as the
-principal direction of its tilt excursion, so a first estimate skewed by a
-rolled ankle is corrected.
+direction and, provisionally, its sign: the heel goes *up* first (the guide's
+raise starts by rising onto the toes). The analyzer checks the sign on the
+first rep: one that goes further below neutral than above it means the first
+held excursion was heels dropped on a step (a calf stretch), so the axis is
+turned round and the same data looked at again. Toe taps and weight shifts
+are too short or too small to qualify; walking is too fast. Each counted rep
+then refines the axis as the principal direction of its tilt excursion, so a
+first estimate skewed by a rolled ankle is corrected.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ class SessionSpec:
     walking: bool = True  # walk before, between and after the sets
     distractors: bool = True  # toe taps, weight shifts during rests
     walk_only: bool = False  # no reps at all: standing, walking, stepping, taps
+    stretch_first: bool = False  # on a step, drop the heels and hold a calf stretch before a set
     rest_s: tuple[float, float] = (15.0, 35.0)
     mount: str = "random"  # a MOUNT_SITES_M key, or "random"
     ideal_sensor: bool = False
@@ -148,6 +149,11 @@ def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -
         if floor
         else ["ankle_roll", "bounce", "partial", "not_past_neutral", "too_fast", "too_slow"]
     )
+    if spec.stretch_first and not floor:
+        # Heels dropped below the step and held: the first big, held movement of the set is
+        # a dorsiflexion, not a raise. The first rep then rises from this bottom.
+        sc.move(rng.uniform(1.0, 2.0), -depth0 * rng.uniform(1.0, 1.3), sway_deg=0.2)
+        sc.hold(rng.uniform(2.0, 4.0), 0.25)
     for i in range(1, spec.reps + 1):
         fatigue = (i - 1) / max(1, spec.reps - 1)
         inject = None

@@ -258,7 +258,8 @@ class RepDetector:
         # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
         wmag = rows[:, c["wmag"]]
-        vigorous = bool((wmag[t >= start - LEAD_S] > self.walking_gyr_dps).any())
+        lead = wmag[int(np.searchsorted(t, start - LEAD_S)) :]
+        vigorous = bool(lead.max(initial=0.0) > self.walking_gyr_dps)
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -278,7 +279,7 @@ class RepDetector:
             cand.rejected = "cut_off"
         elif self.top_val > MAX_PEAK_DEG:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif _fraction(np.abs(rows[(t >= start) & (t <= end), c["amag"]] - self.g_ref) > FREE_G) > (
+        elif _fraction(np.abs(rows[_span(t, start, end), c["amag"]] - self.g_ref) > FREE_G) > (
             MAX_FREE_FRACTION
         ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
@@ -329,9 +330,14 @@ def _fraction(mask) -> float:
     return float(mask.mean()) if len(mask) else 0.0
 
 
+def _span(t, t0, t1) -> slice:
+    """Rows with t0 <= t <= t1 (t is sorted)."""
+    return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "right")))
+
+
 def _level(t, pitch, t0, t1, fallback):
-    sel = (t >= t0) & (t <= t1)
-    return float(np.median(pitch[sel])) if sel.any() else fallback
+    seg = pitch[_span(t, t0, t1)]
+    return float(np.median(seg)) if len(seg) else fallback
 
 
 def _refit(t, pitch, start, top_start, top_end, end):
@@ -343,14 +349,14 @@ def _refit(t, pitch, start, top_start, top_end, end):
         if top_end - top_start >= 0.1
         else float(pitch[i_top])
     )
-    after = t > top_end
-    bottom1 = float(pitch[after].min()) if after.any() else float(pitch[-1])
-    rise = (t >= start - 0.3) & (t <= min(top_start + 0.3, t[i_top]))
+    after = pitch[int(np.searchsorted(t, top_end, "right")) :]
+    bottom1 = float(after.min()) if len(after) else float(pitch[-1])
+    rise = _span(t, start - 0.3, min(top_start + 0.3, t[i_top]))
     fit = fit_span(t[rise], pitch[rise], bottom0, top)
     if fit is not None:
         start = _prefer(start, fit[0])
         top_start = _prefer(top_start, fit[1])
-    fall = (t >= max(top_end - 0.3, t[i_top])) & (t <= end + 0.3)
+    fall = _span(t, max(top_end - 0.3, t[i_top]), end + 0.3)
     fit = fit_span(t[fall], pitch[fall], top, bottom1)
     if fit is not None:
         top_end = _prefer(top_end, fit[0])

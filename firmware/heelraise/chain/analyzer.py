@@ -69,8 +69,6 @@ class Analyzer:
         self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
         self.fusion: TiltFusion | None = None
         self.bias_dps = np.zeros(3)
-        self.pending_updates: list = []
-        self.start_k: int | None = None  # first grid index processed after neutral
         self.history = History(COLUMNS, int(HISTORY_S * s.grid_hz))
         self.axis = PitchAxis(s.grid_hz, s.walking_gyr_dps)
         self.detector = RepDetector(s.grid_hz, s.walking_gyr_dps, s.min_peak_deg)
@@ -140,7 +138,7 @@ class Analyzer:
         """The next samples follow a hole: any rep in progress is dropped, never counted."""
         events = self._flush()
         self.resampler.break_at_next()
-        return events + self._gap(start_s, end_s, reason, from_resampler=False)
+        return events + self._gap(start_s, end_s, reason)
 
     def end_set(self) -> list:
         """Close the open set now (button, MQTT ``end_set``)."""
@@ -229,7 +227,6 @@ class Analyzer:
             updates = [u for u in updates if u is not first]
             keep = ks >= first.apply_from
             tg, acc, gyr, ks = tg[keep], acc[keep], gyr[keep], ks[keep]
-            self.start_k = first.apply_from
         # Each row uses the gyro bias known before it (updates apply from a block's end).
         if updates:
             table = np.array([self.bias_dps] + [u.bias_dps for u in updates])
@@ -350,12 +347,8 @@ class Analyzer:
 
     def _accept(self, cand: Candidate) -> list:
         s, hist = self.settings, self.history
-        c = hist.col
-        rows = hist.rows(cand.base_idx, cand.decide_idx + 1)
-        r = rows[:, [c["r1"], c["r2"]]]
-        t = rows[:, c["t"]]
+        r, t, v = cand.tilt_deg, cand.t_s, cand.rate_dps  # the rows the detector timed
         pitch, roll = self.axis.pitch_roll(r)
-        v = rows[:, [c["w1"], c["w2"]]] @ self.axis.p
         top = cand.top_idx - cand.base_idx
         stop = cand.stop_idx - cand.base_idx
         peak = float(pitch[top])
@@ -443,7 +436,7 @@ class Analyzer:
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 
-    def _gap(self, start_s, end_s, reason, from_resampler=True) -> list:
+    def _gap(self, start_s, end_s, reason) -> list:
         self.calibrator.reset_block()
         if self.fusion is not None:
             self.fusion.reset()

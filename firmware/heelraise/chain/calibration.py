@@ -39,30 +39,19 @@ class StillCalibrator:
         if len(k) == 0:
             return updates
         blocks = k // self.block_len
-        if blocks[0] == blocks[-1] and len(k) < self.block_len:  # streaming: part of one block
-            blk = int(blocks[0])
-            if self.block is not None and blk != self.block:
-                u = self._close()
-                if u is not None:
-                    updates.append(u)
-            if self.block != blk:
-                self.block = blk
-                self.sums[:] = 0
-            self._accumulate(gyr_dps, acc_g, updates)
-            return updates
+        if blocks[0] == blocks[-1]:  # streaming: (part of) one block
+            bounds = np.array([0, len(k)])
         else:
             cuts = np.flatnonzero(np.diff(blocks)) + 1
             bounds = np.concatenate(([0], cuts, [len(k)]))
         # Whole blocks inside this call are judged together; the first and last may be
         # partial and are accumulated across calls.
         seg_n = np.diff(bounds)
-        inner = []
-        if len(k) >= self.block_len:
-            inner = [
-                i
-                for i in range(len(seg_n))
-                if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
-            ]
+        inner = [
+            i
+            for i in range(len(seg_n))
+            if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
+        ]
         stats = {}
         if inner:
             x = np.hstack([gyr_dps, acc_g])
@@ -75,28 +64,26 @@ class StillCalibrator:
             for j, i in enumerate(inner):
                 stats[i] = (mean[j], var[j]) if still[j] else None
         for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            blk = int(blocks[a])
+            self._enter(int(blocks[a]), updates)
             if i in stats:
-                if self.block is not None:
-                    u = self._close()
-                    if u is not None:
-                        updates.append(u)
-                self.block = blk
                 u = None if stats[i] is None else self._judge(*stats[i])
                 self.block = None
                 self.sums[:] = 0
                 if u is not None:
                     updates.append(u)
-                continue
-            if self.block is not None and blk != self.block:
-                u = self._close()
-                if u is not None:
-                    updates.append(u)
-            if self.block != blk:
-                self.block = blk
-                self.sums[:] = 0
-            self._accumulate(gyr_dps[a:b], acc_g[a:b], updates)
+            else:
+                self._accumulate(gyr_dps[a:b], acc_g[a:b], updates)
         return updates
+
+    def _enter(self, blk: int, updates: list) -> None:
+        """Rows of block ``blk`` follow: an unfinished other block is closed first."""
+        if self.block is not None and blk != self.block:
+            u = self._close()
+            if u is not None:
+                updates.append(u)
+        if self.block != blk:
+            self.block = blk
+            self.sums[:] = 0
 
     def _accumulate(self, gyr_dps, acc_g, updates) -> None:
         """Add rows of the open block; judge it when it is whole."""

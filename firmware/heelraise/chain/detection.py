@@ -35,7 +35,6 @@ MIN_PHASE_S = 0.15
 LEAD_S = 0.3
 MIN_RATE_DPS = 5.0
 BASE_WINDOW_S = 3.0
-USE_FIT = True
 FIT_TRUST_S = 0.25  # s: crossing and fit disagree by more than this: sway spoilt the crossing
 LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
@@ -59,6 +58,10 @@ class Candidate:
     lower_peak_dps: float
     vigorous: bool  # walking-speed rotation in or just before it
     rejected: str | None = None
+    # The grid rows it spans (base_idx .. decide_idx), as the detector saw them.
+    t_s: np.ndarray | None = None
+    tilt_deg: np.ndarray | None = None  # (N, 2) rotation vector on the neutral basis
+    rate_dps: np.ndarray | None = None  # pitch rate
 
 
 class RepDetector:
@@ -81,7 +84,6 @@ class RepDetector:
         self.top_val = -np.inf
         self.top_idx = cursor
         self.vl_val = 0.0
-        self.vl_idx = cursor
         self.stop_idx = None
         self.confirm_t = None
 
@@ -158,14 +160,11 @@ class RepDetector:
                 if pitch[i_max] > self.top_val:
                     self.top_val, self.top_idx = float(pitch[i_max]), a + i_max
                 if j is None:
-                    self.cursor = end_here
-                    if hist.at("t", end_here - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
-                        self._abandon(hist, end_here, axis)
+                    self._wait(hist, end_here)
                     continue
                 self.mode = "stop"
                 v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
-                i = int(np.argmin(v))
-                self.vl_val, self.vl_idx = float(v[i]), self.top_idx + i
+                self.vl_val = float(v.min())
                 self.cursor = a + j + 1
             elif self.mode == "stop":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
@@ -173,25 +172,14 @@ class RepDetector:
                 cond = v > cmv / 16.0
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
-                i_min = int(np.argmin(v[:upto]))
-                if v[i_min] < self.vl_val:
-                    self.vl_val, self.vl_idx = float(v[i_min]), a + i_min
+                self.vl_val = min(self.vl_val, float(v[:upto].min()))
                 if j is None:
-                    self.cursor = end_here
-                    if hist.at("t", end_here - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
-                        self._abandon(hist, end_here, axis)
+                    self._wait(hist, end_here)
                     continue
                 self.stop_idx = a + j
-                t = hist.get("t", self.vl_idx, self.stop_idx + 1)
-                sp = -(
-                    hist.rows(self.vl_idx, self.stop_idx + 1)[:, [hist.col["w1"], hist.col["w2"]]]
-                    @ axis.p
-                )
-                end_est = stop_time(t, sp, 0) if len(sp) > 1 else float(t[-1])
-                # Decide CONFIRM_S after the speed fell under 1/16 of its peak (the stop
-                # itself, end_est, is extrapolated from the deceleration and may be later).
+                # Decide CONFIRM_S after the speed fell under 1/16 of its peak; the stop
+                # itself is extrapolated from the deceleration when the rep is timed.
                 self.confirm_t = hist.at("t", self.stop_idx) + CONFIRM_S
-                self.end_est = end_est
                 self.mode = "confirm"
                 self.cursor = self.stop_idx + 1
             elif self.mode == "confirm":
@@ -219,9 +207,12 @@ class RepDetector:
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
         return out
 
-    def _abandon(self, hist, end, axis):
-        """Too long up there: not a rep. Look for a rise from here on."""
-        self.reset(end)
+    def _wait(self, hist, end: int) -> None:
+        """Nothing decided up to ``end``; a movement up there longer than MAX_REP_S is not a
+        rep: look for a rise from here on."""
+        self.cursor = end
+        if hist.at("t", end - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
+            self.reset(end)
 
     def _finish(self, hist, decide_idx: int, axis) -> Candidate:
         c = hist.col
@@ -236,15 +227,13 @@ class RepDetector:
         # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
         i_vr = _peak_of_run(v, pitch, 0, top, +1)
         vl_rel = _peak_of_run(v, pitch, top, stop, -1)
-        self.vl_idx = a + vl_rel
         rise_peak = float(v[i_vr])
         lower_peak = float(-v[vl_rel])
         start = onset_time(t, v, i_vr)
         top_start = stop_time(t, v, i_vr)
         top_end = onset_time(t, -v, vl_rel)
         end = stop_time(t, -v, vl_rel)
-        if USE_FIT:
-            start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
+        start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
         # Already rising when the data resumed after a gap: its start was not seen.
@@ -272,6 +261,9 @@ class RepDetector:
             rise_peak_dps=rise_peak,
             lower_peak_dps=lower_peak,
             vigorous=vigorous,
+            t_s=t,
+            tilt_deg=rows[:, [c["r1"], c["r2"]]],
+            rate_dps=v,
         )
         if vigorous:
             cand.rejected = "walking"

@@ -42,13 +42,11 @@ class TiltFusion:
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
-        self.resync_pending = False
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
         self.r_deg = None
         self.free_n = 0
-        self.resync_pending = False
 
     def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
         """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral.

@@ -12,11 +12,7 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,6 +20,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from brokers import start_mosquitto
 from heelraise_host.devicesim import publish_all, session_messages
 from heelraise_host.ingest import Ingest
 from heelraise_host.server import Dashboard
@@ -37,33 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 1000000\nmax_inflight_messages 100\n"
-        + (f"user {os.environ.get('USER', 'root')}\n" if os.geteuid() == 0 else "")
-    )
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("mosquitto did not start")
 
 
 def _publisher(port, devices, sessions, ready, go, published):
@@ -213,7 +183,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        proc, port = start_mosquitto(tmp)
+        proc, port = start_mosquitto(
+            tmp, "max_queued_messages 1000000\nmax_inflight_messages 100\n"
+        )
         try:
             throughput(port, args.devices, args.sessions, tmp / "throughput.db")
             if args.latency_samples:

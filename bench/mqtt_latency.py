@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -27,38 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
+from brokers import start_mosquitto
 from heelraise.chain.analyzer import Analyzer
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import fake_set
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 100000\n" + ("user root\n" if __import__("os").getuid() == 0 else "")
-    )
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise SystemExit("mosquitto did not start")
 
 
 class Watcher:
@@ -116,7 +88,7 @@ def main() -> int:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        broker, port = start_broker(tmp)
+        broker, port = start_mosquitto(tmp, "max_queued_messages 100000\n")
         try:
             watcher = Watcher(port, "heelraise/bench/event/#")
             settings = MqttSettings(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from heelraise.imu.clock import ManualClock
+from heelraise.clock import ManualClock
 from heelraise.imu.emulator_mpu6050 import Mpu6050Emulator
 from heelraise.imu.mpu6050 import Mpu6050
 from heelraise.imu.testing import WobbleMotion

@@ -26,8 +26,9 @@ import time
 
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.clock import ManualClock
 from heelraise.imu.factory import open_imu
-from heelraise.service.assemble import VirtualClock, assemble
+from heelraise.service.assemble import assemble
 from heelraise.service.config import parse_config
 from heelraise.sim import simulate_session
 
@@ -83,7 +84,7 @@ def main() -> None:
     duration_s = args.minutes * 60.0
 
     base = simulate_session(sets=3, reps=10, rate_hz=100.0, seed=7).motion
-    clock = VirtualClock(10_000.0)
+    clock = ManualClock(10_000.0)
     imu = open_imu(
         "sim",
         motion=LoopMotion(base, duration_s + 60.0),

@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
-from heelraise.imu.clock import ManualClock
 from heelraise.imu.sim import SimImu
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service

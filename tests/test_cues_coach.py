@@ -11,11 +11,12 @@ from __future__ import annotations
 import pytest
 from gpiozero import LED
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
 from heelraise.cues.patterns import A5, A6, C4, C6, C7, E6, G6
 from heelraise.cues.pins import PinMap
 from heelraise.cues.settings import CueSettings
-from heelraise.cues.testing import SteppedClock, changes, mock_pins_follow, step_until
+from heelraise.cues.testing import changes, mock_pins_follow, step_until
 from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
 from heelraise.exceptions import PinMapError
 
@@ -24,7 +25,7 @@ TOL_S = 0.001
 
 @pytest.fixture
 def clock():
-    c = SteppedClock(0.0)
+    c = ManualClock(0.0)
     with mock_pins_follow(c):
         yield c
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from heelraise.chain.analyzer import Analyzer
+from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
-from heelraise.cues.testing import SteppedClock, changes, mock_pins_follow, step_until
+from heelraise.cues.testing import changes, mock_pins_follow, step_until
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 
 
 def test_simulated_session_gets_one_feedback_cue_per_rep_and_set():
     sim = simulate_session(sets=2, reps=4, seed=3, fault_rate=0.3, walking=False)
-    clock = SteppedClock(float(sim.t_s[0]))
+    clock = ManualClock(float(sim.t_s[0]))
     with mock_pins_follow(clock):
         factory = MockFactory(pin_class=MockPWMPin)
         coach = Coach(pin_factory=factory, clock=clock)

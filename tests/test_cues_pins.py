@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.clock import ManualClock
 from heelraise.cues.outputs import SetButton
 from heelraise.cues.pins import DEFAULT_PINS, HEADER_PIN, PinMap, load_pin_map
 from heelraise.cues.render import render_pin_history, status_line
 from heelraise.cues.settings import CueSettings
-from heelraise.cues.testing import SteppedClock, mock_pins_follow
+from heelraise.cues.testing import mock_pins_follow
 from heelraise.exceptions import PinMapError, SettingsError
 
 PINS_TOML = Path(__file__).resolve().parents[1] / "hardware" / "pins.toml"
@@ -73,7 +74,7 @@ def test_bad_cue_settings_are_named(kwargs, message):
 
 @pytest.fixture
 def clock():
-    c = SteppedClock(0.0)
+    c = ManualClock(0.0)
     with mock_pins_follow(c):
         yield c
 

@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 from heelraise.cli import main
+from heelraise.clock import ManualClock
 from heelraise.exceptions import RecordingError, SensorError, SettingsError
 from heelraise.imu.base import Imu
-from heelraise.imu.clock import ManualClock
 from heelraise.imu.emulator_base import StillMotion
 from heelraise.imu.factory import open_imu
 from heelraise.imu.replay import ReplayImu

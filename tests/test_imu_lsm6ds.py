@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from heelraise.clock import ManualClock
 from heelraise.exceptions import SensorError
 from heelraise.imu import lsm6ds_regs as R
-from heelraise.imu.clock import ManualClock
 from heelraise.imu.emulator_lsm6ds import Lsm6dsEmulator
 from heelraise.imu.lsm6ds import Lsm6ds
 from heelraise.imu.testing import WobbleMotion, drain, expected, joined, read_for

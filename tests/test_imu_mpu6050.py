@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from heelraise.clock import ManualClock
 from heelraise.exceptions import SensorError, SettingsError
 from heelraise.imu import mpu6050_regs as R
-from heelraise.imu.clock import ManualClock
 from heelraise.imu.emulator_mpu6050 import Mpu6050Emulator
 from heelraise.imu.mpu6050 import Mpu6050
 from heelraise.imu.testing import WobbleMotion, drain, expected, joined, read_for

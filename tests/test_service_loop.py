@@ -12,12 +12,13 @@ import logging
 import numpy as np
 import pytest
 from heelraise.chain.analyzer import AnalyzerState
+from heelraise.clock import ManualClock
 from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
 from heelraise.service.sinks import SessionEvent
-from heelraise.service.testing import ArrayImu, FakeClock
+from heelraise.service.testing import ArrayImu
 from heelraise.tempo import Tempo
 
 FS_HZ = 100.0
@@ -149,7 +150,7 @@ class FakeCoach:
 
 
 def make(script=(), seconds=30.0, config_text="", gaps=(), sinks=None, coach=None, **kw):
-    clock = FakeClock(1000.0)
+    clock = ManualClock(1000.0)
     n = int(seconds * FS_HZ)
     t = np.arange(n) / FS_HZ
     acc = np.zeros((n, 3))
@@ -501,7 +502,7 @@ def test_duration_is_measured_on_the_injected_clock():
 def test_a_sensor_that_fails_to_open_raises_and_still_closes_the_sinks():
     from heelraise.exceptions import SensorError
 
-    clock = FakeClock()
+    clock = ManualClock()
     sink = RecordingSink()
     imu = ArrayImu(np.zeros(1), np.zeros((1, 3)), np.zeros((1, 3)), clock=clock, fail_open=True)
     service = Service(
@@ -585,7 +586,7 @@ def test_read_interval_must_be_a_positive_number_of_seconds(bad):
 def test_assemble_hands_the_read_interval_to_the_loop():
     from heelraise.service.assemble import assemble
 
-    clock = FakeClock(1000.0)
+    clock = ManualClock(1000.0)
     n = int(2.0 * FS_HZ)
     acc = np.tile([0.0, 0.0, 1.0], (n, 1))
     imu = ArrayImu(np.arange(n) / FS_HZ, acc, np.zeros((n, 3)), clock=clock)

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from heelraise.chain.analyzer import Analyzer
+from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
 from heelraise.service.sinks import JsonLinesSink
-from heelraise.service.testing import ArrayImu, FakeClock
+from heelraise.service.testing import ArrayImu
 from heelraise.sim import simulate_session
 
 START_S = 5000.0  # the loop clock at the first sample: sensor time = clock time
@@ -76,7 +77,7 @@ class HandoffAnalyzer(Analyzer):
 
 
 def service_for(sim, *, gaps=(), coach=None, config_text="", extra_sinks=(), note_handoff=False):
-    clock = FakeClock(START_S)
+    clock = ManualClock(START_S)
     imu = ArrayImu(
         sim.t_s + START_S, sim.acc_g, sim.gyr_dps, clock=clock, gaps=gaps, t0_s=0.0, name="sim"
     )

@@ -143,7 +143,7 @@ def self_check(bus, address, chip, args, clock, sleep, label) -> bool:
 
 
 def _emulated_bus():
-    from heelraise.imu.clock import ManualClock
+    from heelraise.clock import ManualClock
     from heelraise.imu.emulator_base import StillMotion
     from heelraise.imu.emulator_bus import EmulatedBus
     from heelraise.imu.emulator_lsm6ds import Lsm6dsEmulator

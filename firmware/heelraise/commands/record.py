@@ -40,8 +40,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from heelraise.clock import ManualClock
     from heelraise.exceptions import SettingsError
-    from heelraise.imu.clock import ManualClock
     from heelraise.imu.factory import open_imu
 
     if args.seconds is not None and not args.seconds > 0:

@@ -1,12 +1,13 @@
 """Deterministic time for cue tests and demos: a settable clock that gpiozero's mock pins share.
 
 gpiozero's ``MockPin`` stamps each state change with ``time.monotonic()``.
-:func:`mock_pins_follow` points that at a :class:`SteppedClock`, so the pin
+:func:`mock_pins_follow` points that at a :class:`~heelraise.clock.ManualClock`, so the pin
 history (``pin.states``) is in the same exact, injected time as the coach::
 
     >>> from gpiozero.pins.mock import MockFactory, MockPWMPin
+    >>> from heelraise.clock import ManualClock
     >>> from heelraise.cues.coach import Coach
-    >>> clock = SteppedClock()
+    >>> clock = ManualClock()
     >>> with mock_pins_follow(clock):
     ...     factory = MockFactory(pin_class=MockPWMPin)
     ...     coach = Coach(pin_factory=factory, clock=clock)
@@ -20,20 +21,7 @@ from __future__ import annotations
 
 import contextlib
 
-
-class SteppedClock:
-    """A clock that only moves when told; ``clock()`` returns seconds."""
-
-    def __init__(self, t_s: float = 0.0):
-        self.t_s = float(t_s)
-
-    def __call__(self) -> float:
-        return self.t_s
-
-    def set(self, t_s: float) -> None:
-        if t_s < self.t_s:
-            raise ValueError(f"a monotonic clock cannot go back from {self.t_s} to {t_s}")
-        self.t_s = float(t_s)
+from heelraise.clock import ManualClock
 
 
 @contextlib.contextmanager
@@ -49,7 +37,7 @@ def mock_pins_follow(clock):
         mock.monotonic = saved
 
 
-def step_until(coach, clock: SteppedClock, until_s: float, step_ms: int = 5) -> None:
+def step_until(coach, clock: ManualClock, until_s: float, step_ms: int = 5) -> None:
     """Tick ``coach`` every ``step_ms`` on an exact millisecond grid up to ``until_s``."""
     ms = round(clock.t_s * 1000)
     end = round(until_s * 1000)

@@ -1,6 +1,6 @@
 """An emulated I2C bus carrying several emulated chips (``heelraise probe --emulate``).
 
->>> from heelraise.imu.clock import ManualClock
+>>> from heelraise.clock import ManualClock
 >>> from heelraise.imu.emulator_mpu6050 import Mpu6050Emulator
 >>> clock = ManualClock()
 >>> bus = EmulatedBus(Mpu6050Emulator(clock=clock))

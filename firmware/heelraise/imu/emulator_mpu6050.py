@@ -22,7 +22,7 @@ limited), temperature, the DMP, the auxiliary I2C master.
 
 Example::
 
-    >>> from heelraise.imu.clock import ManualClock
+    >>> from heelraise.clock import ManualClock
     >>> clock = ManualClock()
     >>> chip = Mpu6050Emulator(clock=clock)
     >>> hex(chip.read_byte_data(0x68, 0x75))

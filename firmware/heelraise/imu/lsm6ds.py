@@ -23,7 +23,7 @@ nearest, and ``fs_hz`` on the driver then says which (100 -> 104 Hz).
 Both run the FIFO in continuous mode; FIFO_OVR / OVER_RUN resets it and the
 gap is reported (see :class:`~heelraise.imu.fifo_imu.FifoImu`).
 
-    >>> from heelraise.imu.clock import ManualClock
+    >>> from heelraise.clock import ManualClock
     >>> from heelraise.imu.emulator_lsm6ds import Lsm6dsEmulator
     >>> clock = ManualClock()
     >>> imu = Lsm6ds(Lsm6dsEmulator(clock=clock), fs_hz=100, clock=clock, sleep=clock.sleep)

@@ -18,7 +18,7 @@ probe`` should name the chip. Example::
 
 On a laptop, the same code runs against the register-level emulator::
 
-    >>> from heelraise.imu.clock import ManualClock
+    >>> from heelraise.clock import ManualClock
     >>> from heelraise.imu.emulator_mpu6050 import Mpu6050Emulator
     >>> clock = ManualClock()
     >>> imu = Mpu6050(Mpu6050Emulator(clock=clock), fs_hz=100, clock=clock, sleep=clock.sleep)

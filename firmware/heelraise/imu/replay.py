@@ -7,7 +7,7 @@ the file (more than ``gap_factor`` median periods between samples) is
 reported on the next block as ``Gap(..., "missing_samples")``, as a driver
 would.
 
-    >>> from heelraise.imu.clock import ManualClock
+    >>> from heelraise.clock import ManualClock
     >>> clock = ManualClock()
     >>> imu = ReplayImu("walk.csv", clock=clock, speed=5)     # doctest: +SKIP
     >>> imu.open(); clock.advance(1.0); block = imu.read()    # 5 s of the file  # doctest: +SKIP

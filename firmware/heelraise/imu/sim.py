@@ -5,7 +5,7 @@ timestamps, gaps. The motion is any object with ``sample(t_s) -> (acc_g,
 gyr_dps)`` (true values, sensor axes) and ``duration_s``; by default a session
 from :func:`heelraise.sim.simulate_session` (made on ``open()``, seeded).
 
-    >>> from heelraise.imu.clock import ManualClock
+    >>> from heelraise.clock import ManualClock
     >>> from heelraise.imu.emulator_base import StillMotion
     >>> clock = ManualClock()
     >>> imu = SimImu(StillMotion(duration_s=5), clock=clock, sleep=clock.sleep)

@@ -2,7 +2,7 @@
 
 ``WobbleMotion`` makes every sample differ from its neighbours, so a dropped or
 repeated sample shows; ``read_for`` reads at uneven intervals on a
-:class:`~heelraise.imu.clock.ManualClock`; ``joined`` concatenates blocks.
+:class:`~heelraise.clock.ManualClock`; ``joined`` concatenates blocks.
 """
 
 from __future__ import annotations

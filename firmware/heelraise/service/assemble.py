@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from heelraise.clock import ManualClock
 from heelraise.exceptions import ConfigError
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
@@ -49,26 +50,12 @@ class ScaledClock:
             time.sleep(seconds / self.speed)
 
 
-class VirtualClock:
-    """A clock that jumps over every sleep: runs as fast as the CPU allows."""
-
-    def __init__(self, start_s: float = 0.0):
-        self.now_s = float(start_s)
-
-    def __call__(self) -> float:
-        return self.now_s
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.now_s += seconds
-
-
 def make_clock(speed: float = 1.0):
     """``(clock, sleep)`` for a speed factor; ``math.inf`` gives a virtual clock."""
     if speed == 1.0:
         return time.monotonic, time.sleep
     if math.isinf(speed):
-        clock = VirtualClock(time.monotonic())
+        clock = ManualClock(time.monotonic())
         return clock, clock.sleep
     clock = ScaledClock(speed)
     return clock, clock.sleep

@@ -11,7 +11,7 @@ with :meth:`Service.submit_command` and run in the loop thread between reads.
 Everything with a clock is injected, so a test runs a simulated hour in
 seconds::
 
-    >>> clock = FakeClock()                                    # doctest: +SKIP
+    >>> clock = ManualClock()                                    # doctest: +SKIP
     >>> service = Service(config, imu=imu, coach=None, sinks=[sink],
     ...                   clock=clock, sleep=clock.sleep)      # doctest: +SKIP
     >>> summary = service.run(duration_s=60.0)                 # doctest: +SKIP

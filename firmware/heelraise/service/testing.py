@@ -1,15 +1,16 @@
-"""Fakes for running the service without hardware or wall-clock time: a clock and an IMU.
+"""A fake IMU for running the service without hardware or wall-clock time.
 
-:class:`FakeClock` is a manual clock whose ``sleep`` advances it, so a loop
+With :class:`heelraise.clock.ManualClock`, whose ``sleep`` advances it, a loop
 that sleeps between reads runs as fast as the CPU allows. :class:`ArrayImu`
 plays arrays of samples (a simulated session, a recording) as an
 :class:`~heelraise.imu.base.Imu`, handing out on each ``read()`` every sample
 whose time has come on the injected clock, and optionally dropping spans of
 samples to report them as gaps, like a FIFO overflow would::
 
+    >>> from heelraise.clock import ManualClock
     >>> from heelraise.sim import simulate_session
     >>> sim = simulate_session(sets=1, reps=5, seed=1)          # doctest: +SKIP
-    >>> clock = FakeClock()
+    >>> clock = ManualClock()
     >>> imu = ArrayImu(sim.t_s, sim.acc_g, sim.gyr_dps, clock=clock)  # doctest: +SKIP
     >>> Service(config, imu=imu, clock=clock, sleep=clock.sleep).run()  # doctest: +SKIP
 """
@@ -20,13 +21,6 @@ import numpy as np
 
 from heelraise.exceptions import SensorError
 from heelraise.imu.base import Gap, SampleBlock
-from heelraise.service.assemble import VirtualClock
-
-
-class FakeClock(VirtualClock):
-    """Seconds that move only when told: ``sleep(s)`` and ``advance(s)`` add ``s``."""
-
-    advance = VirtualClock.sleep
 
 
 class ArrayImu:

@@ -1,7 +1,8 @@
 """A clock you move by hand, for emulators, tests and faster-than-real-time runs.
 
-Every IMU piece takes ``clock=`` (a callable returning seconds, monotonic) and,
-where it waits, ``sleep=``. Pass ``time.monotonic`` / ``time.sleep`` on the Pi;
+Every piece that keeps time (IMU drivers and emulators, the service loop, the
+cues) takes ``clock=`` (a callable returning seconds, monotonic) and, where it
+waits, ``sleep=``. Pass ``time.monotonic`` / ``time.sleep`` on the Pi;
 pass a :class:`ManualClock` (and its ``sleep``) anywhere time must be exact::
 
     >>> clock = ManualClock()
@@ -33,3 +34,9 @@ class ManualClock:
     def sleep(self, dt_s: float) -> None:
         """Stand-in for ``time.sleep``: the wait passes instantly."""
         self.advance(max(0.0, float(dt_s)))
+
+    def set(self, t_s: float) -> None:
+        """Move to ``t_s`` (never back)."""
+        if t_s < self.t_s:
+            raise ValueError(f"a monotonic clock cannot go back from {self.t_s} to {t_s}")
+        self.t_s = float(t_s)

@@ -284,17 +284,7 @@ class Store:
         for msg in new:
             body = msg.body
             device, session, time = msg.device, body["session"], body["time"]
-            message_rows.append(
-                (
-                    body["id"],
-                    msg.type,
-                    device,
-                    session,
-                    time,
-                    received_at,
-                    getattr(msg, "raw", None) or json.dumps(body, separators=(",", ":")),
-                )
-            )
+            message_rows.append(_message_row(msg, received_at))
             if time > devices.get(device, ""):
                 devices[device] = time
             span = sessions.get((device, session))
@@ -344,15 +334,7 @@ class Store:
         cur = conn.execute(
             "INSERT OR IGNORE INTO messages (id, type, device, session, time, received_at, body)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                body["id"],
-                msg.type,
-                device,
-                session,
-                time,
-                received_at,
-                getattr(msg, "raw", None) or json.dumps(body, separators=(",", ":")),
-            ),
+            _message_row(msg, received_at),
         )
         if cur.rowcount == 0:
             return False
@@ -684,3 +666,10 @@ def _rep_dict(r) -> dict:
 
 def _parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _message_row(msg, received_at: str) -> tuple:
+    """The ``messages`` table row of one event message (the raw JSON as it arrived)."""
+    body = msg.body
+    raw = getattr(msg, "raw", None) or json.dumps(body, separators=(",", ":"))
+    return (body["id"], msg.type, msg.device, body["session"], body["time"], received_at, raw)

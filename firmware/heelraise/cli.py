@@ -69,6 +69,12 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except FileNotFoundError as e:  # an output file in a folder that is not there, ...
+        print(f"heelraise {name}: {e.filename}: {e.strerror}", file=sys.stderr)
+        return 2
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as e:
+        print(f"heelraise {name}: {e.filename}: {e.strerror}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `heelraise analyze ... | head`
         import os
 

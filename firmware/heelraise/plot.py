@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 PHASE_COLOURS = {"raise": "#4c9be8", "hold": "#f2b134", "lower": "#e8604c"}
 
 
@@ -16,12 +18,11 @@ def plot_analysis(rec, result, out_png: str) -> None:
 
         raise HeelraiseError("--plot needs matplotlib: pip install 'heelraise[plot]'") from e
     a = result.analyzer
-    h = a.history
-    rows = h.rows(h.first, h.end)
     fig, ax = plt.subplots(figsize=(12, 4))
-    if len(rows) and a.axis.known:
-        pitch, _ = a.axis.pitch_roll(rows[:, [h.col["r1"], h.col["r2"]]])
-        ax.plot(rows[:, h.col["t"]], pitch, lw=0.8, color="black", label="pitch (deg)")
+    if a.trace and a.axis.known:
+        rows = np.concatenate(a.trace)
+        pitch, _ = a.axis.pitch_roll(rows[:, 1:3])
+        ax.plot(rows[:, 0], pitch, lw=0.8, color="black", label="pitch (deg)")
     for r in result.summary.reps:
         ax.axvspan(r.start_s, r.top_start_s, color=PHASE_COLOURS["raise"], alpha=0.3, lw=0)
         ax.axvspan(r.top_start_s, r.top_end_s, color=PHASE_COLOURS["hold"], alpha=0.3, lw=0)

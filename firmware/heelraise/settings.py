@@ -11,6 +11,9 @@ from dataclasses import dataclass, fields, replace
 from heelraise.exceptions import SettingsError
 from heelraise.tempo import Tempo
 
+#: Holes in a stream longer than this are gaps; shorter ones are interpolated over.
+MAX_GAP_S = 0.25
+
 
 @dataclass(frozen=True)
 class AnalyzerSettings:
@@ -47,7 +50,7 @@ class AnalyzerSettings:
     #: call); never while a rep is being confirmed, so no decision waits on it.
     batch_s: float = 0.15
     #: Stream gaps longer than this end any rep in progress without counting it.
-    max_gap_s: float = 0.25
+    max_gap_s: float = MAX_GAP_S
     #: Surface: "auto" (judged from each set's bottoms), "floor" or "step".
     surface: str = "auto"
     #: Target tempo, or None.

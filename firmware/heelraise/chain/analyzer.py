@@ -60,8 +60,11 @@ class AnalyzerState:
 class Analyzer:
     """Feed it chunks of samples of any size; it returns events in stream order."""
 
-    def __init__(self, settings: AnalyzerSettings | None = None):
+    def __init__(self, settings: AnalyzerSettings | None = None, keep_trace: bool = False):
         self.settings = s = settings or AnalyzerSettings()
+        #: keep_trace: every grid row's (t, tilt) for plots of a whole recording (offline only;
+        #: the history the chain works from is bounded)
+        self.trace: list[np.ndarray] | None = [] if keep_trace else None
         self.state = AnalyzerState()
         self.dt_s = 1.0 / s.grid_hz
         self.resampler = GridResampler(s.grid_hz, s.max_gap_s)
@@ -248,6 +251,8 @@ class Analyzer:
                 [tg[a2:b2], r, w, wmag, self.fusion.amag, flags, self._settled(wmag, flags)]
             )
             self.history.append(rows)
+            if self.trace is not None:
+                self.trace.append(rows[:, :3].copy())  # t, r1, r2
             events += self._detect()
         return events
 

@@ -42,9 +42,12 @@ def analyze_arrays(
     settings: AnalyzerSettings | None = None,
     chunk: int | None = None,
     strict: bool = True,
+    keep_trace: bool = False,
 ) -> Analysis:
-    """Run the streaming core over arrays (in one go, or in chunks of ``chunk`` samples)."""
-    a = Analyzer(settings)
+    """Run the streaming core over arrays (in one go, or in chunks of ``chunk`` samples).
+
+    ``keep_trace`` keeps the whole tilt trace (for ``--plot``)."""
+    a = Analyzer(settings, keep_trace=keep_trace)
     events: list = []
     if chunk is None:
         events += a.update(t_s, acc_g, gyr_dps)
@@ -55,5 +58,7 @@ def analyze_arrays(
     return Analysis(a.summary(), events, a)
 
 
-def analyze_recording(rec: Recording, settings: AnalyzerSettings | None = None) -> Analysis:
-    return analyze_arrays(rec.t_s, rec.acc_g, rec.gyr_dps, settings)
+def analyze_recording(
+    rec: Recording, settings: AnalyzerSettings | None = None, keep_trace: bool = False
+) -> Analysis:
+    return analyze_arrays(rec.t_s, rec.acc_g, rec.gyr_dps, settings, keep_trace=keep_trace)

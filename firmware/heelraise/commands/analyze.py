@@ -45,7 +45,7 @@ def run(args) -> int:
             )
         try:
             rec = read_recording(path)
-            result = analyze_recording(rec, settings)
+            result = analyze_recording(rec, settings, keep_trace=bool(args.plot))
         except RecordingError as e:
             _clear(many and tty)
             print(f"heelraise analyze: {e}", file=sys.stderr)

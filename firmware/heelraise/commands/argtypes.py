@@ -38,3 +38,23 @@ def port(text: str) -> int:
 
 
 port.__name__ = "TCP port (1 to 65535)"
+
+
+def i2c_address(text: str) -> int:
+    value = int(text, 0)
+    if not 0x03 <= value <= 0x77:
+        raise ValueError(text)
+    return value
+
+
+i2c_address.__name__ = "7-bit I2C address (0x03 to 0x77, e.g. 0x68)"
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(text)
+    return value
+
+
+fraction.__name__ = "fraction from 0 to 1"

@@ -16,6 +16,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from heelraise.commands import argtypes
+
 HELP = "capture raw IMU samples to a recording file"
 
 
@@ -29,7 +31,7 @@ def add_arguments(parser) -> None:
         help="mpu6050 (default), lsm6ds, sim, emulated or replay:FILE",
     )
     parser.add_argument("--bus", type=int, default=1, help="I2C bus number (default 1)")
-    parser.add_argument("--address", type=lambda s: int(s, 0), default=None, help="e.g. 0x69")
+    parser.add_argument("--address", type=argtypes.i2c_address, default=None, help="e.g. 0x69")
     parser.add_argument("--fs-hz", type=float, default=100.0, help="sample rate (default 100)")
     parser.add_argument(
         "--fast",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from heelraise.commands import argtypes
+
 HELP = "write a simulated recording and its ground truth"
 
 
@@ -30,7 +32,9 @@ def add_arguments(p):
     )
     p.add_argument("--rate", type=float, default=100.0, help="sample rate, Hz (25 to 1000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--faults", type=float, default=0.15, help="chance of a form fault per rep")
+    p.add_argument(
+        "--faults", type=argtypes.fraction, default=0.15, help="chance of a form fault per rep"
+    )
     p.add_argument("--no-walking", action="store_true", help="no walking before/between/after")
     p.add_argument("--walk-only", action="store_true", help="no reps: standing, walking, steps")
     p.add_argument("--ideal", action="store_true", help="a perfect sensor (no errors)")

@@ -3,9 +3,10 @@
 Samples are handed out when their time has come on the injected ``clock``
 (``speed`` 1 = real time, 10 = ten times faster); timestamps are the file's
 own, so events line up with ``heelraise analyze`` on the same file. A hole in
-the file (more than ``gap_factor`` median periods between samples) is
-reported on the next block as ``Gap(..., "missing_samples")``, as a driver
-would.
+the file longer than ``max_gap_s`` (the analyzer's own limit, so a replay counts
+what ``heelraise analyze`` counts) is reported on the next block as
+``Gap(..., "missing_samples")``, as a driver would; shorter dropouts are left to
+the analyzer to interpolate over.
 
     >>> from heelraise.clock import ManualClock
     >>> clock = ManualClock()
@@ -21,6 +22,7 @@ import numpy as np
 
 from heelraise.exceptions import SensorError
 from heelraise.imu.base import Gap, SampleBlock
+from heelraise.settings import MAX_GAP_S
 
 
 class ReplayImu:
@@ -34,7 +36,7 @@ class ReplayImu:
         clock=time.monotonic,
         sleep=None,
         loop: bool = False,
-        gap_factor: float = 5.0,
+        max_gap_s: float = MAX_GAP_S,
         fs_hz: float | None = None,
     ):
         if not speed > 0:
@@ -43,7 +45,7 @@ class ReplayImu:
         self.speed = float(speed)
         self.clock = clock
         self.loop = loop
-        self.gap_factor = gap_factor
+        self.max_gap_s = max_gap_s
         self.name = f"replay of {self.path}"
         self.fs_hz = float(fs_hz) if fs_hz else float("nan")
         self.recording = None
@@ -60,8 +62,7 @@ class ReplayImu:
         if np.isnan(self.fs_hz):
             self.fs_hz = rec.sample_rate_hz
         dt = np.diff(rec.t_s)
-        period = 1.0 / self.fs_hz
-        self._holes = set(np.flatnonzero(dt > self.gap_factor * period) + 1)
+        self._holes = set(np.flatnonzero(dt > self.max_gap_s) + 1)
         self._t0 = self.clock()
         self._i = 0
         self._offset_s = 0.0

@@ -66,7 +66,7 @@ class SensorConfig:
     address: int = 0x68
     rate_hz: int = 1000
     accel_range_g: int = 4
-    gyro_range_dps: int = 500
+    gyro_range_dps: int = 1000  # walking exceeds 250 deg/s; heel strikes reach 600
     replay_file: str = ""
     replay_speed: float = 1.0
 
@@ -493,9 +493,9 @@ address = 0x68
 # Output data rate, 25 to 1000 Hz.
 rate_hz = 1000
 # Full scales: accelerometer 2, 4, 8 or 16 g; gyroscope 250, 500, 1000 or 2000 deg/s
-# (LSM6DS also 125).
+# (LSM6DS also 125). Walking reaches 600 deg/s: keep 1000 so steps are seen, not clipped.
 accel_range_g = 4
-gyro_range_dps = 500
+gyro_range_dps = 1000
 # For type = "replay": the recording to play, and how many times real time.
 replay_file = ""
 replay_speed = 1.0

@@ -79,12 +79,17 @@ class Motion:
     def duration_s(self) -> float:
         return float(self.t_s[-1] - self.t_s[0])
 
+    def __post_init__(self):
+        # np.interp copies a non-contiguous column on every call: keep contiguous ones, or an
+        # emulator asking for a few samples at a time pays for the whole session each read.
+        self._columns = [np.ascontiguousarray(self.acc_g[:, i]) for i in range(3)] + [
+            np.ascontiguousarray(self.gyr_dps[:, i]) for i in range(3)
+        ]
+
     def sample(self, t_s) -> tuple[np.ndarray, np.ndarray]:
-        t_s = np.asarray(t_s, dtype=float)
-        t_s = np.clip(t_s, self.t_s[0], self.t_s[-1])
-        acc = np.column_stack([np.interp(t_s, self.t_s, self.acc_g[:, i]) for i in range(3)])
-        gyr = np.column_stack([np.interp(t_s, self.t_s, self.gyr_dps[:, i]) for i in range(3)])
-        return acc, gyr
+        t_s = np.clip(np.asarray(t_s, dtype=float), self.t_s[0], self.t_s[-1])
+        out = np.column_stack([np.interp(t_s, self.t_s, col) for col in self._columns])
+        return out[:, :3], out[:, 3:]
 
 
 def foot_to_sensor(

@@ -1,0 +1,49 @@
+"""Regression guards on form faults and on how sets are split (looser than the benchmark)."""
+
+from __future__ import annotations
+
+import pytest
+from heelraise.chain.offline import analyze_arrays
+from heelraise.events import FAULTS
+from heelraise.settings import AnalyzerSettings
+from heelraise.sim import SessionSpec, simulate_session
+from heelraise.sim.scoring import Score
+
+
+@pytest.fixture(scope="module")
+def score() -> Score:
+    total = Score()
+    for seed, surface in [(600, "floor"), (601, "step"), (602, "floor"), (603, "step")]:
+        spec = SessionSpec(sets=2, reps=12, surface=surface, fault_rate=0.5, seed=seed)
+        sim = simulate_session(spec)
+        result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(tempo=spec.tempo))
+        total.add(str(seed), sim.truth, result.summary.reps)
+    return total
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_is_found_and_rarely_invented(score, fault):
+    precision, recall, n = score.precision_recall(fault)
+    assert n >= 2, f"the sessions hold too few true {fault} reps to judge"
+    assert recall >= 0.6, (fault, recall)
+    assert precision >= 0.6, (fault, precision)
+
+
+def make_sets(set_gap_s: float):
+    spec = SessionSpec(
+        sets=3, reps=4, walking=False, distractors=False, rest_s=(11.0, 12.0), seed=610
+    )
+    sim = simulate_session(spec)
+    result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(set_gap_s=set_gap_s))
+    return result.summary.sets
+
+
+def test_a_pause_longer_than_set_gap_ends_a_set():
+    sets = make_sets(8.0)
+    assert [s.rep_count for s in sets] == [4, 4, 4]
+    assert [s.ended_by for s in sets[:2]] == ["pause", "pause"]
+
+
+def test_a_longer_set_gap_keeps_the_same_reps_in_one_set():
+    sets = make_sets(20.0)
+    assert [s.rep_count for s in sets] == [12]

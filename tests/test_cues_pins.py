@@ -18,7 +18,7 @@ PINS_TOML = Path(__file__).resolve().parents[1] / "hardware" / "pins.toml"
 
 
 def test_builtin_defaults_equal_hardware_pins_toml():
-    assert load_pin_map(PINS_TOML) == DEFAULT_PINS
+    assert load_pin_map(PINS_TOML) == DEFAULT_PINS == PinMap()
     assert (DEFAULT_PINS.led, DEFAULT_PINS.buzzer, DEFAULT_PINS.button) == (17, 18, 27)
 
 

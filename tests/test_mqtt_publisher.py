@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 
 import pytest
 from conftest import connect_client, wait_until
@@ -435,3 +436,21 @@ def test_a_message_breaking_its_schema_is_logged_by_the_sender_and_still_deliver
         rec.wait_for(lambda ms: ms, what="the rep, schema or not")
         wait_until(lambda: "outgoing rep message breaks its schema" in caplog.text, 10, "the error")
     assert rec.messages[0].json()["rep"]["surface"] == "moon"
+
+
+def test_a_command_delivered_on_another_topic_is_never_run(commanded, caplog):
+    """Only the device's own cmd topic runs commands, even if a broker hands over another
+    (a wildcard subscription, a misrouted message): logged, not run."""
+    pub, handler, _send, _result_for, _results = commanded
+    before = list(handler.calls)
+    foreign = types.SimpleNamespace(
+        topic="heelraise/shoe-2/cmd",
+        payload=json.dumps({"id": "foreign", "cmd": "end_set"}).encode(),
+        retain=False,
+    )
+    with caplog.at_level("WARNING", logger="heelraise.mqtt"):
+        pub._on_cmd(None, None, foreign)
+        pub._on_other_message(None, None, foreign)
+    assert handler.calls == before
+    assert "ignored a command on 'heelraise/shoe-2/cmd'" in caplog.text
+    assert "not a topic of this device" in caplog.text

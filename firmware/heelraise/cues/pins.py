@@ -1,8 +1,8 @@
-"""The default pin map (BCM GPIO numbers) and the reader for ``hardware/pins.toml``.
+"""The default pin map (BCM GPIO numbers) and the reader for ``pins.toml``.
 
-The values below are the firmware's built-in defaults; they must equal
-``hardware/pins.toml`` in the repository (a test checks it, and checks the
-wiring table in ``hardware/wiring.md`` against the same file)::
+The defaults are read from ``pins.toml`` shipped in this package
+(``hardware/pins.toml`` in the repository links to it; a test checks the wiring
+table in ``hardware/wiring.md`` against the same file)::
 
     Raspberry Pi header            part
     pin 3  GPIO2  SDA   ---------- IMU SDA
@@ -18,6 +18,9 @@ Example::
     (17, 18, 27)
     >>> load_pin_map("hardware/pins.toml") == DEFAULT_PINS   # doctest: +SKIP
     True
+
+The dataclass's own field defaults are for building partial maps (a ``pins.toml``
+that names only some parts); a test keeps them equal to the shipped file.
 """
 
 from __future__ import annotations
@@ -84,8 +87,8 @@ class PinMap:
         return d
 
 
-#: The built-in defaults; equal to hardware/pins.toml.
-DEFAULT_PINS = PinMap()
+#: Where the default pin map ships (hardware/pins.toml links here).
+PINS_TOML = Path(__file__).with_name("pins.toml")
 
 # table -> {key: PinMap field}
 _TOML_KEYS = {
@@ -143,3 +146,7 @@ def physical_pin(gpio: int) -> int:
         return HEADER_PIN[gpio]
     except KeyError:
         raise PinMapError(f"GPIO{gpio!r} is not on the 40-pin header") from None
+
+
+#: The default pin map, as the shipped ``pins.toml`` says.
+DEFAULT_PINS = load_pin_map(PINS_TOML)

@@ -37,6 +37,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from heelraise.cues.pins import DEFAULT_PINS
 from heelraise.exceptions import ConfigError, SettingsError
 from heelraise.settings import AnalyzerSettings
 from heelraise.tempo import Tempo
@@ -80,13 +81,13 @@ class SensorConfig:
 
 @dataclass(frozen=True)
 class PinsConfig:
-    """BCM GPIO numbers; defaults equal ``hardware/pins.toml`` (heelraise.cues.pins)."""
+    """BCM GPIO numbers; defaults from the shipped ``pins.toml`` (heelraise.cues.pins)."""
 
-    led: int = 17
-    buzzer: int = 18
-    buzzer_kind: str = "active"
-    button: int | None = 27
-    led_pwm: bool = True
+    led: int = DEFAULT_PINS.led
+    buzzer: int = DEFAULT_PINS.buzzer
+    buzzer_kind: str = DEFAULT_PINS.buzzer_kind
+    button: int | None = DEFAULT_PINS.button
+    led_pwm: bool = DEFAULT_PINS.led_pwm
 
     def pin_map(self):
         """The cues' :class:`~heelraise.cues.pins.PinMap` for these pins."""

@@ -15,6 +15,8 @@ first estimate skewed by a rolled ankle is corrected.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 QUALIFY_DEG = 12.0
@@ -74,12 +76,26 @@ class PitchAxis:
         if len(sel) < 5:
             return
         self.cov = 0.8 * self.cov + sel.T @ sel / len(sel)
-        w, v = np.linalg.eigh(self.cov)
-        p = v[:, np.argmax(w)]
+        p = _principal_axis(self.cov)
+        if p is None:  # no preferred direction at all: keep the axis
+            return
         if p @ self.p < 0:
             p = -p
-        self.p = p / np.linalg.norm(p)
+        self.p = p
 
     def pitch_roll(self, r: np.ndarray):
         p = self.p
         return r @ p, r @ np.array([-p[1], p[0]])
+
+
+def _principal_axis(cov: np.ndarray) -> np.ndarray | None:
+    """Unit eigenvector of the larger eigenvalue of a symmetric 2x2 matrix, in closed form
+    (np.linalg.eigh costs more than the rest of a rep's refinement); None if isotropic."""
+    a, b, c = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
+    lam = 0.5 * (a + c) + math.hypot(0.5 * (a - c), b)
+    # (A - lam I) x = 0 has solutions (lam - c, b) and (b, lam - a): take the better conditioned.
+    x, y = (lam - c, b) if a >= c else (b, lam - a)
+    n = math.hypot(x, y)
+    if n == 0.0:
+        return None
+    return np.array([x / n, y / n])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
-from heelraise.chain.phases import fit_span, onset_time, stop_time
+from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
 
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
@@ -218,21 +218,23 @@ class RepDetector:
         c = hist.col
         a, b = self.base_idx, decide_idx + 1
         rows = hist.rows(a, b)
-        t = rows[:, c["t"]]
+        t = rows[:, c["t"]].copy()  # contiguous: searchsorted would copy a strided column each call
+        tilt = rows[:, [c["r1"], c["r2"]]]
         v = rows[:, [c["w1"], c["w2"]]] @ axis.p
         top = self.top_idx - a
         stop = self.stop_idx - a
-        pitch = rows[:, [c["r1"], c["r2"]]] @ axis.p
+        pitch = tilt @ axis.p
         # Each movement is the run of same-signed pitch rate through its mid-range
         # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
-        i_vr = _peak_of_run(v, pitch, 0, top, +1)
-        vl_rel = _peak_of_run(v, pitch, top, stop, -1)
+        v_down = -v
+        i_vr = _peak_of_run(v, pitch, 0, top, rising=True)
+        vl_rel = _peak_of_run(v_down, pitch, top, stop, rising=False)
         rise_peak = float(v[i_vr])
-        lower_peak = float(-v[vl_rel])
+        lower_peak = float(v_down[vl_rel])
         start = onset_time(t, v, i_vr)
         top_start = stop_time(t, v, i_vr)
-        top_end = onset_time(t, -v, vl_rel)
-        end = stop_time(t, -v, vl_rel)
+        top_end = onset_time(t, v_down, vl_rel)
+        end = stop_time(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
@@ -262,7 +264,7 @@ class RepDetector:
             lower_peak_dps=lower_peak,
             vigorous=vigorous,
             t_s=t,
-            tilt_deg=rows[:, [c["r1"], c["r2"]]],
+            tilt_deg=tilt,
             rate_dps=v,
         )
         if vigorous:
@@ -292,34 +294,34 @@ def _zero_crossing(t, v, i0, i1):
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
-def _peak_of_run(v, pitch, i0, i1, sign):
-    """Index of peak rate of the rise (sign +1, over [i0, i1]) or lowering (-1).
+def _peak_of_run(s, pitch, i0, i1, rising):
+    """Index of the peak of ``s``, the rate signed so the movement is positive: the rise
+    (``rising``, over [i0, i1]) or the lowering (``s`` = -rate).
 
     Starts at the mid-range crossing of the movement and follows the run of
-    same-signed rate both ways.
+    positive ``s`` both ways.
     """
     seg = pitch[i0 : i1 + 1]
-    lo, hi = float(seg.min()), float(seg.max())
-    mid = 0.5 * (lo + hi)
-    if sign > 0:
+    below = seg <= 0.5 * (float(seg.min()) + float(seg.max()))
+    if rising:
         # Rising towards the top at i1: the last time below mid, then one step on.
-        below = np.flatnonzero(pitch[i0 : i1 + 1] <= mid)
-        m = i0 + (int(below[-1]) if len(below) else 0)
+        k = first_true(below[::-1])
+        m = i0 + (len(seg) - 1 - k if k is not None else 0)
     else:
-        below = np.flatnonzero(pitch[i0 : i1 + 1] <= mid)
-        m = i0 + (int(below[0]) if len(below) else i1 - i0)
-    s = sign * v
+        k = first_true(below)
+        m = i0 + (k if k is not None else i1 - i0)
     if s[m] <= 0:
         return m
-    neg_before = np.flatnonzero(s[:m] <= 0)
-    x0 = int(neg_before[-1]) + 1 if len(neg_before) else 0
-    neg_after = np.flatnonzero(s[m + 1 :] <= 0)
-    x1 = m + int(neg_after[0]) if len(neg_after) else len(s) - 1
+    off = s <= 0
+    k = first_true(off[m - 1 :: -1]) if m > 0 else None
+    x0 = m - k if k is not None else 0
+    k = first_true(off[m + 1 :])
+    x1 = m + k if k is not None else len(s) - 1
     return x0 + int(np.argmax(s[x0 : x1 + 1]))
 
 
 def _fraction(mask) -> float:
-    return float(mask.mean()) if len(mask) else 0.0
+    return np.count_nonzero(mask) / len(mask) if len(mask) else 0.0
 
 
 def _span(t, t0, t1) -> slice:
@@ -328,8 +330,13 @@ def _span(t, t0, t1) -> slice:
 
 
 def _level(t, pitch, t0, t1, fallback):
-    seg = pitch[_span(t, t0, t1)]
-    return float(np.median(seg)) if len(seg) else fallback
+    """Median pitch over [t0, t1] (sorting a few dozen values is far cheaper than np.median)."""
+    seg = np.sort(pitch[_span(t, t0, t1)])
+    n = len(seg)
+    if n == 0:
+        return fallback
+    m = n // 2
+    return float(seg[m]) if n % 2 else 0.5 * (float(seg[m - 1]) + float(seg[m]))
 
 
 def _refit(t, pitch, start, top_start, top_end, end):

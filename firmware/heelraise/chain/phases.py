@@ -20,35 +20,43 @@ HIGH = 1.0 / 4.0
 def _crossing_time(t, s, i_from, level, step):
     """From i_from going ``step`` (+1/-1), the time s first drops below level (interpolated)."""
     if step > 0:
-        below = np.flatnonzero(s[i_from + 1 :] < level)
-        if len(below) == 0:
-            return float(t[-1]), len(s)
-        j = i_from + 1 + int(below[0])
+        k = first_true(s[i_from + 1 :] < level)
+        if k is None:
+            return float(t[-1])
+        j = i_from + 1 + k
         i = j - 1
     else:
-        below = np.flatnonzero(s[:i_from] < level)
-        if len(below) == 0:
-            return float(t[0]), -1
-        j = int(below[-1])
+        k = first_true(s[i_from - 1 :: -1] < level) if i_from > 0 else None
+        if k is None:
+            return float(t[0])
+        j = i_from - 1 - k
         i = j + 1
     # s[i] >= level > s[j]: interpolate
     frac = (s[i] - level) / (s[i] - s[j]) if s[i] != s[j] else 0.0
-    return float(t[i] + frac * (t[j] - t[i])), j
+    return float(t[i] + frac * (t[j] - t[i]))
+
+
+def first_true(mask: np.ndarray) -> int | None:
+    """Index of the first True (argmax stops there; flatnonzero would scan it all)."""
+    if len(mask) == 0:
+        return None
+    k = int(mask.argmax())
+    return k if mask[k] else None
 
 
 def onset_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:
     """When the movement whose speed peaks at i_peak began (searching backwards)."""
     peak = speed[i_peak]
-    t_hi, _ = _crossing_time(t, speed, i_peak, HIGH * peak, -1)
-    t_lo, _ = _crossing_time(t, speed, i_peak, LOW * peak, -1)
+    t_hi = _crossing_time(t, speed, i_peak, HIGH * peak, -1)
+    t_lo = _crossing_time(t, speed, i_peak, LOW * peak, -1)
     return 2 * t_lo - t_hi
 
 
 def stop_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:
     """When the movement whose speed peaks at i_peak stopped (searching forwards)."""
     peak = speed[i_peak]
-    t_hi, _ = _crossing_time(t, speed, i_peak, HIGH * peak, +1)
-    t_lo, _ = _crossing_time(t, speed, i_peak, LOW * peak, +1)
+    t_hi = _crossing_time(t, speed, i_peak, HIGH * peak, +1)
+    t_lo = _crossing_time(t, speed, i_peak, LOW * peak, +1)
     return 2 * t_lo - t_hi
 
 
@@ -73,17 +81,20 @@ def fit_span(t: np.ndarray, angle: np.ndarray, from_deg: float, to_deg: float):
         return None
     u = (angle - from_deg) / span
     sel = (u >= FIT_LO) & (u <= FIT_HI)
-    if sel.sum() < 4:
+    n = np.count_nonzero(sel)
+    if n < 4:
         return None
     tau = np.interp(u[sel], _S, _TAU)
-    ts = t[sel] - t[sel][0]  # well-conditioned least squares: tau = a * ts + b
-    tm, um = ts.mean(), tau.mean()
+    t_sel = t[sel]
+    t_first = t_sel[0]
+    ts = t_sel - t_first  # well-conditioned least squares: tau = a * ts + b
+    tm, um = ts.sum() / n, tau.sum() / n  # the means (np.mean costs more than the fit)
     dt = ts - tm
     var = float(dt @ dt)
     if var <= 0:
         return None
     a = float(dt @ (tau - um)) / var
-    b = um - a * tm - a * t[sel][0]
+    b = um - a * tm - a * t_first
     if a <= 0:
         return None
     return float(-b / a), float((1.0 - b) / a)

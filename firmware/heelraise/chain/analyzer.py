@@ -437,7 +437,7 @@ class Analyzer:
         st.end_s = rep.end_s
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
-        self.axis.refine(r[(t >= cand.start_s) & (t <= cand.end_s)])
+        self.axis.refine(r[in_rep])
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 

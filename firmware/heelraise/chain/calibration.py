@@ -10,6 +10,7 @@ flat); every still block refreshes the gyro bias.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -27,88 +28,82 @@ class StillCalibrator:
         self.block_len = block_len
         self.still_gyr_dps = still_gyr_dps
         self.still_acc_g = still_acc_g
-        self.block = None
+        self.block = None  # the block whose first rows are in ``sums``
         self.sums = np.zeros(13)  # count, gyr(3) acc(3), then their squares
         self.bias_dps: np.ndarray | None = None
         self.up: np.ndarray | None = None
+        self.g_ref = 1.0
         self.still_blocks = 0
 
     def update(self, k: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray):
-        """Feed grid rows (absolute indices ``k``); returns CalibrationUpdates in order."""
+        """Feed grid rows (absolute indices ``k``, increasing); returns CalibrationUpdates
+        in order."""
         updates: list[CalibrationUpdate] = []
         if len(k) == 0:
             return updates
-        blocks = k // self.block_len
-        if blocks[0] == blocks[-1]:  # streaming: (part of) one block
-            bounds = np.array([0, len(k)])
-        else:
-            cuts = np.flatnonzero(np.diff(blocks)) + 1
-            bounds = np.concatenate(([0], cuts, [len(k)]))
-        # Whole blocks inside this call are judged together; the first and last may be
-        # partial and are accumulated across calls.
-        seg_n = np.diff(bounds)
-        inner = [
-            i
-            for i in range(len(seg_n))
-            if seg_n[i] == self.block_len and not (i == 0 and self.block == blocks[0])
-        ]
-        stats = {}
-        if inner:
-            x = np.hstack([gyr_dps, acc_g])
-            starts = bounds[inner]
-            idx = starts[:, None] + np.arange(self.block_len)[None, :]
-            xb = x[idx]  # (nb, block_len, 6)
-            mean = xb.mean(axis=1)
-            var = xb.var(axis=1)
-            still = self._still(mean, var)
-            for j, i in enumerate(inner):
-                stats[i] = (mean[j], var[j]) if still[j] else None
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            self._enter(int(blocks[a]), updates)
-            if i in stats:
-                u = None if stats[i] is None else self._judge(*stats[i])
-                self.block = None
-                self.sums[:] = 0
-                if u is not None:
-                    updates.append(u)
-            else:
-                self._accumulate(gyr_dps[a:b], acc_g[a:b], updates)
+        if k[-1] - k[0] == len(k) - 1:  # consecutive rows, as the analyzer feeds them
+            self._feed_run(int(k[0]), acc_g, gyr_dps, updates)
+            return updates
+        runs = np.concatenate(([0], np.flatnonzero(np.diff(k) != 1) + 1, [len(k)]))
+        for a, b in pairwise(runs.tolist()):
+            self._feed_run(int(k[a]), acc_g[a:b], gyr_dps[a:b], updates)
         return updates
-
-    def _enter(self, blk: int, updates: list) -> None:
-        """Rows of block ``blk`` follow: an unfinished other block is closed first."""
-        if self.block is not None and blk != self.block:
-            u = self._close()
-            if u is not None:
-                updates.append(u)
-        if self.block != blk:
-            self.block = blk
-            self.sums[:] = 0
-
-    def _accumulate(self, gyr_dps, acc_g, updates) -> None:
-        """Add rows of the open block; judge it when it is whole."""
-        x = np.concatenate((gyr_dps, acc_g), axis=1)
-        self.sums[0] += len(x)
-        self.sums[1:7] += x.sum(0)
-        self.sums[7:13] += (x * x).sum(0)
-        if self.sums[0] == self.block_len:
-            u = self._close()
-            self.block = None
-            if u is not None:
-                updates.append(u)
 
     def reset_block(self):
         """A gap: the block in progress cannot be still."""
         self.block = None
         self.sums[:] = 0
 
-    def _close(self):
-        n = self.sums[0]
-        if n != self.block_len:
-            return None
-        mean = self.sums[1:7] / n
-        var = np.maximum(self.sums[7:13] / n - mean**2, 0)
-        return self._judge(mean, var)
+    def _feed_run(self, k0: int, acc_g, gyr_dps, updates: list) -> None:
+        """Consecutive rows from grid index ``k0``. The whole blocks among them are judged
+        together; the rows before the first block boundary and after the last are
+        accumulated across calls."""
+        n, b = len(acc_g), self.block_len
+        head = min(n, -k0 % b)  # rows up to the end of the block k0 falls in
+        if head:
+            self._accumulate(k0 // b, gyr_dps[:head], acc_g[:head], updates)
+        whole_end = head + (n - head) // b * b
+        if whole_end > head:
+            self._judge_blocks(
+                (k0 + head) // b, gyr_dps[head:whole_end], acc_g[head:whole_end], updates
+            )
+        if whole_end < n:
+            self._accumulate((k0 + whole_end) // b, gyr_dps[whole_end:], acc_g[whole_end:], updates)
+
+    def _accumulate(self, block: int, gyr_dps, acc_g, updates: list) -> None:
+        """Add rows of ``block``; judge it when it is whole. An open earlier block did not
+        get all its rows (a gap cut it), so it is dropped."""
+        if self.block != block:
+            self.block = block
+            self.sums[:] = 0
+        x = np.concatenate((gyr_dps, acc_g), axis=1)
+        self.sums[0] += len(x)
+        self.sums[1:7] += x.sum(0)
+        self.sums[7:13] += (x * x).sum(0)
+        if self.sums[0] == self.block_len:
+            n = self.sums[0]
+            mean = self.sums[1:7] / n
+            var = np.maximum(self.sums[7:13] / n - mean**2, 0)
+            if self._still(mean, var)[0]:
+                updates.append(self._take(block, mean))
+            self.reset_block()
+
+    def _judge_blocks(self, first_block: int, gyr_dps, acc_g, updates: list) -> None:
+        """Whole blocks ``first_block``, ``first_block + 1``, ... (all their rows, in order)."""
+        self.reset_block()  # an open earlier block did not get all its rows
+        b = self.block_len
+        nb = len(gyr_dps) // b
+        # Laid out (row in block, channel, block): the sums over a block's rows then run
+        # along the first axis, in row order, a whole row of blocks at a time.
+        x = np.empty((b, 6, nb))
+        x[:, :3] = gyr_dps.reshape(nb, b, 3).transpose(1, 2, 0)
+        x[:, 3:] = acc_g.reshape(nb, b, 3).transpose(1, 2, 0)
+        mean = x.mean(axis=0)
+        x -= mean  # x is a copy: the deviations, in place
+        var = np.square(x, out=x).mean(axis=0)
+        mean, var = mean.T.copy(), var.T.copy()  # (block, channel)
+        for j in np.flatnonzero(self._still(mean, var)).tolist():
+            updates.append(self._take(first_block + j, mean[j]))
 
     def _still(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         """Per block (rows of gyro+acc means and variances): was the foot still?"""
@@ -119,11 +114,9 @@ class StillCalibrator:
             & (np.abs(np.linalg.norm(mean[:, 3:], axis=1) - 1.0) < 0.2)
         )
 
-    def _judge(self, mean: np.ndarray, var: np.ndarray):
-        if not self._still(mean, var)[0]:
-            return None
+    def _take(self, block: int, mean: np.ndarray) -> CalibrationUpdate:
+        """A still ``block`` with gyro+acc ``mean``: refresh the bias; the first gives neutral."""
         g_mean, a_mean = mean[:3], mean[3:]
-        apply_from = (self.block + 1) * self.block_len
         self.still_blocks += 1
         if self.bias_dps is None:
             self.bias_dps = g_mean
@@ -132,6 +125,6 @@ class StillCalibrator:
         up = None
         if self.up is None:
             self.g_ref = float(np.linalg.norm(a_mean))
-            self.up = a_mean / self.g_ref
-            up = self.up
-        return CalibrationUpdate(apply_from, self.bias_dps.copy(), up, getattr(self, "g_ref", 1.0))
+            self.up = up = a_mean / self.g_ref
+        apply_from = (block + 1) * self.block_len
+        return CalibrationUpdate(apply_from, self.bias_dps.copy(), up, self.g_ref)

@@ -15,6 +15,8 @@ see :mod:`heelraise.chain.axis`) and on the foot's long axis.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
@@ -38,7 +40,16 @@ class TiltFusion:
 
         self.dt_s = dt_s
         self.alpha = tau_s / (tau_s + dt_s)
+        # A blended step adds alpha dt w + (1 - alpha) r_acc; a gyro-only step adds dt w.
+        self._blend_gyr_gain = self.alpha * dt_s
+        self._blend_acc_gain = 1 - self.alpha
+        self._resync_n = RESYNC_S / dt_s  # free samples that call for a restart
         self._powers = self.alpha ** np.arange(1, PIECE + 1)  # alpha^1 .. alpha^PIECE
+        # alpha^0 .. alpha^PIECE as exp of summed logs, for _solve: over a piece, a is alpha
+        # or 1, so the product of a is alpha to the number of blended steps. (The two tables
+        # differ in the last bits; each path keeps its own, so results stay as they were.)
+        log_powers = np.cumsum(np.log(np.full(PIECE, self.alpha)))
+        self._products = np.exp(np.concatenate(([0.0], log_powers)))
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
@@ -56,8 +67,14 @@ class TiltFusion:
         """
         p = acc_g @ self.frame
         sin = np.hypot(p[:, 0], p[:, 1])
-        scale = np.degrees(np.arctan2(sin, p[:, 2])) / np.maximum(sin, 1e-12)
-        return np.column_stack((p[:, 1] * scale, -p[:, 0] * scale))
+        scale = np.arctan2(sin, p[:, 2])
+        np.degrees(scale, out=scale)
+        scale /= np.maximum(sin, 1e-12)
+        r_deg = np.empty((len(p), 2))
+        np.multiply(p[:, 1], scale, out=r_deg[:, 0])
+        np.multiply(p[:, 0], scale, out=r_deg[:, 1])
+        np.negative(r_deg[:, 1], out=r_deg[:, 1])
+        return r_deg
 
     def update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
         """Bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)).
@@ -73,21 +90,20 @@ class TiltFusion:
         over short pieces, so its cost does not depend on how often the mode changes.
         """
         n = len(acc_g)
-        amag = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
-        wmag = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps))
-        self.amag, self.wmag = amag, wmag
+        self.amag = amag = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+        self.wmag = wmag = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps))
         r_acc = self.tilt_from_acc(acc_g)
         w = gyr_dps @ self.basis
+        x = self._blend_gyr_gain * w  # the blended steps' x; gyro-only steps' set below
+        x += self._blend_acc_gain * r_acc
         dev = np.abs(amag - self.g_ref)
         free = dev > DYNAMIC_G
         fast = wmag > DYNAMIC_DPS
-        quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
-        limit = RESYNC_S / self.dt_s
-        if self.r_deg is not None and n <= PIECE and not free.any() and self.free_n <= limit:
+        steady = self.r_deg is not None and n <= PIECE and self.free_n <= self._resync_n
+        if steady and not free.any():
             # The common case (standing, reps): no free motion, so no restart pending.
-            if self.free_n and quiet.any():
+            if self.free_n and ((dev < QUIET_G) & (wmag < QUIET_DPS)).any():
                 self.free_n = 0
-            x = self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc
             if not fast.any():  # blend throughout: constant coefficient, cached powers
                 p = self._powers[:n, None]
                 out = p * (self.r_deg + np.cumsum(x / p, axis=0))
@@ -95,60 +111,86 @@ class TiltFusion:
             else:
                 a = np.where(fast, 1.0, self.alpha)
                 x[fast] = self.dt_s * w[fast]
-                out = np.empty_like(r_acc)
-                _recursion(a, x, self.r_deg, out)
+                out = np.empty_like(x)
+                self._solve(a, x, out)
                 self.flags = np.where(fast, 3.0, 0.0)
             self.r_deg = out[-1].copy()
             return out, w
-        # Free samples since the last quiet one (carried across calls).
-        cf = np.cumsum(free) + self.free_n
-        qi = np.flatnonzero(quiet)
-        base = np.zeros(n, dtype=np.int64)
-        if len(qi):
-            base[qi] = cf[qi]
-        base = np.maximum.accumulate(base) if len(qi) else base
-        since = np.where(
-            np.maximum.accumulate(np.where(quiet, np.arange(n), -1)) >= 0, cf - base, cf
-        )
-        before = np.concatenate(([self.free_n], since[:-1]))  # count before each sample
-        resync = quiet & (before > limit)
-        pending = (since > limit) & ~quiet
-        self.free_n = int(since[-1])
+        quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
+        pending, resync = self._restarts(free, quiet)
         gyro_only = free | fast | pending
         a = np.where(gyro_only, 1.0, self.alpha)
-        x = np.where(
-            gyro_only[:, None], self.dt_s * w, self.alpha * self.dt_s * w + (1 - self.alpha) * r_acc
-        )
+        for i in range(2):  # component by component: numpy is slow along rows of two
+            np.multiply(self.dt_s, w[:, i], out=x[:, i], where=gyro_only)
+        resync = np.flatnonzero(resync)
         a[resync] = 0.0
         x[resync] = r_acc[resync]
         # 1: free motion or impact, 3: fast turn (gyro only), 2: restarted from the accelerometer
-        self.flags = np.where(free, 1.0, np.where(fast | pending, 3.0, 0.0))
+        self.flags = np.where(free, 1.0, np.where(gyro_only, 3.0, 0.0))
         self.flags[resync] = 2.0
         if self.r_deg is None:
             a[0], x[0] = 0.0, r_acc[0]
-        out = np.empty_like(r_acc)
-        cuts = np.concatenate((np.flatnonzero(a == 0.0), np.arange(0, n, PIECE)))
-        cuts = np.unique(np.concatenate((cuts, [n])))
-        r = self.r_deg if self.r_deg is not None else np.zeros(2)
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-            r = _recursion(a[lo:hi], x[lo:hi], r, out[lo:hi])
-        self.r_deg = r.copy()
+        out = np.empty_like(x)
+        self.r_deg = self._solve(a, x, out)
         return out, w
+
+    def _restarts(self, free: np.ndarray, quiet: np.ndarray):
+        """Per sample: (pending, resync). Pending: more than ``RESYNC_S`` of free motion
+        since the last quiet sample, the tilt follows the gyro alone; resync: the first
+        quiet sample after that, where the tilt restarts from the accelerometer. The count
+        of free samples since the last quiet one is carried across calls."""
+        n_free = np.count_nonzero(free)
+        if self.free_n + n_free <= self._resync_n:  # too little free motion for a restart
+            if quiet.any():
+                after_quiet = len(quiet) - int(np.argmax(quiet[::-1]))
+                self.free_n = int(np.count_nonzero(free[after_quiet:]))
+            else:
+                self.free_n += n_free
+            none = np.zeros(len(free), dtype=bool)
+            return none, none
+        since = np.cumsum(free) + self.free_n  # free samples so far ...
+        at_quiet = np.where(quiet, since, 0)
+        np.maximum.accumulate(at_quiet, out=at_quiet)
+        since -= at_quiet  # ... since the last quiet sample
+        before = np.empty_like(since)  # ... and before each sample
+        before[0] = self.free_n
+        before[1:] = since[:-1]
+        self.free_n = int(since[-1])
+        limit = self._resync_n
+        return (since > limit) & ~quiet, quiet & (before > limit)
+
+    def _solve(self, a: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The recursion from the state into ``out``; returns its last row.
+
+        In closed form over pieces that end before each restart (a == 0) and every
+        ``PIECE`` samples: from r0 at a piece's start, out[k] = p[k] (r0 + sum x[j] / p[j])
+        over j <= k, with p[k] the product of a[j]. Past a piece's start a is alpha or 1,
+        so p[k] is alpha to the number of blended steps since the start.
+        """
+        n = len(a)
+        restarts = np.flatnonzero(a == 0.0)
+        cuts = sorted({*restarts.tolist(), *range(0, n, PIECE), n})
+        lengths = np.diff(cuts)
+        blended = np.zeros(n + 1, dtype=np.int64)  # blended steps before each sample
+        np.cumsum(a == self.alpha, out=blended[1:])
+        p = self._products[blended[1:] - np.repeat(blended[cuts[:-1]], lengths)]
+        terms = x.T.copy()  # x / p, (2, n): each operation runs along the samples
+        terms /= p
+        r0 = np.empty((2, len(lengths)))
+        r = self.r_deg
+        is_restart = set(restarts.tolist())
+        for i, (lo, hi) in enumerate(pairwise(cuts)):
+            if lo in is_restart:
+                r = x[lo]
+                lo += 1
+            r0[:, i] = r
+            if lo < hi:
+                np.add.accumulate(terms[:, lo:hi], axis=1, out=terms[:, lo:hi])  # running sums
+                r = p[hi - 1] * (r + terms[:, hi - 1])
+        terms += np.repeat(r0, lengths, axis=1)
+        np.multiply(p, terms, out=out.T)
+        out[restarts] = x[restarts]
+        return r.copy()
 
 
 PIECE = 500  # closed-form pieces: alpha**-500 (about 2e4) costs no precision that matters
-
-
-def _recursion(a, x, r0, out):
-    """out[k] = a[k] out[k-1] + x[k], out[-1] = r0; a > 0 except possibly a[0] == 0."""
-    if a[0] == 0.0:
-        r0 = x[0]
-        out[0] = r0
-        a, x, out = a[1:], x[1:], out[1:]
-        if len(a) == 0:
-            return r0
-    logp = np.cumsum(np.log(a))  # log of prod a[0..k]
-    p = np.exp(logp)
-    acc = np.cumsum(x / p[:, None], axis=0)
-    out[:] = p[:, None] * (r0[None, :] + acc)
-    return out[-1].copy()

@@ -118,27 +118,23 @@ class RepDetector:
                 end_here = a + first_hot
             else:
                 end_here = stop_at
-            if self.mode == "rise" and pitch.max(initial=-np.inf) < PEAK_MIN_DEG:
-                self.cursor = end_here  # nothing here reaches a rep's height: skip the search
-                continue
             if self.mode == "rise":
-                # The bottom a rise is measured from: the lowest pitch of the last
-                # BASE_WINDOW_S where the tilt was settled (no jolt now, no walking just before).
+                # A rise is measured from, and ends at, samples where the tilt was settled
+                # (no jolt now, no walking just before).
+                settled = r[:, hist.col["settled"]] != 0.0
+                high = settled & (pitch >= PEAK_MIN_DEG)
+                if not high.any():
+                    self.cursor = end_here  # nothing here can end a rise: skip the search
+                    continue
+                # The bottom: the lowest settled pitch of the last BASE_WINDOW_S.
                 w = self.base_window
                 lo = max(hist.first, a - w + 1, self.floor_idx)
                 pre = hist.rows(lo, a)
-                ok_col = hist.col["settled"]
                 pre_p = pre[:, 1:3] @ axis.p
-                pre_p[pre[:, ok_col] == 0.0] = np.inf
-                cur_p = np.where(r[: len(pitch), ok_col] == 0.0, np.inf, pitch)
-                both = np.concatenate((pre_p, cur_p))
+                pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
+                both = np.concatenate((pre_p, np.where(settled, pitch, np.inf)))
                 mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
-                with np.errstate(invalid="ignore"):
-                    cond = (
-                        np.isfinite(cur_p)
-                        & (cur_p - mn >= self.rise_min_deg)
-                        & (cur_p >= PEAK_MIN_DEG)
-                    )
+                cond = high & (pitch - mn >= self.rise_min_deg)
                 if not cond.any():
                     self.cursor = end_here
                     continue

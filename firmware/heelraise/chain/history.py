@@ -27,20 +27,29 @@ class History:
     def first(self) -> int:
         return self.start
 
-    def append(self, rows: np.ndarray) -> None:
-        m = len(rows)
-        if self.n + m > len(self.data):
-            drop = max(0, self.n - self.keep)
-            if self.n - drop + m > len(self.data):
-                grown = np.empty((self.n - drop + m + self.keep, len(self.columns)))
-                grown[: self.n - drop] = self.data[drop : self.n]
-                self.data = grown
-            else:
-                self.data[: self.n - drop] = self.data[drop : self.n]
-            self.start += drop
-            self.n -= drop
-        self.data[self.n : self.n + m] = rows
+    def append(self, columns) -> None:
+        """Append rows given a column at a time (1-D arrays of one length, in column order),
+        written straight into the buffer."""
+        m = len(columns[0])
+        self._make_room(m)
+        block = self.data[self.n : self.n + m]
+        for i, column in enumerate(columns):
+            block[:, i] = column
         self.n += m
+
+    def _make_room(self, m: int) -> None:
+        """Room for m more rows: drop what is older than ``keep`` (or grow, if still short)."""
+        if self.n + m <= len(self.data):
+            return
+        drop = max(0, self.n - self.keep)
+        if self.n - drop + m > len(self.data):
+            grown = np.empty((self.n - drop + m + self.keep, len(self.columns)))
+            grown[: self.n - drop] = self.data[drop : self.n]
+            self.data = grown
+        else:
+            self.data[: self.n - drop] = self.data[drop : self.n]
+        self.start += drop
+        self.n -= drop
 
     def get(self, name: str, a: int, b: int) -> np.ndarray:
         """Column ``name`` for absolute indices [a, b) (clipped to what is kept)."""

@@ -250,9 +250,7 @@ class Analyzer:
             flags = self.fusion.flags
             settled = self._settled(wmag, flags)
             # A column at a time, straight into the history: faster than column_stack.
-            self.history.append(
-                (tg[a2:b2], *r.T, *w.T, wmag, self.fusion.amag, flags, settled)
-            )
+            self.history.append((tg[a2:b2], *r.T, *w.T, wmag, self.fusion.amag, flags, settled))
             if self.trace is not None:
                 hist = self.history
                 self.trace.append(

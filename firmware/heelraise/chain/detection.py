@@ -103,21 +103,19 @@ class RepDetector:
             a = self.cursor
             stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
-            pitch = r[:, 1:3] @ axis.p  # columns r1, r2
-            wm = r[:, 5]  # column wmag
-            hot = wm > self.walking_gyr_dps
+            hot = r[:, 5] > self.walking_gyr_dps  # column wmag
             if hot[0]:
                 # Walking or stepping: whatever was under way is not a rep. Start afresh
                 # after this run of walking-speed samples.
-                calm = np.flatnonzero(~hot)
-                self.reset(a + (int(calm[0]) if len(calm) else len(hot)))
+                calm = first_true(~hot)
+                self.reset(a + (calm if calm is not None else len(hot)))
                 continue
-            if wm.max() > self.walking_gyr_dps:
-                first_hot = int(np.argmax(hot))
-                r, pitch = r[:first_hot], pitch[:first_hot]
-                end_here = a + first_hot
-            else:
-                end_here = stop_at
+            first_hot = first_true(hot)
+            if first_hot is not None:
+                r = r[:first_hot]  # up to the walking
+            end_here = a + len(r)
+            if self.mode in ("rise", "fall"):
+                pitch = r[:, 1:3] @ axis.p  # columns r1, r2
             if self.mode == "rise":
                 # A rise is measured from, and ends at, samples where the tilt was settled
                 # (no jolt now, no walking just before).

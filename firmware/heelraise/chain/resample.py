@@ -63,7 +63,8 @@ class GridResampler:
         if len(holes) == 0:
             tg, vg = self._segment(t_s, values, dt)
             return tg, vg, gaps
-        outs_t, outs_v = [], []
+        # (Empty arrays to start with: every sample may be one after a hole.)
+        outs_t, outs_v = [np.empty(0)], [np.empty((0, values.shape[1]))]
         start = 0
         for hole in list(holes) + [None]:
             stop = len(t_s) if hole is None else hole

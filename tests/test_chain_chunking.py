@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from heelraise.chain import resample
 from heelraise.chain.analyzer import Analyzer
 from heelraise.chain.offline import analyze_arrays
 from heelraise.events import GapEvent
@@ -124,3 +125,61 @@ def test_empty_chunks_change_nothing(s100):
         events += a.update(sim.t_s[i : i + 300], sim.acc_g[i : i + 300], sim.gyr_dps[i : i + 300])
     events += a.finish(strict=True)
     assert_same(s100, a, events, "300-sample chunks with empty ones between")
+
+
+def _jittered_stream(n: int, rate_hz: float, seed: int):
+    """n samples at about rate_hz with jitter, two holes the grid must not bridge, a short
+    dropout it interpolates over, and a few repeated timestamps."""
+    rng = np.random.default_rng(seed)
+    dt = (1.0 + 0.3 * rng.uniform(-1, 1, n)) / rate_hz
+    dt[n // 3] += 0.6  # holes (max_gap_s is 0.25 s)
+    dt[2 * n // 3] += 1.3
+    dt[n // 2] += 0.1  # a dropout
+    dt[rng.integers(1, n, 5)] = 0.0  # repeated timestamps
+    return 12.5 + np.cumsum(dt)
+
+
+def _resample_in_chunks(t, columns, sizes):
+    """GridResampler(100 Hz) fed chunks of ``sizes[0], sizes[1], ...`` (cycling)."""
+    r = resample.GridResampler(100.0, 0.25)
+    tgs, vgs, gaps = [], [], []
+    i = j = 0
+    while i < len(t):
+        k = sizes[j % len(sizes)]
+        j += 1
+        tg, vg, g = r.update(t[i : i + k], *(c[i : i + k] for c in columns))
+        tgs.append(tg)
+        vgs.append(vg)
+        gaps += g
+        i += k
+    return np.concatenate(tgs), np.concatenate(vgs), gaps
+
+
+@pytest.mark.parametrize("block", [7, 64, resample.BLOCK_KNOTS])
+def test_resampler_blocks_carry_the_cell_integrals(monkeypatch, block):
+    """A long input is integrated block by block: cells across block boundaries (and across
+    chunks, holes and repeated timestamps) are still exact averages, whatever the feeding."""
+    monkeypatch.setattr(resample, "BLOCK_KNOTS", block)
+    n = max(3000, 2 * block + 1234)  # several blocks in one go
+    t = _jittered_stream(n, 1000.0, seed=block)
+    # A straight line per column: its cell averages are its values at the cell centres.
+    slope = np.array([0.01, -0.02, 0.003, 1.5, -2.5, 0.25])
+    line = 1.0 + (t[:, None] - 12.5) * slope
+    acc, gyr = line[:, :3].copy(), np.asfortranarray(line[:, 3:])  # rows of gyr not contiguous
+    tg, vg, gaps = _resample_in_chunks(t, (acc, gyr), [n])
+    assert len(gaps) == 2 and len(tg) > 0.9 * (t[-1] - t[0] - 1.9) * 100
+    assert np.abs(vg - (1.0 + (tg[:, None] - 12.5) * slope)).max() < 1e-9
+    # A sine fed in pieces down to one sample gives the one-go grid.
+    wave = np.sin(2 * np.pi * 3.0 * t[:, None] + np.arange(6))
+    acc, gyr = wave[:, :3].copy(), wave[:, 3:].copy()
+    ref_t, ref_v, ref_gaps = _resample_in_chunks(t, (acc, gyr), [n])
+    for sizes in ([1], [3, 17, 1, 400, 29], [block - 1, block + 1]):
+        got_t, got_v, got_gaps = _resample_in_chunks(t, (acc, gyr), sizes)
+        assert got_gaps == ref_gaps
+        np.testing.assert_array_equal(got_t, ref_t)
+        assert np.abs(got_v - ref_v).max() < 1e-9, sizes
+    # One (N, 6) array gives the same as its columns in two arrays, an odd width too.
+    one_t, one_v, _ = _resample_in_chunks(t, (wave,), [n])
+    np.testing.assert_array_equal(one_v, ref_v)
+    odd_t, odd_v, _ = _resample_in_chunks(t, (acc,), [n])
+    np.testing.assert_array_equal(odd_v, ref_v[:, :3])

@@ -56,6 +56,23 @@ def test_a_hole_in_the_timestamps_is_reported_and_not_bridged(session):
     assert not ((grid_t > 20.0) & (grid_t < 21.0)).any()
 
 
+@pytest.mark.parametrize("how", ["reported", "in_the_timestamps"])
+def test_a_lone_sample_after_a_hole_ends_the_stream(session, how):
+    """The last chunk is one sample after a hole: the hole is reported once, nothing fails."""
+    t, acc, gyr = session.t_s, session.acc_g, session.gyr_dps
+    t_after = float(t[2000]) + 1.0
+    a = Analyzer()
+    events = feed(a, t[:2000], acc[:2000], gyr[:2000])
+    if how == "reported":
+        events += a.mark_gap(float(t[1999]), t_after, "fifo_overflow")
+    else:
+        events += a.end_set()  # nothing held back: the lone sample is a chunk of its own
+    events += a.update(np.array([t_after]), acc[2000:2001], gyr[2000:2001])
+    events += a.finish()
+    gaps = [e for e in events if e.kind == "gap"]
+    assert [(g.start_s, g.end_s) for g in gaps] == [(float(t[1999]), t_after)]
+
+
 def test_short_dropouts_are_interpolated_not_reported(session):
     t, acc, gyr = session.t_s, session.acc_g, session.gyr_dps
     keep = np.ones(len(t), bool)

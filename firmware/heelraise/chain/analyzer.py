@@ -124,7 +124,7 @@ class Analyzer:
             gyr_dps = np.concatenate([p[2] for p in self._pending])
         self._pending = []
         self._pending_t0 = None
-        tg, vg, gaps = self.resampler.update(t_s, np.hstack([acc_g, gyr_dps]))
+        tg, vg, gaps = self.resampler.update(t_s, acc_g, gyr_dps)
         events: list = []
         # Grid rows between the gaps, gap by gap, in stream order.
         start = 0

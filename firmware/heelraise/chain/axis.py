@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from heelraise.chain.phases import first_true
+
 QUALIFY_DEG = 12.0
 QUALIFY_S = 0.4
 QUIET_S = 2.0
@@ -45,29 +47,41 @@ class PitchAxis:
         Returns the absolute index where the excursion began (detection should
         start there), or None while the axis is still unknown.
         """
+        n = len(r)
+        if n == 0:
+            return None
+        k = k0 + np.arange(n)
         mag = np.hypot(r[:, 0], r[:, 1])
         need = int(round(QUALIFY_S * self.grid_hz))
         quiet = int(round(QUIET_S * self.grid_hz))
-        for i in range(len(r)):  # runs only until the axis is found (seconds of data)
-            k = k0 + i
-            if wmag[i] > self.walking_gyr_dps or (free is not None and free[i]):
-                self.last_vigorous = k
-            if mag[i] < EXCURSION_START_DEG:
-                self.last_low = k
-            if mag[i] >= QUALIFY_DEG and k - self.last_vigorous > quiet:
-                self.run += 1
-            else:
-                self.run = 0
-            if self.run >= need and self.last_low is not None:
-                start = self.last_low
-                seg = history.rows(start, k + 1)
-                rr = seg[:, [history.col["r1"], history.col["r2"]]]
-                m = np.hypot(rr[:, 0], rr[:, 1])
-                sel = rr[m >= 5.0] / m[m >= 5.0][:, None]
-                d = sel.mean(0)
-                self.p = d / np.linalg.norm(d)
-                return start
-        return None
+        # The last walking-speed (or free-motion) sample and the last low sample at or
+        # before each row, carried over from earlier calls.
+        vigorous = wmag > self.walking_gyr_dps
+        if free is not None:
+            vigorous |= free
+        last_vigorous = _last_index(vigorous, k, self.last_vigorous)
+        last_low = _last_index(
+            mag < EXCURSION_START_DEG, k, _NONE if self.last_low is None else self.last_low
+        )
+        # Qualifying rows, and how many in a row end at each (carried over too).
+        qualifies = (mag >= QUALIFY_DEG) & (k - last_vigorous > quiet)
+        run = np.arange(n) - _last_index(~qualifies, np.arange(n), -1 - self.run)
+        ready = (run >= need) & (last_low != _NONE)
+        i = first_true(ready)
+        j = n - 1 if i is None else i  # the loop's state where it stops
+        self.last_vigorous = int(last_vigorous[j])
+        self.last_low = None if last_low[j] == _NONE else int(last_low[j])
+        self.run = int(run[j])
+        if i is None:
+            return None
+        start = self.last_low
+        seg = history.rows(start, int(k[i]) + 1)
+        rr = seg[:, [history.col["r1"], history.col["r2"]]]
+        m = np.hypot(rr[:, 0], rr[:, 1])
+        sel = rr[m >= 5.0] / m[m >= 5.0][:, None]
+        d = sel.mean(0)
+        self.p = d / np.linalg.norm(d)
+        return start
 
     def refine(self, r_rep: np.ndarray) -> None:
         """Fold one counted rep's tilt samples into the axis estimate."""
@@ -99,3 +113,12 @@ def _principal_axis(cov: np.ndarray) -> np.ndarray | None:
     if n == 0.0:
         return None
     return np.array([x / n, y / n])
+
+
+_NONE = -(2**62)  # "no such sample yet" for _last_index
+
+
+def _last_index(mask: np.ndarray, index: np.ndarray, before: int) -> np.ndarray:
+    """For each row, ``index`` of the last row at or before it where ``mask`` holds
+    (``before`` if none has yet)."""
+    return np.maximum.accumulate(np.where(mask, index, before))

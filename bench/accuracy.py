@@ -12,37 +12,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from heelraise.chain.offline import analyze_arrays
 from heelraise.recording import read_recording
 from heelraise.settings import AnalyzerSettings
-from heelraise.sim import SessionSpec, simulate_session
-from heelraise.sim.scoring import Score
+from heelraise.sim import simulate_session
+from heelraise.sim.scoring import Score, varied_spec
 
-TEMPOS = ["3-0-2-1", "3-0-2-0", "2-1-2-1", "3-1-2-0", "4-0-2-2", "2-0-1-1", "3-0-X-1"]
-RATES = [50, 100, 200, 400]
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
-def spec_for(seed: int) -> SessionSpec:
-    rng = np.random.default_rng(seed)
-    walk_only = seed % 10 == 0
-    return SessionSpec(
-        sets=int(rng.integers(1, 4)),
-        reps=int(rng.integers(6, 16)),
-        tempo=str(rng.choice(TEMPOS)),
-        surface=str(rng.choice(["floor", "step"])),
-        rate_hz=float(rng.choice(RATES)),
-        seed=seed,
-        fault_rate=float(rng.uniform(0.0, 0.3)),
-        walking=bool(rng.random() < 0.8),
-        walk_only=walk_only,
-        stretch_first=bool(rng.random() < 0.3),
-    )
-
-
 def one(seed: int) -> Score:
-    spec = spec_for(seed)
+    spec = varied_spec(seed)
     sim = simulate_session(spec)
     tempo = None if "X" in spec.tempo else spec.tempo
     result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(tempo=tempo))

@@ -7,8 +7,33 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heelraise.events import FAULTS
+from heelraise.sim.session import SessionSpec
 
 MATCH_S = 1.0  # a detected rep matches the true rep whose start is within this
+
+#: The accuracy benchmark's variety (bench/accuracy.py, and the regression guard in
+#: tests/test_chain_accuracy.py): tempos ("X": as fast as comfortable) and sample rates.
+VARIED_TEMPOS = ("3-0-2-1", "3-0-2-0", "2-1-2-1", "3-1-2-0", "4-0-2-2", "2-0-1-1", "3-0-X-1")
+VARIED_RATES_HZ = (50, 100, 200, 400)
+
+
+def varied_spec(seed: int, stretch_first: bool = True) -> SessionSpec:
+    """One session of the benchmark's variety, drawn from ``seed``: sets, reps, tempo,
+    surface, rate, faults, walking; every tenth seed walking only. ``stretch_first``: a calf
+    stretch before the first set on about 30% of them."""
+    rng = np.random.default_rng(seed)
+    return SessionSpec(
+        sets=int(rng.integers(1, 4)),
+        reps=int(rng.integers(6, 16)),
+        tempo=str(rng.choice(VARIED_TEMPOS)),
+        surface=str(rng.choice(["floor", "step"])),
+        rate_hz=float(rng.choice(VARIED_RATES_HZ)),
+        seed=seed,
+        fault_rate=float(rng.uniform(0.0, 0.3)),
+        walking=bool(rng.random() < 0.8),
+        walk_only=seed % 10 == 0,
+        stretch_first=stretch_first and bool(rng.random() < 0.3),  # drawn last, if at all
+    )
 
 
 @dataclass

@@ -152,6 +152,18 @@ _END_SESSION = (
 _FILING_ERRORS = (sqlite3.Error, KeyError, TypeError, ValueError, AttributeError)
 
 
+#: sessions with the counts and mean heel height of their stored reps (a row per session)
+_SESSIONS_WITH_COUNTS = (
+    "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
+    " AND r.session = s.session) AS rep_count,"
+    " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
+    " AND r.session = s.session) AS set_count,"
+    " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
+    " AND r.session = s.session) AS mean_heel_rise_mm"
+    " FROM sessions s"
+)
+
+
 class Store:
     """SQLite store; safe to share between the ingest thread and the web server."""
 
@@ -469,15 +481,7 @@ class Store:
         if until is not None:
             where.append("s.started_at < ?")
             args.append(until)
-        sql = (
-            "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS rep_count,"
-            " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS set_count,"
-            " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS mean_heel_rise_mm"
-            " FROM sessions s"
-        )
+        sql = _SESSIONS_WITH_COUNTS
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.started_at DESC"
@@ -500,13 +504,7 @@ class Store:
     def session_detail(self, device: str, session: str) -> dict | None:
         """One session: its sets (summaries where a set message came) with their reps."""
         rows = self._rows(
-            "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS rep_count,"
-            " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS set_count,"
-            " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
-            " AND r.session = s.session) AS mean_heel_rise_mm"
-            " FROM sessions s WHERE device = ? AND session = ?",
+            _SESSIONS_WITH_COUNTS + " WHERE device = ? AND session = ?",
             (device, session),
         )
         if not rows:

@@ -253,11 +253,9 @@ class Analyzer:
             settled = self._settled(wmag, flags)
             # A column at a time, straight into the history: faster than column_stack.
             self.history.append((tg[a2:b2], *r.T, *w.T, wmag, self.fusion.amag, flags, settled))
-            if self.trace is not None:
-                hist = self.history
-                self.trace.append(
-                    hist.rows(hist.end - (b2 - a2), hist.end)[:, :3].copy()
-                )  # t, r1, r2
+            if self.trace is not None:  # t, r1, r2 of the rows just added
+                newest = self.history.rows(self.history.end - (b2 - a2), self.history.end)
+                self.trace.append(newest[:, :3].copy())
             events += self._detect()
         return events
 

@@ -44,12 +44,9 @@ class TiltFusion:
         self._blend_gyr_gain = self.alpha * dt_s
         self._blend_acc_gain = 1 - self.alpha
         self._resync_n = RESYNC_S / dt_s  # free samples that call for a restart
-        self._powers = self.alpha ** np.arange(1, PIECE + 1)  # alpha^1 .. alpha^PIECE
-        # alpha^0 .. alpha^PIECE as exp of summed logs, for _solve: over a piece, a is alpha
-        # or 1, so the product of a is alpha to the number of blended steps. (The two tables
-        # differ in the last bits; each path keeps its own, so results stay as they were.)
-        log_powers = np.cumsum(np.log(np.full(PIECE, self.alpha)))
-        self._products = np.exp(np.concatenate(([0.0], log_powers)))
+        # alpha^0 .. alpha^PIECE: over a piece, a is alpha or 1, so the product of a is alpha
+        # to the number of blended steps.
+        self._powers = self.alpha ** np.arange(PIECE + 1)
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
@@ -105,7 +102,7 @@ class TiltFusion:
             if self.free_n and ((dev < QUIET_G) & (wmag < QUIET_DPS)).any():
                 self.free_n = 0
             if not fast.any():  # blend throughout: constant coefficient, cached powers
-                p = self._powers[:n, None]
+                p = self._powers[1 : n + 1, None]
                 out = p * (self.r_deg + np.cumsum(x / p, axis=0))
                 self.flags = self._zeros[:n]
             else:
@@ -173,7 +170,7 @@ class TiltFusion:
         lengths = np.diff(cuts)
         blended = np.zeros(n + 1, dtype=np.int64)  # blended steps before each sample
         np.cumsum(a == self.alpha, out=blended[1:])
-        p = self._products[blended[1:] - np.repeat(blended[cuts[:-1]], lengths)]
+        p = self._powers[blended[1:] - np.repeat(blended[cuts[:-1]], lengths)]
         terms = x.T.copy()  # x / p, (2, n): each operation runs along the samples
         terms /= p
         r0 = np.empty((2, len(lengths)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from heelraise.clock import ManualClock
-from heelraise.exceptions import SensorError
+from heelraise.exceptions import SensorError, SettingsError
 from heelraise.imu import lsm6ds_regs as R
 from heelraise.imu.emulator_lsm6ds import Lsm6dsEmulator
 from heelraise.imu.lsm6ds import Lsm6ds
+from heelraise.imu.mpu6050 import Mpu6050
 from heelraise.imu.testing import WobbleMotion, drain, expected, joined, read_for
 
 ACC_LSB = R.accel_lsb_per_g(R.ACCEL_FS_BITS[4])
@@ -127,3 +128,19 @@ def test_emulator_register_semantics_dsox():
     assert not emu.read_byte_data(a, R.FIFO_STATUS2) & R.DSOX_STATUS2_OVR_LATCHED
     emu.write_byte_data(a, R.CTRL3_C, R.CTRL3_SW_RESET)
     assert emu.regs[R.CTRL1_XL] == 0 and len(emu.fifo) == 0 and emu.odr_hz is None
+
+
+@pytest.mark.parametrize(
+    ("chip", "setting", "message"),
+    [
+        (Lsm6ds, {"accel_range_g": 3}, "accel_range_g=3; the LSM6DS has [2, 4, 8, 16]"),
+        (Lsm6ds, {"gyro_range_dps": 300}, "gyro_range_dps=300; the LSM6DS has [250, 500,"),
+        (Lsm6ds, {"address": 0x68}, "address 0x68: an LSM6DS is at 0x6A or 0x6B"),
+        (Mpu6050, {"gyro_range_dps": 300}, "gyro_range_dps=300; the MPU-6050 has [250, 500,"),
+        (Mpu6050, {"address": 0x6A}, "address 0x6a: an MPU-6050 is at 0x68 or 0x69"),
+    ],
+)
+def test_a_setting_the_chip_does_not_have_is_named(chip, setting, message):
+    with pytest.raises(SettingsError) as err:
+        chip(None, **setting)
+    assert str(err.value).startswith(message)

@@ -33,11 +33,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.exceptions import SensorError
+from heelraise.exceptions import SensorError, SettingsError
 from heelraise.imu.base import Gap, SampleBlock
 from heelraise.imu.timing import SampleClock
 
 log = logging.getLogger(__name__)
+
+
+def check_chip_settings(
+    chip: str,
+    address: int,
+    addresses,
+    accel_range_g: int,
+    accel_ranges,
+    gyro_range_dps,
+    gyro_ranges,
+) -> None:
+    """SettingsError naming the setting, unless the chip has these ranges and address."""
+    if accel_range_g not in accel_ranges:
+        raise SettingsError(
+            f"accel_range_g={accel_range_g!r}; the {chip} has {sorted(accel_ranges)}"
+        )
+    if gyro_range_dps not in gyro_ranges:
+        raise SettingsError(
+            f"gyro_range_dps={gyro_range_dps!r}; the {chip} has {sorted(gyro_ranges)}"
+        )
+    if address not in addresses:
+        at = " or ".join(f"0x{a:02X}" for a in addresses)
+        raise SettingsError(f"address 0x{address:02x}: an {chip} is at {at}")
 
 
 class FifoFramingError(Exception):

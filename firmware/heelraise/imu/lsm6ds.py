@@ -39,7 +39,7 @@ import numpy as np
 
 from heelraise.exceptions import SensorError, SettingsError
 from heelraise.imu import lsm6ds_regs as R
-from heelraise.imu.fifo_imu import FifoFramingError, FifoImu
+from heelraise.imu.fifo_imu import FifoFramingError, FifoImu, check_chip_settings
 
 BURST_WORDS_DSOX = 4  # 28 bytes, under smbus2's 32-byte limit
 BURST_BYTES_DS3 = 24  # two whole samples
@@ -60,16 +60,15 @@ class Lsm6ds(FifoImu):
         sleep=time.sleep,
         **options,
     ):
-        if accel_range_g not in R.ACCEL_FS_BITS:
-            raise SettingsError(
-                f"accel_range_g={accel_range_g!r}; the LSM6DS has {sorted(R.ACCEL_FS_BITS)}"
-            )
-        if gyro_range_dps not in R.GYRO_FS_BITS:
-            raise SettingsError(
-                f"gyro_range_dps={gyro_range_dps!r}; the LSM6DS has {sorted(R.GYRO_FS_BITS)}"
-            )
-        if address not in (0x6A, 0x6B):
-            raise SettingsError(f"address 0x{address:02x}: an LSM6DS is at 0x6A or 0x6B")
+        check_chip_settings(
+            "LSM6DS",
+            address,
+            (0x6A, 0x6B),
+            accel_range_g,
+            R.ACCEL_FS_BITS,
+            gyro_range_dps,
+            R.GYRO_FS_BITS,
+        )
         if not fs_hz > 0:
             raise SettingsError(f"fs_hz must be positive, got {fs_hz!r}")
         self.odr_code = R.nearest_odr_code(fs_hz)

@@ -47,7 +47,7 @@ import numpy as np
 
 from heelraise.exceptions import SensorError, SettingsError
 from heelraise.imu import mpu6050_regs as R
-from heelraise.imu.fifo_imu import FifoImu
+from heelraise.imu.fifo_imu import FifoImu, check_chip_settings
 
 BLOCK_MAX = 32
 
@@ -97,16 +97,15 @@ class Mpu6050(FifoImu):
         sleep=time.sleep,
         **options,
     ):
-        if accel_range_g not in R.ACCEL_RANGES_G:
-            raise SettingsError(
-                f"accel_range_g={accel_range_g!r}; the MPU-6050 has {sorted(R.ACCEL_RANGES_G)}"
-            )
-        if gyro_range_dps not in R.GYRO_RANGES_DPS:
-            raise SettingsError(
-                f"gyro_range_dps={gyro_range_dps!r}; the MPU-6050 has {sorted(R.GYRO_RANGES_DPS)}"
-            )
-        if address not in (0x68, 0x69):
-            raise SettingsError(f"address 0x{address:02x}: an MPU-6050 is at 0x68 or 0x69")
+        check_chip_settings(
+            "MPU-6050",
+            address,
+            (0x68, 0x69),
+            accel_range_g,
+            R.ACCEL_RANGES_G,
+            gyro_range_dps,
+            R.GYRO_RANGES_DPS,
+        )
         self.dlpf_cfg, self.smplrt_div, actual = rate_settings(fs_hz, dlpf_cfg)
         super().__init__(bus, address=address, fs_hz=fs_hz, clock=clock, sleep=sleep, **options)
         self.fs_hz = actual

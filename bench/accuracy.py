@@ -18,7 +18,7 @@ from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 from heelraise.sim.scoring import Score, varied_spec
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+REAL_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def one(seed: int) -> Score:
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     for f in score.failures[:20]:
         print("  miss:", f)
     print("real recordings (truth: 0 reps):")
-    for path in sorted(SHARED.glob("*.csv")):
+    for path in sorted(REAL_DATA.glob("*.csv")):
         rec = read_recording(path)
         res = analyze_arrays(rec.t_s, rec.acc_g, rec.gyr_dps)
         print(f"  {path.name}: {res.summary.rep_count} reps")

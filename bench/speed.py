@@ -3,7 +3,7 @@
     python bench/speed.py [--minutes 10] [--repeat 3] [--madgwick-s 60]
 
 Measures, on about ten simulated minutes at 100, 200, 400 Hz and 1 kHz, and on
-the real walking recordings in ``../shared/data/`` (400 Hz):
+the real walking recordings in ``tests/data/`` (400 Hz):
 
 * offline: ``analyze_arrays`` over the whole recording in one go, samples per
   second of CPU and seconds of recording per CPU second (best of ``--repeat``;
@@ -43,7 +43,7 @@ OFFLINE_TARGET = 3e6  # samples per CPU second
 STREAM_TARGET_MS = 3.0  # CPU ms per second of 1 kHz data
 CHUNK_S = 0.02
 TARGET_FROM_HZ = 400.0  # the offline target is judged on 400 Hz and 1 kHz recordings
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def session(rate_hz: float, minutes: float, seed: int = 7):

@@ -22,7 +22,7 @@ from heelraise.sim.kinematics import Motion, rot_x, rot_y, rot_z
 from heelraise.sim.scoring import Score, varied_spec
 
 SEEDS = range(500, 512)
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REAL_DATA = Path(__file__).resolve().parent / "data"  # shipped with the tests, licence beside them
 REAL_WALKS = ["walk_xio_short_walk.csv", "walk_xio_long_walk.csv"]
 
 MIN_EXACT = 10  # of 12 sessions counted exactly
@@ -121,7 +121,7 @@ def test_phases_in_order_and_reps_do_not_overlap(runs):
 
 @pytest.mark.parametrize("name", REAL_WALKS)
 def test_real_walking_recordings_count_nothing(name):
-    rec = read_recording(SHARED_DATA / name)
+    rec = read_recording(REAL_DATA / name)
     assert len(rec) > 10000  # the real file, not a stub
     result = analyze_arrays(rec.t_s, rec.acc_g, rec.gyr_dps)
     assert result.summary.rep_count == 0, [

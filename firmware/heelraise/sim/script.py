@@ -9,21 +9,11 @@ into a :class:`~heelraise.sim.kinematics.Motion` through the rigid-body model.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betainc
 
 from heelraise.sim.kinematics import Motion, foot_to_sensor
+from heelraise.sim.profiles import beta_profile
 
 FINE_HZ = 1000.0
-
-
-def profile(n: int, a: float, b: float) -> np.ndarray:
-    """A smooth 0 -> 1 transition over n samples (regularised incomplete beta).
-
-    a = b = 3 is close to the minimum-jerk profile humans use; other values give
-    the skewed, not-identical profiles of real reps. Velocity is zero at both ends.
-    """
-    tau = (np.arange(n) + 1.0) / n
-    return betainc(a, b, tau)
 
 
 class Script:
@@ -81,7 +71,7 @@ class Script:
         """Rotate the foot to ``pitch_to`` (deg) about the ball of the foot or the heel."""
         k = self._n(seconds)
         a, b = shape if shape is not None else self.rng.uniform(2.4, 3.6, size=2)
-        s = profile(k, a, b)
+        s = beta_profile(k, a, b)
         p0, r0 = self.cur_pitch, self.cur_roll
         roll_to = r0 if roll_to is None else roll_to
         pitch = p0 + (pitch_to - p0) * s
@@ -107,11 +97,11 @@ class Script:
     def translate(self, seconds, delta_m, lift_m, pitch_to, yaw_to=None):
         """Swing the foot through the air: origin moves by delta_m with an arc of lift_m."""
         k = self._n(seconds)
-        s = profile(k, 3.0, 3.0)
-        arc = np.sin(np.pi * profile(k, 2.0, 2.0)) ** 2 * lift_m
+        s = beta_profile(k, 3.0, 3.0)
+        arc = np.sin(np.pi * beta_profile(k, 2.0, 2.0)) ** 2 * lift_m
         origin = self.cur_origin + np.outer(s, delta_m)
         origin[:, 2] += arc
-        pitch = self.cur_pitch + (pitch_to - self.cur_pitch) * profile(k, 2.5, 2.5)
+        pitch = self.cur_pitch + (pitch_to - self.cur_pitch) * beta_profile(k, 2.5, 2.5)
         yaw = self.cur_yaw if yaw_to is None else self.cur_yaw + (yaw_to - self.cur_yaw) * s
         self._append(pitch, np.full(k, self.cur_roll), yaw, origin, 0.0)
 

@@ -33,7 +33,7 @@ non-rep families (truth: zero reps; what the foot and shoe really do)
     ``hop``        single-leg hops in place or forward, continuous, 0.2-0.35 s contacts.
     ``step_up``    step-ups and step-downs on a 0.15-0.35 m box, leading and trailing leg,
                    toe-first landings coming down.
-    ``run``        running: 0.65-0.8 s strides, heel-off to 60-95 deg at 500-1000 deg/s,
+    ``run``        running: 0.67-0.75 s strides, toe-off to 55-85 deg at 600-1000 deg/s,
                    heel or forefoot strike, 4-10 g impacts (clipped at the +-4 g range).
 
 Ground truth: a rep's phase instants (``start_s``, ``top_start_s``, ``top_end_s``,
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.sim import profiles
-from heelraise.sim.script import Script
+from heelraise.sim.script import HEEL_OFF_SHAPE, Script
 
 REP_FAMILIES = ("classic", "brisk", "slow", "deep_drop")
 NON_REP_FAMILIES = ("slow_walk", "shuffle", "squat", "lunge", "jump", "hop", "step_up", "run")
@@ -238,6 +238,7 @@ def _raise_sets(sc: Script, rng, spec, draw_rep, before_set=None, after_set=None
             inject = None
             if i > 1 and rng.random() < spec.fault_rate:
                 inject = str(rng.choice(_faults_ok(floor, spec.family)))
+            state["start_deg"] = sc.cur_pitch  # the rise starts from the last bottom
             knobs = draw_rep(rng, spec, state, i, inject)
             reps.append(
                 _rep(sc, rng, set_index=set_index, index=i, floor=floor, inject=inject, **knobs)
@@ -279,12 +280,14 @@ def _partial(rng, peak, bottom) -> float:
 def _brisk_knobs(rng, spec, state, i, inject):
     bottom = _bottom(rng, state)
     peak = _set_peak(rng, state, 30, 55)
-    amp = peak - bottom
+    amp = peak - state["start_deg"]
     # The rise's peak speed, 150-250 deg/s, within what keeps the rise 0.25-0.6 s long
     # (fast_onset peaks at 2 x the mean speed).
     rate = rng.uniform(max(150.0, 2 * amp / 0.6), min(250.0, 2 * amp / 0.25))
     rise_s = 2.0 * amp / rate
-    up_s = rng.uniform(0.05, 0.1)  # rest to peak speed
+    # Rest to peak speed within ~0.1 s; no faster than 0.07 s, which with a 15 cm lever
+    # already gives ~0.95 g of tangential acceleration (alpha x r) at the start.
+    up_s = rng.uniform(0.07, 0.12)
     ripple = rng.uniform(5.0, 9.0)
     if inject == "partial":
         peak = _partial(rng, peak, bottom)
@@ -381,3 +384,393 @@ def _deep_drop(sc, rng, spec):
 
 
 _BUILDERS = {"brisk": _brisk, "slow": _slow, "deep_drop": _deep_drop}
+
+
+# -- non-rep families -----------------------------------------------------------------------
+# Each scripts a short session: stand still first (the chain's neutral), maybe walk to the
+# spot, one or two bouts of the activity with a rest, stand. Their truth holds no reps.
+
+_HEEL_OFF_PEAK = profiles.peak_rate(profiles.beta_profile(2000, *HEEL_OFF_SHAPE))
+_SWING_PEAK = profiles.peak_rate(profiles.beta_profile(2000, 2.5, 2.5))
+
+
+def _heel_off_s(deg: float, rate_dps: float) -> float:
+    """Duration of a gait heel-off of ``deg`` whose pitch rate peaks at ``rate_dps``."""
+    return _HEEL_OFF_PEAK * deg / rate_dps
+
+
+def _segment(sc: Script, kind: str, t0: float, **extra) -> None:
+    sc.segments.append({"kind": kind, "start_s": t0, "end_s": sc.t_s, **extra})
+
+
+def _bouts(sc: Script, rng, activity, kind: str) -> Built:
+    _walk_in(sc, rng)
+    for bout in range(int(rng.integers(1, 3))):
+        if bout:
+            sc.stand(rng.uniform(4.0, 9.0), 0.1)
+        t0 = sc.t_s
+        extra = activity(sc, rng) or {}
+        _segment(sc, kind, t0, **extra)
+    sc.stand(rng.uniform(2.0, 3.0), 0.05)
+    return Built([], [])
+
+
+def _slow_stride(sc: Script, rng, turn_rad=0.0) -> None:
+    """0.5-1 m/s: heel-off to just under 60 deg, every pitch rate under 300 deg/s."""
+    speed = rng.uniform(0.5, 1.0)
+    heel_off = rng.uniform(50.0, 59.0)
+    heel_s = _heel_off_s(heel_off, rng.uniform(200.0, 290.0))
+    strike = -rng.uniform(5.0, 15.0)
+    swing_min = _SWING_PEAK * (heel_off - strike) / 285.0  # the swing stays under 300 too
+    period = max(rng.uniform(1.15, 1.6), 0.3 * 1.6 + heel_s + swing_min + 0.12)
+    sc.gait_stride(
+        period,
+        speed * period,
+        heel_off,
+        heel_s,
+        lift_m=rng.uniform(0.04, 0.08),
+        strike_deg=strike,
+        impact_g=rng.uniform(1.0, 2.5),
+        turn_rad=turn_rad,
+        stance_s=0.3 * 1.6,
+    )
+
+
+def _slow_walk(sc, rng, spec):
+    def walk(sc, rng):
+        strides = int(rng.integers(8, 15))
+        fast_at = set(rng.choice(np.arange(1, strides - 1), size=2, replace=False).tolist())
+        out = []
+        for i in range(strides):
+            turn = rng.choice([-1, 1]) * rng.uniform(2.0, 3.0) if i == strides // 2 else 0.0
+            t0 = sc.t_s
+            if i in fast_at:  # a faster stride, then straight back to slow ones
+                sc.stride(rng.uniform(0.95, 1.1), rng.uniform(1.2, 1.5), turn)
+            else:
+                _slow_stride(sc, rng, turn + rng.uniform(-0.2, 0.2))
+            out.append([round(t0, 4), round(sc.t_s, 4), "fast" if i in fast_at else "slow"])
+        return {"strides": out}
+
+    return _bouts(sc, rng, walk, "slow_walk")
+
+
+def _shuffle(sc, rng, spec):
+    def shuffle(sc, rng):
+        for _ in range(int(rng.integers(8, 18))):
+            heel = rng.uniform(8.0, 25.0)
+            sc.gait_stride(
+                rng.uniform(0.8, 1.3),
+                rng.uniform(0.15, 0.4),
+                heel,
+                _heel_off_s(heel, rng.uniform(60.0, 200.0)),
+                lift_m=rng.uniform(0.01, 0.03),
+                strike_deg=-rng.uniform(0.0, 6.0),
+                impact_g=rng.uniform(0.4, 1.2),
+                turn_rad=rng.uniform(-0.8, 0.8),
+            )
+            if rng.random() < 0.2:
+                sc.stand(rng.uniform(0.3, 1.0), 0.1)
+
+    return _bouts(sc, rng, shuffle, "shuffle")
+
+
+def _squat_reps(sc: Script, rng, *, heel_lift, roll, sway, ripple, base=0.0) -> None:
+    """Squats: the shank moves, the shoe stays (nearly) where it is."""
+    for _ in range(int(rng.integers(8, 15))):
+        lift = base + rng.uniform(0.0, heel_lift)
+        r = rng.uniform(-roll, roll)
+        sc.move(
+            rng.uniform(1.0, 2.0),
+            lift,
+            r,
+            sway_deg=sway,
+            curve=profiles.min_jerk,
+            ripple_dps=ripple,
+        )
+        sc.hold(rng.uniform(0.2, 1.0), sway, ripple_dps=ripple)
+        sc.move(
+            rng.uniform(1.0, 2.0),
+            base,
+            0.0,
+            sway_deg=sway,
+            curve=profiles.min_jerk,
+            ripple_dps=ripple,
+        )
+        sc.hold(rng.uniform(0.3, 1.5), sway, ripple_dps=0.5 * ripple)
+
+
+def _squat(sc, rng, spec):
+    variant = str(rng.choice(["double", "single_leg", "decline"]))
+
+    def squat(sc, rng):
+        if variant == "double":
+            _squat_reps(sc, rng, heel_lift=4.0, roll=1.0, sway=0.1, ripple=1.0)
+        elif variant == "single_leg":
+            _squat_reps(sc, rng, heel_lift=5.0, roll=4.0, sway=0.4, ripple=rng.uniform(3, 6))
+        else:  # onto a decline board (heel high), squat, step off
+            board = rng.uniform(15.0, 30.0)
+            heel = board + rng.uniform(10.0, 25.0)
+            sc.gait_stride(
+                1.2,
+                rng.uniform(0.3, 0.5),
+                heel,
+                _heel_off_s(heel, 250.0),
+                lift_m=0.06,
+                strike_deg=board + rng.uniform(3.0, 8.0),
+                impact_g=rng.uniform(0.8, 1.6),
+                rise_m=0.03,
+                settle_to_deg=board,
+            )
+            sc.stand(rng.uniform(1.0, 2.0), 0.1)
+            _squat_reps(sc, rng, heel_lift=1.5, roll=1.5, sway=0.15, ripple=1.5, base=board)
+            heel = board + rng.uniform(10.0, 20.0)
+            sc.gait_stride(
+                1.2,
+                -rng.uniform(0.3, 0.5),
+                heel,
+                _heel_off_s(heel, 250.0),
+                lift_m=0.05,
+                strike_deg=rng.uniform(3.0, 10.0),
+                impact_g=rng.uniform(0.8, 1.6),
+                rise_m=0.0,
+            )
+        return {"variant": variant}
+
+    return _bouts(sc, rng, squat, "squat")
+
+
+def _lunge(sc, rng, spec):
+    variant = str(rng.choice(["forward", "reverse", "split_squat"]))
+
+    def step_back_onto_toes(sc, rng):
+        toes = rng.uniform(30.0, 50.0)
+        heel = rng.uniform(15.0, 35.0)
+        length = rng.uniform(0.6, 0.9)
+        sc.gait_stride(
+            rng.uniform(1.0, 1.3),
+            -length,
+            heel,
+            _heel_off_s(heel, 200.0),
+            lift_m=rng.uniform(0.04, 0.08),
+            strike_deg=toes + rng.uniform(2, 6),
+            impact_g=rng.uniform(1.0, 2.0),
+            settle_to_deg=toes,
+        )
+        return toes, length
+
+    def lunge_on_toes(sc, rng, toes, ripple):
+        deeper = toes + rng.uniform(6.0, 15.0)  # the rear knee drops, the heel points up
+        sc.move(
+            rng.uniform(1.0, 2.0), deeper, sway_deg=0.3, curve=profiles.min_jerk, ripple_dps=ripple
+        )
+        sc.hold(rng.uniform(0.2, 0.8), 0.3, ripple_dps=ripple)
+        sc.move(
+            rng.uniform(1.0, 2.0), toes, sway_deg=0.3, curve=profiles.min_jerk, ripple_dps=ripple
+        )
+
+    def come_forward(sc, rng, length):
+        heel = sc.cur_pitch + rng.uniform(5.0, 15.0)
+        sc.gait_stride(
+            rng.uniform(1.0, 1.3),
+            length,
+            heel,
+            _heel_off_s(heel, 250.0),
+            lift_m=rng.uniform(0.04, 0.08),
+            strike_deg=-rng.uniform(3.0, 10.0),
+            impact_g=rng.uniform(1.0, 2.5),
+            stance_s=0.05,
+        )
+
+    def lunge(sc, rng):
+        ripple = rng.uniform(3.0, 6.0)
+        if variant == "forward":  # this foot steps out, the shoe stays flat, then back
+            for _ in range(int(rng.integers(6, 11))):
+                length = rng.uniform(0.6, 0.9)
+                heel = rng.uniform(15.0, 35.0)
+                sc.gait_stride(
+                    1.2,
+                    length,
+                    heel,
+                    _heel_off_s(heel, 250.0),
+                    lift_m=0.06,
+                    strike_deg=-rng.uniform(5.0, 15.0),
+                    impact_g=rng.uniform(1.5, 3),
+                )
+                sc.move(rng.uniform(1.0, 2.0), rng.uniform(0.0, 3.0), curve=profiles.min_jerk)
+                sc.move(rng.uniform(1.0, 2.0), 0.0, curve=profiles.min_jerk)
+                heel = rng.uniform(10.0, 30.0)
+                sc.gait_stride(
+                    1.1,
+                    -length,
+                    heel,
+                    _heel_off_s(heel, 250.0),
+                    lift_m=0.04,
+                    strike_deg=rng.uniform(5.0, 15.0),
+                    impact_g=rng.uniform(1, 2),
+                    stance_s=0.1,
+                )
+                sc.stand(rng.uniform(0.5, 1.5), 0.1)
+        elif variant == "reverse":  # this foot steps back onto its toes, lunge, come back
+            for _ in range(int(rng.integers(6, 11))):
+                toes, length = step_back_onto_toes(sc, rng)
+                lunge_on_toes(sc, rng, toes, ripple)
+                come_forward(sc, rng, length)
+                sc.stand(rng.uniform(0.5, 1.5), 0.1)
+        else:  # split squat: the rear foot stays on its toes for the whole set
+            toes, length = step_back_onto_toes(sc, rng)
+            for _ in range(int(rng.integers(8, 13))):
+                lunge_on_toes(sc, rng, toes, ripple)
+                sc.hold(rng.uniform(0.3, 1.0), 0.3, ripple_dps=ripple)
+            come_forward(sc, rng, length)
+        return {"variant": variant}
+
+    return _bouts(sc, rng, lunge, "lunge")
+
+
+def _take_off(sc: Script, rng, rate_lo, rate_hi) -> None:
+    push = rng.uniform(35.0, 55.0)
+    sc.move(
+        1.875 * (push - sc.cur_pitch) / rng.uniform(rate_lo, rate_hi),
+        push,
+        sway_deg=0.0,
+        curve=profiles.min_jerk,
+    )
+
+
+def _land(sc: Script, rng, heel_to, impact_lo, impact_hi) -> None:
+    sc.add_impact(rng.uniform(impact_lo, impact_hi), rng.uniform(25, 45))  # ball first
+    sc.move(rng.uniform(0.08, 0.15), heel_to, sway_deg=0.0, shape=(1.5, 2.5))
+    if heel_to <= 0.5:
+        sc.add_impact(rng.uniform(1.0, 3.0), rng.uniform(25, 45))  # then the heel
+
+
+def _jump(sc, rng, spec):
+    def jumps(sc, rng):
+        for _ in range(int(rng.integers(4, 10))):
+            sc.hold(rng.uniform(0.3, 0.6), 0.1)  # the countermovement: knees bend, shoe flat
+            _take_off(sc, rng, 250.0, 450.0)
+            d = sc.forward() * rng.uniform(0.0, 0.4)
+            sc.fly(rng.uniform(0.3, 0.55), d[:2], rng.uniform(10.0, 25.0))
+            _land(sc, rng, 0.0, 3.0, 8.0)
+            sc.stand(rng.uniform(0.8, 3.0), 0.15)
+
+    return _bouts(sc, rng, jumps, "jump")
+
+
+def _hop(sc, rng, spec):
+    def hops(sc, rng):
+        forward = rng.random() < 0.5
+        for _ in range(int(rng.integers(8, 20))):
+            _take_off(sc, rng, 250.0, 500.0)
+            d = sc.forward() * (rng.uniform(0.2, 0.6) if forward else rng.uniform(0.0, 0.1))
+            sc.fly(rng.uniform(0.25, 0.4), d[:2], rng.uniform(15.0, 30.0))
+            _land(sc, rng, rng.uniform(0.0, 8.0), 2.5, 6.0)
+        sc.move(0.15, 0.0, sway_deg=0.0)
+        sc.stand(rng.uniform(0.5, 1.0), 0.2)
+        return {"forward": forward}
+
+    return _bouts(sc, rng, hops, "hop")
+
+
+def _step_up(sc, rng, spec):
+    box = rng.uniform(0.15, 0.35)
+    variant = str(rng.choice(["step_up", "step_down"]))
+
+    def up(sc, rng, lead):
+        heel = rng.uniform(20.0, 40.0) if lead else rng.uniform(30.0, 50.0)
+        sc.gait_stride(
+            rng.uniform(1.1, 1.4),
+            rng.uniform(0.3, 0.45),
+            heel,
+            _heel_off_s(heel, rng.uniform(150.0, 300.0)),
+            lift_m=box * 0.5 + rng.uniform(0.05, 0.1),
+            strike_deg=-rng.uniform(0.0, 8.0),
+            impact_g=rng.uniform(1.0, 2.0),
+            rise_m=box,
+        )
+
+    def down(sc, rng, backward):
+        heel = rng.uniform(5.0, 20.0)
+        length = -rng.uniform(0.3, 0.45) if backward else rng.uniform(0.3, 0.45)
+        sc.gait_stride(
+            rng.uniform(1.1, 1.4),
+            length,
+            heel,
+            _heel_off_s(heel, 150.0),
+            lift_m=0.03,
+            strike_deg=rng.uniform(10.0, 25.0),
+            impact_g=rng.uniform(1.5, 3.0),
+            rise_m=0.0,
+        )
+
+    def steps(sc, rng):
+        for _ in range(int(rng.integers(5, 10))):
+            if variant == "step_up":  # up forwards, down backwards, leading or trailing
+                lead = rng.random() < 0.5
+                if not lead:
+                    sc.stand(rng.uniform(0.4, 0.8), 0.1)  # the other foot goes up first
+                up(sc, rng, lead)
+                sc.stand(rng.uniform(0.6, 1.5), 0.1)
+                down(sc, rng, backward=True)
+            else:  # step-downs: from the box, this foot reaches down to the floor and back
+                up(sc, rng, True)
+                sc.stand(rng.uniform(0.5, 1.0), 0.1)
+                down(sc, rng, backward=False)
+                sc.stand(rng.uniform(0.3, 0.8), 0.1)
+                heel = rng.uniform(15.0, 35.0)
+                sc.gait_stride(
+                    1.2,
+                    -rng.uniform(0.3, 0.45),
+                    heel,
+                    _heel_off_s(heel, 200.0),
+                    lift_m=box * 0.5 + 0.05,
+                    strike_deg=rng.uniform(3.0, 10.0),
+                    impact_g=rng.uniform(1.0, 2.0),
+                    rise_m=box,
+                )
+                sc.stand(rng.uniform(0.5, 1.0), 0.1)
+                down(sc, rng, backward=True)
+            sc.stand(rng.uniform(0.5, 1.5), 0.1)
+        return {"variant": variant, "box_m": round(box, 3)}
+
+    return _bouts(sc, rng, steps, "step_up")
+
+
+def _run(sc, rng, spec):
+    def run(sc, rng):
+        forefoot = rng.random() < 0.3
+        strides = int(rng.integers(10, 24))
+        for i in range(strides):
+            heel = rng.uniform(55.0, 85.0)
+            turn = rng.choice([-1, 1]) * rng.uniform(2.0, 3.0) if i == strides // 2 else 0.0
+            # 2.3-3.5 m/s at 160-180 steps a minute: ground contact 0.2-0.35 s (flat, then
+            # toe-off), the rest in the air.
+            period = rng.uniform(0.67, 0.75)
+            sc.gait_stride(
+                period,
+                period * rng.uniform(2.3, 3.5),
+                heel,
+                _heel_off_s(heel, rng.uniform(600.0, 1000.0)),
+                lift_m=rng.uniform(0.1, 0.2),
+                strike_deg=rng.uniform(3.0, 12.0) if forefoot else -rng.uniform(5.0, 15.0),
+                impact_g=rng.uniform(4.0, 10.0),
+                turn_rad=turn + rng.uniform(-0.1, 0.1),
+                stance_s=rng.uniform(0.1, 0.15),
+            )
+        return {"forefoot": forefoot}
+
+    return _bouts(sc, rng, run, "run")
+
+
+_BUILDERS.update(
+    {
+        "slow_walk": _slow_walk,
+        "shuffle": _shuffle,
+        "squat": _squat,
+        "lunge": _lunge,
+        "jump": _jump,
+        "hop": _hop,
+        "step_up": _step_up,
+        "run": _run,
+    }
+)

@@ -15,6 +15,7 @@ from heelraise.sim.profiles import beta_profile
 
 FINE_HZ = 1000.0
 G_MPS2 = 9.80665
+HEEL_OFF_SHAPE = (2.2, 2.6)  # beta exponents of a gait heel-off (speed peaks at 0.4)
 RIPPLE_BAND_HZ = (5.0, 25.0)  # balance on the toes: ankle and foot muscles correcting
 
 
@@ -76,6 +77,10 @@ class Script:
 
     def _dir(self) -> np.ndarray:
         return np.array([np.cos(self.cur_yaw), np.sin(self.cur_yaw), 0.0])
+
+    def forward(self) -> np.ndarray:
+        """Unit vector the foot points along, in the world (horizontal)."""
+        return self._dir()
 
     def hold(self, seconds: float, sway_deg: float, ripple_dps: float = 0.0):
         k = self._n(seconds)
@@ -176,25 +181,29 @@ class Script:
         turn_rad: float = 0.0,
         rise_m: float | None = None,
         stance_s: float | None = None,
+        settle_to_deg: float = 0.0,
     ):
         """One gait cycle with every knob explicit (slow walking, shuffling, running, steps).
 
         Stance (foot flat), heel-off about the ball to ``heel_off_deg`` over ``heel_off_s``,
         swing through the air, contact at ``strike_deg`` (negative: heel first, the foot then
         rolls down about the heel; positive: ball first, the heel then comes down about the
-        ball), an impact of ``impact_g`` at contact. ``rise_m``: height of the new footing.
+        ball), an impact of ``impact_g`` at contact. ``rise_m``: height of the new footing;
+        ``settle_to_deg``: the pitch the foot settles to on it (a slanted board, the toes).
         """
         stance = 0.3 * period_s if stance_s is None else stance_s
         settle = min(0.12 * period_s, 0.12)
         swing = max(0.12, period_s - stance - heel_off_s - settle)
         rise = float(self.cur_origin[2]) if rise_m is None else rise_m
         self.hold(stance, 0.0)
-        self.move(heel_off_s, heel_off_deg, sway_deg=0.0, shape=(2.2, 2.6))
+        self.move(heel_off_s, heel_off_deg, sway_deg=0.0, shape=HEEL_OFF_SHAPE)
         d = np.array([np.cos(self.cur_yaw + turn_rad), np.sin(self.cur_yaw + turn_rad), 0.0])
         land_ball = self.cur_origin + length_m * d
         land_ball[2] = rise
         th = np.radians(strike_deg)
-        if strike_deg < 0:
+        if strike_deg < settle_to_deg:
+            if settle_to_deg != 0:
+                raise ValueError("a heel-first contact settles the foot flat (settle_to_deg 0)")
             heel = land_ball - self.lever_m * d
             target = heel + self.lever_m * np.cos(th) * d
             target[2] = rise + self.lever_m * np.sin(-th)
@@ -208,8 +217,8 @@ class Script:
             yaw_to=self.cur_yaw + turn_rad,
         )
         self.add_impact(impact_g, self.rng.uniform(25, 45))
-        about = "heel" if strike_deg < 0 else "ball"
-        self.move(settle, 0.0, about=about, sway_deg=0.0, shape=(2.0, 3.0))
+        about = "heel" if strike_deg < settle_to_deg else "ball"
+        self.move(settle, settle_to_deg, about=about, sway_deg=0.0, shape=(2.0, 3.0))
         self.cur_origin = land_ball.copy()
         self.origin[-1][-1] = land_ball
 
@@ -320,6 +329,7 @@ class Script:
         for f in self.rng.uniform(0.15, 1.1, size=4):
             sway_p += np.sin(2 * np.pi * f * t + self.rng.uniform(0, 2 * np.pi)) / 2
             sway_r += np.sin(2 * np.pi * f * 0.8 * t + self.rng.uniform(0, 2 * np.pi)) / 2
+        scripted_pitch_deg = pitch_deg.copy()
         pitch_deg = pitch_deg + gain * sway_p
         roll_deg = roll_deg + gain * sway_r
         ripple = np.concatenate(self.ripple_gain)
@@ -354,4 +364,11 @@ class Script:
             mount,
             extra,
         )
-        return Motion(t_s=t, acc_g=acc, gyr_dps=gyr, pitch_deg=pitch_deg, roll_deg=roll_deg)
+        return Motion(
+            t_s=t,
+            acc_g=acc,
+            gyr_dps=gyr,
+            pitch_deg=pitch_deg,
+            roll_deg=roll_deg,
+            scripted_pitch_deg=scripted_pitch_deg,
+        )

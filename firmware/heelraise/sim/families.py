@@ -116,10 +116,11 @@ def _curve(rng, spec):
     return name, (lambda n: profiles.named(name, n, rng))
 
 
-def _walk_in(sc: Script, rng) -> None:
-    """Stand still (the chain's neutral), maybe walk a few ordinary strides to the spot."""
+def _walk_in(sc: Script, rng, spec) -> None:
+    """Stand still (the chain's neutral), maybe walk a few ordinary strides to the spot
+    (on half of the sessions; never with ``spec.walking`` off)."""
     sc.stand(rng.uniform(2.5, 4.0), 0.05)
-    if rng.random() < 0.5:
+    if spec.walking and rng.random() < 0.5:
         sc.walk(int(rng.integers(3, 6)), turn_at_end=True)
         sc.stand(rng.uniform(1.5, 2.5), 0.08)
 
@@ -224,7 +225,7 @@ def _raise_sets(sc: Script, rng, spec, draw_rep, before_set=None, after_set=None
     """Sets of raises on the spec's surface; ``draw_rep(i, set_state)`` gives a rep's knobs."""
     floor = spec.surface == "floor"
     reps, sets = [], []
-    _walk_in(sc, rng)
+    _walk_in(sc, rng, spec)
     step_h = rng.uniform(0.12, 0.2)
     if not floor:
         sc.step_onto(step_h)
@@ -403,8 +404,8 @@ def _segment(sc: Script, kind: str, t0: float, **extra) -> None:
     sc.segments.append({"kind": kind, "start_s": t0, "end_s": sc.t_s, **extra})
 
 
-def _bouts(sc: Script, rng, activity, kind: str) -> Built:
-    _walk_in(sc, rng)
+def _bouts(sc: Script, rng, spec, activity, kind: str) -> Built:
+    _walk_in(sc, rng, spec)
     for bout in range(int(rng.integers(1, 3))):
         if bout:
             sc.stand(rng.uniform(4.0, 9.0), 0.1)
@@ -451,7 +452,7 @@ def _slow_walk(sc, rng, spec):
             out.append([round(t0, 4), round(sc.t_s, 4), "fast" if i in fast_at else "slow"])
         return {"strides": out}
 
-    return _bouts(sc, rng, walk, "slow_walk")
+    return _bouts(sc, rng, spec, walk, "slow_walk")
 
 
 def _shuffle(sc, rng, spec):
@@ -471,7 +472,7 @@ def _shuffle(sc, rng, spec):
             if rng.random() < 0.2:
                 sc.stand(rng.uniform(0.3, 1.0), 0.1)
 
-    return _bouts(sc, rng, shuffle, "shuffle")
+    return _bouts(sc, rng, spec, shuffle, "shuffle")
 
 
 def _squat_reps(sc: Script, rng, *, heel_lift, roll, sway, ripple, base=0.0) -> None:
@@ -536,7 +537,7 @@ def _squat(sc, rng, spec):
             )
         return {"variant": variant}
 
-    return _bouts(sc, rng, squat, "squat")
+    return _bouts(sc, rng, spec, squat, "squat")
 
 
 def _lunge(sc, rng, spec):
@@ -624,7 +625,7 @@ def _lunge(sc, rng, spec):
             come_forward(sc, rng, length)
         return {"variant": variant}
 
-    return _bouts(sc, rng, lunge, "lunge")
+    return _bouts(sc, rng, spec, lunge, "lunge")
 
 
 def _take_off(sc: Script, rng, rate_lo, rate_hi) -> None:
@@ -654,7 +655,7 @@ def _jump(sc, rng, spec):
             _land(sc, rng, 0.0, 3.0, 8.0)
             sc.stand(rng.uniform(0.8, 3.0), 0.15)
 
-    return _bouts(sc, rng, jumps, "jump")
+    return _bouts(sc, rng, spec, jumps, "jump")
 
 
 def _hop(sc, rng, spec):
@@ -669,7 +670,7 @@ def _hop(sc, rng, spec):
         sc.stand(rng.uniform(0.5, 1.0), 0.2)
         return {"forward": forward}
 
-    return _bouts(sc, rng, hops, "hop")
+    return _bouts(sc, rng, spec, hops, "hop")
 
 
 def _step_up(sc, rng, spec):
@@ -733,7 +734,7 @@ def _step_up(sc, rng, spec):
             sc.stand(rng.uniform(0.5, 1.5), 0.1)
         return {"variant": variant, "box_m": round(box, 3)}
 
-    return _bouts(sc, rng, steps, "step_up")
+    return _bouts(sc, rng, spec, steps, "step_up")
 
 
 def _run(sc, rng, spec):
@@ -759,7 +760,7 @@ def _run(sc, rng, spec):
             )
         return {"forefoot": forefoot}
 
-    return _bouts(sc, rng, run, "run")
+    return _bouts(sc, rng, spec, run, "run")
 
 
 _BUILDERS.update(

@@ -197,8 +197,6 @@ def _rep(
         if about_low == "ball_then_heel":
             sc.hold(rng.uniform(0.1, 0.3), 0.05)
             sc.move(rng.uniform(0.4, 0.7), 0.0, about="heel", sway_deg=0.05)
-        elif floor:
-            sc.add_impact(rng.uniform(0.15, 0.5), 35.0)  # the heel meets the floor
         sc.hold(bottom_s, 0.03 if floor else 0.15, ripple_dps=0.0 if floor else 0.6 * ripple)
     return {
         "set": set_index,

@@ -65,3 +65,11 @@ def test_simulate_bad_family_combinations_exit_2_with_one_line(tmp_path, capsys,
     assert len(err.strip().splitlines()) == 1
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_simulate_puts_the_sensor_where_asked(tmp_path):
+    out = tmp_path / "m.csv"
+    argv = ["simulate", str(out), "--family", "slow", "--mount", "laces", "--sets", "1"]
+    assert main(argv) == 0
+    truth = json.loads(out.with_suffix(".truth.json").read_text())
+    assert truth["mount_site"] == "laces" and 0.05 <= truth["lever_m"] <= 0.15

@@ -249,3 +249,15 @@ def test_bad_family_settings_are_refused_by_name(kw, message):
 def test_a_named_profile_shapes_the_slow_family(profile):
     sim = simulate_session(short("slow", 5, profile=profile))
     assert sim.truth["rep_count"] == 6
+
+
+def test_a_named_sensor_site_is_kept_in_every_family():
+    from heelraise.sim.families import SITE_DIRECTIONS
+    from heelraise.sim.session import MOUNT_SITES_M
+
+    assert set(SITE_DIRECTIONS) == set(MOUNT_SITES_M)  # one set of site names
+    for family in ("classic", "brisk", "hop"):
+        sim = simulate_session(short(family, 3, mount="heel_counter"))
+        assert sim.truth["mount_site"] == "heel_counter"
+    with pytest.raises(ValueError, match="unknown sensor site 'toe_cap'"):
+        simulate_session(short("brisk", 3, mount="toe_cap"))

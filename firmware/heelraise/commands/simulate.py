@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 
 from heelraise.commands import argtypes
-from heelraise.sim.families import FAMILIES, NON_REP_FAMILIES
+from heelraise.sim.families import FAMILIES, NON_REP_FAMILIES, SITE_DIRECTIONS
 from heelraise.sim.profiles import PROFILE_NAMES
+
+SITES = tuple(SITE_DIRECTIONS)
 
 HELP = "write a simulated recording and its ground truth"
 
@@ -67,6 +69,13 @@ def add_arguments(p):
         action="store_true",
         help="classic family with no reps: standing, walking, steps",
     )
+    p.add_argument(
+        "--mount",
+        choices=("random", *SITES),
+        default="random",
+        metavar="SITE",
+        help="where the sensor sits on the shoe: random (default), " + ", ".join(SITES),
+    )
     p.add_argument("--ideal", action="store_true", help="a perfect sensor (no errors)")
     p.set_defaults(surface="step")
 
@@ -104,6 +113,7 @@ def run(args) -> int:
         ideal_sensor=args.ideal,
         family=args.family,
         profile=args.profile,
+        mount=args.mount,
     )
     sim = simulate_session(spec)
     out = Path(args.out)

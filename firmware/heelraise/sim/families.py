@@ -94,8 +94,14 @@ def check(family: str, profile: str, surface: str = "step") -> None:
         )
 
 
-def sensor_position(rng: np.random.Generator) -> tuple[str, np.ndarray]:
-    site = str(rng.choice(list(SITE_DIRECTIONS)))
+def sensor_position(rng: np.random.Generator, site: str = "random") -> tuple[str, np.ndarray]:
+    """Where the sensor sits in the foot frame: along a site's direction, 5-15 cm out."""
+    if site == "random":
+        site = str(rng.choice(list(SITE_DIRECTIONS)))
+    elif site not in SITE_DIRECTIONS:
+        raise ValueError(
+            f"unknown sensor site {site!r}: choose from random, {', '.join(SITE_DIRECTIONS)}"
+        )
     d = np.asarray(SITE_DIRECTIONS[site], float)
     d = d / np.linalg.norm(d) + rng.normal(0, 0.1, 3)
     return site, d / np.linalg.norm(d) * rng.uniform(*LEVER_RANGE_M)

@@ -71,6 +71,10 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
     if spec.surface not in ("floor", "step"):
         raise ValueError(f"surface must be 'floor' or 'step', not {spec.surface!r}")
     families.check(spec.family, spec.profile, spec.surface)
+    if spec.mount != "random" and spec.mount not in MOUNT_SITES_M:
+        raise ValueError(
+            f"unknown sensor site {spec.mount!r}: choose from random, {', '.join(MOUNT_SITES_M)}"
+        )
     if spec.family != "classic":
         return _simulate_family(spec)
     rng = np.random.default_rng(spec.seed)
@@ -146,9 +150,7 @@ def _simulate_family(spec: SessionSpec) -> SimulatedSession:
     rng = np.random.default_rng(spec.seed)
     sc = Script(rng, spec.foot_length_m, spec.ball_fraction)
     built = families.build(sc, rng, spec)
-    site, sensor_pos = families.sensor_position(rng)
-    if spec.mount != "random":
-        raise ValueError(f"the {spec.family} family draws its own sensor site; mount='random'")
+    site, sensor_pos = families.sensor_position(rng, spec.mount)
     mount = random_rotation(rng)
     motion = sc.render(sensor_pos, mount)
     sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)

@@ -28,13 +28,14 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from heelraise.chain.offline import analyze_arrays
 from heelraise.events import FAULTS
 from heelraise.recording import read_recording
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 from heelraise.sim.families import FAMILIES
-from heelraise.sim.scoring import FamilyScores, analysis_tempo, family_spec
+from heelraise.sim.scoring import FamilyScores, analysis_tempo, family_spec, p90_abs
 
 REAL_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HELD_OUT_FIRST_SEED = 90000
@@ -130,6 +131,17 @@ def main(argv=None) -> int:
                 cells.append(f"{f} {fp:.2f}/{fr:.2f}/{n}")
         if cells:
             print(f"  {family}: " + ", ".join(cells))
+    print("phase error by true speed profile (median / p90 abs. error s, signed median, n):")
+    for phase, by in (
+        ("raise_s", overall.raise_err_by_profile),
+        ("lower_s", overall.lower_err_by_profile),
+    ):
+        for prof in sorted(by):
+            err = np.asarray(by[prof])
+            print(
+                f"  {phase} {prof:<13} {overall.median_abs(err):.3f} / {p90_abs(err):.3f}"
+                f"  {np.median(err):+.3f}  {len(err)}"
+            )
     print(f"misses ({len(overall.failures)}):")
     for f in overall.failures[:40]:
         print("  ", f)

@@ -116,10 +116,15 @@ def build(sc: Script, rng: np.random.Generator, spec) -> Built:
 # -- shared pieces --------------------------------------------------------------------------
 
 
+def _named_curve(name: str, fn):
+    fn.profile_name = name  # recorded in the rep's truth
+    return fn
+
+
 def _curve(rng, spec):
     """The speed profile of one movement: the spec's, or one drawn per movement."""
     name = spec.profile if spec.profile != "mixed" else str(rng.choice(profiles.PROFILE_NAMES))
-    return name, (lambda n: profiles.named(name, n, rng))
+    return name, _named_curve(name, lambda n: profiles.named(name, n, rng))
 
 
 def _walk_in(sc: Script, rng, spec) -> None:
@@ -212,6 +217,8 @@ def _rep(
         "top_end_s": top_end,
         "end_s": end,
         "injected": inject,
+        "rise_profile": rise_curve.profile_name,
+        "lower_profile": "bounce" if inject == "bounce" else lower_curve.profile_name,
     }
 
 
@@ -302,7 +309,9 @@ def _brisk_knobs(rng, spec, state, i, inject):
         peak=peak,
         bottom=bottom,
         rise_s=rise_s,
-        rise_curve=lambda n: profiles.fast_onset(n, min(0.45, up_s / rise_s)),
+        rise_curve=_named_curve(
+            "fast_onset", lambda n: profiles.fast_onset(n, min(0.45, up_s / rise_s))
+        ),
         top_s=rng.uniform(0.4, 1.5),
         overshoot=rng.uniform(1.0, 2.0),
         sag=rng.uniform(2.0, 4.0),

@@ -100,6 +100,9 @@ class Score:
     fault_fp: dict = field(default_factory=lambda: {f: 0 for f in FAULTS})
     fault_fn: dict = field(default_factory=lambda: {f: 0 for f in FAULTS})
     failures: list = field(default_factory=list)
+    # signed phase errors by the true speed profile of the phase (new families' truth)
+    raise_err_by_profile: dict = field(default_factory=dict)
+    lower_err_by_profile: dict = field(default_factory=dict)
 
     def add(self, name: str, truth: dict, reps: list) -> None:
         true = truth["reps"]
@@ -133,6 +136,11 @@ class Score:
             self.lower_err.append(r.lower_s - t["lower_s"])
             self.hold_err.append(r.top_hold_s - t["top_hold_s"])
             self.peak_err.append(r.peak_deg - t["peak_deg"])
+            if "rise_profile" in t:
+                by = self.raise_err_by_profile.setdefault(t["rise_profile"], [])
+                by.append(r.raise_s - t["raise_s"])
+                by = self.lower_err_by_profile.setdefault(t["lower_profile"], [])
+                by.append(r.lower_s - t["lower_s"])
             for f in FAULTS:
                 got, want = f in r.faults, f in t["faults"]
                 if got and want:
@@ -151,7 +159,10 @@ class Score:
                 mine.extend(v)
             elif isinstance(v, dict):
                 for f in v:
-                    mine[f] += v[f]
+                    if f in mine:
+                        mine[f] += v[f]  # a count, or a list extended in place
+                    else:
+                        mine[f] = list(v[f]) if isinstance(v[f], list) else v[f]
 
     @property
     def exact_fraction(self) -> float:

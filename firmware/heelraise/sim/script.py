@@ -334,8 +334,10 @@ class Script:
         roll_deg = roll_deg + gain * sway_r
         ripple = np.concatenate(self.ripple_gain)
         if np.any(ripple > 0):  # never in the classic family: its sessions stay as they were
+            # Causal 0.2 s ramp: the ripple builds once the heel is off the ground, never
+            # before the rise starts, and dies away over 0.2 s after the heel is down.
             k = int(0.2 * FINE_HZ)
-            ripple = np.convolve(ripple, np.ones(k) / k, mode="same")
+            ripple = np.convolve(ripple, np.ones(k) / k)[:n]
             pitch_deg = pitch_deg + ripple * band_noise(n, self.rng)
             roll_deg = roll_deg + 0.7 * ripple * band_noise(n, self.rng)
         # Contacts are not instantaneous: smooth the pivot switches over ~25 ms.

@@ -83,3 +83,21 @@ def test_classic_sessions_are_the_ones_recorded_before_the_families(seed):
     gyr = np.round(sim.gyr_dps / (1000 / 32768)).astype(np.int64)
     digest = hashlib.sha256(acc.tobytes() + gyr.tobytes()).hexdigest()[:16]
     assert (len(acc), digest) == CLASSIC_DIGESTS[seed]
+
+
+@pytest.mark.parametrize("name", ["min_jerk", "cosine", "trapezoid", "asym_bell", "linear_onset"])
+def test_every_named_profile_goes_from_rest_to_rest(name):
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        s = profiles.named(name, 1000, rng)
+        v = np.diff(np.concatenate([[0.0], s])) * 1000
+        assert s[-1] == pytest.approx(1.0, abs=1e-12) and np.all(v >= -1e-9)
+        assert v[0] < 0.05 * v.max() and v[-1] < 0.05 * v.max()  # at rest at both ends
+        assert np.max(np.abs(np.diff(v))) * 1000 < 100.0  # finite acceleration
+
+
+def test_fast_onset_peaks_at_twice_the_mean_speed_where_asked():
+    s = profiles.fast_onset(500, 0.2)
+    v = np.diff(np.concatenate([[0.0], s])) * 500
+    assert v.max() == pytest.approx(2.0, rel=1e-2)
+    assert np.argmax(v) / 500 == pytest.approx(0.2, abs=0.01)

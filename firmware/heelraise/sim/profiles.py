@@ -116,7 +116,8 @@ def trapezoid(n: int, steady_fraction: float) -> np.ndarray:
 
 
 def asym_bell(n: int, peak_at: float, concentration: float = 4.0) -> np.ndarray:
-    """A skewed bell: speed tau^(a-1) (1-tau)^(b-1) peaking at ``peak_at`` of the duration."""
+    """A skewed bell: speed tau^(a-1) (1-tau)^(b-1) peaking at ``peak_at`` of the duration,
+    with a = 1 + concentration x peak_at and b = 1 + concentration x (1 - peak_at)."""
     if not 0 < peak_at < 1:
         raise ValueError(f"peak_at {peak_at} must be between 0 and 1")
     a = 1 + concentration * peak_at
@@ -156,7 +157,8 @@ def named(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
         return trapezoid(n, rng.uniform(0.4, 0.75))
     if name == "asym_bell":
         peak = rng.uniform(0.22, 0.38) if rng.random() < 0.5 else rng.uniform(0.62, 0.78)
-        return asym_bell(n, peak, rng.uniform(3.0, 6.0))
+        least = 1.0 / min(peak, 1.0 - peak)  # both exponents >= 2: finite acceleration
+        return asym_bell(n, peak, rng.uniform(least, least + 3.0))
     if name == "linear_onset":
         return linear_onset(n, rng.uniform(0.2, 0.45))
     raise ValueError(f"unknown speed profile {name!r}: choose from {', '.join(PROFILE_NAMES)}")

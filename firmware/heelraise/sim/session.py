@@ -5,6 +5,11 @@
 >>> sim.t_s, sim.acc_g, sim.gyr_dps      # the recording
 >>> sim.truth["reps"][0]["raise_s"]      # what really happened
 
+``SessionSpec.family`` picks the motion (:mod:`heelraise.sim.families`, where the ground
+truth of the phase instants is defined: the boundaries of the scripted movement segments,
+where the true angular velocity starts and stops); "classic", the default, is the original
+motion, made here exactly as before the families existed.
+
 Truth faults are judged on the true kinematics with the same rules the
 analysis documents (a rolled ankle is >= 8 degrees of true roll, and so on), so
 a fault the simulator did not intend but the motion shows still counts.

@@ -234,7 +234,10 @@ def test_running_swings_the_foot_hard():
     [
         ({"family": "pilates"}, "unknown motion family 'pilates'"),
         ({"family": "brisk", "profile": "sawtooth"}, "unknown speed profile 'sawtooth'"),
-        ({"family": "classic", "profile": "cosine"}, "applies to the brisk, slow and deep_drop"),
+        (
+            {"family": "classic", "profile": "cosine"},
+            "applies to the brisk, slow, deep_drop families",
+        ),
         ({"family": "deep_drop", "surface": "floor"}, "surface 'step'"),
     ],
 )

@@ -11,7 +11,12 @@ import json
 from pathlib import Path
 
 from heelraise.commands import argtypes
-from heelraise.sim.families import FAMILIES, NON_REP_FAMILIES, SITE_DIRECTIONS
+from heelraise.sim.families import (
+    FAMILIES,
+    NON_REP_FAMILIES,
+    PROFILED_FAMILIES,
+    SITE_DIRECTIONS,
+)
 from heelraise.sim.profiles import PROFILE_NAMES
 
 SITES = tuple(SITE_DIRECTIONS)
@@ -37,8 +42,8 @@ def add_arguments(p):
         choices=("mixed", *PROFILE_NAMES),
         default="mixed",
         metavar="PROFILE",
-        help="speed profile of the brisk, slow and deep_drop movements: mixed (default, one "
-        "drawn per movement), " + ", ".join(PROFILE_NAMES),
+        help=f"speed profile of the {', '.join(PROFILED_FAMILIES)} movements: mixed (default, "
+        "one drawn per movement), " + ", ".join(PROFILE_NAMES),
     )
     p.add_argument("--sets", type=int, default=3, help="sets (default 3)")
     p.add_argument("--reps", type=int, default=10, help="reps per set (default 10)")

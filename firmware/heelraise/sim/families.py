@@ -55,6 +55,7 @@ from heelraise.sim.script import HEEL_OFF_SHAPE, Script
 REP_FAMILIES = ("classic", "brisk", "slow", "deep_drop")
 NON_REP_FAMILIES = ("slow_walk", "shuffle", "squat", "lunge", "jump", "hop", "step_up", "run")
 FAMILIES = REP_FAMILIES + NON_REP_FAMILIES
+PROFILED_FAMILIES = ("brisk", "slow", "deep_drop")  # the ones SessionSpec.profile shapes
 
 #: Sensor sites for the new families: a direction in the foot frame (origin at the ball of
 #: the foot); the lever arm is drawn 5-15 cm along it (LEVER_RANGE_M).
@@ -87,9 +88,9 @@ def check(family: str, profile: str, surface: str = "step") -> None:
             f"unknown speed profile {profile!r}: choose from mixed, "
             + ", ".join(profiles.PROFILE_NAMES)
         )
-    if profile != "mixed" and family not in ("brisk", "slow", "deep_drop"):
+    if profile != "mixed" and family not in PROFILED_FAMILIES:
         raise ValueError(
-            f"the speed profile applies to the brisk, slow and deep_drop families, "
+            f"the speed profile applies to the {', '.join(PROFILED_FAMILIES)} families, "
             f"not to {family!r}"
         )
 

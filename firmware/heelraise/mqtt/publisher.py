@@ -438,13 +438,9 @@ class MqttPublisher:
             )
             return
         try:
-            data = json.loads(msg.payload.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            self._refuse("-", None, f"command is not UTF-8 ({e.reason} at byte {e.start})")
-            return
-        except json.JSONDecodeError as e:
-            where = f"line {e.lineno} col {e.colno}"
-            self._refuse("-", None, f"command is not JSON: {e.msg} at {where}")
+            data = validation.loads(msg.payload)  # finite numbers, nesting bounded
+        except validation.PayloadUnreadable as e:
+            self._refuse("-", None, f"command is unreadable: {e}")
             return
         if not isinstance(data, dict):
             self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")

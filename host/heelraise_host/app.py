@@ -50,6 +50,9 @@ from starlette.staticfiles import StaticFiles
 from heelraise_host.store import REP_FIELDS
 
 STATIC_DIR = files("heelraise_host") / "static"
+
+#: the largest stream cursor there can be (SQLite's largest integer)
+MAX_SEQ = 2**63 - 1
 COOKIE = "heelraise_token"
 
 #: Only our own files run: no inline script, no third-party anything.
@@ -133,9 +136,11 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
         return JSONResponse({"cursor": cursor, "devices": out, "refused": refused})
 
     async def api_stream(request):
-        after = _int(request.query_params.get("after"), "after", minimum=0, default=None)
-        last_id = request.headers.get("last-event-id")
-        if last_id and last_id.isdigit():
+        after = _int(
+            request.query_params.get("after"), "after", minimum=0, maximum=MAX_SEQ, default=None
+        )
+        last_id = request.headers.get("last-event-id", "")
+        if last_id.isdigit() and len(last_id) <= 19 and int(last_id) <= MAX_SEQ:
             after = max(after or 0, int(last_id))
         return StreamingResponse(
             hub.stream(after),
@@ -228,6 +233,8 @@ class _BadRequest(ValueError):
 def _int(text, name, *, minimum=None, maximum=None, default=None):
     if text is None or text == "":
         return default
+    if len(text) > 30:  # no 4300-digit conversions on the event loop
+        raise _BadRequest(f"{name} must be a whole number, not {text[:30]!r}...")
     try:
         value = int(text)
     except ValueError:

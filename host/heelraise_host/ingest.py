@@ -54,11 +54,15 @@ from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
 
 from heelraise_host import messages
 from heelraise_host.mqttlink import check_protocol
+from heelraise_host.store import Conflict
 
 log = logging.getLogger(__name__)
 
 #: Most messages stored in one transaction.
 BATCH_MAX = 500
+
+#: Longest wait between attempts to store a batch while the store fails (disk full, ...).
+STORE_RETRY_MAX_S = 30.0
 
 #: With a fixed client id the broker keeps our session (and queued events) this long.
 SESSION_EXPIRY_S = 24 * 3600
@@ -149,6 +153,8 @@ class Ingest:
         self._writer: threading.Thread | None = None
         self._inbox: queue.Queue = queue.Queue()
         self._stopping = False
+        self._stop_writer = threading.Event()
+        self.store_trouble: str | None = None  # the store's last failure, while it lasts
         self._subscribed = threading.Event()
         self._connect_error: str | None = None
 
@@ -173,8 +179,9 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes) -> str:
         """Check and store one message. Returns what happened: ``"stored"``,
-        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"``, ``"rejected"`` or
-        ``"store_error"``. Never raises for bad input."""
+        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"`` or ``"rejected"``
+        (counted by reason). Never raises for bad input; raises only when the store
+        itself fails (``sqlite3.OperationalError``: disk full, locked too long)."""
         return self.handle_batch([(topic, payload)])[0]
 
     def handle_batch(self, items) -> list[str]:
@@ -212,8 +219,13 @@ class Ingest:
             results = self.store.add_events([m for _, m in events], received_at=now)
             for (i, msg), result in zip(events, results, strict=True):
                 if isinstance(result, Exception):
-                    log.error("could not store %s %s: %s", msg.type, msg.id, result)
-                    outcomes[i] = "store_error"
+                    # Refused one by one: the rest of the batch is stored all the same.
+                    kind = "conflict" if isinstance(result, Conflict) else "store_error"
+                    if kind == "store_error":
+                        log.error("could not store %s %s: %r", msg.type, msg.id, result)
+                    e = MessageRejected(kind, msg.topic, msg.device, str(result)[:300])
+                    self._reject(e)
+                    outcomes[i], parsed[i] = "rejected", e
                 else:
                     outcomes[i] = "stored" if result else "duplicate"
         with self._lock:
@@ -363,21 +375,41 @@ class Ingest:
                     break
                 done = item is None
             if batch:
-                try:
-                    outcomes = self.handle_batch([(t, p) for t, p, _, _, _ in batch])
-                except Exception:  # the store itself failed (disk full, locked too long)
-                    log.exception(
-                        "could not store %d messages; they stay unacknowledged", len(batch)
-                    )
-                    with self._lock:
-                        self.counters["store_error"] += len(batch)
-                    outcomes = ["store_error"] * len(batch)
-                for (_, _, mid, qos, client), outcome in zip(batch, outcomes, strict=True):
-                    # Refused messages are acknowledged too: redelivering them cannot help.
-                    if qos and outcome != "store_error":
-                        client.ack(mid, qos)
+                self._store_batch(batch)
             if done:
                 return
+
+    def _store_batch(self, batch) -> None:
+        """Store one batch and acknowledge each QoS 1 message once its outcome is final.
+
+        Every outcome is final except the store's own failure (disk full, database
+        locked too long): then the batch is tried again, the wait doubling up to
+        ``STORE_RETRY_MAX_S``, and nothing of it is acknowledged meanwhile, so the
+        broker keeps it. Refused messages are acknowledged: a redelivery cannot help.
+        """
+        wait_s = 0.1
+        while True:
+            try:
+                self.handle_batch([(t, p) for t, p, _, _, _ in batch])
+                break
+            except Exception as e:
+                with self._lock:
+                    self.counters["store_retry"] += 1
+                    self.store_trouble = f"{type(e).__name__}: {e}"
+                log.error(
+                    "could not store %d messages (%s: %s); trying again in %g s",
+                    len(batch),
+                    type(e).__name__,
+                    e,
+                    wait_s,
+                )
+                if self._stop_writer.wait(wait_s):
+                    return  # unacknowledged: the broker delivers them again next time
+                wait_s = min(2 * wait_s, STORE_RETRY_MAX_S)
+        self.store_trouble = None
+        for _, _, mid, qos, client in batch:
+            if qos:
+                client.ack(mid, qos)
 
     @property
     def connected(self) -> bool:
@@ -392,7 +424,9 @@ class Ingest:
             link.stop()
         writer, self._writer = self._writer, None
         if writer is not None:
+            self._stop_writer.set()  # a writer retrying a failing store gives up at once
             self._inbox.put(None)
             writer.join(30)
+            self._stop_writer.clear()
         self._subscribed.clear()
         self._stopping = False

@@ -66,7 +66,7 @@ REJECT_KINDS = (
     "invalid",  # fails the JSON Schema of its type otherwise
     "topic_mismatch",  # envelope type/device disagree with the topic
     "unknown_topic",  # not a topic this host understands
-    "rep_conflict",  # would replace a stored rep or set with one of another message id
+    "conflict",  # would replace a stored rep, set or session with another message's
     "store_error",  # the store could not file it (a bug: logged with the reason)
 )
 

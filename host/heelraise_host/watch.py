@@ -54,6 +54,13 @@ class RepTable:
     def reject(self, e: MessageRejected) -> None:
         self.rejected[e.kind] += 1
 
+    def take(self, topic: str, payload: bytes, prefix: str = "heelraise") -> None:
+        """Check one MQTT message and show it, or count its refusal; never raises."""
+        try:
+            self.add(messages.parse(topic, payload, prefix=prefix))
+        except MessageRejected as e:
+            self.reject(e)
+
     def render(self):
         from rich.table import Table
         from rich.text import Text
@@ -165,10 +172,7 @@ def watch(
                     topic, payload = inbox.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                try:
-                    table.add(messages.parse(topic, payload, prefix=prefix))
-                except MessageRejected as e:
-                    table.reject(e)
+                table.take(topic, payload, prefix)
                 live.update(table.render())
         return 0
     finally:

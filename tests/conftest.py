@@ -4,9 +4,11 @@ Every engineer's tests may use these:
 
 ``mqtt_broker``
     A mosquitto (``/usr/sbin/mosquitto``) on a free loopback port, anonymous,
-    no persistence. Attributes ``host``, ``port``; methods ``stop()`` (SIGTERM,
-    waits), ``start()`` (again on the same port), ``kill()`` (SIGKILL),
-    ``log_text()`` (what the broker logged so far).
+    no persistence, with the queue and session limits of the shipped
+    ``firmware/deploy/mosquitto/mosquitto.conf`` (every mosquitto here has
+    them). Attributes ``host``, ``port``; methods ``stop()`` (SIGTERM, waits),
+    ``start()`` (again on the same port), ``kill()`` (SIGKILL), ``log_text()``
+    (what the broker logged so far).
 ``mqtt_tls_broker``
     TLS on a loopback port with a CA and server certificate (127.0.0.1 and
     localhost) made in the test with ``cryptography``, anonymous refused,
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from heelraise_host.brokerconf import limit_lines
 
 MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
@@ -282,12 +285,15 @@ class Broker:
             "log_dest stderr",
             "log_type all",
             "log_timestamp true",
-            "max_queued_messages 10000",
+            # The shipped config's queue, in-flight and session limits, exactly.
+            *limit_lines(),
         ]
         if self.persistence:
             lines += [
                 "persistence true",
                 f"persistence_location {self.workdir}/",
+                # Saved on every change, unlike the shipped once a minute: the tests that
+                # kill the broker on purpose must not depend on when it last saved.
                 "autosave_on_changes true",
                 "autosave_interval 1",
             ]

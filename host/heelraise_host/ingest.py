@@ -7,7 +7,7 @@ listeners (the dashboard's live stream) what happened.
 Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
-    <prefix>/+/state       QoS 1   retained snapshot  -> devices table + live view
+    <prefix>/+/state       QoS 0   retained snapshot  -> devices table + live view
     <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
     <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
 
@@ -28,8 +28,10 @@ Messages are stored by a writer thread in batches (one SQLite transaction per
 batch, up to ``BATCH_MAX``), and each QoS 1 message is acknowledged to the broker
 (paho ``manual_ack``) only after the commit that holds it, so a message is never
 acknowledged before it is in the database. With a fixed ``client_id`` the
-session is persistent (``clean_start=False``, one day's expiry): the broker
-keeps QoS 1 events for this dashboard while it is down.
+session is persistent (``clean_start=False``, a week's expiry): the broker
+keeps QoS 1 events for this dashboard while it is down (``state`` and ``live``
+are QoS 0, so they never fill that queue). :mod:`heelraise_host.mqttlink` warns
+when the broker grants less.
 
 Refused messages (see ``messages.REJECT_KINDS``) are counted in
 ``ingest.rejected[kind]`` and ``ingest.rejected_by_device[(kind, device)]``,
@@ -64,8 +66,9 @@ BATCH_MAX = 500
 #: Longest wait between attempts to store a batch while the store fails (disk full, ...).
 STORE_RETRY_MAX_S = 30.0
 
-#: With a fixed client id the broker keeps our session (and queued events) this long.
-SESSION_EXPIRY_S = 24 * 3600
+#: With a fixed client id the broker keeps our session (and queued events) this long:
+#: a week, for a dashboard away over a long weekend (the documented worst case is a day).
+SESSION_EXPIRY_S = 7 * 24 * 3600
 
 
 class IngestError(HeelraiseError):
@@ -167,7 +170,9 @@ class Ingest:
             events = f"$share/{self.group}/{events}"
         return [
             (events, 1),
-            (f"{self.prefix}/+/state", 1),
+            # What the dashboard can lose is QoS 0: never queued for it by the broker
+            # while it is away, so it cannot crowd the events out of the queue.
+            (f"{self.prefix}/+/state", 0),
             (f"{self.prefix}/+/status", 1),
             (f"{self.prefix}/+/live", 0),
         ]
@@ -265,7 +270,11 @@ class Ingest:
                 "prefix": self.prefix,
                 "group": self.group,
                 "protocol": self.protocol,
+                "client_id": self.client_id,
+                "session": None if self._link is None else self._link.connack,
+                "store_trouble": self.store_trouble,
                 "counters": dict(self.counters),
+                "refused": sum(self.rejected.values()),
                 "rejected": dict(self.rejected),
                 "rejected_by_device": [
                     {"kind": k, "device": d, "count": n}

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 #: the values ``protocol=`` (and ``--mqtt-protocol``) take
 PROTOCOLS = ("5", "3.1.1")
 
+#: fewer QoS 1 messages in flight than this (the broker's receive maximum) earns a warning
+MIN_RECEIVE_MAXIMUM = 10
+
 #: CONNACK reason "Unsupported protocol version" (MQTT 5 code 0x84; paho reports a
 #: 3.1.1 broker's return code 1 with this same value)
 UNSUPPORTED_PROTOCOL = 132
@@ -112,6 +115,8 @@ class MqttLink:
         self.on_subscribe, self.on_message = on_subscribe, on_message
         self.on_disconnect = on_disconnect
         self.fell_back = False
+        #: what the broker's last CONNACK granted (None before the first)
+        self.connack: dict | None = None
         self._client = None
         self._retiring = None  # the MQTT 5 client being replaced by a 3.1.1 one
         self._answered = None  # the last client the broker sent a CONNACK to
@@ -208,6 +213,7 @@ class MqttLink:
             return  # a client being replaced
         self._answered = client
         if not reason_code.is_failure:
+            self._note_connack(flags, properties)
             if self.on_connect is not None:
                 self.on_connect(client)
             return
@@ -233,6 +239,58 @@ class MqttLink:
         log.warning("broker %s:%s refused us: %s", self.host, self.port, reason_code)
         if self.on_refused is not None:
             self.on_refused(str(reason_code))
+
+    def _note_connack(self, flags, properties) -> None:
+        """Remember what the broker granted; warn when it cannot keep our session."""
+        granted = getattr(properties, "SessionExpiryInterval", None)
+        receive_max = getattr(properties, "ReceiveMaximum", None)
+        present = bool(getattr(flags, "session_present", False))
+        again = self.connack is not None
+        self.connack = {
+            "protocol": self.protocol,
+            "session_present": present,
+            # MQTT 5: the broker says so only when it grants less than was asked
+            "session_expiry_s": (self.session_expiry_s if granted is None else int(granted))
+            if self.session_expiry_s and self.protocol == "5"
+            else None,
+            "receive_maximum": receive_max,
+        }
+        if not self.session_expiry_s:
+            return
+        where = f"broker {self.host}:{self.port}"
+        if self.protocol == "5" and granted is not None and granted < self.session_expiry_s:
+            log.warning(
+                "%s keeps our session (client id %s) only %d s after a disconnect, not the"
+                " %d s asked: events published while the dashboard is away longer are lost"
+                " (see docs/mqtt.md, what the broker must keep)",
+                where,
+                self.client_id,
+                granted,
+                self.session_expiry_s,
+            )
+        if self.protocol != "5" and not again:
+            log.warning(
+                "%s speaks MQTT 3.1.1: our session (client id %s) is kept for as long as the"
+                " broker's own settings say (mosquitto: persistent_client_expiration), not"
+                " the %d s asked",
+                where,
+                self.client_id,
+                self.session_expiry_s,
+            )
+        if again and not present:
+            log.warning(
+                "%s no longer had our session (client id %s): what was published while we"
+                " were disconnected is lost to us (a broker restarted without persistence?)",
+                where,
+                self.client_id,
+            )
+        if receive_max is not None and receive_max < MIN_RECEIVE_MAXIMUM:
+            log.warning(
+                "%s allows only %d QoS 1 messages in flight (receive maximum): the dashboard"
+                " stores at most that many per transaction (docs/mqtt.md asks for 100)",
+                where,
+                receive_max,
+            )
 
     def _fall_back(self, old) -> None:
         old.disconnect()

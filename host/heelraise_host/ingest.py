@@ -272,6 +272,7 @@ class Ingest:
                 "protocol": self.protocol,
                 "client_id": self.client_id,
                 "session": None if self._link is None else self._link.connack,
+                "broker_trouble": None if self._link is None else self._link.trouble,
                 "store_trouble": self.store_trouble,
                 "counters": dict(self.counters),
                 "refused": sum(self.rejected.values()),

@@ -34,11 +34,15 @@ import uuid
 from collections.abc import Callable
 
 from heelraise.exceptions import SettingsError
+from heelraise.mqtt import diagnose
 
 log = logging.getLogger(__name__)
 
 #: the values ``protocol=`` (and ``--mqtt-protocol``) take
 PROTOCOLS = ("5", "3.1.1")
+
+#: where the dashboard's MQTT password comes from (named when a login is refused)
+PASSWORD_HINT = "--password-file / $HEELRAISE_MQTT_PASSWORD"
 
 #: fewer QoS 1 messages in flight than this (the broker's receive maximum) earns a warning
 MIN_RECEIVE_MAXIMUM = 10
@@ -117,6 +121,9 @@ class MqttLink:
         self.fell_back = False
         #: what the broker's last CONNACK granted (None before the first)
         self.connack: dict | None = None
+        #: the last connection trouble logged (a line from heelraise.mqtt.diagnose)
+        self.trouble: str | None = None
+        self._answered_now = False  # the broker answered the current connection's CONNECT
         self._client = None
         self._retiring = None  # the MQTT 5 client being replaced by a 3.1.1 one
         self._answered = None  # the last client the broker sent a CONNACK to
@@ -166,6 +173,8 @@ class MqttLink:
                 client.tls_set(ca_certs=self.tls_ca)
             client.reconnect_delay_set(*self.reconnect_delay_s)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_pre_connect = self._on_pre_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         client.on_disconnect = self._on_disconnect
@@ -212,7 +221,9 @@ class MqttLink:
         if client is not self._client:
             return  # a client being replaced
         self._answered = client
+        self._answered_now = True
         if not reason_code.is_failure:
+            self.trouble = None
             self._note_connack(flags, properties)
             if self.on_connect is not None:
                 self.on_connect(client)
@@ -236,9 +247,34 @@ class MqttLink:
                 target=self._fall_back, args=(client,), name="heelraise-mqtt-fallback", daemon=True
             ).start()
             return
-        log.warning("broker %s:%s refused us: %s", self.host, self.port, reason_code)
+        self._trouble(
+            diagnose.login_refused(
+                str(reason_code),
+                self.host,
+                self.port,
+                username=self.username,
+                password_hint=PASSWORD_HINT,
+            )
+        )
+
+    def _on_pre_connect(self, client, userdata):
+        self._answered_now = False
+
+    def _on_connect_fail(self, client, userdata):
+        # paho calls this inside the except clause of its connection attempt
+        error = diagnose.current_error()
+        self._trouble(
+            diagnose.connect_failure(error, self.host, self.port, tls=bool(self.tls_ca)),
+            level=diagnose.level(error, tls=bool(self.tls_ca)),
+        )
+
+    def _trouble(self, line: str, level: int = logging.ERROR) -> None:
+        """Log one connection trouble once (not at every retry) and tell the caller."""
+        if line != self.trouble:
+            self.trouble = line
+            log.log(level, "%s", line)
         if self.on_refused is not None:
-            self.on_refused(str(reason_code))
+            self.on_refused(line)
 
     def _note_connack(self, flags, properties) -> None:
         """Remember what the broker granted; warn when it cannot keep our session."""
@@ -311,6 +347,10 @@ class MqttLink:
             self.on_message(client, msg)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if client is self._client and not self._answered_now and not self._stopping:
+            self._trouble(
+                diagnose.closed_before_connack(self.host, self.port, tls=bool(self.tls_ca))
+            )
         if client is self._client and client is not self._retiring:
             if self.on_disconnect is not None:
                 self.on_disconnect(client, reason_code)

@@ -164,6 +164,7 @@ def watch(
         if not subscribed.wait(connect_timeout_s):
             raise IngestError(
                 f"could not subscribe at broker {host}:{port} with MQTT {link.protocol}"
+                + (f" ({link.trouble})" if link.trouble else "")
             )
         table = table or RepTable(rows_per_device)
         with Live(table.render(), console=console, refresh_per_second=8) as live:

@@ -75,8 +75,8 @@ def session_messages(
 ) -> list[OutMessage]:
     """Every message of one session, in publish order.
 
-    Rep ``k`` of a set rises ``heel_rise_mm`` = 60 - k mm (so fatigue shows in
-    history) with phase times near ``tempo``; every ``faults_every``-th rep is
+    Rep ``k`` of a set rises ``heel_rise_mm`` = 60 - k mm, never under 20 (so fatigue
+    shows in history) with phase times near ``tempo``; every ``faults_every``-th rep is
     ``too_fast`` on the raise. ``live`` adds pitch batches during each rep;
     ``endurance`` adds an endurance result to the session message.
     """
@@ -119,9 +119,9 @@ def session_messages(
                 top_start_s=t + raise_s,
                 top_end_s=t + raise_s + top_s,
                 end_s=t + raise_s + top_s + lower_s,
-                peak_deg=round(24.0 - 0.4 * k + rng.uniform(-0.5, 0.5), 2),
+                peak_deg=round(max(24.0 - 0.4 * k, 9.0) + rng.uniform(-0.5, 0.5), 2),
                 depth_deg=0.0,
-                heel_rise_mm=round(60.0 - k + rng.uniform(-0.5, 0.5), 1),
+                heel_rise_mm=round(max(60.0 - k, 20.0) + rng.uniform(-0.5, 0.5), 1),
                 roll_deg=round(rng.uniform(-3, 3), 2),
                 surface="floor",
             )

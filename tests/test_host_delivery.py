@@ -208,3 +208,43 @@ def test_the_dashboard_warns_when_the_broker_lost_its_session(mqtt_broker, tmp_p
         assert f"broker {_broker(mqtt_broker)}" in line and "dash-w" in line
     finally:
         ingest.stop()
+
+
+def test_the_dashboard_warns_when_a_broker_grants_less_than_it_needs(caplog):
+    from types import SimpleNamespace
+
+    from heelraise_host.mqttlink import MqttLink
+
+    caplog.set_level(logging.WARNING, logger="heelraise_host")
+    link = MqttLink("broker.lan", 1883, client_id="dash-x", session_expiry_s=7 * 24 * 3600)
+    flags = SimpleNamespace(session_present=False)
+    link._note_connack(flags, SimpleNamespace(SessionExpiryInterval=3600, ReceiveMaximum=5))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "only 3600 s after a disconnect, not the 604800 s asked" in text
+    assert "allows only 5 QoS 1 messages in flight" in text
+    assert link.connack == {
+        "protocol": "5",
+        "session_present": False,
+        "session_expiry_s": 3600,
+        "receive_maximum": 5,
+    }
+    caplog.clear()
+    link._note_connack(flags, SimpleNamespace(ReceiveMaximum=100))  # a reconnect: all granted
+    assert [r.getMessage() for r in caplog.records] == [
+        "broker broker.lan:1883 no longer had our session (client id dash-x): what was"
+        " published while we were disconnected is lost to us (a broker restarted without"
+        " persistence?)"
+    ]
+
+
+def test_a_kept_session_over_mqtt_3_1_1_is_announced(mqtt_broker, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="heelraise_host")
+    ingest = Ingest(
+        Store(tmp_path / "h.db"), broker=_broker(mqtt_broker), client_id="d3", protocol="3.1.1"
+    )
+    ingest.start()
+    try:
+        (line,) = [r.getMessage() for r in caplog.records if "over MQTT 3.1.1" in r.getMessage()]
+        assert "persistent_client_expiration" in line and "d3" in line
+    finally:
+        ingest.stop()

@@ -306,7 +306,7 @@ class MqttLink:
             )
         if self.protocol != "5" and not again:
             log.warning(
-                "%s speaks MQTT 3.1.1: our session (client id %s) is kept for as long as the"
+                "%s: over MQTT 3.1.1 our session (client id %s) is kept for as long as the"
                 " broker's own settings say (mosquitto: persistent_client_expiration), not"
                 " the %d s asked",
                 where,

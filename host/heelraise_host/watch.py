@@ -35,7 +35,7 @@ class RepTable:
         self.state: dict[str, dict] = {}
         self.rep_totals = collections.Counter()
         self.rejected = collections.Counter()
-        self._seen: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()
 
     def add(self, msg: messages.Message) -> None:
         device = msg.device
@@ -45,9 +45,10 @@ class RepTable:
         elif msg.type == "state":
             self.state[device] = msg.body["state"]
         elif msg.type == "rep":
-            if msg.id in self._seen:  # a QoS 1 redelivery
+            key = (device, msg.id)  # ids are unique per device only
+            if key in self._seen:  # a QoS 1 redelivery
                 return
-            self._seen.add(msg.id)
+            self._seen.add(key)
             self.reps[device].append((msg.session, msg.body["rep"]))
             self.rep_totals[device] += 1
 

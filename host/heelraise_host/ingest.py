@@ -33,9 +33,13 @@ keeps QoS 1 events for this dashboard while it is down (``state`` and ``live``
 are QoS 0, so they never fill that queue). :mod:`heelraise_host.mqttlink` warns
 when the broker grants less.
 
-Refused messages (see ``messages.REJECT_KINDS``) are counted in
+Every message the dashboard cannot use is refused alone, with its reason (see
+``messages.REJECT_KINDS``: not JSON, not finite, too deep, out of range, a bad time,
+a conflict with a stored rep, a message the store cannot file, ...), counted in
 ``ingest.rejected[kind]`` and ``ingest.rejected_by_device[(kind, device)]``,
-logged once per kind and device, and never stored.
+logged once per kind and device, acknowledged, and never stored; the messages
+beside it in its batch are stored as usual. Only a failure of the store itself
+(disk full) holds a batch back, unacknowledged, until it can be stored.
 
 >>> ingest = Ingest(Store("heelraise.db"), broker="127.0.0.1:1883")
 >>> ingest.start()          # returns once subscribed (raises IngestError if it cannot)

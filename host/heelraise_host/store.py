@@ -2,9 +2,11 @@
 
 One job: keep what devices reported, exactly once, and answer the dashboard's
 questions about it. Every stored event message is first recorded in ``messages``
-under its envelope ``id`` (unique), in the same transaction as its effects, so a
-redelivered message (QoS 1 duplicates, a broker replaying a persistent session,
-two dashboard instances sharing one file) changes nothing.
+under its device and envelope ``id`` (unique together: no device can take another
+one's id), in the same transaction as its effects, so a redelivered message (QoS 1
+duplicates, a broker replaying a persistent session, two dashboard instances
+sharing one file) changes nothing. A message that would fill a rep, set or session
+slot already filled by another message id is a :class:`Conflict`, refused whole.
 
 Several processes may write the same file: SQLite's WAL mode lets readers run
 beside one writer, and ``busy_timeout`` makes writers queue instead of failing.
@@ -12,11 +14,14 @@ beside one writer, and ``busy_timeout`` makes writers queue instead of failing.
 Tables (times ``*_at`` are the envelope's UTC ISO-8601 ``time``, ``*_s`` the
 sensor clock)::
 
-    messages (seq, id UNIQUE, type, device, session, time, received_at, body)
+    messages (seq, id, type, device, session, time, received_at, body), UNIQUE (device, id)
     devices  (device, status, status_at, state, state_at, last_seen)
-    sessions (device, session, started_at, last_at, ended_at, summary, endurance)
-    sets     (device, session, set_index, ..., the SetSummary fields)
-    reps     (device, session, set_index, rep_index, ..., the Rep fields, final)
+    sessions (device, session, started_at, last_at, ended_at, summary, endurance,
+              message_id, interrupted)
+    sets     (device, session, set_index, ..., the SetSummary fields, message_id, interrupted)
+    reps     (device, session, set_index, rep_index, ..., the Rep fields, final, rep_id)
+
+A file made by an older dashboard is brought to this schema when opened, keeping its rows.
 
 >>> store = Store("heelraise.db")
 >>> store.add_event(message, received_at="2026-11-24T03:15:00.200Z")   # True: new

@@ -19,7 +19,8 @@ from referencing import Registry, Resource
 #: values around every limit the schemas set, and of the wrong kinds
 EDGES = (
     -1e11, -600.5, -600, -90.5, -90, -1.5, -1, -0.5, 0, 0.5, 1, 59.9, 60, 60.5, 90, 90.5,
-    100, 100.5, 120, 180.5, 300, 300.5, 600.5, 1000, 1001, 10000, 10001, 100001, 1e7 + 1,
+    100, 100.5, 120, 180.5, 300, 300.5, 600.5, 1000, 1001, 3600, 3600.5, 10000, 10001, 100001,
+    1e7 + 1,
     1e10 + 1, 10**30, 2.0, True, None, "1",
 )  # fmt: skip
 TIMES = (

@@ -283,3 +283,37 @@ def test_secrets_come_from_a_file_or_the_environment_and_the_command_line_warns(
     args = parser.parse_args(["--password-file", str(tmp_path / "empty")])
     with pytest.raises(SettingsError, match="--password-file .* is empty"):
         dashboard.secret(args, "password", "HEELRAISE_MQTT_PASSWORD")
+
+
+def test_a_file_poisoned_by_an_older_dashboard_still_answers_with_plain_json(tmp_path):
+    """Before the checks at the door, Infinity and impossible dates got stored; such a file
+    must not take the pages down (NaN and Infinity go out as null)."""
+    store = Store(tmp_path / "old.db")
+    ingest = Ingest(store)
+    for m in session_messages("shoe-1", "s-1", reps_per_set=[2], seed=4):
+        ingest.handle(m.topic, m.payload)
+    conn = store._conn()
+    conn.execute("UPDATE reps SET raise_s = 1e999, heel_rise_mm = -1e999 WHERE rep_index = 1")
+    conn.execute(
+        'UPDATE messages SET body = replace(body, \'"sensor_t_s":\', \'"sensor_t_s":NaN,"x":\')'
+    )
+    conn.execute("UPDATE sessions SET started_at = '2026-13-45T25:61:61.000Z'")
+    conn.commit()
+    d = Dashboard(store, ingest, bind="127.0.0.1:0").start()
+    try:
+        with httpx.Client(base_url=d.url, timeout=5) as c:
+            live = c.get("/api/live")
+            assert live.status_code == 200
+            rep = live.json()["devices"][0]["current"]["reps"][0]
+            assert rep["raise_s"] is None and rep["heel_rise_mm"] is None
+            assert c.get("/api/trends").status_code == 200
+            detail = c.get("/api/session", params={"device": "shoe-1", "session": "s-1"})
+            assert detail.status_code == 200 and "Infinity" not in detail.text
+            with c.stream("GET", "/api/stream", params={"after": 0}) as s:
+                lines = s.iter_lines()
+                data = next(x for x in lines if x.startswith("data:"))
+                # what a browser's JSON.parse takes: no NaN, no Infinity
+                event = json.loads(data[5:], parse_constant=lambda name: pytest.fail(name))
+                assert event["rep"]["index"] == 1
+    finally:
+        d.stop()

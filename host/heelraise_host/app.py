@@ -33,7 +33,6 @@ import csv
 import hmac
 import io
 import ipaddress
-import json
 import re
 from importlib.resources import files
 from urllib.parse import parse_qsl, urlencode
@@ -51,7 +50,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from heelraise_host.store import REP_FIELDS
+from heelraise_host.store import REP_FIELDS, finite_json
 
 STATIC_DIR = files("heelraise_host") / "static"
 
@@ -99,6 +98,13 @@ def host_allowed(host_header: str, allowed: frozenset[str], *, any_ip: bool) -> 
             return False
         return True
     return False
+
+
+class FiniteJSONResponse(JSONResponse):
+    """Starlette's JSONResponse, but never NaN or Infinity (see ``finite_json``)."""
+
+    def render(self, content) -> bytes:
+        return finite_json(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class Gate:
@@ -186,7 +192,7 @@ def create_app(
             d["trace"] = hub.trace(d["device"])
             out.append(d)
         refused = [] if ingest is None else ingest.health()["rejected_by_device"]
-        return JSONResponse({"cursor": cursor, "devices": out, "refused": refused})
+        return FiniteJSONResponse({"cursor": cursor, "devices": out, "refused": refused})
 
     async def api_stream(request):
         after = _int(
@@ -202,24 +208,28 @@ def create_app(
         )
 
     async def api_devices(request):
-        return JSONResponse(store.devices())
+        return FiniteJSONResponse(store.devices())
 
     async def api_sessions(request):
         q = request.query_params
-        return JSONResponse(store.sessions(q.get("device") or None, q.get("since"), q.get("until")))
+        return FiniteJSONResponse(
+            store.sessions(q.get("device") or None, q.get("since"), q.get("until"))
+        )
 
     async def api_session(request):
         device, session = _session_key(request)
         detail = store.session_detail(device, session)
         if detail is None:
-            return JSONResponse({"error": "no such session"}, status_code=404)
-        return JSONResponse(detail)
+            return FiniteJSONResponse({"error": "no such session"}, status_code=404)
+        return FiniteJSONResponse(detail)
 
     async def api_trends(request):
         q = request.query_params
         weeks = _int(q.get("weeks"), "weeks", minimum=1, maximum=260, default=12)
         tz = _int(q.get("tz_offset_min"), "tz_offset_min", minimum=-900, maximum=900, default=0)
-        return JSONResponse(store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz))
+        return FiniteJSONResponse(
+            store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz)
+        )
 
     async def api_export(request):
         device, session = _session_key(request)
@@ -228,16 +238,16 @@ def create_app(
             raise _BadRequest(f"format must be 'csv' or 'json', not {fmt!r}")
         detail = store.session_detail(device, session)
         if detail is None:
-            return JSONResponse({"error": "no such session"}, status_code=404)
+            return FiniteJSONResponse({"error": "no such session"}, status_code=404)
         name = f"heelraise-{_safe(device)}-{_safe(session)}.{fmt}"
         headers = {"content-disposition": f'attachment; filename="{name}"'}
         if fmt == "json":
-            body = json.dumps(detail, indent=1)
+            body = finite_json(detail, indent=1)
             return Response(body, media_type="application/json", headers=headers)
         return Response(session_csv(detail), media_type="text/csv", headers=headers)
 
     async def api_health(request):
-        return JSONResponse(
+        return FiniteJSONResponse(
             {
                 "ingest": None if ingest is None else ingest.health(),
                 "stored": store.counts(),
@@ -246,7 +256,7 @@ def create_app(
         )
 
     async def bad_request(request, exc):
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        return FiniteJSONResponse({"error": str(exc)}, status_code=400)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

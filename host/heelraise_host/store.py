@@ -665,6 +665,26 @@ def _migrate(conn) -> None:
             break
 
 
+def finite_json(value, **dumps_kwargs) -> str:
+    """``json.dumps`` for what goes to a browser: never ``NaN`` or ``Infinity`` (its
+    ``JSON.parse`` refuses them). Nothing non-finite passes the door any more, but a file
+    written by an older dashboard may hold some: they are sent as null."""
+    try:
+        return json.dumps(value, allow_nan=False, **dumps_kwargs)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, **dumps_kwargs)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _json_or_none(value):
     return None if value is None else json.dumps(value)
 

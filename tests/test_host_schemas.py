@@ -103,3 +103,30 @@ def test_every_limit_gets_the_same_verdict_from_both(type_):
             checked += 1
             refused += not want
     assert checked > 50 and 0 < refused < checked
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("[" * 8 + "]" * 8, None),
+        ("[" * 9 + "]" * 9, "too_deep"),
+        ('{"a": "' + "[" * 50 + '"}', None),  # brackets in a string are text
+        ('{"a": "\\"' + "{" * 50 + '"}', None),  # ... after an escaped quote too
+        ('{"a": [[[[[[[[{"b": 1}]]]]]]]]}', "too_deep"),
+        ("[" * 200_000, "too_deep"),  # never reaches the parser
+        ('{"a": NaN}', "not_finite"),
+        ('{"a": -Infinity}', "not_finite"),
+        ('{"a": 1e400}', "not_finite"),
+        ('{"a": 1e308}', None),
+        ('{"a": ' + "9" * 5000 + "}", "malformed_json"),
+        ('{"a": 1', "malformed_json"),
+        (b'{"a": "\xff"}', "malformed_json"),
+    ],
+)
+def test_json_is_read_within_the_limits_before_any_schema(text, reason):
+    if reason is None:
+        validation.loads(text)
+        return
+    with pytest.raises(validation.PayloadUnreadable) as e:
+        validation.loads(text)
+    assert e.value.reason == reason

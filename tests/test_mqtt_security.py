@@ -243,3 +243,24 @@ def test_the_dashboard_says_the_same_line_at_the_default_level(
     if case == "wrong_password":
         assert "--password-file / $HEELRAISE_MQTT_PASSWORD" in record.getMessage()
     assert opts["password"] not in caplog.text
+
+
+def test_a_ca_file_that_is_no_certificate_is_named_on_both_sides(mqtt_tls_broker, tmp_path):
+    from heelraise.exceptions import SettingsError
+    from heelraise_host.ingest import Ingest
+    from heelraise_host.store import Store
+
+    bogus = tmp_path / "ca.crt"
+    bogus.write_text("this is not a certificate\n")
+    with pytest.raises(SettingsError, match=f"cannot load CA file '{bogus}'.*PEM"):
+        MqttPublisher(
+            _tls_settings(mqtt_tls_broker, tmp_path, tls_ca=str(bogus), password="x"),
+            device_id="shoe-1",
+            session_id="s",
+        )
+    ingest = Ingest(
+        Store(), broker=f"{mqtt_tls_broker.host}:{mqtt_tls_broker.port}", tls_ca=str(bogus)
+    )
+    with pytest.raises(SettingsError, match=f"cannot load CA file '{bogus}'"):
+        ingest.start(timeout_s=2)
+    ingest.stop()

@@ -170,7 +170,10 @@ class MqttLink:
             if self.username:
                 client.username_pw_set(self.username, self.password)
             if self.tls_ca:
-                client.tls_set(ca_certs=self.tls_ca)
+                try:
+                    client.tls_set(ca_certs=self.tls_ca)
+                except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+                    raise SettingsError(diagnose.tls_files(e, ca=self.tls_ca)) from None
             client.reconnect_delay_set(*self.reconnect_delay_s)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail

@@ -67,6 +67,14 @@ def connect_failure(exc: BaseException | None, host: str, port: int, *, tls: boo
     return f"{where}: unreachable" + (" or its TLS handshake failed" if tls else "")
 
 
+def tls_files(exc: BaseException, *, ca: str | None, cert: str | None = None) -> str:
+    """The line for TLS files that cannot be loaded (not PEM, the wrong kind, unreadable)."""
+    which = f"CA file {ca!r}" if ca else "the system CAs"
+    if cert:
+        which += f" or client certificate {cert!r}"
+    return f"TLS: cannot load {which}: {getattr(exc, 'reason', None) or exc} (expected PEM files)"
+
+
 def level(exc: BaseException | None, *, tls: bool) -> int:
     """ERROR for a mistake the deployer must fix (TLS); WARNING for a broker not up (yet)."""
     return logging.ERROR if _tls_failed(exc, tls) else logging.WARNING

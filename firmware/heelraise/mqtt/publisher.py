@@ -47,7 +47,7 @@ import ssl
 import threading
 import time
 
-from heelraise.exceptions import OutboxError, PayloadInvalid
+from heelraise.exceptions import OutboxError, PayloadInvalid, SettingsError
 from heelraise.mqtt import diagnose, payloads, validation
 from heelraise.mqtt.discovery import discovery_messages, ha_status_topic
 from heelraise.mqtt.outbox import Outbox
@@ -141,12 +141,15 @@ class MqttPublisher:
             client.enable_logger(paho_log)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         if s.use_tls:
-            client.tls_set(
-                ca_certs=s.tls_ca or None,
-                certfile=s.tls_cert or None,
-                keyfile=s.tls_key or None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            try:
+                client.tls_set(
+                    ca_certs=s.tls_ca or None,
+                    certfile=s.tls_cert or None,
+                    keyfile=s.tls_key or None,
+                    cert_reqs=ssl.CERT_REQUIRED,
+                )
+            except (OSError, ValueError) as e:  # a file that is not PEM, or not that kind
+                raise SettingsError(diagnose.tls_files(e, ca=s.tls_ca, cert=s.tls_cert)) from None
         if s.username:
             client.username_pw_set(s.username, password)
         # paho only stores these (typed int, used as float), so sub-second values work for tests.

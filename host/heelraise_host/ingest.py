@@ -366,13 +366,25 @@ class Ingest:
         )
         self._writer.start()
         self._link.start()
-        if wait and not self._subscribed.wait(timeout_s):
+        if wait and not self._wait_subscribed(timeout_s):
             reason = self._connect_error or "no answer"
             self.stop()
             raise IngestError(
                 f"could not subscribe at broker {self.host}:{self.port} within {timeout_s:g} s"
                 f" ({reason})"
             )
+
+    def _wait_subscribed(self, timeout_s: float) -> bool:
+        """Until subscribed, the deadline, or a mistake paho's retries cannot mend (a TLS
+        mistake, a refused login: ERROR-level trouble); a broker not up yet is waited for."""
+        deadline = time.monotonic() + timeout_s
+        while not self._subscribed.wait(0.05):
+            link = self._link
+            if link is not None and link.trouble and link.trouble_level >= logging.ERROR:
+                return False
+            if time.monotonic() > deadline:
+                return False
+        return True
 
     def _write_loop(self) -> None:
         """Store what arrives in batches; acknowledge each QoS 1 message after its commit."""

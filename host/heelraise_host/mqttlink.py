@@ -123,6 +123,7 @@ class MqttLink:
         self.connack: dict | None = None
         #: the last connection trouble logged (a line from heelraise.mqtt.diagnose)
         self.trouble: str | None = None
+        self.trouble_level = logging.NOTSET
         self._answered_now = False  # the broker answered the current connection's CONNECT
         self._client = None
         self._retiring = None  # the MQTT 5 client being replaced by a 3.1.1 one
@@ -274,7 +275,7 @@ class MqttLink:
     def _trouble(self, line: str, level: int = logging.ERROR) -> None:
         """Log one connection trouble once (not at every retry) and tell the caller."""
         if line != self.trouble:
-            self.trouble = line
+            self.trouble, self.trouble_level = line, level
             log.log(level, "%s", line)
         if self.on_refused is not None:
             self.on_refused(line)

@@ -125,14 +125,20 @@ def test_hostile_messages_from_one_device_cannot_keep_another_ones_session_out(
         hostile = hostile_messages("evil-1", each=25)
         publish_all(evil, [m for _, m in hostile], timeout_s=60)
         good = session_messages("shoe-1", "s-1", reps_per_set=[10, 8], seed=3, endurance=True)
+        # The evil device also sends the real session's ids first, as its own messages:
+        # ids are per device, so that takes nothing from shoe-1.
+        stolen = session_messages("evil-1", "s-1", reps_per_set=[10, 8], seed=3, endurance=True)
+        assert [m.json()["id"] for m in stolen] == [m.json()["id"] for m in good]
+        publish_all(evil, stolen)
         publish_all(shoe, good)
         n_good = len([m for m in good if "/event/" in m.topic])
         # All of the real session is stored, even though more refused messages came first
         # than the broker lets be in flight unacknowledged.
         wait_until(
-            lambda: len(store.messages_after(0, limit=10_000)) >= n_good + 1, 30, "the session"
+            lambda: len(store.messages_after(0, limit=10_000)) >= 2 * n_good + 1, 30, "sessions"
         )
         assert len(store.session_reps("shoe-1", "s-1")) == 18
+        assert len(store.session_reps("evil-1", "s-1")) == 18
         want = collections.Counter()
         for reason in HOSTILE_KINDS.values():
             want[reason] += 25

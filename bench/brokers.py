@@ -1,4 +1,8 @@
-"""A throwaway mosquitto on a free loopback port, for the benchmarks (the tests use conftest)."""
+"""A throwaway mosquitto on a free loopback port, for the benchmarks (the tests use conftest).
+
+It runs with the limits of the shipped firmware/deploy/mosquitto/mosquitto.conf
+(heelraise_host.brokerconf), as the tests' brokers do.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from heelraise_host.brokerconf import limit_lines
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -16,13 +22,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_mosquitto(workdir: Path, extra_conf: str = "") -> tuple[subprocess.Popen, int]:
-    """Start mosquitto (anonymous, no persistence) and wait until it accepts connections."""
+def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen, int]:
+    """Start mosquitto (anonymous, no persistence) with the shipped config's queue and
+    session limits (never raised ones) and wait until it accepts connections."""
     port = free_port()
     conf = workdir / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        + extra_conf
+        + "".join(f"{line}\n" for line in limit_lines())
         + (f"user {os.environ.get('USER', 'root')}\n" if os.geteuid() == 0 else "")
     )
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

@@ -5,14 +5,23 @@
    stored per second and checks that none were lost and none doubled.
 2. Page latency: a headless Chromium on the live page; K reps published one at a time;
    time from publish to the rep counter changing in the DOM (browser clock = host clock).
+3. Backlog (``--backlog``): the dashboard away (its persistent session kept by the broker)
+   while 20 shoes each play 5 sessions of 3 x 15 reps, then back. Each repeat is this
+   whole script in a fresh process (its own mosquitto); reports events stored once, lost,
+   doubled, and the drain time, with the median over the repeats.
+
+Every mosquitto here runs the limits of the shipped firmware/deploy/mosquitto/mosquitto.conf.
 
     python bench/host_ingest.py [--devices 100] [--sessions 3] [--latency-samples 40]
+    python bench/host_ingest.py --backlog [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -124,10 +133,6 @@ def throughput(port: int, devices: int, sessions: int, db: Path, processes: int 
     print(f"refused                {dict(ingest.rejected) or 0}")
 
 
-def _ids(store):
-    return [r[0] for r in store._conn().execute("SELECT id FROM messages")]
-
-
 def latency(port: int, samples: int, db: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -175,17 +180,122 @@ def latency(port: int, samples: int, db: Path) -> None:
     print(f"page latency p99       {p99:.1f} ms   (max {out[-1]:.1f} ms)")
 
 
+def backlog(port: int, shoes: int, sessions: int, db: Path) -> dict:
+    """The dashboard away while ``shoes`` each play ``sessions``, then back; one figure row."""
+    store = Store(db)
+    away = Ingest(store, broker=f"127.0.0.1:{port}", client_id="bench-dash")
+    away.start()
+    away.stop()
+    plans = [
+        [
+            m
+            for s in range(sessions)
+            for m in session_messages(
+                f"shoe-{d:02d}", f"s-{s}", reps_per_set=[15, 15, 15], seed=100 * d + s
+            )
+        ]
+        for d in range(shoes)
+    ]
+    clients = []
+    for d in range(shoes):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-shoe-{d}")
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        clients.append(c)
+    threads = [
+        threading.Thread(target=publish_all, args=(c, msgs), kwargs={"timeout_s": 120})
+        for c, msgs in zip(clients, plans, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+    expected = sum(1 for msgs in plans for m in msgs if "/event/" in m.topic)
+    back = Ingest(store, broker=f"127.0.0.1:{port}", client_id="bench-dash")
+    t0 = time.perf_counter()
+    back.start()
+    deadline = t0 + 120
+    while store.counts()["messages"] < expected and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - t0
+    time.sleep(0.5)  # a double would show now
+    stored = store.counts()["messages"]
+    distinct = len(set(_ids(store)))
+    back.stop()
+    return {
+        "expected": expected,
+        "stored": stored,
+        "lost": expected - distinct,
+        "doubled": stored - distinct,
+        "drain_s": round(elapsed, 3),
+    }
+
+
+def _ids(store):
+    return [r[0] for r in store._conn().execute("SELECT device || '/' || id FROM messages")]
+
+
+def backlog_repeats(repeats: int, shoes: int, sessions: int) -> None:
+    rows = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--backlog-once",
+                f"--shoes={shoes}",
+                f"--shoe-sessions={sessions}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        row["process_s"] = round(time.perf_counter() - t0, 2)
+        rows.append(row)
+        print(f"backlog run            {row}")
+    drain = statistics.median(r["drain_s"] for r in rows)
+    print(
+        f"backlog                {shoes} shoes x {sessions} sessions while the dashboard was"
+        f" away: {rows[0]['expected']} events; stored once in every run:"
+        f" {all(r['lost'] == 0 and r['doubled'] == 0 for r in rows)}"
+    )
+    print(
+        f"backlog drain          median {drain:.2f} s ({rows[0]['expected'] / drain:.0f} events/s),"
+        f" whole process median {statistics.median(r['process_s'] for r in rows):.1f} s,"
+        f" {repeats} runs"
+    )
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", type=int, default=100)
     ap.add_argument("--sessions", type=int, default=3)
     ap.add_argument("--latency-samples", type=int, default=40)
+    ap.add_argument("--backlog", action="store_true", help="only the backlog row (3.)")
+    ap.add_argument("--repeats", type=int, default=3, help="backlog runs, each a process")
+    ap.add_argument("--shoes", type=int, default=20, help="backlog: shoes")
+    ap.add_argument("--shoe-sessions", type=int, default=5, help="backlog: sessions per shoe")
+    ap.add_argument("--backlog-once", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.backlog:
+        backlog_repeats(args.repeats, args.shoes, args.shoe_sessions)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        proc, port = start_mosquitto(
-            tmp, "max_queued_messages 1000000\nmax_inflight_messages 100\n"
-        )
+        proc, port = start_mosquitto(tmp)
+        if args.backlog_once:
+            try:
+                row = backlog(port, args.shoes, args.shoe_sessions, tmp / "backlog.db")
+                print(json.dumps(row))
+            finally:
+                proc.terminate()
+                proc.wait(10)
+            return 0
         try:
             throughput(port, args.devices, args.sessions, tmp / "throughput.db")
             if args.latency_samples:

@@ -88,7 +88,7 @@ def main() -> int:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        broker, port = start_mosquitto(tmp, "max_queued_messages 100000\n")
+        broker, port = start_mosquitto(tmp)
         try:
             watcher = Watcher(port, "heelraise/bench/event/#")
             settings = MqttSettings(

@@ -4,9 +4,11 @@ Every engineer's tests may use these:
 
 ``mqtt_broker``
     A mosquitto (``/usr/sbin/mosquitto``) on a free loopback port, anonymous,
-    no persistence. Attributes ``host``, ``port``; methods ``stop()`` (SIGTERM,
-    waits), ``start()`` (again on the same port), ``kill()`` (SIGKILL),
-    ``log_text()`` (what the broker logged so far).
+    no persistence, with the queue and session limits of the shipped
+    ``firmware/deploy/mosquitto/mosquitto.conf`` (every mosquitto here has
+    them). Attributes ``host``, ``port``; methods ``stop()`` (SIGTERM, waits),
+    ``start()`` (again on the same port), ``kill()`` (SIGKILL), ``log_text()``
+    (what the broker logged so far).
 ``mqtt_tls_broker``
     TLS on a loopback port with a CA and server certificate (127.0.0.1 and
     localhost) made in the test with ``cryptography``, anonymous refused,
@@ -15,6 +17,8 @@ Every engineer's tests may use these:
     ``password``.
 ``mqtt_broker_factory``
     ``make(tls=False, users=None, persistence=False, acl=None)`` for anything
+    (``tls`` may be a :class:`TlsFiles` from :func:`make_tls_files`: expired or
+    for another name)
     else (a persistent broker whose subscriber sessions survive a restart, an
     ACL file, several users).
 ``mqtt_subscriber``
@@ -45,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from heelraise_host.brokerconf import limit_lines
 
 MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
@@ -84,8 +89,12 @@ class TlsFiles:
     client_key_path: Path
 
 
-def make_tls_files(directory: Path) -> TlsFiles:
-    """A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate."""
+def make_tls_files(
+    directory: Path, *, server_names=("localhost", "127.0.0.1"), expired: bool = False
+) -> TlsFiles:
+    """A throwaway CA, a server certificate for ``server_names`` (DNS names or IP
+    addresses; 127.0.0.1 and localhost by default) and a client certificate.
+    ``expired``: the server certificate's validity ended yesterday."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -138,16 +147,19 @@ def make_tls_files(directory: Path) -> TlsFiles:
         .sign(ca_key, hashes.SHA256())
     )
 
-    def leaf(common_name, usage, san):
+    def leaf(common_name, usage, san, expired=False):
         k = key()
+        start, end = (
+            (now - _dt.timedelta(days=3), now - _dt.timedelta(days=1)) if expired else (now, later)
+        )
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
             .issuer_name(ca_name)
             .public_key(k.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(later)
+            .not_valid_before(start)
+            .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(
@@ -159,10 +171,17 @@ def make_tls_files(directory: Path) -> TlsFiles:
             builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
         return k, builder.sign(ca_key, hashes.SHA256())
 
+    def san(name):
+        try:
+            return x509.IPAddress(ipaddress.ip_address(name))
+        except ValueError:
+            return x509.DNSName(name)
+
     server_key, server_cert = leaf(
-        "localhost",
+        server_names[0],
         ExtendedKeyUsageOID.SERVER_AUTH,
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+        [san(n) for n in server_names],
+        expired=expired,
     )
     client_key, client_cert = leaf("heelraise-test-client", ExtendedKeyUsageOID.CLIENT_AUTH, [])
 
@@ -282,12 +301,15 @@ class Broker:
             "log_dest stderr",
             "log_type all",
             "log_timestamp true",
-            "max_queued_messages 10000",
+            # The shipped config's queue, in-flight and session limits, exactly.
+            *limit_lines(),
         ]
         if self.persistence:
             lines += [
                 "persistence true",
                 f"persistence_location {self.workdir}/",
+                # Saved on every change, unlike the shipped once a minute: the tests that
+                # kill the broker on purpose must not depend on when it last saved.
                 "autosave_on_changes true",
                 "autosave_interval 1",
             ]
@@ -545,7 +567,10 @@ def mqtt_broker_factory(tmp_path):
     def make(tls=False, users=None, persistence=False, acl=None, kind=None) -> Broker:
         n = len(made)
         workdir = tmp_path / f"broker{n}"
-        files = make_tls_files(workdir / "tls") if tls else None
+        if isinstance(tls, TlsFiles):
+            files = tls  # certificates made by the test (expired, another name, ...)
+        else:
+            files = make_tls_files(workdir / "tls") if tls else None
         broker = Broker(
             workdir=workdir,
             kind=kind or broker_kind(),

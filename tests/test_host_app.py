@@ -176,3 +176,144 @@ def test_bad_bind_and_token_are_named():
             Dashboard(store, bind=f"127.0.0.1:{d.port}").start()
     finally:
         d.stop()
+
+
+HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
+
+
+def _guarded(response):
+    missing = [h for h in HEADERS if h not in response.headers]
+    assert not missing, f"{response.status_code} {response.url} lacks {missing}"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    return response
+
+
+def test_every_answer_carries_the_security_headers(filled):
+    store, ingest = filled
+    d = Dashboard(store, ingest, bind="127.0.0.1:0", token="s3cret").start()
+    try:
+        with httpx.Client(base_url=d.url, timeout=5) as c:
+            assert _guarded(c.get("/api/sessions")).status_code == 401
+            assert _guarded(c.get("/", params={"token": "s3cret"})).status_code == 303
+            assert _guarded(c.get("/api/devices")).status_code == 200
+            assert _guarded(c.get("/no/such/page")).status_code == 404
+            assert _guarded(c.get("/api/trends", params={"weeks": "x"})).status_code == 400
+            assert _guarded(c.get("/", headers={"host": "evil.example"})).status_code == 400
+    finally:
+        d.stop()
+
+
+def test_only_known_host_names_are_answered_so_dns_rebinding_finds_nothing(filled):
+    store, ingest = filled
+    d = Dashboard(store, ingest, bind="127.0.0.1:0", allow_hosts=["heel.lan"]).start()
+    try:
+        with httpx.Client(base_url=d.url, timeout=5) as c:
+            for host in (f"127.0.0.1:{d.port}", f"localhost:{d.port}", "localhost", "heel.lan"):
+                assert c.get("/api/devices", headers={"host": host}).status_code == 200, host
+            for host in ("rebind.attacker.example", f"evil.example:{d.port}", "", "10.0.0.9"):
+                r = c.get("/api/devices", headers={"host": host})
+                assert r.status_code == 400, host
+                assert "--allow-host" in r.text
+    finally:
+        d.stop()
+    wide = Dashboard(store, ingest, bind="0.0.0.0:0", token="t").start()
+    try:
+        with httpx.Client(base_url=wide.url, timeout=5) as c:
+            auth = {"authorization": "Bearer t"}
+            # bound to every address: any IP literal (it cannot be rebound), no other name
+            for host in ("192.168.1.20:8080", "[fe80::1]:8080", f"127.0.0.1:{wide.port}"):
+                assert c.get("/api/devices", headers={**auth, "host": host}).status_code == 200
+            bad = c.get("/api/devices", headers={**auth, "host": "attacker.example"})
+            assert bad.status_code == 400
+    finally:
+        wide.stop()
+    with pytest.raises(SettingsError, match="without a port"):
+        Dashboard(store, allow_hosts=["heel.lan:8080/x"])
+
+
+def test_query_values_out_of_range_are_a_400_never_a_500(dash):
+    with httpx.Client(base_url=dash.url, timeout=5) as c:
+        for params in (
+            {"after": "9" * 40},
+            {"after": str(2**63)},
+            {"after": "-1"},
+            {"after": "1e3"},
+        ):
+            assert c.get("/api/stream", params=params).status_code == 400, params
+        assert c.get("/api/trends", params={"weeks": "9" * 5000}).status_code == 400
+        assert c.get("/api/trends", params={"tz_offset_min": "99999"}).status_code == 400
+        with c.stream("GET", "/api/stream", params={"after": str(2**63 - 1)}) as s:
+            assert s.status_code == 200
+        # a Last-Event-ID no stream ever sent is ignored: the stream replays from ``after``
+        headers = {"last-event-id": "9" * 40}
+        with c.stream("GET", "/api/stream", params={"after": 0}, headers=headers) as s:
+            assert s.status_code == 200
+            assert _read_events(s, 1)[0][0] == "1"
+
+
+def test_secrets_come_from_a_file_or_the_environment_and_the_command_line_warns(
+    tmp_path, monkeypatch, capsys
+):
+    import argparse
+
+    from heelraise.commands import dashboard
+
+    parser = argparse.ArgumentParser()
+    dashboard.add_arguments(parser)
+    (tmp_path / "token").write_text("tok-from-file\n")
+    monkeypatch.setenv("HEELRAISE_DASHBOARD_TOKEN", "tok-from-env")
+    args = parser.parse_args(["--token-file", str(tmp_path / "token"), "--allow-host", "pi.lan"])
+    assert dashboard.secret(args, "token", "HEELRAISE_DASHBOARD_TOKEN") == "tok-from-file"
+    assert args.allow_host == ["pi.lan"]
+    args = parser.parse_args([])
+    assert dashboard.secret(args, "token", "HEELRAISE_DASHBOARD_TOKEN") == "tok-from-env"
+    assert capsys.readouterr().err == ""
+    args = parser.parse_args(["--password", "pw-on-the-line"])
+    assert dashboard.secret(args, "password", "HEELRAISE_MQTT_PASSWORD") == "pw-on-the-line"
+    err = capsys.readouterr().err
+    assert "--password on the command line is visible" in err and "--password-file" in err
+    assert "pw-on-the-line" not in err
+    (tmp_path / "empty").write_text("\n")
+    args = parser.parse_args(["--password-file", str(tmp_path / "empty")])
+    with pytest.raises(SettingsError, match="--password-file .* is empty"):
+        dashboard.secret(args, "password", "HEELRAISE_MQTT_PASSWORD")
+
+
+def test_a_file_poisoned_by_an_older_dashboard_still_answers_with_plain_json(tmp_path):
+    """Before the checks at the door, Infinity and impossible dates got stored; such a file
+    must not take the pages down (NaN and Infinity go out as null)."""
+    store = Store(tmp_path / "old.db")
+    ingest = Ingest(store)
+    for m in session_messages("shoe-1", "s-1", reps_per_set=[2], seed=4):
+        ingest.handle(m.topic, m.payload)
+    conn = store._conn()
+    conn.execute("UPDATE reps SET raise_s = 1e999, heel_rise_mm = -1e999 WHERE rep_index = 1")
+    conn.execute(
+        'UPDATE messages SET body = replace(body, \'"sensor_t_s":\', \'"sensor_t_s":NaN,"x":\')'
+    )
+    conn.execute("UPDATE sessions SET started_at = '2026-13-45T25:61:61.000Z'")
+    conn.commit()
+    d = Dashboard(store, ingest, bind="127.0.0.1:0").start()
+    try:
+        with httpx.Client(base_url=d.url, timeout=5) as c:
+            live = c.get("/api/live")
+            assert live.status_code == 200
+            rep = live.json()["devices"][0]["current"]["reps"][0]
+            assert rep["raise_s"] is None and rep["heel_rise_mm"] is None
+            assert c.get("/api/trends").status_code == 200
+            detail = c.get("/api/session", params={"device": "shoe-1", "session": "s-1"})
+            assert detail.status_code == 200 and "Infinity" not in detail.text
+            with c.stream("GET", "/api/stream", params={"after": 0}) as s:
+                lines = s.iter_lines()
+                data = next(x for x in lines if x.startswith("data:"))
+                # what a browser's JSON.parse takes: no NaN, no Infinity
+                event = json.loads(data[5:], parse_constant=lambda name: pytest.fail(name))
+                assert event["rep"]["index"] == 1
+    finally:
+        d.stop()

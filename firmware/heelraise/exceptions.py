@@ -50,9 +50,8 @@ class PinMapError(SettingsError):
 class MessageRejected(HeelraiseError):
     """An MQTT message the host will not store: bad topic, size, JSON, schema or envelope.
 
-    ``kind`` is one of ``heelraise_host.messages.REJECT_KINDS`` (``"oversized"``,
-    ``"malformed_json"``, ``"schema_version"``, ``"invalid"``, ``"topic_mismatch"``,
-    ``"unknown_topic"``); ``topic`` and ``device`` (None when unknown) say where.
+    ``kind`` is one of ``heelraise_host.messages.REJECT_KINDS`` (the reason it is
+    counted under); ``topic`` and ``device`` (None when unknown) say where.
     """
 
     def __init__(self, kind, topic, device, message):

@@ -17,6 +17,9 @@ Routes::
     GET /api/export?device=&session=&format=csv|json   (a download)
     GET /api/health            ingest counters, refused messages, stream clients
 
+Every request must name the dashboard in its ``Host`` header by a name on the
+allow-list (loopback names, the bind address, ``--allow-host`` names; any IP
+address when bound to a wildcard), so a DNS-rebinding page cannot reach it.
 With a token every request must carry it: ``Authorization: Bearer <token>``, the
 ``heelraise_token`` cookie, or ``?token=<token>`` once (the answer sets the
 cookie and redirects to the same URL without it, so it does not linger in the
@@ -29,7 +32,7 @@ import contextlib
 import csv
 import hmac
 import io
-import json
+import ipaddress
 import re
 from importlib.resources import files
 from urllib.parse import parse_qsl, urlencode
@@ -47,12 +50,16 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from heelraise_host.store import REP_FIELDS
+from heelraise_host.store import REP_FIELDS, finite_json
 
 STATIC_DIR = files("heelraise_host") / "static"
+
+#: the largest stream cursor there can be (SQLite's largest integer)
+MAX_SEQ = 2**63 - 1
 COOKIE = "heelraise_token"
 
-#: Only our own files run: no inline script, no third-party anything.
+#: Only our own files run: no inline script, no third-party anything; on every answer,
+#: the refusals (400, 401, 404) and redirects (303) included.
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -60,31 +67,77 @@ SECURITY_HEADERS = [
         b" connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
 
+#: Host names a browser on this machine uses for a loopback dashboard.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
-class TokenGate:
-    """ASGI middleware: refuse requests without the token; add security headers to all."""
 
-    def __init__(self, app, token: str | None):
+def host_allowed(host_header: str, allowed: frozenset[str], *, any_ip: bool) -> bool:
+    """Is the request's ``Host`` (``name``, ``name:port``, ``[v6]:port``) one we answer to?
+
+    A DNS-rebinding page reaches the dashboard under the attacker's own domain name,
+    so only known names pass; an IP address literal cannot be rebound, so with a
+    wildcard bind (0.0.0.0, ::) any address of this machine passes too.
+    """
+    text = host_header.strip().lower()
+    if text.startswith("["):
+        name = text[1:].partition("]")[0]
+    else:
+        name = text.rpartition(":")[0] if text.count(":") == 1 else text
+    if not name:
+        return False
+    if name in allowed:
+        return True
+    if any_ip:
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+class FiniteJSONResponse(JSONResponse):
+    """Starlette's JSONResponse, but never NaN or Infinity (see ``finite_json``)."""
+
+    def render(self, content) -> bytes:
+        return finite_json(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Gate:
+    """ASGI middleware: security headers on every answer; refuse a ``Host`` not on the
+    allow-list (400) and, with a token, requests without it (401)."""
+
+    def __init__(self, app, token: str | None, allowed_hosts=(), any_ip: bool = False):
         self.app = app
         self.token = token
+        self.allowed = frozenset(h.strip().lower().strip("[]") for h in allowed_hosts if h)
+        self.any_ip = any_ip
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if self.token:
-            verdict = self._check(scope)
-            if verdict is not True:
-                return await verdict(scope, receive, send)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
             await send(message)
 
+        host = Request(scope).headers.get("host", "")
+        if not host_allowed(host, self.allowed, any_ip=self.any_ip):
+            refusal = PlainTextResponse(
+                f"heelraise dashboard: Host {host[:80]!r} is not one this dashboard answers"
+                " to; start it with --allow-host NAME to add one.\n",
+                status_code=400,
+            )
+            return await refusal(scope, receive, send_with_headers)
+        if self.token:
+            verdict = self._check(scope)
+            if verdict is not True:
+                return await verdict(scope, receive, send_with_headers)
         return await self.app(scope, receive, send_with_headers)
 
     def _check(self, scope):
@@ -113,8 +166,17 @@ class TokenGate:
         return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
 
 
-def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlette:
-    """The ASGI app. ``hub`` is a :class:`~heelraise_host.livehub.LiveHub` on ``store``."""
+def create_app(
+    store,
+    hub,
+    ingest=None,
+    *,
+    token: str | None = None,
+    allowed_hosts=LOOPBACK_HOSTS,
+    any_ip: bool = False,
+) -> Starlette:
+    """The ASGI app. ``hub`` is a :class:`~heelraise_host.livehub.LiveHub` on ``store``;
+    ``allowed_hosts`` the ``Host`` names it answers to (``any_ip``: any IP literal too)."""
 
     def page(name):
         async def endpoint(request):
@@ -130,12 +192,14 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
             d["trace"] = hub.trace(d["device"])
             out.append(d)
         refused = [] if ingest is None else ingest.health()["rejected_by_device"]
-        return JSONResponse({"cursor": cursor, "devices": out, "refused": refused})
+        return FiniteJSONResponse({"cursor": cursor, "devices": out, "refused": refused})
 
     async def api_stream(request):
-        after = _int(request.query_params.get("after"), "after", minimum=0, default=None)
-        last_id = request.headers.get("last-event-id")
-        if last_id and last_id.isdigit():
+        after = _int(
+            request.query_params.get("after"), "after", minimum=0, maximum=MAX_SEQ, default=None
+        )
+        last_id = request.headers.get("last-event-id", "")
+        if last_id.isdigit() and len(last_id) <= 19 and int(last_id) <= MAX_SEQ:
             after = max(after or 0, int(last_id))
         return StreamingResponse(
             hub.stream(after),
@@ -144,24 +208,28 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
         )
 
     async def api_devices(request):
-        return JSONResponse(store.devices())
+        return FiniteJSONResponse(store.devices())
 
     async def api_sessions(request):
         q = request.query_params
-        return JSONResponse(store.sessions(q.get("device") or None, q.get("since"), q.get("until")))
+        return FiniteJSONResponse(
+            store.sessions(q.get("device") or None, q.get("since"), q.get("until"))
+        )
 
     async def api_session(request):
         device, session = _session_key(request)
         detail = store.session_detail(device, session)
         if detail is None:
-            return JSONResponse({"error": "no such session"}, status_code=404)
-        return JSONResponse(detail)
+            return FiniteJSONResponse({"error": "no such session"}, status_code=404)
+        return FiniteJSONResponse(detail)
 
     async def api_trends(request):
         q = request.query_params
         weeks = _int(q.get("weeks"), "weeks", minimum=1, maximum=260, default=12)
         tz = _int(q.get("tz_offset_min"), "tz_offset_min", minimum=-900, maximum=900, default=0)
-        return JSONResponse(store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz))
+        return FiniteJSONResponse(
+            store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz)
+        )
 
     async def api_export(request):
         device, session = _session_key(request)
@@ -170,16 +238,16 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
             raise _BadRequest(f"format must be 'csv' or 'json', not {fmt!r}")
         detail = store.session_detail(device, session)
         if detail is None:
-            return JSONResponse({"error": "no such session"}, status_code=404)
+            return FiniteJSONResponse({"error": "no such session"}, status_code=404)
         name = f"heelraise-{_safe(device)}-{_safe(session)}.{fmt}"
         headers = {"content-disposition": f'attachment; filename="{name}"'}
         if fmt == "json":
-            body = json.dumps(detail, indent=1)
+            body = finite_json(detail, indent=1)
             return Response(body, media_type="application/json", headers=headers)
         return Response(session_csv(detail), media_type="text/csv", headers=headers)
 
     async def api_health(request):
-        return JSONResponse(
+        return FiniteJSONResponse(
             {
                 "ingest": None if ingest is None else ingest.health(),
                 "stored": store.counts(),
@@ -188,7 +256,7 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
         )
 
     async def bad_request(request, exc):
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        return FiniteJSONResponse({"error": str(exc)}, status_code=400)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -217,7 +285,7 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
         Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={_BadRequest: bad_request})
-    app.add_middleware(TokenGate, token=token)
+    app.add_middleware(Gate, token=token, allowed_hosts=allowed_hosts, any_ip=any_ip)
     return app
 
 
@@ -228,6 +296,8 @@ class _BadRequest(ValueError):
 def _int(text, name, *, minimum=None, maximum=None, default=None):
     if text is None or text == "":
         return default
+    if len(text) > 30:  # no 4300-digit conversions on the event loop
+        raise _BadRequest(f"{name} must be a whole number, not {text[:30]!r}...")
     try:
         value = int(text)
     except ValueError:

@@ -75,8 +75,8 @@ def session_messages(
 ) -> list[OutMessage]:
     """Every message of one session, in publish order.
 
-    Rep ``k`` of a set rises ``heel_rise_mm`` = 60 - k mm (so fatigue shows in
-    history) with phase times near ``tempo``; every ``faults_every``-th rep is
+    Rep ``k`` of a set rises ``heel_rise_mm`` = 60 - k mm, never under 20 (so fatigue
+    shows in history) with phase times near ``tempo``; every ``faults_every``-th rep is
     ``too_fast`` on the raise. ``live`` adds pitch batches during each rep;
     ``endurance`` adds an endurance result to the session message.
     """
@@ -119,9 +119,9 @@ def session_messages(
                 top_start_s=t + raise_s,
                 top_end_s=t + raise_s + top_s,
                 end_s=t + raise_s + top_s + lower_s,
-                peak_deg=round(24.0 - 0.4 * k + rng.uniform(-0.5, 0.5), 2),
+                peak_deg=round(max(24.0 - 0.4 * k, 9.0) + rng.uniform(-0.5, 0.5), 2),
                 depth_deg=0.0,
-                heel_rise_mm=round(60.0 - k + rng.uniform(-0.5, 0.5), 1),
+                heel_rise_mm=round(max(60.0 - k, 20.0) + rng.uniform(-0.5, 0.5), 1),
                 roll_deg=round(rng.uniform(-3, 3), 2),
                 surface="floor",
             )
@@ -210,3 +210,70 @@ def publish_all(client, msgs, timeout_s: float = 10.0) -> None:
             info.wait_for_publish(timeout_s)
             if not info.is_published():
                 raise TimeoutError(f"{m.topic} not acknowledged within {timeout_s} s")
+
+
+#: Each kind of hostile or broken message :func:`hostile_messages` makes -> the reason
+#: the dashboard refuses it with (``heelraise_host.messages.REJECT_KINDS``).
+HOSTILE_KINDS = {
+    "nested_100000_deep": "too_deep",
+    "huge_integer_set": "out_of_range",
+    "nan_raise": "not_finite",
+    "infinite_heel": "not_finite",
+    "float_overflow": "not_finite",
+    "impossible_date": "bad_time",
+    "absurd_raise_1e300_s": "out_of_range",
+    "absurd_heel_minus_5e6_mm": "out_of_range",
+    "replaces_a_rep": "conflict",
+    "not_json": "malformed_json",
+    "oversized": "oversized",
+}
+
+
+def hostile_messages(
+    device: str = "evil-1", *, each: int = 25, prefix: str = "heelraise", seed: int = 0
+) -> list[tuple[str, OutMessage]]:
+    """``each`` messages of every kind in :data:`HOSTILE_KINDS` from one device (QoS 1), as
+    ``(kind, message)``, after one good rep that the ``replaces_a_rep`` ones try to
+    overwrite (that first pair is ``("good", message)``). Every message has its own id,
+    so none is a mere redelivery."""
+    rng = random.Random(seed)
+    good = next(
+        m
+        for m in session_messages(device, "s-evil", reps_per_set=[1], prefix=prefix, seed=seed)
+        if m.topic.endswith("/event/rep")
+    )
+    template = good.json()
+    topic = good.topic
+
+    def rep_with(**changes) -> dict:
+        body = json.loads(json.dumps(template))
+        body["id"] = uuid.UUID(int=rng.getrandbits(128), version=4).hex
+        for key, value in changes.items():
+            if key in body:
+                body[key] = value
+            else:
+                body["rep"][key] = value
+        return body
+
+    def text(body) -> bytes:
+        return json.dumps(body, separators=(",", ":")).encode()  # NaN/Infinity as Python writes
+
+    makers = {
+        "nested_100000_deep": lambda: b"[" * 100_000 + b"]" * 100_000,
+        "huge_integer_set": lambda: text(rep_with(set=10**30)),
+        "nan_raise": lambda: text(rep_with(raise_s=float("nan"))),
+        "infinite_heel": lambda: text(rep_with(heel_rise_mm=float("inf"))),
+        "float_overflow": lambda: text(rep_with(raise_s=1.0)).replace(
+            b'"raise_s":1.0', b'"raise_s":1e400'
+        ),
+        "impossible_date": lambda: text(rep_with(time="2026-13-45T25:61:61.000Z")),
+        "absurd_raise_1e300_s": lambda: text(rep_with(raise_s=1e300)),
+        "absurd_heel_minus_5e6_mm": lambda: text(rep_with(heel_rise_mm=-5e6)),
+        "replaces_a_rep": lambda: text(rep_with(heel_rise_mm=1.0)),
+        "not_json": lambda: b'{"schema": 1, "id": ',
+        "oversized": lambda: text(rep_with(session="x" * 100)) + b" " * (300 * 1024),
+    }
+    out = [("good", good)]
+    for kind, make in makers.items():
+        out += [(kind, OutMessage(topic, make(), 1)) for _ in range(each)]
+    return out

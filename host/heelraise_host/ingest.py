@@ -7,7 +7,7 @@ listeners (the dashboard's live stream) what happened.
 Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
-    <prefix>/+/state       QoS 1   retained snapshot  -> devices table + live view
+    <prefix>/+/state       QoS 0   retained snapshot  -> devices table + live view
     <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
     <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
 
@@ -28,12 +28,18 @@ Messages are stored by a writer thread in batches (one SQLite transaction per
 batch, up to ``BATCH_MAX``), and each QoS 1 message is acknowledged to the broker
 (paho ``manual_ack``) only after the commit that holds it, so a message is never
 acknowledged before it is in the database. With a fixed ``client_id`` the
-session is persistent (``clean_start=False``, one day's expiry): the broker
-keeps QoS 1 events for this dashboard while it is down.
+session is persistent (``clean_start=False``, a week's expiry): the broker
+keeps QoS 1 events for this dashboard while it is down (``state`` and ``live``
+are QoS 0, so they never fill that queue). :mod:`heelraise_host.mqttlink` warns
+when the broker grants less.
 
-Refused messages (see ``messages.REJECT_KINDS``) are counted in
+Every message the dashboard cannot use is refused alone, with its reason (see
+``messages.REJECT_KINDS``: not JSON, not finite, too deep, out of range, a bad time,
+a conflict with a stored rep, a message the store cannot file, ...), counted in
 ``ingest.rejected[kind]`` and ``ingest.rejected_by_device[(kind, device)]``,
-logged once per kind and device, and never stored.
+logged once per kind and device, acknowledged, and never stored; the messages
+beside it in its batch are stored as usual. Only a failure of the store itself
+(disk full) holds a batch back, unacknowledged, until it can be stored.
 
 >>> ingest = Ingest(Store("heelraise.db"), broker="127.0.0.1:1883")
 >>> ingest.start()          # returns once subscribed (raises IngestError if it cannot)
@@ -54,14 +60,19 @@ from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
 
 from heelraise_host import messages
 from heelraise_host.mqttlink import check_protocol
+from heelraise_host.store import Conflict
 
 log = logging.getLogger(__name__)
 
 #: Most messages stored in one transaction.
 BATCH_MAX = 500
 
-#: With a fixed client id the broker keeps our session (and queued events) this long.
-SESSION_EXPIRY_S = 24 * 3600
+#: Longest wait between attempts to store a batch while the store fails (disk full, ...).
+STORE_RETRY_MAX_S = 30.0
+
+#: With a fixed client id the broker keeps our session (and queued events) this long:
+#: a week, for a dashboard away over a long weekend (the documented worst case is a day).
+SESSION_EXPIRY_S = 7 * 24 * 3600
 
 
 class IngestError(HeelraiseError):
@@ -149,6 +160,8 @@ class Ingest:
         self._writer: threading.Thread | None = None
         self._inbox: queue.Queue = queue.Queue()
         self._stopping = False
+        self._stop_writer = threading.Event()
+        self.store_trouble: str | None = None  # the store's last failure, while it lasts
         self._subscribed = threading.Event()
         self._connect_error: str | None = None
 
@@ -161,7 +174,9 @@ class Ingest:
             events = f"$share/{self.group}/{events}"
         return [
             (events, 1),
-            (f"{self.prefix}/+/state", 1),
+            # What the dashboard can lose is QoS 0: never queued for it by the broker
+            # while it is away, so it cannot crowd the events out of the queue.
+            (f"{self.prefix}/+/state", 0),
             (f"{self.prefix}/+/status", 1),
             (f"{self.prefix}/+/live", 0),
         ]
@@ -173,8 +188,9 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes) -> str:
         """Check and store one message. Returns what happened: ``"stored"``,
-        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"``, ``"rejected"`` or
-        ``"store_error"``. Never raises for bad input."""
+        ``"duplicate"``, ``"state"``, ``"status"``, ``"live"`` or ``"rejected"``
+        (counted by reason). Never raises for bad input; raises only when the store
+        itself fails (``sqlite3.OperationalError``: disk full, locked too long)."""
         return self.handle_batch([(topic, payload)])[0]
 
     def handle_batch(self, items) -> list[str]:
@@ -212,8 +228,13 @@ class Ingest:
             results = self.store.add_events([m for _, m in events], received_at=now)
             for (i, msg), result in zip(events, results, strict=True):
                 if isinstance(result, Exception):
-                    log.error("could not store %s %s: %s", msg.type, msg.id, result)
-                    outcomes[i] = "store_error"
+                    # Refused one by one: the rest of the batch is stored all the same.
+                    kind = "conflict" if isinstance(result, Conflict) else "store_error"
+                    if kind == "store_error":
+                        log.error("could not store %s %s: %r", msg.type, msg.id, result)
+                    e = MessageRejected(kind, msg.topic, msg.device, str(result)[:300])
+                    self._reject(e)
+                    outcomes[i], parsed[i] = "rejected", e
                 else:
                     outcomes[i] = "stored" if result else "duplicate"
         with self._lock:
@@ -253,7 +274,12 @@ class Ingest:
                 "prefix": self.prefix,
                 "group": self.group,
                 "protocol": self.protocol,
+                "client_id": self.client_id,
+                "session": None if self._link is None else self._link.connack,
+                "broker_trouble": None if self._link is None else self._link.trouble,
+                "store_trouble": self.store_trouble,
                 "counters": dict(self.counters),
+                "refused": sum(self.rejected.values()),
                 "rejected": dict(self.rejected),
                 "rejected_by_device": [
                     {"kind": k, "device": d, "count": n}
@@ -340,13 +366,25 @@ class Ingest:
         )
         self._writer.start()
         self._link.start()
-        if wait and not self._subscribed.wait(timeout_s):
+        if wait and not self._wait_subscribed(timeout_s):
             reason = self._connect_error or "no answer"
             self.stop()
             raise IngestError(
                 f"could not subscribe at broker {self.host}:{self.port} within {timeout_s:g} s"
                 f" ({reason})"
             )
+
+    def _wait_subscribed(self, timeout_s: float) -> bool:
+        """Until subscribed, the deadline, or a mistake paho's retries cannot mend (a TLS
+        mistake, a refused login: ERROR-level trouble); a broker not up yet is waited for."""
+        deadline = time.monotonic() + timeout_s
+        while not self._subscribed.wait(0.05):
+            link = self._link
+            if link is not None and link.trouble and link.trouble_level >= logging.ERROR:
+                return False
+            if time.monotonic() > deadline:
+                return False
+        return True
 
     def _write_loop(self) -> None:
         """Store what arrives in batches; acknowledge each QoS 1 message after its commit."""
@@ -363,21 +401,41 @@ class Ingest:
                     break
                 done = item is None
             if batch:
-                try:
-                    outcomes = self.handle_batch([(t, p) for t, p, _, _, _ in batch])
-                except Exception:  # the store itself failed (disk full, locked too long)
-                    log.exception(
-                        "could not store %d messages; they stay unacknowledged", len(batch)
-                    )
-                    with self._lock:
-                        self.counters["store_error"] += len(batch)
-                    outcomes = ["store_error"] * len(batch)
-                for (_, _, mid, qos, client), outcome in zip(batch, outcomes, strict=True):
-                    # Refused messages are acknowledged too: redelivering them cannot help.
-                    if qos and outcome != "store_error":
-                        client.ack(mid, qos)
+                self._store_batch(batch)
             if done:
                 return
+
+    def _store_batch(self, batch) -> None:
+        """Store one batch and acknowledge each QoS 1 message once its outcome is final.
+
+        Every outcome is final except the store's own failure (disk full, database
+        locked too long): then the batch is tried again, the wait doubling up to
+        ``STORE_RETRY_MAX_S``, and nothing of it is acknowledged meanwhile, so the
+        broker keeps it. Refused messages are acknowledged: a redelivery cannot help.
+        """
+        wait_s = 0.1
+        while True:
+            try:
+                self.handle_batch([(t, p) for t, p, _, _, _ in batch])
+                break
+            except Exception as e:
+                with self._lock:
+                    self.counters["store_retry"] += 1
+                    self.store_trouble = f"{type(e).__name__}: {e}"
+                log.error(
+                    "could not store %d messages (%s: %s); trying again in %g s",
+                    len(batch),
+                    type(e).__name__,
+                    e,
+                    wait_s,
+                )
+                if self._stop_writer.wait(wait_s):
+                    return  # unacknowledged: the broker delivers them again next time
+                wait_s = min(2 * wait_s, STORE_RETRY_MAX_S)
+        self.store_trouble = None
+        for _, _, mid, qos, client in batch:
+            if qos:
+                client.ack(mid, qos)
 
     @property
     def connected(self) -> bool:
@@ -392,7 +450,9 @@ class Ingest:
             link.stop()
         writer, self._writer = self._writer, None
         if writer is not None:
+            self._stop_writer.set()  # a writer retrying a failing store gives up at once
             self._inbox.put(None)
             writer.join(30)
+            self._stop_writer.clear()
         self._subscribed.clear()
         self._stopping = False

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 import threading
+
+from heelraise_host.store import finite_json
 
 log = logging.getLogger(__name__)
 
@@ -209,4 +210,4 @@ def _event_data(row: dict) -> dict:
 
 def _sse(kind: str, seq: int | None, data: dict) -> str:
     head = f"id: {seq}\n" if seq is not None else ""
-    return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+    return f"{head}event: {kind}\ndata: {finite_json(data, separators=(',', ':'))}\n\n"

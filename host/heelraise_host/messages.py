@@ -15,8 +15,9 @@ Topics (see the shared contract), under a prefix (default ``heelraise``)::
     <prefix>/<device>/event/session JSON, type "session"  (QoS 1)
     <prefix>/<device>/live          JSON, type "live"     (QoS 0)
 
-Every JSON payload is validated against the schema shipped in
-``heelraise.mqtt/schemas/<type>.schema.json`` (draft 2020-12).
+Every JSON payload is read and validated by :mod:`heelraise.mqtt.validation`, the
+same code the device uses: JSON within the limits (finite numbers, nesting), then
+the schema shipped in ``heelraise/mqtt/schemas/<type>.schema.json``.
 
 >>> msg = parse("heelraise/shoe-1/event/rep", payload_bytes, prefix="heelraise")
 >>> msg.type, msg.device, msg.body["rep"]["raise_s"]
@@ -25,13 +26,11 @@ Every JSON payload is validated against the schema shipped in
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
-import json
 import logging
 from dataclasses import dataclass, field
 
 from heelraise.exceptions import MessageRejected
+from heelraise.mqtt import validation
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +58,16 @@ EVENT_TYPES = ("rep", "set", "session")
 REJECT_KINDS = (
     "oversized",  # payload larger than max_payload_bytes
     "malformed_json",  # not UTF-8, not JSON, or not one JSON object
+    "not_finite",  # NaN, Infinity or a number beyond a float (refused at parse)
+    "too_deep",  # nested deeper than validation.MAX_DEPTH (refused before parsing)
     "schema_version",  # envelope "schema" is not SCHEMA_VERSION
-    "invalid",  # fails the JSON Schema of its type
+    "out_of_range",  # a number outside the range its schema gives (a limit of the foot, ...)
+    "bad_time",  # a time that is no calendar time (2026-13-45T25:61:61.000Z)
+    "invalid",  # fails the JSON Schema of its type otherwise
     "topic_mismatch",  # envelope type/device disagree with the topic
     "unknown_topic",  # not a topic this host understands
+    "conflict",  # would replace a stored rep, set or session with another message's
+    "store_error",  # the store could not file it (a bug: logged with the reason)
 )
 
 
@@ -126,13 +131,14 @@ def parse(
 
     try:
         text = payload.decode("utf-8")
-        body = json.loads(text)
     except UnicodeDecodeError as e:
-        raise MessageRejected("malformed_json", topic, device, f"not UTF-8: {e}") from None
-    except json.JSONDecodeError as e:
         raise MessageRejected(
-            "malformed_json", topic, device, f"not JSON: {e.msg} at line {e.lineno} col {e.colno}"
+            "malformed_json", topic, device, f"not UTF-8 ({e.reason} at byte {e.start})"
         ) from None
+    try:
+        body = validation.loads(text)
+    except validation.PayloadUnreadable as e:
+        raise MessageRejected(e.reason, topic, device, str(e)) from None
     if not isinstance(body, dict):
         raise MessageRejected(
             "malformed_json", topic, device, f"expected one JSON object, got {type(body).__name__}"
@@ -152,7 +158,6 @@ def parse(
             device,
             f"type {body.get('type')!r} on a {kind!r} topic",
         )
-    _check_envelope(body, topic, device)
     _validate(kind, body, topic, device)
     if body["device"] != device:
         raise MessageRejected(
@@ -164,76 +169,11 @@ def parse(
     return Message(topic, device, kind, body, raw=text)
 
 
-def _check_envelope(body: dict, topic: str, device: str) -> None:
-    # The store keys on these; checked here too so that a lax schema can never
-    # let a message through that the store cannot file.
-    for key in ("id", "device", "session", "time"):
-        value = body.get(key)
-        if not isinstance(value, str) or not value:
-            raise MessageRejected(
-                "invalid", topic, device, f"envelope {key!r} must be a non-empty string"
-            )
-
-
 def _validate(kind: str, body: dict, topic: str, device: str) -> None:
-    if fast_checks()[kind](body):
-        return  # the common case: no jsonschema walk at all
-    # Refused by the fast check: jsonschema is the reference and words the error.
-    validator = validators()[kind]
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    if not errors:
-        _stricter_than_jsonschema(kind)
-    else:
-        import jsonschema.exceptions
-
-        err = jsonschema.exceptions.best_match(errors)
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise MessageRejected("invalid", topic, device, f"at {where}: {err.message[:200]}")
-
-
-@functools.cache
-def fast_checks() -> dict:
-    """type -> ``is_valid(body) -> bool``, compiled once (:mod:`heelraise_host.schemacheck`).
-
-    Where a schema uses something the compiler does not implement, the
-    jsonschema validator's own ``is_valid`` stands in (slower, never wrong).
-    """
-    from heelraise_host.schemacheck import SchemaUnsupported, compile_schema
-
-    out = {}
-    for kind, validator in validators().items():
-        try:
-            out[kind] = compile_schema(validator.schema)
-        except SchemaUnsupported as e:
-            log.warning("schema %s: no fast check (%s); using jsonschema for it", kind, e)
-            out[kind] = validator.is_valid
-    return out
-
-
-@functools.cache
-def _stricter_than_jsonschema(kind: str) -> None:
-    # A bug in schemacheck, on the safe side: the message is accepted, as jsonschema says.
-    log.warning("fast check refused a %s message that jsonschema accepts; accepting it", kind)
-
-
-@functools.cache
-def validators() -> dict:
-    """type -> a compiled Draft 2020-12 validator, from the schemas heelraise ships."""
-    import jsonschema
-
-    folder = importlib.resources.files("heelraise.mqtt") / "schemas"
-    out = {}
-    for kind in ("rep", "set", "session", "state", "live"):
-        resource = folder / f"{kind}.schema.json"
-        try:
-            schema = json.loads(resource.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"heelraise.mqtt schema {kind}.schema.json is missing; reinstall heelraise"
-            ) from None
-        jsonschema.Draft202012Validator.check_schema(schema)
-        out[kind] = jsonschema.Draft202012Validator(schema)
-    return out
+    try:
+        validation.validate(kind, body)
+    except validation.SchemaViolation as e:
+        raise MessageRejected(e.reason, topic, device, f"at {e.where}: {e.message}") from None
 
 
 def _suffixes() -> str:

@@ -34,11 +34,18 @@ import uuid
 from collections.abc import Callable
 
 from heelraise.exceptions import SettingsError
+from heelraise.mqtt import diagnose
 
 log = logging.getLogger(__name__)
 
 #: the values ``protocol=`` (and ``--mqtt-protocol``) take
 PROTOCOLS = ("5", "3.1.1")
+
+#: where the dashboard's MQTT password comes from (named when a login is refused)
+PASSWORD_HINT = "--password-file / $HEELRAISE_MQTT_PASSWORD"
+
+#: fewer QoS 1 messages in flight than this (the broker's receive maximum) earns a warning
+MIN_RECEIVE_MAXIMUM = 10
 
 #: CONNACK reason "Unsupported protocol version" (MQTT 5 code 0x84; paho reports a
 #: 3.1.1 broker's return code 1 with this same value)
@@ -112,6 +119,12 @@ class MqttLink:
         self.on_subscribe, self.on_message = on_subscribe, on_message
         self.on_disconnect = on_disconnect
         self.fell_back = False
+        #: what the broker's last CONNACK granted (None before the first)
+        self.connack: dict | None = None
+        #: the last connection trouble logged (a line from heelraise.mqtt.diagnose)
+        self.trouble: str | None = None
+        self.trouble_level = logging.NOTSET
+        self._answered_now = False  # the broker answered the current connection's CONNECT
         self._client = None
         self._retiring = None  # the MQTT 5 client being replaced by a 3.1.1 one
         self._answered = None  # the last client the broker sent a CONNACK to
@@ -158,9 +171,14 @@ class MqttLink:
             if self.username:
                 client.username_pw_set(self.username, self.password)
             if self.tls_ca:
-                client.tls_set(ca_certs=self.tls_ca)
+                try:
+                    client.tls_set(ca_certs=self.tls_ca)
+                except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+                    raise SettingsError(diagnose.tls_files(e, ca=self.tls_ca)) from None
             client.reconnect_delay_set(*self.reconnect_delay_s)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_pre_connect = self._on_pre_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         client.on_disconnect = self._on_disconnect
@@ -207,7 +225,10 @@ class MqttLink:
         if client is not self._client:
             return  # a client being replaced
         self._answered = client
+        self._answered_now = True
         if not reason_code.is_failure:
+            self.trouble = None
+            self._note_connack(flags, properties)
             if self.on_connect is not None:
                 self.on_connect(client)
             return
@@ -230,9 +251,86 @@ class MqttLink:
                 target=self._fall_back, args=(client,), name="heelraise-mqtt-fallback", daemon=True
             ).start()
             return
-        log.warning("broker %s:%s refused us: %s", self.host, self.port, reason_code)
+        self._trouble(
+            diagnose.login_refused(
+                str(reason_code),
+                self.host,
+                self.port,
+                username=self.username,
+                password_hint=PASSWORD_HINT,
+            )
+        )
+
+    def _on_pre_connect(self, client, userdata):
+        self._answered_now = False
+
+    def _on_connect_fail(self, client, userdata):
+        # paho calls this inside the except clause of its connection attempt
+        error = diagnose.current_error()
+        self._trouble(
+            diagnose.connect_failure(error, self.host, self.port, tls=bool(self.tls_ca)),
+            level=diagnose.level(error, tls=bool(self.tls_ca)),
+        )
+
+    def _trouble(self, line: str, level: int = logging.ERROR) -> None:
+        """Log one connection trouble once (not at every retry) and tell the caller."""
+        if line != self.trouble:
+            self.trouble, self.trouble_level = line, level
+            log.log(level, "%s", line)
         if self.on_refused is not None:
-            self.on_refused(str(reason_code))
+            self.on_refused(line)
+
+    def _note_connack(self, flags, properties) -> None:
+        """Remember what the broker granted; warn when it cannot keep our session."""
+        granted = getattr(properties, "SessionExpiryInterval", None)
+        receive_max = getattr(properties, "ReceiveMaximum", None)
+        present = bool(getattr(flags, "session_present", False))
+        again = self.connack is not None
+        self.connack = {
+            "protocol": self.protocol,
+            "session_present": present,
+            # MQTT 5: the broker says so only when it grants less than was asked
+            "session_expiry_s": (self.session_expiry_s if granted is None else int(granted))
+            if self.session_expiry_s and self.protocol == "5"
+            else None,
+            "receive_maximum": receive_max,
+        }
+        if not self.session_expiry_s:
+            return
+        where = f"broker {self.host}:{self.port}"
+        if self.protocol == "5" and granted is not None and granted < self.session_expiry_s:
+            log.warning(
+                "%s keeps our session (client id %s) only %d s after a disconnect, not the"
+                " %d s asked: events published while the dashboard is away longer are lost"
+                " (see docs/mqtt.md, what the broker must keep)",
+                where,
+                self.client_id,
+                granted,
+                self.session_expiry_s,
+            )
+        if self.protocol != "5" and not again:
+            log.warning(
+                "%s: over MQTT 3.1.1 our session (client id %s) is kept for as long as the"
+                " broker's own settings say (mosquitto: persistent_client_expiration), not"
+                " the %d s asked",
+                where,
+                self.client_id,
+                self.session_expiry_s,
+            )
+        if again and not present:
+            log.warning(
+                "%s no longer had our session (client id %s): what was published while we"
+                " were disconnected is lost to us (a broker restarted without persistence?)",
+                where,
+                self.client_id,
+            )
+        if receive_max is not None and receive_max < MIN_RECEIVE_MAXIMUM:
+            log.warning(
+                "%s allows only %d QoS 1 messages in flight (receive maximum): the dashboard"
+                " stores at most that many per transaction (docs/mqtt.md asks for 100)",
+                where,
+                receive_max,
+            )
 
     def _fall_back(self, old) -> None:
         old.disconnect()
@@ -253,6 +351,10 @@ class MqttLink:
             self.on_message(client, msg)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if client is self._client and not self._answered_now and not self._stopping:
+            self._trouble(
+                diagnose.closed_before_connack(self.host, self.port, tls=bool(self.tls_ca))
+            )
         if client is self._client and client is not self._retiring:
             if self.on_disconnect is not None:
                 self.on_disconnect(client, reason_code)

@@ -23,7 +23,7 @@ import threading
 
 from heelraise.exceptions import SettingsError
 
-from heelraise_host.app import create_app
+from heelraise_host.app import LOOPBACK_HOSTS, create_app
 from heelraise_host.ingest import parse_hostport
 from heelraise_host.livehub import LiveHub
 
@@ -61,9 +61,16 @@ class Dashboard:
         bind: str = DEFAULT_BIND,
         *,
         token: str | None = None,
+        allow_hosts=(),
         poll_s: float = 0.5,
     ):
         self.host, self.port = parse_hostport(bind, 8080, "bind address")
+        allow_hosts = tuple(str(h).strip().strip("[]") for h in allow_hosts)
+        for name in allow_hosts:
+            if not name or any(c in name for c in "/@ \t"):
+                raise SettingsError(
+                    f"allowed host {name!r} must be a bare host name or address, without a port"
+                )
         if token is not None and not token.strip():
             raise SettingsError("token is empty; give a non-empty token or none")
         self.store = store
@@ -72,7 +79,17 @@ class Dashboard:
         self.hub = LiveHub(store, poll_s=poll_s)
         if ingest is not None:
             self.hub.attach(ingest)
-        self.app = create_app(store, self.hub, ingest, token=token)
+        wildcard = self.host in ("0.0.0.0", "::", "")
+        #: the Host names the dashboard answers to (see heelraise_host.app.host_allowed)
+        self.allowed_hosts = (*LOOPBACK_HOSTS, *(() if wildcard else (self.host,)), *allow_hosts)
+        self.app = create_app(
+            store,
+            self.hub,
+            ingest,
+            token=token,
+            allowed_hosts=self.allowed_hosts,
+            any_ip=wildcard,
+        )
         self._server = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None

@@ -2,9 +2,11 @@
 
 One job: keep what devices reported, exactly once, and answer the dashboard's
 questions about it. Every stored event message is first recorded in ``messages``
-under its envelope ``id`` (unique), in the same transaction as its effects, so a
-redelivered message (QoS 1 duplicates, a broker replaying a persistent session,
-two dashboard instances sharing one file) changes nothing.
+under its device and envelope ``id`` (unique together: no device can take another
+one's id), in the same transaction as its effects, so a redelivered message (QoS 1
+duplicates, a broker replaying a persistent session, two dashboard instances
+sharing one file) changes nothing. A message that would fill a rep, set or session
+slot already filled by another message id is a :class:`Conflict`, refused whole.
 
 Several processes may write the same file: SQLite's WAL mode lets readers run
 beside one writer, and ``busy_timeout`` makes writers queue instead of failing.
@@ -12,11 +14,14 @@ beside one writer, and ``busy_timeout`` makes writers queue instead of failing.
 Tables (times ``*_at`` are the envelope's UTC ISO-8601 ``time``, ``*_s`` the
 sensor clock)::
 
-    messages (seq, id UNIQUE, type, device, session, time, received_at, body)
+    messages (seq, id, type, device, session, time, received_at, body), UNIQUE (device, id)
     devices  (device, status, status_at, state, state_at, last_seen)
-    sessions (device, session, started_at, last_at, ended_at, summary, endurance)
-    sets     (device, session, set_index, ..., the SetSummary fields)
-    reps     (device, session, set_index, rep_index, ..., the Rep fields, final)
+    sessions (device, session, started_at, last_at, ended_at, summary, endurance,
+              message_id, interrupted)
+    sets     (device, session, set_index, ..., the SetSummary fields, message_id, interrupted)
+    reps     (device, session, set_index, rep_index, ..., the Rep fields, final, rep_id)
+
+A file made by an older dashboard is brought to this schema when opened, keeping its rows.
 
 >>> store = Store("heelraise.db")
 >>> store.add_event(message, received_at="2026-11-24T03:15:00.200Z")   # True: new
@@ -34,17 +39,21 @@ import statistics
 import threading
 from pathlib import Path
 
-_SCHEMA = """
+_MESSAGES = """
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     type TEXT NOT NULL,
     device TEXT NOT NULL,
     session TEXT NOT NULL,
     time TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    body TEXT NOT NULL
-);
+    body TEXT NOT NULL,
+    UNIQUE (device, id)
+)"""
+_SCHEMA = (
+    _MESSAGES
+    + """;
 CREATE TABLE IF NOT EXISTS devices (
     device TEXT PRIMARY KEY,
     status TEXT, status_at TEXT,
@@ -59,6 +68,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended_at TEXT,
     summary TEXT,
     endurance TEXT,
+    message_id TEXT,
+    interrupted INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (device, session)
 );
 CREATE INDEX IF NOT EXISTS sessions_by_time ON sessions (started_at);
@@ -70,6 +81,8 @@ CREATE TABLE IF NOT EXISTS sets (
     mean_raise_s REAL, mean_top_hold_s REAL, mean_lower_s REAL,
     mean_peak_deg REAL, mean_heel_rise_mm REAL, fault_counts TEXT,
     ended_at TEXT,
+    message_id TEXT,
+    interrupted INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (device, session, set_index)
 );
 CREATE TABLE IF NOT EXISTS reps (
@@ -83,9 +96,11 @@ CREATE TABLE IF NOT EXISTS reps (
     peak_deg REAL, depth_deg REAL, heel_rise_mm REAL, roll_deg REAL,
     surface TEXT, faults TEXT, tempo TEXT, deviation_s TEXT,
     final INTEGER NOT NULL DEFAULT 0,
+    rep_id TEXT,
     PRIMARY KEY (device, session, set_index, rep_index)
 );
 """
+)
 
 #: rep columns in export order (the Rep.to_dict() names, plus where it belongs)
 REP_FIELDS = (
@@ -130,26 +145,44 @@ _TOUCH_SESSION = (
     " started_at = min(started_at, excluded.started_at),"
     " last_at = max(last_at, excluded.last_at)"
 )
-# A set message's final rep (bottom_hold_s filled) wins over the early rep event,
-# whichever arrives first.
-_PUT_REP = (
+_NEW_REP = (
     f"INSERT INTO reps (device, session, set_index, rep_index, time, {', '.join(REP_FIELDS)},"
-    f" final) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, ?)"
+    f" final, rep_id) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, ?, ?)"
+)
+# A set message's final rep (bottom_hold_s filled) wins over the early rep event,
+# whichever arrives first: the early one only leaves its id on a final row.
+_FINAL_REP = (
+    f"INSERT INTO reps (device, session, set_index, rep_index, time, {', '.join(REP_FIELDS)},"
+    f" final) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, 1)"
     f" ON CONFLICT(device, session, set_index, rep_index) DO UPDATE SET"
-    f" {', '.join(f'{c} = excluded.{c}' for c in REP_FIELDS)},"
-    f" final = excluded.final WHERE reps.final = 0 OR excluded.final = 1"
+    f" {', '.join(f'{c} = excluded.{c}' for c in REP_FIELDS)}, final = 1"
 )
 _PUT_SET = (
-    f"INSERT INTO sets (device, session, set_index, {', '.join(SET_FIELDS)}, ended_at)"
-    f" VALUES (?, ?, ?, {', '.join('?' for _ in SET_FIELDS)}, ?)"
-    f" ON CONFLICT(device, session, set_index) DO UPDATE SET"
-    f" {', '.join(f'{c} = excluded.{c}' for c in SET_FIELDS)}, ended_at = excluded.ended_at"
+    f"INSERT INTO sets (device, session, set_index, {', '.join(SET_FIELDS)}, ended_at,"
+    f" message_id, interrupted) VALUES (?, ?, ?, {', '.join('?' for _ in SET_FIELDS)}, ?, ?, ?)"
 )
 _END_SESSION = (
-    "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ? WHERE device = ? AND session = ?"
+    "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?, message_id = ?,"
+    " interrupted = ? WHERE device = ? AND session = ?"
 )
-#: what a message the store cannot file raises (the others in its batch still land)
-_FILING_ERRORS = (sqlite3.Error, KeyError, TypeError, ValueError, AttributeError)
+#: what a message the store cannot file raises (the others in its batch still land);
+#: sqlite3.OperationalError (disk full, locked, I/O) is the store's trouble, not the
+#: message's, and is left to the caller (the ingest retries the batch).
+_FILING_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.DataError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    OverflowError,
+)
+
+
+class Conflict(Exception):
+    """A message that would replace a stored rep, set or session of its device with
+    content from another message id (its slot is taken); it is refused, not stored."""
 
 
 #: sessions with the counts and mean heel height of their stored reps (a row per session)
@@ -185,6 +218,7 @@ class Store:
         with self._write_lock:
             conn = self._conn()
             conn.executescript(_SCHEMA)
+            _migrate(conn)
 
     # ------------------------------------------------------------------ connections
 
@@ -231,30 +265,22 @@ class Store:
     def add_events(self, msgs, *, received_at: str) -> list:
         """Store several event messages in one transaction (one disk commit for all).
 
-        Returns, per message, True (stored), False (its id was seen: nothing
-        changed) or the exception that kept it out (the others are still stored).
-
-        The batch is first written whole, a handful of ``executemany`` calls for
-        all its messages; only if that fails (a message the store cannot file)
-        is it rolled back and written again one savepoint per message, so the bad
-        one is singled out and the others still land.
+        Returns, per message, True (stored), False (its id was seen from that
+        device: nothing changed), or the exception that kept it out: a
+        :class:`Conflict`, or one of the errors of a message the store cannot
+        file; the others are still stored. Each message is written under its own
+        savepoint, so one that fails leaves nothing behind. Trouble of the store
+        itself (``sqlite3.OperationalError``: disk full, locked too long) rolls
+        the whole batch back and is raised.
         """
         msgs = list(msgs)
         with self._write_lock:
             conn = self._conn()
             with conn:
                 # IMMEDIATE: take the write lock now (another process may be writing the
-                # same file; busy_timeout queues us), so the ids read below stay current.
+                # same file; busy_timeout queues us), so what is read below stays current.
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("SAVEPOINT batch")
-                try:
-                    out = self._add_all(conn, msgs, received_at)
-                except _FILING_ERRORS:
-                    conn.execute("ROLLBACK TO batch")
-                    out = None
-                conn.execute("RELEASE batch")
-                if out is None:
-                    out = [self._add_one(conn, msg, received_at) for msg in msgs]
+                out = [self._add_one(conn, msg, received_at) for msg in msgs]
         return out
 
     def _add_one(self, conn, msg, received_at):
@@ -262,114 +288,87 @@ class Store:
         conn.execute("SAVEPOINT one")
         try:
             result = self._add(conn, msg, received_at)
-        except _FILING_ERRORS as e:
+        except (Conflict, *_FILING_ERRORS) as e:
             conn.execute("ROLLBACK TO one")
             result = e
         conn.execute("RELEASE one")
         return result
 
-    def _add_all(self, conn, msgs, received_at) -> list[bool]:
-        """The whole batch in a few statements; same effects as ``_add`` message by message."""
-        for msg in msgs:
-            if msg.type not in ("rep", "set", "session"):
-                raise ValueError(f"add_events takes rep/set/session messages, not {msg.type!r}")
-        ids = [msg.body["id"] for msg in msgs]
-        seen: set = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ", ".join("?" * len(chunk))
-            seen.update(
-                r[0] for r in conn.execute(f"SELECT id FROM messages WHERE id IN ({marks})", chunk)
-            )
-        out, new = [], []
-        for msg, id_ in zip(msgs, ids, strict=True):
-            fresh = id_ not in seen
-            out.append(fresh)
-            if fresh:
-                seen.add(id_)  # the same id twice in one batch: the second is a duplicate
-                new.append(msg)
-        if not new:
-            return out
-        message_rows, rep_rows, set_rows, session_rows = [], [], [], []
-        devices: dict[str, str] = {}  # device -> latest time
-        sessions: dict[tuple[str, str], list[str]] = {}  # -> [first time, last time]
-        for msg in new:
-            body = msg.body
-            device, session, time = msg.device, body["session"], body["time"]
-            message_rows.append(_message_row(msg, received_at))
-            if time > devices.get(device, ""):
-                devices[device] = time
-            span = sessions.get((device, session))
-            if span is None:
-                sessions[(device, session)] = [time, time]
-            else:
-                span[0], span[1] = min(span[0], time), max(span[1], time)
-            if msg.type == "rep":
-                rep_rows.append(_rep_row(device, session, time, body["rep"], final=False))
-            elif msg.type == "set":
-                s = body["set"]
-                set_rows.append(_set_row(device, session, time, s))
-                for rep in s.get("reps") or []:
-                    rep_rows.append(_rep_row(device, session, time, rep, final=True))
-            else:
-                session_rows.append(
-                    (
-                        time,
-                        json.dumps(body["summary"]),
-                        _json_or_none(body.get("endurance")),
-                        device,
-                        session,
-                    )
-                )
-        # Plain INSERT: every id was checked above under the write lock; a clash is a bug
-        # and sends the batch down the one-by-one path.
-        conn.executemany(
-            "INSERT INTO messages (id, type, device, session, time, received_at, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            message_rows,
-        )
-        conn.executemany(_TOUCH_DEVICE, list(devices.items()))
-        conn.executemany(
-            _TOUCH_SESSION, [(d, s, first, last) for (d, s), (first, last) in sessions.items()]
-        )
-        # In arrival order: for one rep, a later final row wins, an early one never undoes it.
-        conn.executemany(_PUT_REP, rep_rows)
-        conn.executemany(_PUT_SET, set_rows)
-        conn.executemany(_END_SESSION, session_rows)
-        return out
-
     def _add(self, conn, msg, received_at) -> bool:
         if msg.type not in ("rep", "set", "session"):
             raise ValueError(f"add_events takes rep/set/session messages, not {msg.type!r}")
         body = msg.body
-        device, session, time = msg.device, body["session"], body["time"]
+        device, session, time, id_ = msg.device, body["session"], body["time"], body["id"]
         cur = conn.execute(
             "INSERT OR IGNORE INTO messages (id, type, device, session, time, received_at, body)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             _message_row(msg, received_at),
         )
         if cur.rowcount == 0:
-            return False
+            return False  # this device sent this id before
         conn.execute(_TOUCH_DEVICE, (device, time))
         conn.execute(_TOUCH_SESSION, (device, session, time, time))
         if msg.type == "rep":
-            conn.execute(_PUT_REP, _rep_row(device, session, time, body["rep"], final=False))
+            self._add_rep(conn, device, session, time, id_, body["rep"])
         elif msg.type == "set":
-            conn.execute(_PUT_SET, _set_row(device, session, time, body["set"]))
-            for rep in body["set"].get("reps") or []:
-                conn.execute(_PUT_REP, _rep_row(device, session, time, rep, final=True))
+            s = body["set"]
+            taken = conn.execute(
+                "SELECT message_id FROM sets WHERE device = ? AND session = ? AND set_index = ?",
+                (device, session, s["index"]),
+            ).fetchone()
+            if taken is not None:
+                raise Conflict(
+                    f"set {s['index']} of session {session!r} was already reported by message"
+                    f" {taken[0]}; refusing its replacement {id_}"
+                )
+            interrupted = int(bool(body.get("interrupted")))
+            conn.execute(_PUT_SET, (*_set_row(device, session, time, s), id_, interrupted))
+            for rep in s["reps"]:
+                conn.execute(_FINAL_REP, _rep_row(device, session, time, rep))
         else:
+            taken = conn.execute(
+                "SELECT message_id FROM sessions WHERE device = ? AND session = ?",
+                (device, session),
+            ).fetchone()
+            if taken[0] is not None:
+                raise Conflict(
+                    f"session {session!r} was already closed by message {taken[0]};"
+                    f" refusing its replacement {id_}"
+                )
             conn.execute(
                 _END_SESSION,
                 (
                     time,
                     json.dumps(body["summary"]),
                     _json_or_none(body.get("endurance")),
+                    id_,
+                    int(bool(body.get("interrupted"))),
                     device,
                     session,
                 ),
             )
         return True
+
+    def _add_rep(self, conn, device, session, time, id_, rep) -> None:
+        key = (device, session, rep["set"], rep["index"])
+        row = conn.execute(
+            "SELECT rep_id FROM reps WHERE device = ? AND session = ? AND set_index = ?"
+            " AND rep_index = ?",
+            key,
+        ).fetchone()
+        if row is None:
+            conn.execute(_NEW_REP, (*_rep_row(device, session, time, rep), 0, id_))
+        elif row[0] is None:  # its set's final row came first: keep it, note the id
+            conn.execute(
+                "UPDATE reps SET rep_id = ? WHERE device = ? AND session = ? AND set_index = ?"
+                " AND rep_index = ?",
+                (id_, *key),
+            )
+        else:
+            raise Conflict(
+                f"rep {rep['index']} of set {rep['set']} in session {session!r} was already"
+                f" reported by message {row[0]}; refusing its replacement {id_}"
+            )
 
     def set_device(
         self, device: str, *, status=None, state=None, at: str, last_seen: str | None = None
@@ -446,12 +445,14 @@ class Store:
     def current_set(self, device: str) -> dict | None:
         """The device's latest session and the reps of its latest set (for the live view)."""
         row = self._rows(
-            "SELECT session, ended_at FROM sessions WHERE device = ? ORDER BY last_at DESC LIMIT 1",
+            "SELECT session, ended_at, interrupted FROM sessions WHERE device = ?"
+            " ORDER BY last_at DESC LIMIT 1",
             (device,),
         )
         if not row:
             return None
         session, ended_at = row[0]["session"], row[0]["ended_at"]
+        interrupted = bool(row[0]["interrupted"])
         top = self._rows(
             "SELECT max(set_index) FROM reps WHERE device = ? AND session = ?", (device, session)
         )[0][0]
@@ -462,6 +463,7 @@ class Store:
         return {
             "session": session,
             "ended_at": ended_at,
+            "interrupted": interrupted,
             "set": top or 0,
             "reps": reps,
             "session_rep_count": total,
@@ -499,6 +501,7 @@ class Store:
             "set_count": r["set_count"],
             "mean_heel_rise_mm": None if mean is None else round(mean, 1),
             "endurance": None if r["endurance"] is None else json.loads(r["endurance"]),
+            "interrupted": bool(r["interrupted"]),
         }
 
     def session_detail(self, device: str, session: str) -> dict | None:
@@ -529,9 +532,15 @@ class Store:
         )
         sets = []
         for i in indexes:
-            s = {"index": i, "summary": None, "reps": self._reps(device, session, i)}
+            s = {
+                "index": i,
+                "summary": None,
+                "interrupted": False,
+                "reps": self._reps(device, session, i),
+            }
             if i in summaries:
                 row = summaries[i]
+                s["interrupted"] = bool(row["interrupted"])
                 s["summary"] = {n: row[n] for n in SET_FIELDS}
                 s["summary"]["fault_counts"] = json.loads(row["fault_counts"] or "{}")
             sets.append(s)
@@ -583,7 +592,10 @@ class Store:
             for i in range(weeks)
         }
         for s in self.sessions(device, since=since):
-            start = _parse_time(s["started_at"]) + shift
+            try:
+                start = _parse_time(s["started_at"]) + shift
+            except ValueError:  # a file written before times were checked at the door
+                continue
             monday = start.date() - dt.timedelta(days=start.weekday())
             b = buckets.get(monday)
             if b is None:
@@ -624,11 +636,60 @@ class Store:
         return out
 
 
+#: columns added since the first release: (table, column, declaration)
+_ADDED_COLUMNS = (
+    ("sessions", "message_id", "TEXT"),
+    ("sessions", "interrupted", "INTEGER NOT NULL DEFAULT 0"),
+    ("sets", "message_id", "TEXT"),
+    ("sets", "interrupted", "INTEGER NOT NULL DEFAULT 0"),
+    ("reps", "rep_id", "TEXT"),
+)
+
+
+def _migrate(conn) -> None:
+    """Bring a file made by an older dashboard to this schema, keeping everything in it."""
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    for index in conn.execute("PRAGMA index_list(messages)").fetchall():
+        columns = [r[2] for r in conn.execute(f"PRAGMA index_info('{index[1]}')")]
+        if index[2] and columns == ["id"]:
+            # Ids were unique across devices: now per device, so one cannot take another's.
+            conn.execute("BEGIN IMMEDIATE")  # all or nothing, even across a crash
+            conn.execute("ALTER TABLE messages RENAME TO messages_old")
+            conn.execute(_MESSAGES)
+            conn.execute("INSERT INTO messages SELECT * FROM messages_old")
+            conn.execute("DROP TABLE messages_old")
+            conn.execute("COMMIT")
+            break
+
+
+def finite_json(value, **dumps_kwargs) -> str:
+    """``json.dumps`` for what goes to a browser: never ``NaN`` or ``Infinity`` (its
+    ``JSON.parse`` refuses them). Nothing non-finite passes the door any more, but a file
+    written by an older dashboard may hold some: they are sent as null."""
+    try:
+        return json.dumps(value, allow_nan=False, **dumps_kwargs)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, **dumps_kwargs)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _json_or_none(value):
     return None if value is None else json.dumps(value)
 
 
-def _rep_row(device, session, time, rep: dict, *, final: bool) -> tuple:
+def _rep_row(device, session, time, rep: dict) -> tuple:
     return (
         device,
         session,
@@ -636,7 +697,6 @@ def _rep_row(device, session, time, rep: dict, *, final: bool) -> tuple:
         rep["index"],
         time,
         *[_rep_value(name, rep.get(name)) for name in REP_FIELDS],
-        int(final),
     )
 
 

@@ -35,7 +35,7 @@ class RepTable:
         self.state: dict[str, dict] = {}
         self.rep_totals = collections.Counter()
         self.rejected = collections.Counter()
-        self._seen: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()
 
     def add(self, msg: messages.Message) -> None:
         device = msg.device
@@ -45,14 +45,22 @@ class RepTable:
         elif msg.type == "state":
             self.state[device] = msg.body["state"]
         elif msg.type == "rep":
-            if msg.id in self._seen:  # a QoS 1 redelivery
+            key = (device, msg.id)  # ids are unique per device only
+            if key in self._seen:  # a QoS 1 redelivery
                 return
-            self._seen.add(msg.id)
+            self._seen.add(key)
             self.reps[device].append((msg.session, msg.body["rep"]))
             self.rep_totals[device] += 1
 
     def reject(self, e: MessageRejected) -> None:
         self.rejected[e.kind] += 1
+
+    def take(self, topic: str, payload: bytes, prefix: str = "heelraise") -> None:
+        """Check one MQTT message and show it, or count its refusal; never raises."""
+        try:
+            self.add(messages.parse(topic, payload, prefix=prefix))
+        except MessageRejected as e:
+            self.reject(e)
 
     def render(self):
         from rich.table import Table
@@ -157,6 +165,7 @@ def watch(
         if not subscribed.wait(connect_timeout_s):
             raise IngestError(
                 f"could not subscribe at broker {host}:{port} with MQTT {link.protocol}"
+                + (f" ({link.trouble})" if link.trouble else "")
             )
         table = table or RepTable(rows_per_device)
         with Live(table.render(), console=console, refresh_per_second=8) as live:
@@ -165,10 +174,7 @@ def watch(
                     topic, payload = inbox.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                try:
-                    table.add(messages.parse(topic, payload, prefix=prefix))
-                except MessageRejected as e:
-                    table.reject(e)
+                table.take(topic, payload, prefix)
                 live.update(table.render())
         return 0
     finally:

@@ -2,7 +2,7 @@
 
 heelraise dashboard                                  # broker 127.0.0.1:1883, http://127.0.0.1:8080/
 heelraise dashboard --broker pi.local:1883 --db ~/heelraise.db
-heelraise dashboard --bind 0.0.0.0:8080 --token "$(openssl rand -hex 16)"
+heelraise dashboard --bind 0.0.0.0:8080 --token-file ~/.config/heelraise/token --allow-host pi.local
 heelraise dashboard --group dash --db /srv/heelraise.db   # several instances, one store
 heelraise dashboard --protocol 3.1.1                 # a broker that speaks MQTT 3.1.1 only
 """
@@ -26,10 +26,11 @@ def add_mqtt_arguments(parser) -> None:
     parser.add_argument("--prefix", default="heelraise", help="topic prefix (default heelraise)")
     parser.add_argument("--username", help="MQTT user name")
     parser.add_argument(
-        "--password",
-        default=os.environ.get("HEELRAISE_MQTT_PASSWORD"),
-        help="MQTT password (default: $HEELRAISE_MQTT_PASSWORD)",
+        "--password-file",
+        metavar="FILE",
+        help="MQTT password: the first line of FILE (default: $HEELRAISE_MQTT_PASSWORD)",
     )
+    parser.add_argument("--password", help="MQTT password itself (warns: other users see it in ps)")
     parser.add_argument("--ca", metavar="FILE", help="CA certificate: use TLS to the broker")
     parser.add_argument(
         "--protocol",
@@ -51,9 +52,19 @@ def add_arguments(parser) -> None:
         "--bind", default="127.0.0.1:8080", metavar="ADDR:PORT", help="where to serve HTTP"
     )
     parser.add_argument(
-        "--token",
-        default=os.environ.get("HEELRAISE_DASHBOARD_TOKEN"),
-        help="require this token on every request (default: $HEELRAISE_DASHBOARD_TOKEN)",
+        "--token-file",
+        metavar="FILE",
+        help="require the token in FILE (first line) on every request"
+        " (default: $HEELRAISE_DASHBOARD_TOKEN)",
+    )
+    parser.add_argument("--token", help="the token itself (warns: other users see it in ps)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name browsers use for this dashboard (beside loopback names and the"
+        " bind address); repeat for several",
     )
     parser.add_argument(
         "--group",
@@ -70,13 +81,34 @@ def add_arguments(parser) -> None:
     )
 
 
+def secret(args, name: str, env: str) -> str | None:
+    """``--NAME-file`` (first line), else ``$ENV``, else ``--NAME`` with a warning: a
+    secret on the command line is visible to every user of the machine in ``ps``."""
+    from heelraise.mqtt.settings import read_secret
+
+    path = getattr(args, f"{name}_file")
+    if path:
+        return read_secret(path, f"--{name}-file")
+    given = getattr(args, name)
+    if given:
+        print(
+            f"heelraise: WARNING: --{name} on the command line is visible to other users"
+            f" (ps); use --{name}-file FILE or ${env} instead",
+            file=sys.stderr,
+        )
+        return given
+    return os.environ.get(env) or None
+
+
 def run(args) -> int:
     from heelraise_host.ingest import Ingest
     from heelraise_host.server import Dashboard, exposure_warning, parse_hostport
     from heelraise_host.store import Store
 
+    token = secret(args, "token", "HEELRAISE_DASHBOARD_TOKEN")
+    password = secret(args, "password", "HEELRAISE_MQTT_PASSWORD")
     host, port = parse_hostport(args.bind, 8080, "--bind")
-    warning = exposure_warning(host, port, args.token)
+    warning = exposure_warning(host, port, token)
     if warning:
         print(f"heelraise dashboard: WARNING: {warning}", file=sys.stderr)
     store = Store(os.path.expanduser(args.db))
@@ -89,12 +121,12 @@ def run(args) -> int:
             group=args.group,
             client_id=args.client_id,
             username=args.username,
-            password=args.password,
+            password=password,
             tls_ca=args.ca,
             protocol=args.protocol,
         )
         ingest.start(wait=False)  # paho keeps retrying; history is served meanwhile
-    dashboard = Dashboard(store, ingest, bind=args.bind, token=args.token)
+    dashboard = Dashboard(store, ingest, bind=args.bind, token=token, allow_hosts=args.allow_host)
     print(
         f"heelraise dashboard: {dashboard.url} (store {args.db}"
         + ("" if ingest is None else f", broker {args.broker}, prefix {args.prefix}")

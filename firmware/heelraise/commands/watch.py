@@ -19,6 +19,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from heelraise_host.watch import watch
 
+    from heelraise.commands.dashboard import secret
     from heelraise.exceptions import SettingsError
 
     if args.rows < 1:
@@ -28,7 +29,7 @@ def run(args) -> int:
         prefix=args.prefix,
         rows_per_device=args.rows,
         username=args.username,
-        password=args.password,
+        password=secret(args, "password", "HEELRAISE_MQTT_PASSWORD"),
         tls_ca=args.ca,
         protocol=args.protocol,
     )

@@ -47,8 +47,8 @@ import ssl
 import threading
 import time
 
-from heelraise.exceptions import OutboxError, PayloadInvalid
-from heelraise.mqtt import payloads, validation
+from heelraise.exceptions import OutboxError, PayloadInvalid, SettingsError
+from heelraise.mqtt import diagnose, payloads, validation
 from heelraise.mqtt.discovery import discovery_messages, ha_status_topic
 from heelraise.mqtt.outbox import Outbox
 from heelraise.mqtt.settings import MqttSettings
@@ -98,7 +98,8 @@ class MqttPublisher:
         self._recent_cmds: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._cmd_lock = threading.Lock()
         self._refusal_logged: str | None = None
-        self._down_logged = False
+        self._down_logged: str | bool = False  # the last connection trouble logged
+        self._answered = False  # the broker answered this connection's CONNECT
 
         # sender thread state (only the sender thread touches _inflight/_handed_seq)
         self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
@@ -140,12 +141,15 @@ class MqttPublisher:
             client.enable_logger(paho_log)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         if s.use_tls:
-            client.tls_set(
-                ca_certs=s.tls_ca or None,
-                certfile=s.tls_cert or None,
-                keyfile=s.tls_key or None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            try:
+                client.tls_set(
+                    ca_certs=s.tls_ca or None,
+                    certfile=s.tls_cert or None,
+                    keyfile=s.tls_key or None,
+                    cert_reqs=ssl.CERT_REQUIRED,
+                )
+            except (OSError, ValueError) as e:  # a file that is not PEM, or not that kind
+                raise SettingsError(diagnose.tls_files(e, ca=s.tls_ca, cert=s.tls_cert)) from None
         if s.username:
             client.username_pw_set(s.username, password)
         # paho only stores these (typed int, used as float), so sub-second values work for tests.
@@ -153,6 +157,7 @@ class MqttPublisher:
         client.max_inflight_messages_set(20)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
+        client.on_pre_connect = self._on_pre_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_other_message
@@ -345,16 +350,16 @@ class MqttPublisher:
         s = self.settings
         if reason_code.is_failure:
             text = str(reason_code)
+            self._answered = True
             if self._refusal_logged != text:
                 self._refusal_logged = text
-                who = f" the login of user {s.username!r}" if s.username else " the connection"
-                hint = (
-                    " (check username and password / password_file / $" + s.password_env + ")"
-                    if "authori" in text.lower() or "password" in text.lower()
-                    else ""
+                hint = "password_file / $" + s.password_env
+                line = diagnose.login_refused(
+                    text, s.host, s.port, username=s.username, password_hint=hint
                 )
-                log.error("MQTT broker %s:%d refused%s: %s%s", s.host, s.port, who, text, hint)
+                log.error("%s", line)
             return
+        self._answered = True
         self._refusal_logged = None
         self._down_logged = False
         log.info("MQTT connected to %s:%d as %s", s.host, s.port, self.topics.base)
@@ -369,19 +374,25 @@ class MqttPublisher:
 
     def _on_connect_fail(self, client, userdata) -> None:
         s = self.settings
-        if not self._down_logged:
-            self._down_logged = True
-            log.warning(
-                "MQTT broker %s:%d unreachable or its TLS handshake failed; events wait in the"
-                " outbox (%d) and we retry",
-                s.host,
-                s.port,
-                len(self.outbox),
-            )
+        error = diagnose.current_error()  # paho calls this inside its except clause
+        line = diagnose.connect_failure(error, s.host, s.port, tls=s.use_tls)
+        self._log_down(line, diagnose.level(error, tls=s.use_tls))
+
+    def _on_pre_connect(self, client, userdata) -> None:
+        self._answered = False
+
+    def _log_down(self, line: str, level: int) -> None:
+        if self._down_logged != line:  # once per distinct trouble, not at every retry
+            self._down_logged = line
+            log.log(level, "%s; events wait in the outbox (%d), retrying", line, len(self.outbox))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected.is_set()
         self.connected.clear()
+        if not was and not self._answered and not self._closed:
+            s = self.settings
+            line = diagnose.closed_before_connack(s.host, s.port, tls=s.use_tls)
+            self._log_down(line, logging.ERROR)
         if was and not self._closed:
             log.warning(
                 "MQTT connection to %s:%d lost (%s); retrying, events wait in the outbox",
@@ -438,13 +449,9 @@ class MqttPublisher:
             )
             return
         try:
-            data = json.loads(msg.payload.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            self._refuse("-", None, f"command is not UTF-8 ({e.reason} at byte {e.start})")
-            return
-        except json.JSONDecodeError as e:
-            where = f"line {e.lineno} col {e.colno}"
-            self._refuse("-", None, f"command is not JSON: {e.msg} at {where}")
+            data = validation.loads(msg.payload)  # finite numbers, nesting bounded
+        except validation.PayloadUnreadable as e:
+            self._refuse("-", None, f"command is unreadable: {e}")
             return
         if not isinstance(data, dict):
             self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")

@@ -154,20 +154,26 @@ class MqttSettings:
         if self.password:
             return self.password
         if self.password_file:
-            try:
-                text = Path(self.password_file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                raise SettingsError(
-                    f"password_file {self.password_file!r} cannot be read: {type(e).__name__}"
-                ) from None
-            line = text.splitlines()[0].strip() if text.strip() else ""
-            if not line:
-                raise SettingsError(f"password_file {self.password_file!r} is empty")
-            return line
+            return read_secret(self.password_file, "password_file")
         environ = os.environ if environ is None else environ
         if self.password_env and environ.get(self.password_env):
             return environ[self.password_env]
         return None
+
+
+def read_secret(path: str, what: str) -> str:
+    """The first line of a secret file (a password, a token), stripped.
+
+    Errors name the setting and the file, never a secret.
+    """
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{what} {path!r} cannot be read: {type(e).__name__}") from None
+    line = text.splitlines()[0].strip() if text.strip() else ""
+    if not line:
+        raise SettingsError(f"{what} {path!r} is empty")
+    return line
 
 
 def _int(s, name, lo, hi):

@@ -15,7 +15,7 @@ from heelraise.cli import main
 from heelraise.recording import HEADER, read_recording
 
 #: The ``--json`` contract (extra keys are allowed in reps only).
-TOP_KEYS = {"file", "sample_rate_hz", "rep_count", "sets", "reps"}
+TOP_KEYS = {"file", "sample_rate_hz", "rep_count", "sets", "reps", "holes", "glitches"}
 SET_KEYS = {"index", "rep_count", "start_s", "end_s"}
 REP_KEYS = {
     "set", "index", "start_s", "top_start_s", "top_end_s", "end_s", "raise_s", "top_hold_s",

@@ -29,6 +29,7 @@ from heelraise.chain.faults import looks_like_step, rep_faults
 from heelraise.chain.history import History
 from heelraise.chain.orientation import TiltFusion
 from heelraise.chain.resample import GridResampler
+from heelraise.chain.screen import Screen
 from heelraise.events import GapEvent, Rep, RepEvent, SessionSummary, SetEvent, SetSummary
 from heelraise.exceptions import CalibrationError
 from heelraise.settings import AnalyzerSettings
@@ -67,6 +68,7 @@ class Analyzer:
         self.trace: list[np.ndarray] | None = [] if keep_trace else None
         self.state = AnalyzerState()
         self.dt_s = 1.0 / s.grid_hz
+        self.screen = Screen()
         self.resampler = GridResampler(s.grid_hz, s.max_gap_s)
         block = int(round(s.neutral_still_s * s.grid_hz))
         self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
@@ -100,6 +102,9 @@ class Analyzer:
             return []
         self.samples_seen += len(t_s)
         self.last_t = float(t_s[-1])
+        t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)  # glitches dropped
+        if len(t_s) == 0:
+            return []
         # Small reads are gathered until they span batch_s: the chain's cost is mostly per
         # call, and the results do not depend on how the stream is cut.
         self._pending.append((t_s, acc_g, gyr_dps))
@@ -138,7 +143,11 @@ class Analyzer:
         return events
 
     def mark_gap(self, start_s: float, end_s: float, reason: str = "gap") -> list:
-        """The next samples follow a hole: any rep in progress is dropped, never counted."""
+        """The next samples follow a hole the source reports. A hole up to ``max_gap_s`` is
+        bridged exactly as the same hole found in the timestamps (nothing to do here; the
+        caller reports it); a longer one drops any rep in progress, never counted."""
+        if end_s - start_s <= self.settings.max_gap_s:
+            return []
         events = self._flush()
         self.resampler.break_at_next()
         return events + self._gap(start_s, end_s, reason)
@@ -194,16 +203,11 @@ class Analyzer:
                 )
         if n == 0:
             return t_s, acc_g, gyr_dps
-        # A NaN or infinity anywhere makes these sums non-finite: one check in the common case
-        # (the slow path below names the sample, and only raises if there really is one).
-        if not math.isfinite(np.vdot(acc_g, acc_g) + np.vdot(gyr_dps, gyr_dps) + t_s @ t_s):
-            for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
-                bad = ~np.isfinite(arr)
-                if bad.any():
-                    i = int(np.argwhere(bad)[0][0])
-                    raise ValueError(
-                        f"{name} has a non-finite value at sample {self.samples_seen + i}"
-                    )
+        # A NaN or infinity in t makes the sum non-finite (non-finite acc_g and gyr_dps are
+        # glitches, dropped by the screen).
+        if not math.isfinite(t_s @ t_s) and not np.isfinite(t_s).all():
+            i = int(np.flatnonzero(~np.isfinite(t_s))[0])
+            raise ValueError(f"t_s has a non-finite value at sample {self.samples_seen + i}")
         last = self.last_t if self.last_t is not None else -np.inf
         if t_s[0] < last or (n > 1 and np.greater(t_s[:-1], t_s[1:]).any()):
             prev = np.concatenate(([last], t_s[:-1]))

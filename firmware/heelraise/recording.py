@@ -403,20 +403,26 @@ def check_units(reader: RecordingReader, block: Block) -> None:
             check_rate(reader, float(1.0 / np.median(dt)))
     if not (block.acc_g.any() or block.gyr_dps.any()):
         return  # zeros: judged on the whole file
-    acc = float(np.median(np.linalg.norm(block.acc_g, axis=1)))
-    gyr = float(np.median(np.linalg.norm(block.gyr_dps, axis=1)))
-    if 0.7 * G_MPS2 <= acc <= 1.3 * G_MPS2:
+    # |acc| and |gyr|: the middle half of the block (most of a recording is near rest)
+    acc_lo, acc, acc_hi = np.percentile(np.linalg.norm(block.acc_g, axis=1), (25, 50, 75))
+    gyr_lo, gyr, gyr_hi = np.percentile(np.linalg.norm(block.gyr_dps, axis=1), (25, 50, 75))
+    if _near(acc_lo, acc_hi, G_MPS2):
         raise reader.fail(
             None,
             f"acceleration looks like m/s^2 (median |acc| {acc:.2f}; 1 at rest in g): write "
             f"ax,ay,az in g (divide them by {G_MPS2})",
         )
-    if not 0.5 <= acc <= 2.0 and (0.7 <= gyr <= 1.3 or 0.7 * G_MPS2 <= gyr <= 1.3 * G_MPS2):
+    if not 0.5 <= acc <= 2.0 and (_near(gyr_lo, gyr_hi, 1.0) or _near(gyr_lo, gyr_hi, G_MPS2)):
         raise reader.fail(
             None,
             f"gravity is in the gx,gy,gz columns (median |gyr| {gyr:.2f}, |acc| {acc:.2f}): "
             f"the columns are in another order than the header {HEADER!r}; reorder them",
         )
+
+
+def _near(lo: float, hi: float, gravity: float) -> bool:
+    """The middle half of a magnitude within 20% of gravity: the sensor mostly at rest."""
+    return 0.8 * gravity <= lo and hi <= 1.2 * gravity
 
 
 class GyroUnitCheck:
@@ -430,7 +436,8 @@ class GyroUnitCheck:
     WINDOW_S = 0.25  # long enough to average out impacts, short against a 2 s raise
     MIN_TURN_DEG = 2.0  # a tilt step between windows above sway and noise
     EVIDENCE_DEG = 60.0  # a few reps' worth of tilt before judging
-    MAX_RATIO = 0.2  # deg/s gives 1 or more, rad/s 0.017
+    MAX_RATIO = 0.2  # deg/s gives 1 or more, rad/s 0.017 ...
+    MIN_RATIO = 0.005  # ... and a gyro that hardly turns at all is some other trouble
 
     def __init__(self):
         self.acc_deg = 0.0
@@ -463,6 +470,8 @@ class GyroUnitCheck:
         if self.done or self.acc_deg < self.EVIDENCE_DEG:
             return None
         ratio = self.gyr_deg / self.acc_deg
+        if ratio < self.MIN_RATIO:
+            return None
         return (
             f"the gyro looks like rad/s (it turns {ratio:.3f} times as far as the accelerometer "
             f"tilts; 1/57 = 0.017 if so): write gx,gy,gz in deg/s (multiply them by 57.2958)"

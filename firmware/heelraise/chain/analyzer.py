@@ -102,9 +102,6 @@ class Analyzer:
             return []
         self.samples_seen += len(t_s)
         self.last_t = float(t_s[-1])
-        t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)  # glitches dropped
-        if len(t_s) == 0:
-            return []
         # Small reads are gathered until they span batch_s: the chain's cost is mostly per
         # call, and the results do not depend on how the stream is cut.
         self._pending.append((t_s, acc_g, gyr_dps))
@@ -129,6 +126,8 @@ class Analyzer:
             gyr_dps = np.concatenate([p[2] for p in self._pending])
         self._pending = []
         self._pending_t0 = None
+        # Glitches (values no IMU gives) dropped sample by sample, a batch at a time.
+        t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)
         tg, vg, gaps = self.resampler.update(t_s, acc_g, gyr_dps)
         events: list = []
         # Grid rows between the gaps, gap by gap, in stream order.

@@ -50,16 +50,32 @@ def heelraise_command() -> list[str]:
 
 
 def run_process(argv: list[str]) -> dict:
-    """Wall time, CPU and peak RSS of one process (its output thrown away)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()}")
+    """Wall time, CPU (user + system) and peak RSS of one process (its output thrown away).
+
+    Through GNU time when there is one: Linux counts the memory a process had before exec
+    in its peak RSS, and a child forked from this (large) process would carry this one's.
+    GNU time is small when it forks the command."""
+    gnu_time = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        wrapped = [str(gnu_time), "-f", "%e %U %S %M", "-o", out.name] if gnu_time.exists() else []
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [*wrapped, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({code}): {err.strip()}")
+        if wrapped:
+            wall, user, system, rss_kb = out.read().split()[-4:]
+            return {
+                "wall": float(wall),
+                "cpu": float(user) + float(system),
+                "rss_mb": int(rss_kb) / 1024.0,
+            }
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,

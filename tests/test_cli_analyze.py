@@ -408,3 +408,32 @@ def test_block_wise_analyze_gives_the_whole_recordings_json(tmp_path, capsys, mo
     code, out, err = run_cli(capsys, p, "--json")
     assert code == 0, err
     assert json.loads(out) == whole
+
+
+# ------------------------------------------------------------------------------ start-up
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["analyze", "--help"], ["run", "--help"]])
+def test_help_imports_nothing_heavy_and_sets_one_blas_thread(argv):
+    """``heelraise --help`` and a command's ``--help`` load no numpy (nor what needs it), and
+    the command sets one BLAS thread before numpy could be imported (a user's own wins)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from heelraise.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('numpy', 'scipy', 'paho', 'gpiozero') if m in sys.modules)\n"
+        "print(heavy, os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.splitlines()[-1] == "[] 1 1", out.stderr
+    env["OMP_NUM_THREADS"] = "4"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.splitlines()[-1] == "[] 1 4", out.stderr

@@ -44,17 +44,28 @@ def head(src: Path, dst: Path, seconds: float) -> Path:
 
 
 def tiled(src: Path, dst: Path, times: int) -> Path:
-    """``src`` played ``times`` times end to end (t shifted by its length plus one step)."""
-    lines = src.read_text().splitlines()
-    first = next(i for i, ln in enumerate(lines) if ln.startswith("t,")) + 1
-    rows = [ln.split(",", 1) for ln in lines[first:]]
-    t = [float(r[0]) for r in rows]
-    period = t[-1] - t[0] + (t[1] - t[0])
+    """``src`` played ``times`` times end to end (t shifted by its length plus one step),
+    line by line: nothing of it is held in memory."""
+    times_s = []
+    with open(src) as f:
+        for line in f:
+            if line[0].isdigit() or line[0] == "-":
+                times_s.append(float(line.split(",", 1)[0]))
+                if len(times_s) == 2:
+                    break
+        last = line
+        for last in f:  # noqa: B007 - the last line is wanted
+            pass
+    period = float(last.split(",", 1)[0]) - times_s[0] + (times_s[1] - times_s[0])
     with open(dst, "w") as out:
-        out.write("\n".join(lines[:first]) + "\n")
         for k in range(times):
-            shift = k * period
-            out.write("".join(f"{x + shift:.6f},{r[1]}\n" for x, r in zip(t, rows, strict=True)))
+            with open(src) as f:
+                for line in f:
+                    if line[0].isdigit() or line[0] == "-":
+                        t, rest = line.split(",", 1)
+                        out.write(f"{float(t) + k * period:.6f},{rest}")
+                    elif k == 0:
+                        out.write(line)
     return dst
 
 

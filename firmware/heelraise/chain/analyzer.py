@@ -40,6 +40,8 @@ HISTORY_S = 90.0
 REJECTED_KEPT = 200
 SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
 PHASE_RATE_DPS = 4.0
+#: detector modes in which reads are not batched: a rep's stop may come with the next read
+DECIDING = ("stop", "confirm")
 
 
 @dataclass
@@ -107,9 +109,10 @@ class Analyzer:
         self._pending.append((t_s, acc_g, gyr_dps))
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
-        # ... except while a rep is being confirmed, so its decision is never held back.
+        # ... except while a rep is being decided (its lowering is coming to a stop, or the
+        # stop is being confirmed), so the samples that decide it are never held back.
         if (
-            self.detector.mode != "confirm"
+            self.detector.mode not in DECIDING
             and self.last_t - self._pending_t0 < self.settings.batch_s
         ):
             return []

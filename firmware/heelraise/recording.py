@@ -138,6 +138,10 @@ class RecordingReader:
         self.path = str(path)
         self.block_bytes = int(block_bytes)
         self._source = source  # an open binary file (parse_recording), else the path
+        self._reset()
+
+    def _reset(self) -> None:
+        """What a pass over the file learns, from scratch."""
         self.meta: dict = {}
         self.header_line: int | None = None
         self.n = 0
@@ -162,6 +166,7 @@ class RecordingReader:
 
     # -- reading -------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Block]:
+        self._reset()  # each pass learns the file afresh
         f = self._open()
         try:
             yield from self._blocks(f)

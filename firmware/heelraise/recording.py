@@ -75,13 +75,11 @@ class Recording:
 
 @dataclass
 class Block:
-    """Consecutive samples of a recording; ``first_line`` is the file line of the block's
-    first text line (comments and blank lines included)."""
+    """Consecutive samples of a recording."""
 
     t_s: np.ndarray
     acc_g: np.ndarray
     gyr_dps: np.ndarray
-    first_line: int
 
     def __len__(self) -> int:
         return len(self.t_s)
@@ -188,7 +186,8 @@ class RecordingReader:
             raise self.fail(None, f"cannot be read ({e.strerror})") from None
 
     def _blocks(self, f) -> Iterator[Block]:
-        line = self._read_preamble(f)
+        self._data_line = self._read_preamble(f)  # the file line at byte _data_offset
+        self._data_offset = offset = f.tell()
         rest = b""
         first = True
         while True:
@@ -206,8 +205,8 @@ class RecordingReader:
                     continue
                 text, rest = text[:cut], text[cut:]
             if text:
-                block = self._parse(text, line, first)
-                line += text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
+                block = self._parse(text, offset, first)
+                offset += len(text)
                 if len(block):
                     if first:
                         check_units(self, block)
@@ -254,7 +253,7 @@ class RecordingReader:
             if key and " " not in key:
                 self.meta[key] = _meta_value(value.strip())
 
-    def _parse(self, text: bytes, first_line: int, first: bool) -> Block:
+    def _parse(self, text: bytes, offset: int, first: bool) -> Block:
         """numpy's reader on a block of lines; the checker names the line if it fails."""
         if b"#" in text:
             for m in _COMMENT_LINE.finditer(text):
@@ -273,9 +272,26 @@ class RecordingReader:
         if data is None or data.shape[1] != 7 or not self._plausible(data):
             if first and data is not None and data.shape[1] == 7 and len(data):
                 # a clock in ms or us breaks the rules on steps too: name the unit first
-                check_units(self, Block(data[:, 0], data[:, 1:4], data[:, 4:7], first_line))
-            data = self._check_lines(text, first_line)
-        return Block(data[:, 0], data[:, 1:4], data[:, 4:7], first_line)
+                check_units(self, Block(data[:, 0], data[:, 1:4], data[:, 4:7]))
+            data = self._check_lines(text, self._line_at(offset))
+        return Block(data[:, 0], data[:, 1:4], data[:, 4:7])
+
+    def _line_at(self, offset: int) -> int:
+        """The file line that starts at byte ``offset`` of the data. Counted again from the
+        data's start, on demand: only a block the checker has to go through needs it."""
+        if self._source is not None:
+            head = self._source.getbuffer()[self._data_offset : offset]
+            return self._data_line + bytes(head).count(b"\n")
+        lines, left = self._data_line, offset - self._data_offset
+        with open(self.path, "rb") as f:
+            f.seek(self._data_offset)
+            while left > 0:
+                chunk = f.read(min(left, self.block_bytes))
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                left -= len(chunk)
+        return lines
 
     def _plausible(self, data: np.ndarray) -> bool:
         """The rules the checker would find broken: any, and the checker names the line."""

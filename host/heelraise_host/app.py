@@ -16,6 +16,7 @@ Routes::
     GET /api/trends?device=&weeks=12&tz_offset_min=0
     GET /api/export?device=&session=&format=csv|json   (a download)
     GET /api/health            ingest counters, refused messages, stream clients
+    GET /api/export/range, /report, /api/report   by device and dates (exports.py)
 
 With a token every request must carry it: ``Authorization: Bearer <token>``, the
 ``heelraise_token`` cookie, or ``?token=<token>`` once (the answer sets the
@@ -47,6 +48,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from heelraise_host import exports
 from heelraise_host.store import REP_FIELDS
 
 STATIC_DIR = files("heelraise_host") / "static"
@@ -214,6 +216,7 @@ def create_app(store, hub, ingest=None, *, token: str | None = None) -> Starlett
         Route("/api/trends", api_trends),
         Route("/api/export", api_export),
         Route("/api/health", api_health),
+        *exports.routes(store, page),
         Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={_BadRequest: bad_request})

@@ -76,7 +76,8 @@ def test_date_bounds():
 def test_export_by_device_and_date_range(client, store):
     r = client.get("/api/export/range?device=shoe-1&since=2026-11-03&until=2026-11-11&format=csv")
     assert r.status_code == 200
-    assert 'filename="heelraise-shoe-1-2026-11-03-2026-11-11.csv"' in r.headers["content-disposition"]
+    name = r.headers["content-disposition"]
+    assert 'filename="heelraise-shoe-1-2026-11-03-2026-11-11.csv"' in name
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert {row["session"] for row in rows} == {"shoe-1-s1", "shoe-1-s2"}  # days 4 and 9
     assert len(rows) == 40 and r.text.count("device,session,set,rep") == 1
@@ -210,7 +211,8 @@ def test_report_command_errors(store, tmp_path):
     args = ["--device", "shoe-1", "--db", str(store.path), "--out", str(tmp_path / "r.pdf")]
     done = _run_report(args, env=no_browser)
     assert done.returncode == 2
-    assert "no Chromium found to print the PDF" in done.stderr and "apt install chromium" in done.stderr
+    assert "no Chromium found to print the PDF" in done.stderr
+    assert "apt install chromium" in done.stderr
     done = _run_report(["--since", "1.11.2026", "--db", str(store.path), "--json"])
     assert done.returncode == 2 and "since must be a date YYYY-MM-DD" in done.stderr
     done = _run_report(["--db", str(tmp_path / "none.db"), "--json"])

@@ -149,7 +149,11 @@
             cursor: { show: false },
             scales: { x: { time: false } },
             axes: [
-              { label: "sensor time (s)", space: 50 },
+              {
+                label: "sensor time (s)",
+                space: 70,
+                values: (u, splits) => splits.map((v) => String(Math.round(v * 10) / 10)),
+              },
               { label: "pitch (°)", space: 28, grid: { stroke: "#e4e8ec" } },
             ],
             series: [{}, { label: "pitch", stroke: "#2f7fd1", width: 2 }],

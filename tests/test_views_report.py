@@ -219,3 +219,18 @@ def test_report_command_errors(store, tmp_path):
     assert done.returncode == 2 and "no such file" in done.stderr
     done = _run_report(["--device", "shoe-2", "--db", str(store.path), "--json"])
     assert done.returncode == 0 and json.loads(done.stdout)["session_count"] == 1
+
+
+def test_symmetry_with_two_shoes(store):
+    rep = build_report(store, since="2026-11-01", until="2026-11-30")
+    assert rep["devices"] == ["shoe-1", "shoe-2"] and rep["suggestion"] is None
+    sym = rep["symmetry"]
+    assert [s["device"] for s in sym["shoes"]] == ["shoe-1", "shoe-2"]
+    heel = {}
+    for device in ("shoe-1", "shoe-2"):
+        reps = [r for s in store.sessions(device) for r in store.session_reps(device, s["session"])]
+        heel[device] = sum(r["heel_rise_mm"] for r in reps) / len(reps)
+        assert sym["shoes"][0 if device == "shoe-1" else 1]["reps"] == len(reps)
+    a, b = heel["shoe-1"], heel["shoe-2"]
+    assert sym["heel_difference_pct"] == pytest.approx(100 * abs(a - b) / max(a, b), abs=0.2)
+    assert build_report(store, device="shoe-1")["symmetry"] is None

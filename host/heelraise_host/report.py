@@ -2,10 +2,11 @@
 
 One job: read the store and work out what a clinician wants on one printed page:
 the sessions with their sets, reps, tempo against target, heel height and
-faults; endurance test results; weekly trends; fatigue within each set (heel
-height and rise speed falling over its reps); and a suggested target for the
-next session, progressed from the last ones as the guide says (more reps, then
-longer holds at the top, then added weight). The page
+faults; endurance test results; weekly trends; with two shoes (devices), their
+symmetry; fatigue within each set (heel height and rise speed falling over its
+reps); and, for one device, a suggested target for the next session,
+progressed from the last ones as the guide says (more reps, then longer holds
+at the top, then added weight). The page
 (``static/report.html``) draws this JSON; ``heelraise report`` prints that
 page to PDF with headless Chromium (:mod:`heelraise_host.pdf`).
 
@@ -240,6 +241,41 @@ def weekly(sessions: list[dict], tz_offset_min: int = 0) -> list[dict]:
     return out
 
 
+def symmetry(details: list[dict]) -> dict | None:
+    """With two shoes (two devices in the report): per shoe its reps, mean heel height and
+    mean raise and lowering times, and how much the two differ (% of the larger); None
+    with fewer than two devices."""
+    reps_by: dict[str, list[dict]] = {}
+    for d in details:
+        reps_by.setdefault(d["device"], []).extend(r for s in d["sets"] for r in s["reps"])
+    if len(reps_by) < 2:
+        return None
+    shoes = []
+    for device, reps in sorted(reps_by.items()):
+        shoes.append(
+            {
+                "device": device,
+                "reps": len(reps),
+                "mean_heel_rise_mm": _round(_mean(r.get("heel_rise_mm") for r in reps)),
+                "mean_raise_s": _round(_mean(r.get("raise_s") for r in reps), 2),
+                "mean_lower_s": _round(_mean(r.get("lower_s") for r in reps), 2),
+            }
+        )
+
+    def diff(key):
+        values = [s[key] for s in shoes[:2]]
+        if None in values or not max(values):
+            return None
+        return round(100.0 * abs(values[0] - values[1]) / max(values), 1)
+
+    return {
+        "shoes": shoes,
+        "heel_difference_pct": diff("mean_heel_rise_mm"),
+        "raise_difference_pct": diff("mean_raise_s"),
+        "lower_difference_pct": diff("mean_lower_s"),
+    }
+
+
 def _with_hold(tempo: str | None, hold_s: float) -> str | None:
     if not tempo:
         return None
@@ -353,5 +389,8 @@ def build_report(
         "sessions": sessions,
         "endurance": endurance,
         "weeks": weekly(sessions, tz_offset_min),
-        "suggestion": suggest_next(sessions, settings),
+        "symmetry": symmetry(details),
+        "suggestion": suggest_next(sessions, settings)
+        if len(set(s["device"] for s in sessions)) <= 1
+        else None,
     }

@@ -192,9 +192,11 @@ def watch(
     link.start()
     try:
         if not subscribed.wait(connect_timeout_s):
+            trouble = getattr(link, "trouble", None)  # what the link saw go wrong, if anything
             raise IngestError(
                 f"broker {host}:{port} accepted the connection but did not answer within"
                 f" {connect_timeout_s:g} s (is it an MQTT broker? TLS needs --ca)"
+                + (f": {trouble}" if trouble else "")
             )
         if refused:
             raise IngestError(f"broker {host}:{port} refused us: {refused[0]}")

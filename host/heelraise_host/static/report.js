@@ -49,7 +49,8 @@
       `${scope} · ${r.session_count} session(s), ${r.rep_count} reps · printed ${new Date().toLocaleDateString()}`;
 
     const next = r.suggestion;
-    document.getElementById("next-text").textContent = next ? next.text : "no reps yet";
+    const noSuggestion = r.devices.length > 1 ? "choose one shoe (device) for a suggestion" : "no reps yet";
+    document.getElementById("next-text").textContent = next ? next.text : noSuggestion;
     document.getElementById("next-why").textContent = next ? next.why : "";
     document.getElementById("next-basis").textContent = next ? next.basis : "";
 
@@ -62,6 +63,20 @@
       w.endurance_reps ?? "–",
       pct(w.endurance_decline_pct),
     ]);
+    const sym = r.symmetry;
+    document.getElementById("symmetry").hidden = !sym;
+    if (sym) {
+      document.getElementById("symmetry-summary").textContent =
+        `difference between the shoes: heel height ${pct(sym.heel_difference_pct)},` +
+        ` rise ${pct(sym.raise_difference_pct)}, lowering ${pct(sym.lower_difference_pct)}`;
+      rows("shoes", sym.shoes, (s) => [
+        s.device,
+        s.reps,
+        fmt(s.mean_heel_rise_mm),
+        fmt(s.mean_raise_s, 2),
+        fmt(s.mean_lower_s, 2),
+      ]);
+    }
     document.getElementById("no-endurance").hidden = r.endurance.length > 0;
     document.getElementById("endurance").hidden = r.endurance.length === 0;
     rows("endurance", r.endurance, (e) => [

@@ -28,9 +28,10 @@ def browser():
         b.close()
 
 
-def fill(store, *, endurance=True):
-    """Two sessions of shoe-1 (faults every third rep; a long device id too) into ``store``."""
-    ingest = Ingest(store)
+def fill(store, *, endurance=True, ingest=None):
+    """Two sessions of shoe-1 (faults every third rep, live pitch in the second; a long
+    device id too) into ``store``."""
+    ingest = ingest or Ingest(store)
     msgs = session_messages(
         "shoe-1", "s-a", reps_per_set=[6, 5], faults_every=3, seed=21, start=DAY
     ) + session_messages(
@@ -38,6 +39,7 @@ def fill(store, *, endurance=True):
         "s-b",
         reps_per_set=[8],
         seed=22,
+        live=True,
         endurance=endurance,
         start=DAY + dt.timedelta(days=2),
     )
@@ -56,8 +58,9 @@ def fill(store, *, endurance=True):
 @pytest.fixture
 def served(tmp_path):
     store = Store(tmp_path / "v.db")
-    fill(store)
-    dash = Dashboard(store, None, bind="127.0.0.1:0").start()
+    ingest = Ingest(store)  # fed by hand below (no broker); the live hub listens to it
+    dash = Dashboard(store, ingest, bind="127.0.0.1:0").start()
+    fill(store, ingest=ingest)
     yield dash, store
     dash.stop()
     store.close()
@@ -140,7 +143,7 @@ def test_every_page_fits_and_bars_are_equal(served, new_page, width, height):
     expect(cards).to_have_count(2, timeout=WAIT_MS)
     card = cards.filter(has_text="shoe-1")
     expect(card.locator(".bars .rep")).to_have_count(8, timeout=WAIT_MS)
-    expect(card.locator(".trace canvas")).to_have_count(0)  # no live batches stored
+    expect(card.locator(".trace canvas")).to_have_count(1)  # the pitch trace, from live
     assert_fits(page, f"live {what}")
     assert card.locator(".bars .rep.has-fault").count() >= 2
     assert_equal_bars(target_bar_widths(page), 8 + 4, f"live {what}")

@@ -335,7 +335,7 @@ def suggest_next(sessions: list[dict], settings: ProgressionSettings | None = No
             why = "full sets and long holds with good form: add weight (a backpack or dumbbell)"
     else:
         why = "some faults or fatigue: the same target again"
-    text = f"{sets} sets of {reps}" + (f" at {tempo}" if tempo else "")
+    text = f"{sets} {'set' if sets == 1 else 'sets'} of {reps}" + (f" at {tempo}" if tempo else "")
     if add_weight:
         text += ", with added weight"
     return {

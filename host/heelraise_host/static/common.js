@@ -169,6 +169,19 @@ const HR = (() => {
     return u;
   }
 
+  // Every cell gets its column's name (data-label), so on a phone a table can show as
+  // labelled cells in a grid (app.css, table.stack) instead of scrolling sideways.
+  function labelCells(table) {
+    const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+    for (const tr of table.querySelectorAll("tbody tr")) {
+      [...tr.children].forEach((td, i) => {
+        if (names[i]) td.dataset.label = names[i];
+      });
+    }
+    table.classList.add("stack");
+    return table;
+  }
+
   function renderBars(list, reps) {
     reps = withPauses(reps);
     const scaleS = Math.max(4, ...reps.map(repSpan)) * 1.05;
@@ -182,5 +195,17 @@ const HR = (() => {
     return box;
   }
 
-  return { el, fmt, getJSON, query, renderBars, legend, plot, phaseLabel, faultLabel, PHASES };
+  return {
+    el,
+    fmt,
+    getJSON,
+    query,
+    renderBars,
+    legend,
+    plot,
+    phaseLabel,
+    faultLabel,
+    labelCells,
+    PHASES,
+  };
 })();

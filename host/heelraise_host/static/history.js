@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, query, renderBars, legend, plot, faultLabel } = HR;
+  const { el, fmt, getJSON, query, renderBars, legend, plot, faultLabel, labelCells } = HR;
   const params = new URLSearchParams(location.search);
   const deviceSelect = document.getElementById("device");
   const weeksSelect = document.getElementById("weeks");
@@ -106,7 +106,7 @@
       }
       table.append(body);
       const tableBox = el("div", "table-box");
-      tableBox.append(table);
+      tableBox.append(labelCells(table));
       section.append(tableBox);
       box.append(section);
     }
@@ -264,7 +264,7 @@
       }
       table.append(body);
       const tableBox = el("div", "table-box");
-      tableBox.append(table);
+      tableBox.append(labelCells(table));
       section.append(tableBox, legend());
       const list = el("ol", "bars");
       renderBars(list, s.reps);

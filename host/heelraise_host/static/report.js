@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, query, faultLabel } = HR;
+  const { el, fmt, getJSON, query, faultLabel, labelCells } = HR;
   const params = new URLSearchParams(location.search);
   const args = {};
   for (const k of ["device", "session", "since", "until", "tz_offset_min"]) {
@@ -27,6 +27,7 @@
         return tr;
       }),
     );
+    labelCells(document.getElementById(tableId));
     return body;
   }
 

@@ -155,7 +155,8 @@ const HR = (() => {
   // (a phone turned sideways, a window resized); never wider than the screen.
   function plot(box, opts, data) {
     const width = () => Math.max(200, Math.floor(box.clientWidth || 300));
-    const u = new uPlot({ ...opts, width: width() }, data, box);
+    // legend: series names only (no values that follow the cursor: noise on a phone)
+    const u = new uPlot({ legend: { live: false }, ...opts, width: width() }, data, box);
     if (typeof ResizeObserver === "function") {
       let last = width();
       new ResizeObserver(() => {

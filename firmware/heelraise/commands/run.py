@@ -180,7 +180,9 @@ def _enter_is_the_button(args, parts) -> bool:
     """On a laptop (mock pins) at a terminal, the keyboard stands in for the button."""
     if args.json or parts.button is None or parts.pin_factory is None:
         return False
-    if type(parts.pin_factory).__name__ != "MockFactory":
+    from gpiozero.pins.mock import MockFactory
+
+    if not isinstance(parts.pin_factory, MockFactory):
         return False
     try:
         return sys.stdin.isatty()

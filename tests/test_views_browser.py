@@ -200,3 +200,25 @@ def test_phase_names_offline_and_empty_endurance(tmp_path, new_page):
     finally:
         dash.stop()
         store.close()
+
+
+def test_range_export_and_report_from_the_history_toolbar(served, new_page, tmp_path):
+    dash, store = served
+    page = new_page(1280, 800)
+    page.goto(dash.url + "history?device=shoe-1")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT_MS)
+    page.locator("#since").fill("2026-11-25")
+    page.locator("#until").fill("2026-11-30")
+    href = page.locator("#range-csv").get_attribute("href")
+    assert "device=shoe-1" in href and "since=2026-11-25" in href and "until=2026-11-30" in href
+    body = page.request.get(dash.url.rstrip("/") + href).text()
+    sessions = {line.split(",")[1] for line in body.strip().splitlines()[1:]}
+    assert sessions == {"s-b"}  # s-a was on the 24th
+    page.locator("#range-report").click()
+    expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT_MS)
+    expect(page.locator("#title")).to_have_text("Heel-raise report: shoe-1")
+    expect(page.locator("#scope")).to_contain_text("from 2026-11-25 to 2026-11-30")
+    expect(page.locator("#print")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("#print")).to_be_hidden()  # the print CSS leaves the controls out
+    expect(page.locator("body > header nav")).to_be_hidden()

@@ -12,9 +12,14 @@ import importlib
 import json
 import sys
 
+import homeassistant.components.persistent_notification  # noqa: F401  (2024.x: import order)
 import voluptuous as vol
-from homeassistant.components.mqtt import schemas
 from homeassistant.const import __version__
+
+try:  # where the origin schema lives: 2025.x, else 2024.x
+    from homeassistant.components.mqtt.schemas import MQTT_ORIGIN_INFO_SCHEMA
+except ImportError:
+    from homeassistant.components.mqtt.discovery import MQTT_ORIGIN_INFO_SCHEMA
 
 
 def check(topic: str, config: dict) -> dict:
@@ -23,7 +28,7 @@ def check(topic: str, config: dict) -> dict:
     out = {"topic": topic, "ok": True, "error": None, "dropped": []}
     try:
         if "origin" in config:
-            schemas.MQTT_ORIGIN_INFO_SCHEMA(config["origin"])
+            MQTT_ORIGIN_INFO_SCHEMA(config["origin"])
         validated = module.DISCOVERY_SCHEMA(dict(config))
     except vol.Invalid as e:
         out.update(ok=False, error=str(e))
@@ -43,7 +48,8 @@ async def _main(items, config_dir) -> list[dict]:
     from homeassistant.helpers import frame
 
     hass = HomeAssistant(config_dir)  # templates are validated against a running core
-    frame.async_setup(hass)
+    if hasattr(frame, "async_setup"):  # 2025.x; 2024.x needs no frame helper
+        frame.async_setup(hass)
     try:
         results = [check(t, c) for t, c in items]
         return results

@@ -2,11 +2,13 @@
 schema; controls send fixed id-less commands the device's schema accepts; the last-rep
 sensors read a retained topic (they survive an HA restart); ``phase`` is an enum sensor.
 
-HA's schema is run in HA's own interpreter (HA needs a newer Python than the project and
-pins packages the project does not): ``$HEELRAISE_HA_PYTHON``, else the venv made by::
+HA's schema is run in HA's own interpreter (HA pins packages the project does not, and its
+newer releases need a newer Python): ``$HEELRAISE_HA_PYTHON``, and the venvs made by::
 
     python3.13 -m venv ~/.cache/heelraise/ha-venv
-    ~/.cache/heelraise/ha-venv/bin/pip install homeassistant    # 2025.4.4 on Python 3.13.0
+    ~/.cache/heelraise/ha-venv/bin/pip install homeassistant            # 2025.4.4 on 3.13.0
+    python3.11 -m venv ~/.cache/heelraise/ha2024-venv
+    ~/.cache/heelraise/ha2024-venv/bin/pip install homeassistant==2024.1.6
 """
 
 from __future__ import annotations
@@ -29,30 +31,47 @@ from heelraise.tempo import Tempo
 
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "ha_discovery_check.py"
-HA_VENV_PYTHON = Path.home() / ".cache" / "heelraise" / "ha-venv" / "bin" / "python"
+HA_VENVS = [
+    Path.home() / ".cache" / "heelraise" / v / "bin" / "python" for v in ("ha-venv", "ha2024-venv")
+]
 TOPICS = Topics("heelraise", "shoe.1")
 MSGS = discovery_messages(TOPICS, "homeassistant", version="0.1.0")
 BY_OBJ = {t.split("/")[3]: (t, c) for t, c in MSGS}
-#: keys newer than the HA release the schema comes from (2025.4: default_entity_id is 2025.10)
-NEWER_THAN_HA = {"default_entity_id"}
 
 
-def ha_python() -> str:
-    given = os.environ.get("HEELRAISE_HA_PYTHON")
-    if given:
-        return given
-    if HA_VENV_PYTHON.exists():
-        return str(HA_VENV_PYTHON)
-    pytest.fail(
-        "Home Assistant is needed to check discovery against its own schema: set"
-        f" HEELRAISE_HA_PYTHON or create {HA_VENV_PYTHON.parent.parent} (see this file's docstring)"
-    )
+def newer_than(version: str) -> set[str]:
+    """Keys a Home Assistant release does not know yet (its schema drops them, harmlessly):
+    ``default_entity_id`` came in 2025.10, a sensor's ``options`` in 2024.2."""
+    year, month = (int(x) for x in version.split(".")[:2])
+    keys = {"default_entity_id"}
+    if (year, month) < (2024, 2):
+        keys.add("options")  # the enum sensor then accepts any phase
+    return keys
 
 
-def ha_check(items) -> dict:
+def ha_pythons() -> list[str]:
+    found = [os.environ["HEELRAISE_HA_PYTHON"]] if os.environ.get("HEELRAISE_HA_PYTHON") else []
+    return found + [str(p) for p in HA_VENVS if p.exists()]
+
+
+#: every Home Assistant found here; each test below runs against each of them
+HA_FOUND = ha_pythons() or ["(none)"]
+
+
+@pytest.fixture(params=HA_FOUND)
+def ha_python(request) -> str:
+    if request.param == "(none)":
+        pytest.fail(
+            "Home Assistant is needed to check discovery against its own schema: set"
+            " HEELRAISE_HA_PYTHON or make the venvs in this file's docstring"
+        )
+    return request.param
+
+
+def ha_check(python: str, items) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [ha_python(), str(CHECKER)],
+        [python, str(CHECKER)],
         input=json.dumps(items),
         capture_output=True,
         text=True,
@@ -63,22 +82,22 @@ def ha_check(items) -> dict:
     return json.loads(done.stdout)
 
 
-def test_every_config_passes_home_assistants_schema():
-    answer = ha_check(MSGS)
+def test_every_config_passes_home_assistants_schema(ha_python):
+    answer = ha_check(ha_python, MSGS)
     components = sorted({t.split("/")[1] for t, _ in MSGS})
     assert components == ["button", "select", "sensor", "switch"]
     assert len(answer["results"]) == len(MSGS) == 7 + 4 + 1 + 1
     for r in answer["results"]:
         assert r["ok"], f"HA {answer['version']} refuses {r['topic']}: {r['error']}"
         # Nothing we send is silently ignored, apart from keys newer than this HA.
-        assert set(r["dropped"]) <= NEWER_THAN_HA, (r["topic"], r["dropped"])
+        assert set(r["dropped"]) <= newer_than(answer["version"]), (r["topic"], r["dropped"])
 
 
-def test_home_assistants_schema_does_refuse_a_bad_config():
+def test_home_assistants_schema_does_refuse_a_bad_config(ha_python):
     topic, phase = BY_OBJ["phase"]
-    bad_sensor = {**phase, "unit_of_measurement": "s"}  # an enum sensor has no unit
+    bad_sensor = {**phase, "state_class": "now and then"}  # not a state class
     bad_origin = {**BY_OBJ["start_set"][1], "origin": {"sw_version": "1"}}  # origin needs a name
-    answer = ha_check([[topic, bad_sensor], [BY_OBJ["start_set"][0], bad_origin]])
+    answer = ha_check(ha_python, [[topic, bad_sensor], [BY_OBJ["start_set"][0], bad_origin]])
     assert [r["ok"] for r in answer["results"]] == [False, False]
 
 
@@ -147,10 +166,10 @@ def test_controls_send_fixed_commands_the_device_understands():
         Tempo.parse(option)  # every option is a tempo the device accepts
 
 
-def test_select_template_renders_to_a_valid_command():
+def test_select_template_renders_to_a_valid_command(ha_python):
     """Rendered by HA's own template engine, for every option (as HA does on a selection)."""
     topic, select = BY_OBJ["tempo"]
-    (result,) = ha_check([[topic, select]])["results"]
+    (result,) = ha_check(ha_python, [[topic, select]])["results"]
     rendered = result["rendered"]
     assert set(rendered) == set(TEMPO_OPTIONS)
     assert _as_command(rendered["none"]) == {"cmd": "set_tempo", "args": {"tempo": None}}

@@ -144,6 +144,7 @@ def test_every_page_fits_and_bars_are_equal(served, new_page, width, height):
     card = cards.filter(has_text="shoe-1")
     expect(card.locator(".bars .rep")).to_have_count(8, timeout=WAIT_MS)
     expect(card.locator(".trace canvas")).to_have_count(1)  # the pitch trace, from live
+    assert card.locator(".trace .uplot").bounding_box()["height"] >= 200  # tall enough to read
     assert_fits(page, f"live {what}")
     assert card.locator(".bars .rep.has-fault").count() >= 2
     assert_equal_bars(target_bar_widths(page), 8 + 4, f"live {what}")
@@ -157,6 +158,11 @@ def test_every_page_fits_and_bars_are_equal(served, new_page, width, height):
     expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT_MS)
     expect(page.locator("#detail-tempo")).to_have_text("3-0-2-1")
     expect(page.locator("#sets .bars .rep")).to_have_count(11)
+    legend = page.locator("#chart-phases .u-legend")
+    expect(legend).to_contain_text("target rise")
+    expect(legend).to_contain_text("target lower")
+    # a dashed line before rep 7, where set 2 starts (sets of 6 and 5)
+    expect(page.locator("#chart-phases .uplot")).to_have_attribute("data-set-starts", "7")
     assert_fits(page, f"session {what}")
     faulty = page.locator("#sets .bars .rep.has-fault")
     assert faulty.count() >= 3  # the equal bars include the reps with fault chips

@@ -128,6 +128,7 @@
       hooks: {
         draw: [
           (u) => {
+            u.root.dataset.setStarts = starts.join(","); // which reps the dashes are before
             const { ctx } = u;
             ctx.save();
             ctx.strokeStyle = "#65707c";

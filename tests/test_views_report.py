@@ -11,12 +11,11 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pypdf
 import pytest
-from heelraise_host.app import create_app
 from heelraise_host.devicesim import session_messages
 from heelraise_host.ingest import Ingest
-from heelraise_host.livehub import LiveHub
 from heelraise_host.report import (
     ProgressionSettings,
     ReportError,
@@ -25,8 +24,8 @@ from heelraise_host.report import (
     fatigue,
     suggest_next,
 )
+from heelraise_host.server import Dashboard
 from heelraise_host.store import Store
-from starlette.testclient import TestClient
 
 DAY = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -56,9 +55,10 @@ def store(tmp_path):
 
 @pytest.fixture
 def client(store):
-    app = create_app(store, LiveHub(store))
-    with TestClient(app) as c:
+    dash = Dashboard(store, None, bind="127.0.0.1:0").start()
+    with httpx.Client(base_url=dash.url, timeout=10) as c:
         yield c
+    dash.stop()
 
 
 def test_date_bounds():

@@ -107,11 +107,7 @@ def test_configs_name_entities_and_origin_without_object_id():
         assert "object_id" not in c
         assert c["default_entity_id"] == f"{component}.heelraise_shoe_1_{obj}"
         assert re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", c["default_entity_id"])
-        assert c["origin"] == {
-            "name": "heelraise",
-            "support_url": c["origin"]["support_url"],
-            "sw_version": "0.1.0",
-        }
+        assert c["origin"] == {"name": "heelraise", "sw_version": "0.1.0"}
         assert c["availability_topic"] == "heelraise/shoe.1/status"
 
 

@@ -59,9 +59,8 @@ PHASES = ("uncalibrated", "searching", "still", "rising", "top", "lowering", "bo
 #: The guide's floor raise, its step raise with a hold, and slower / longer-hold variants.
 TEMPO_OPTIONS = ("none", "3-0-2-0", "3-0-2-1", "3-0-2-2", "4-0-2-1", "4-1-2-2", "3-0-1-1")
 
-#: the origin block: who sent these configs
+#: the origin block's name: who sent these configs (with our version)
 ORIGIN_NAME = "heelraise"
-ORIGIN_URL = "https://github.com/heelraise/heelraise"
 
 #: (object id, name, command, icon) of each button; its payload is {"cmd": command}
 BUTTONS = (
@@ -171,7 +170,7 @@ def discovery_messages(
         "manufacturer": "heelraise",
         "model": "IMU heel-raise counter",
     }
-    origin = {"name": ORIGIN_NAME, "support_url": ORIGIN_URL}
+    origin = {"name": ORIGIN_NAME}
     if version:
         device["sw_version"] = version
         origin["sw_version"] = version

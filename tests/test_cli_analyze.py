@@ -211,9 +211,9 @@ def test_several_files_print_one_summary_line_each(tmp_path, capsys, simulated):
     assert lines[1].startswith(f"{walk}: 0 reps")
 
 
-def test_json_or_plot_with_several_files_is_refused(capsys, simulated):
+def test_plot_with_several_files_is_refused(capsys, simulated):
     path, _ = simulated
-    code, out, err = run_cli(capsys, path, path, "--json")
+    code, out, err = run_cli(capsys, path, path, "--plot", "x.png")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
 

@@ -174,7 +174,9 @@ def test_history_detail_and_exports(stack, page, tmp_path):
     expect(row_b).to_contain_text("6 reps")  # the endurance result
 
     rows.filter(has_text="s-a").get_by_role("link", name="s-a").click()
-    expect(page.locator("#detail-title")).to_have_text("shoe-1 · s-a", timeout=WAIT_MS)
+    expect(page.locator("#detail-session")).to_have_text("s-a", timeout=WAIT_MS)
+    expect(page.locator("#detail-title")).to_contain_text("shoe-1 · ")
+    expect(page.locator("#detail-tempo")).to_have_text("3-0-2-1")
     expect(page.locator("#sets table.reps tbody tr")).to_have_count(7)
     expect(page.locator("#sets section.set h3")).to_have_text(
         ["Set 1: 4 reps, ended by pause", "Set 2: 3 reps, ended by pause"]
@@ -245,7 +247,7 @@ def test_html_from_devices_is_shown_as_text(stack, page):
     page.goto(dash.url + "history")
     expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=WAIT_MS)
     page.get_by_role("link", name=session).click()
-    expect(page.locator("#detail-title")).to_have_text(f"shoe-x · {session}", timeout=WAIT_MS)
+    expect(page.locator("#detail-session")).to_have_text(session, timeout=WAIT_MS)
     with page.expect_download() as info:
         page.locator("#export-json").click()
     assert json.loads(Path(info.value.path()).read_text())["session"] == session

@@ -295,7 +295,7 @@ def test_discovery_configs():
         json.dumps(c)
     assert len({c["unique_id"] for c in by_obj.values()}) == len(by_obj)
     raise_ = by_obj["last_raise_s"]
-    assert raise_["state_topic"] == "heelraise/shoe.1/event/rep"
+    assert raise_["state_topic"] == "heelraise/shoe.1/last_rep"  # retained copy of event/rep
     assert raise_["unit_of_measurement"] == "s" and raise_["device_class"] == "duration"
     assert by_obj["heel_rise_mm"]["unit_of_measurement"] == "mm"
     assert by_obj["reps_in_set"]["state_topic"] == "heelraise/shoe.1/state"
@@ -303,6 +303,8 @@ def test_discovery_configs():
     rep = payloads.rep_payload(ENV, fake_set(1, 1)[0])
     state = payloads.state_payload(ENV, STATE, 1.0)
     for c in by_obj.values():
-        path = re.fullmatch(r"\{\{ value_json\.(\w+)\.(\w+) \}\}", c["value_template"]).groups()
-        doc = rep if c["state_topic"].endswith("event/rep") else state
+        if "value_template" not in c:
+            continue  # buttons and the switch have no state
+        path = re.match(r"\{\{ value_json\.(\w+)\.(\w+)", c["value_template"]).groups()
+        doc = rep if c["state_topic"].endswith("last_rep") else state
         assert path[1] in doc[path[0]]

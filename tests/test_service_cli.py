@@ -94,7 +94,8 @@ def test_a_signal_ends_the_run_cleanly_with_the_session_flushed(tmp_path, sig):
 
 
 def test_seconds_stops_the_run_and_console_lines_are_human(tmp_path):
-    proc = start(["--imu", "sim", "--speed", "max", "--seconds", "30"], tmp_path)
+    # --seconds is wall clock: at --speed max, 3 s hold a few simulated minutes
+    proc = start(["--imu", "sim", "--speed", "max", "--seconds", "3"], tmp_path)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     lines = out.splitlines()

@@ -27,6 +27,7 @@ COMMANDS = {
     "demo": "the whole product on one machine: simulated shoe, cues, MQTT, dashboard",
     "dashboard": "serve the web dashboard (subscribes to MQTT)",
     "watch": "a live terminal table of reps arriving over MQTT",
+    "report": "the physiotherapist's report as PDF (from the dashboard's store)",
 }
 
 

@@ -16,6 +16,7 @@ Routes::
     GET /api/trends?device=&weeks=12&tz_offset_min=0
     GET /api/export?device=&session=&format=csv|json   (a download)
     GET /api/health            ingest counters, refused messages, stream clients
+    GET /api/export/range, /report, /api/report   by device and dates (exports.py)
 
 Every request must name the dashboard in its ``Host`` header by a name on the
 allow-list (loopback names, the bind address, ``--allow-host`` names; any IP
@@ -50,6 +51,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from heelraise_host import exports
 from heelraise_host.store import REP_FIELDS, finite_json
 
 STATIC_DIR = files("heelraise_host") / "static"
@@ -282,6 +284,7 @@ def create_app(
         Route("/api/trends", api_trends),
         Route("/api/export", api_export),
         Route("/api/health", api_health),
+        *exports.routes(store, page),
         Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={_BadRequest: bad_request})

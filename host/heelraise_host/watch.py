@@ -7,6 +7,10 @@ watcher never takes events away from a dashboard group, and it works over MQTT 5
 or 3.1.1 (``protocol``; by default 5, falling back to 3.1.1 when the broker
 refuses 5: see :mod:`heelraise_host.mqttlink`).
 
+It says "connecting to HOST:PORT..." at once, and a plain line when the broker
+cannot be reached (connection refused, no such host, no answer) or refuses us;
+a device that goes offline shows no phase (its last one is no longer true).
+
 >>> table = RepTable(rows_per_device=6)
 >>> table.add(messages.parse(topic, payload))
 >>> rich.print(table.render())
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import queue
+import socket
 import threading
 
 from heelraise.exceptions import MessageRejected
@@ -87,10 +92,13 @@ class RepTable:
             for i, (session, rep) in enumerate(rows):
                 first = i == 0
                 # Text(): device ids and sessions are data, never rich markup.
+                status = self.status.get(device, "?")
+                # An offline device's last phase is stale: show none.
+                phase = "" if status == "offline" else str(state.get("phase", ""))
                 cells = [
                     Text(device if first else ""),
-                    Text(self.status.get(device, "?") if first else ""),
-                    Text(str(state.get("phase", "")) if first else ""),
+                    Text(status if first else ""),
+                    Text(phase if first else ""),
                 ]
                 if rep is None:
                     cells += [Text("")] * 8
@@ -112,6 +120,26 @@ class RepTable:
                 f"{k} {n}" for k, n in sorted(self.rejected.items())
             )
         return table
+
+
+def reachable(host: str, port: int, timeout_s: float) -> None:
+    """Raise IngestError with a plain reason when nothing answers at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except ConnectionRefusedError:
+        raise IngestError(
+            f"cannot connect to broker {host}:{port}: connection refused (no MQTT broker"
+            " listens there; start mosquitto, or give --broker HOST:PORT)"
+        ) from None
+    except socket.gaierror as e:
+        raise IngestError(f"cannot connect to broker {host}:{port}: {e.strerror}") from None
+    except TimeoutError:
+        raise IngestError(
+            f"cannot connect to broker {host}:{port}: no answer within {timeout_s:g} s"
+        ) from None
+    except OSError as e:
+        raise IngestError(f"cannot connect to broker {host}:{port}: {e.strerror or e}") from None
 
 
 def _f(v, digits: int = 2) -> str:
@@ -142,6 +170,14 @@ def watch(
     stop = stop or threading.Event()
     inbox: queue.Queue = queue.Queue()
     subscribed = threading.Event()
+    refused: list[str] = []
+    console.print(f"heelraise watch: connecting to {host}:{port}...", markup=False, highlight=False)
+    reachable(host, port, connect_timeout_s)
+
+    def on_refused(reason: str) -> None:
+        refused.append(reason)
+        subscribed.set()
+
     link = MqttLink(
         host,
         port,
@@ -158,15 +194,21 @@ def watch(
             ]
         ),
         on_subscribe=lambda c, reason_codes: subscribed.set(),
+        on_refused=on_refused,
         on_message=lambda c, msg: inbox.put((msg.topic, msg.payload)),
     )
     link.start()
     try:
         if not subscribed.wait(connect_timeout_s):
+            trouble = link.trouble  # what the link saw go wrong, if anything
             raise IngestError(
-                f"could not subscribe at broker {host}:{port} with MQTT {link.protocol}"
-                + (f" ({link.trouble})" if link.trouble else "")
+                f"broker {host}:{port} accepted the connection but did not answer within"
+                f" {connect_timeout_s:g} s (is it an MQTT broker? TLS needs --ca)"
+                + (f": {trouble}" if trouble else "")
             )
+        if refused:
+            raise IngestError(f"broker {host}:{port} refused us: {refused[0]}")
+        console.print(f"heelraise watch: connected to {host}:{port}", markup=False, highlight=False)
         table = table or RepTable(rows_per_device)
         with Live(table.render(), console=console, refresh_per_second=8) as live:
             while not stop.is_set():

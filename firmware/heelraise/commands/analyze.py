@@ -17,7 +17,11 @@ def add_arguments(p):
         default="auto",
         help="floor or step (default: judged from each set)",
     )
-    p.add_argument("--json", action="store_true", help="one JSON object (one file only)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument(
+        "--json", action="store_true", help="JSON: one object (several files: one line each)"
+    )
+    out.add_argument("--csv", action="store_true", help="a CSV summary, one row per file")
     p.add_argument("--plot", metavar="OUT.png", help="pitch trace with phases shaded (one file)")
 
 
@@ -27,13 +31,18 @@ def run(args) -> int:
     from heelraise.recording import RecordingReader
     from heelraise.settings import AnalyzerSettings
 
-    if (args.json or args.plot) and len(args.files) > 1:
-        print("heelraise analyze: --json and --plot take one file", file=sys.stderr)
+    if args.plot and len(args.files) > 1:
+        print("heelraise analyze: --plot takes one file", file=sys.stderr)
         return 2
     settings = AnalyzerSettings(tempo=args.tempo, surface=args.surface)
     many = len(args.files) > 1
     tty = sys.stderr.isatty()
     status = 0
+    if args.csv:
+        import csv
+
+        table = csv.writer(sys.stdout, lineterminator="\n")
+        table.writerow(CSV_COLUMNS)
     for n, path in enumerate(args.files, 1):
         if many and tty:
             bar = "#" * int(30 * (n - 1) / len(args.files))
@@ -58,7 +67,10 @@ def run(args) -> int:
             continue
         _clear(many and tty)
         if args.json:
-            print(json.dumps(result.to_json(path, rec.sample_rate_hz), indent=1))
+            doc = result.to_json(path, rec.sample_rate_hz)
+            print(json.dumps(doc, indent=None if many else 1), flush=many)  # JSON lines
+        elif args.csv:
+            table.writerow(_csv_row(path, rec, result.summary))
         elif many:
             s = result.summary
             print(
@@ -71,9 +83,49 @@ def run(args) -> int:
             from heelraise.plot import plot_analysis
 
             plot_analysis(rec, result, args.plot)
+            print(f"heelraise analyze: wrote the plot to {args.plot}", file=sys.stderr)
     if many and tty:
         print(f"\r[{'#' * 30}] {len(args.files)}/{len(args.files)}", file=sys.stderr)
     return status
+
+
+#: ``--csv``: one row per file
+CSV_COLUMNS = (
+    "file",
+    "sample_rate_hz",
+    "duration_s",
+    "rep_count",
+    "set_count",
+    "mean_raise_s",
+    "mean_top_hold_s",
+    "mean_lower_s",
+    "mean_peak_deg",
+    "mean_heel_rise_mm",
+    "faulty_reps",
+)
+
+
+def _csv_row(path, rec, summary) -> list:
+    d = summary.to_dict()
+    faulty = sum(1 for st in summary.sets for r in st.reps if r.faults)
+
+    def r(key, digits):
+        v = d.get(key)
+        return "" if v is None else round(v, digits)
+
+    return [
+        path,
+        round(rec.sample_rate_hz, 1),
+        round(rec.duration_s, 2),
+        summary.rep_count,
+        len(summary.sets),
+        r("mean_raise_s", 3),
+        r("mean_top_hold_s", 3),
+        r("mean_lower_s", 3),
+        r("mean_peak_deg", 2),
+        r("mean_heel_rise_mm", 1),
+        faulty,
+    ]
 
 
 def _clear(on):

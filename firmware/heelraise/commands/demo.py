@@ -3,10 +3,10 @@
     heelraise demo                          # real time (about 5 minutes), dashboard on :8080
     heelraise demo --speed 10               # ten times faster
     heelraise demo --speed max --exit-when-done
-    heelraise demo --port 1884 --http 127.0.0.1:9000 --seconds 120
+    heelraise demo --broker 127.0.0.1:1884 --bind 127.0.0.1:9000 --seconds 120
 
-Starts an MQTT broker in this process (amqtt) unless one already listens on
-``--port``, serves the dashboard on ``--http`` and plays a simulated workout
+Starts an MQTT broker in this process (amqtt) unless one already listens at
+``--broker``, serves the dashboard on ``--bind`` and plays a simulated workout
 (3 x 10 heel raises on a step at tempo 3-1-2-0, walking between sets, some
 form faults) through the real service: simulated MPU-6050 -> analyzer -> LED
 and buzzer cues (gpiozero mock pins, drawn in the terminal) -> MQTT -> the
@@ -17,6 +17,7 @@ SIGTERM end everything cleanly, exit status 0. See docs/demo.md.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -44,18 +45,27 @@ def add_arguments(parser) -> None:
         " the CPU allows, on a virtual clock)",
     )
     parser.add_argument(
-        "--port",
-        type=argtypes.port,
+        "--broker",
+        type=_loopback_broker,
         default=1883,
-        help="MQTT broker port on 127.0.0.1: an existing broker there is used, else one is"
-        " started in this process (default 1883)",
+        dest="port",
+        metavar="127.0.0.1:PORT",
+        help="MQTT broker on this machine: an existing broker there is used, else one is"
+        " started in this process (default 127.0.0.1:1883), as 'heelraise dashboard --broker'",
     )
     parser.add_argument(
-        "--http",
+        "--bind",
         default="127.0.0.1:8080",
+        dest="http",
         metavar="ADDR:PORT",
-        help="where the dashboard listens (default 127.0.0.1:8080; port 0: any free port)",
+        help="where the dashboard listens (default 127.0.0.1:8080; port 0: any free port),"
+        " as 'heelraise dashboard --bind'",
     )
+    # The old spellings, kept working with a note on stderr.
+    parser.add_argument(
+        "--port", type=argtypes.port, dest="port", action=_Deprecated, new="--broker 127.0.0.1:P"
+    )
+    parser.add_argument("--http", dest="http", action=_Deprecated, new="--bind ADDR:PORT")
     parser.add_argument(
         "--seconds",
         type=argtypes.seconds,
@@ -89,6 +99,35 @@ def add_arguments(parser) -> None:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level on stderr (default WARNING)",
     )
+
+
+class _Deprecated(argparse.Action):
+    """An old option name: still works, says which to use instead (hidden from --help)."""
+
+    def __init__(self, option_strings, dest, new, **kwargs):
+        kwargs.setdefault("help", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(
+            f"heelraise demo: {option_string} is deprecated; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _loopback_broker(text: str) -> int:
+    """``127.0.0.1:PORT`` (or ``localhost:PORT``, or a bare port): the demo's broker is local."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", text
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError(text)
+    return argtypes.port(port)
+
+
+_loopback_broker.__name__ = "broker on this machine (127.0.0.1:PORT)"
 
 
 def _say(text: str, stream=None) -> None:

@@ -8,7 +8,10 @@
 SIGTERM (systemd stop) and Ctrl-C end the run cleanly with exit status 0: the
 open set is closed, the cues go off, the session event is published and every
 sink is flushed. Logs go to stderr, one line each (``LEVEL name: message``),
-which journald stores with its own timestamps.
+which journald stores with its own timestamps. On a terminal the cue status
+line is redrawn in place and log lines are written above it, never into it;
+on a laptop (gpiozero mock pins) the Enter key is the set button (``h`` then
+Enter: a hold, the endurance test). ``--seconds`` counts wall-clock seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 
 from heelraise.commands import argtypes
 
@@ -57,7 +61,7 @@ def add_arguments(parser) -> None:
         "--seconds",
         type=argtypes.seconds,
         metavar="N",
-        help="stop after N seconds (of the run's clock)",
+        help="stop after N seconds of wall-clock time (whatever --speed is)",
     )
     parser.add_argument(
         "--no-cues", action="store_true", help="no LED / buzzer / button (no GPIO at all)"
@@ -112,18 +116,98 @@ def run(args) -> int:
         log.info("%s: stopping", signal.Signals(signum).name)
         service.stop()
 
+    console = _cue_console(parts)
+    if console is not None:
+        _log_above(console)
+    if _enter_is_the_button(args, parts):
+        _start_enter_button(service, console)
+    timer = None
+    if args.seconds is not None:
+        # Wall-clock seconds, whatever --speed is: "--speed 10 --seconds 60" runs 60 s.
+        def time_up():
+            log.info("ran for %g s (wall clock) as asked; stopping", args.seconds)
+            service.stop()
+
+        timer = threading.Timer(args.seconds, time_up)
+        timer.daemon = True
+
     previous = {
         sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
     try:
         kind = args.imu or config.sensor.imu_kind
         service.stop_when_exhausted = kind == "sim" or kind.startswith("replay:")
-        service.run(duration_s=args.seconds)
+        if timer is not None:
+            timer.start()
+        service.run()
     finally:
+        if timer is not None:
+            timer.cancel()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if console is not None:
+            sys.stdout.write("\n")  # the shell prompt goes below the last cue line
         sys.stdout.flush()
     return 0
+
+
+def _cue_console(parts):
+    """The in-place cue status line on the terminal, if the run draws one."""
+    from heelraise.cues.render import CueConsole
+
+    console = getattr(parts.coach, "on_output", None)
+    return console if isinstance(console, CueConsole) and console.inline else None
+
+
+def _log_above(console) -> None:
+    """Log lines go above the cue status line instead of into it."""
+    from heelraise.cues.render import LinesAboveCueLine
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (
+            sys.stderr,
+            sys.stdout,
+        ):
+            above = LinesAboveCueLine(console, handler.stream)
+            above.setFormatter(handler.formatter)
+            above.setLevel(handler.level)
+            root.removeHandler(handler)
+            root.addHandler(above)
+
+
+def _enter_is_the_button(args, parts) -> bool:
+    """On a laptop (mock pins) at a terminal, the keyboard stands in for the button."""
+    if args.json or parts.button is None or parts.pin_factory is None:
+        return False
+    from gpiozero.pins.mock import MockFactory
+
+    if not isinstance(parts.pin_factory, MockFactory):
+        return False
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _start_enter_button(service, console) -> None:
+    hint = (
+        "heelraise run: no button here: press Enter to start or end a set"
+        " (h then Enter: start or stop the endurance test)"
+    )
+    if console is not None:
+        console.above(hint, sys.stdout)
+    else:
+        print(hint, flush=True)
+
+    def read_keys():
+        for line in sys.stdin:
+            if line.strip().lower() == "h":
+                service.submit_command("_toggle_endurance", {})
+            else:
+                service.press_button()
+
+    threading.Thread(target=read_keys, name="heelraise-enter-button", daemon=True).start()
 
 
 def _defaults():

@@ -8,6 +8,10 @@ Two views of the same outputs:
 - :func:`render_pin_history`: the recorded history of gpiozero mock pins as
   a timeline, one line per change, for logs and tests.
 
+:class:`LinesAboveCueLine` is a logging handler for the same terminal: each log
+line wipes the status line, is written whole on its own line, and the status
+line is drawn again below it, so the two never mix.
+
 Example::
 
     >>> status_line(1.0, 1760.0, passive=True)
@@ -18,7 +22,12 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+
+#: wipe the terminal's current line (carriage return, erase to the end of the line)
+CLEAR_LINE = "\r\033[K"
 
 LED_ON, LED_DIM, LED_OFF = "●", "◐", "○"
 BUZZ_ON, BUZZ_OFF = "♪", "·"
@@ -61,6 +70,8 @@ class CueConsole:
         self.coach = coach  # when given, its mode is shown
         self._t0: float | None = None
         self._last: str | None = None
+        #: held while a line is written, so a log line and the status line never interleave
+        self.lock = threading.RLock()
 
     def __call__(self, now_s: float, led_level: float, tone_hz: float) -> None:
         mode = getattr(self.coach, "mode", None)
@@ -70,11 +81,42 @@ class CueConsole:
         self._last = line
         if self._t0 is None:
             self._t0 = now_s
-        if self.inline:
-            self.stream.write("\r" + line.ljust(40))
-        else:
-            self.stream.write(f"{now_s - self._t0:8.3f} s  {line}\n")
-        self.stream.flush()
+        with self.lock:
+            if self.inline:
+                self.stream.write("\r" + line.ljust(40))
+            else:
+                self.stream.write(f"{now_s - self._t0:8.3f} s  {line}\n")
+            self.stream.flush()
+
+    def above(self, text: str, stream=None) -> None:
+        """Write ``text`` as whole lines above the status line (which is drawn again)."""
+        stream = stream if stream is not None else self.stream
+        with self.lock:
+            if not self.inline:
+                stream.write(text + "\n")
+                stream.flush()
+                return
+            stream.write(CLEAR_LINE + text + "\n")
+            stream.flush()
+            if self._last is not None:
+                self.stream.write("\r" + self._last.ljust(40))
+                self.stream.flush()
+
+
+class LinesAboveCueLine(logging.Handler):
+    """A logging handler writing each record above ``console``'s status line (to ``stream``,
+    stderr by default, which shares the terminal with it)."""
+
+    def __init__(self, console: CueConsole, stream=None):
+        super().__init__()
+        self.console = console
+        self.stream = stream if stream is not None else sys.stderr
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.above(self.format(record), self.stream)
+        except Exception:  # a logging handler never raises into the caller
+            self.handleError(record)
 
 
 def render_pin_history(led_pin, buzzer_pin) -> str:

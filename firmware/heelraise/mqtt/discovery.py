@@ -1,10 +1,12 @@
-"""Home Assistant MQTT discovery: the shoe appears as a device with a few sensors.
+"""Home Assistant MQTT discovery: the shoe appears as a device with sensors and controls.
 
-Published retained to ``<discovery_prefix>/sensor/<node>/<object>/config`` when
-the publisher connects, and again whenever Home Assistant announces itself
-(``<discovery_prefix>/status`` = ``online``, after it restarts). Every sensor
+Published retained to ``<discovery_prefix>/<component>/<node>/<object>/config``
+when the publisher connects, and again whenever Home Assistant announces itself
+(``<discovery_prefix>/status`` = ``online``, after it restarts). Every entity
 takes its availability from the device's retained ``status`` (``online`` /
-``offline``, the last will), so the sensors grey out when the shoe is gone.
+``offline``, the last will), so it greys out when the shoe is gone. Each
+config names the entity (``default_entity_id``, which replaced the deprecated
+``object_id``) and carries an ``origin`` block (who sent the config).
 
 Sensors (values read from our own topics with HA value templates):
 
@@ -14,11 +16,28 @@ object              topic            value
 ``reps_in_set``     ``state``        reps counted in the current set
 ``rep_count``       ``state``        reps counted this session
 ``set_count``       ``state``        the current set's number
-``phase``           ``state``        rising / top / lowering / bottom / ...
-``last_raise_s``    ``event/rep``    the last rep's raise time, seconds
-``last_lower_s``    ``event/rep``    the last rep's lowering time, seconds
-``heel_rise_mm``    ``event/rep``    the last rep's heel height, millimetres
+``phase``           ``state``        an ``enum``: one of :data:`PHASES`
+``last_raise_s``    ``last_rep``     the last rep's raise time, seconds
+``last_lower_s``    ``last_rep``     the last rep's lowering time, seconds
+``heel_rise_mm``    ``last_rep``     the last rep's heel height, millimetres
 ==================  ===============  =========================================
+
+``last_rep`` is the newest rep again, retained, so these show the last rep
+after Home Assistant restarts (``event/rep`` is not retained).
+
+Controls (all publish to the device's ``cmd`` topic, payloads without an ``id``:
+the device runs every id-less command it gets, so a button works every press):
+
+=========================  ========  ==========================================
+object                     kind      payload
+=========================  ========  ==========================================
+``start_set``              button    ``{"cmd": "start_set"}``
+``end_set``                button    ``{"cmd": "end_set"}``
+``start_endurance_test``   button    ``{"cmd": "start_endurance_test"}``
+``stop_endurance_test``    button    ``{"cmd": "stop_endurance_test"}``
+``tempo``                  select    ``{"cmd": "set_tempo", "args": {"tempo": ...}}``
+``live``                   switch    ``{"cmd": "set_live", "args": {"on": ...}}``
+=========================  ========  ==========================================
 
 >>> msgs = discovery_messages(Topics("heelraise", "shoe-1"), "homeassistant", version="0.1.0")
 >>> msgs[0][0]
@@ -27,9 +46,29 @@ object              topic            value
 
 from __future__ import annotations
 
+import json
 import re
 
 from heelraise.mqtt.topics import Topics
+
+#: Every phase the analyzer reports in ``state`` (heelraise.chain.analyzer; checked by a
+#: test against its source), the options of the ``phase`` enum sensor.
+PHASES = ("uncalibrated", "searching", "still", "rising", "top", "lowering", "bottom", "walking")
+
+#: Tempos offered by the ``tempo`` select (lower-bottom-raise-top; "none": no target).
+#: The guide's floor raise, its step raise with a hold, and slower / longer-hold variants.
+TEMPO_OPTIONS = ("none", "3-0-2-0", "3-0-2-1", "3-0-2-2", "4-0-2-1", "4-1-2-2", "3-0-1-1")
+
+#: the origin block's name: who sent these configs (with our version)
+ORIGIN_NAME = "heelraise"
+
+#: (object id, name, command, icon) of each button; its payload is {"cmd": command}
+BUTTONS = (
+    ("start_set", "Start set", "start_set", "mdi:play"),
+    ("end_set", "End set", "end_set", "mdi:stop"),
+    ("start_endurance_test", "Start endurance test", "start_endurance_test", "mdi:timer-play"),
+    ("stop_endurance_test", "Stop endurance test", "stop_endurance_test", "mdi:timer-stop"),
+)
 
 #: (object id, name, source, value template, unit, device_class, state_class, icon)
 SENSORS = (
@@ -69,14 +108,14 @@ SENSORS = (
         "state",
         "{{ value_json.state.phase }}",
         None,
-        None,
+        "enum",
         None,
         "mdi:shoe-sneaker",
     ),
     (
         "last_raise_s",
         "Last raise",
-        "rep",
+        "last_rep",
         "{{ value_json.rep.raise_s }}",
         "s",
         "duration",
@@ -86,7 +125,7 @@ SENSORS = (
     (
         "last_lower_s",
         "Last lowering",
-        "rep",
+        "last_rep",
         "{{ value_json.rep.lower_s }}",
         "s",
         "duration",
@@ -96,7 +135,7 @@ SENSORS = (
     (
         "heel_rise_mm",
         "Heel height",
-        "rep",
+        "last_rep",
         "{{ value_json.rep.heel_rise_mm }}",
         "mm",
         "distance",
@@ -111,10 +150,19 @@ def node_id(device_id: str) -> str:
     return "heelraise_" + re.sub(r"[^A-Za-z0-9_-]", "_", device_id)
 
 
+def entity_id(component: str, node: str, obj: str) -> str:
+    """``component.object``: HA entity ids are lower-case letters, digits and ``_``."""
+    return f"{component}." + re.sub(r"[^a-z0-9_]", "_", f"{node}_{obj}".lower())
+
+
+def _command(cmd: str, args: dict | None = None) -> str:
+    return json.dumps({"cmd": cmd} if args is None else {"cmd": cmd, "args": args})
+
+
 def discovery_messages(
     topics: Topics, discovery_prefix: str = "homeassistant", version: str = ""
 ) -> list[tuple[str, dict]]:
-    """``[(config topic, config payload)]`` for every sensor of this device."""
+    """``[(config topic, config payload)]`` for every sensor and control of this device."""
     node = node_id(topics.device_id)
     device = {
         "identifiers": [node],
@@ -122,30 +170,76 @@ def discovery_messages(
         "manufacturer": "heelraise",
         "model": "IMU heel-raise counter",
     }
+    origin = {"name": ORIGIN_NAME}
     if version:
         device["sw_version"] = version
+        origin["sw_version"] = version
+    sources = {"state": topics.state, "last_rep": topics.last_rep}
     out = []
-    for obj, name, source, template, unit, device_class, state_class, icon in SENSORS:
+
+    def add(component: str, obj: str, name: str, extra: dict) -> None:
         config = {
             "name": name,
             "unique_id": f"{node}_{obj}",
-            "object_id": f"{node}_{obj}",
-            "state_topic": topics.state if source == "state" else topics.event("rep"),
-            "value_template": template,
+            "default_entity_id": entity_id(component, node, obj),
             "availability_topic": topics.status,
             "payload_available": "online",
             "payload_not_available": "offline",
             "device": device,
+            "origin": origin,
+            **extra,
         }
+        out.append((f"{discovery_prefix}/{component}/{node}/{obj}/config", config))
+
+    for obj, name, source, template, unit, device_class, state_class, icon in SENSORS:
+        extra = {"state_topic": sources[source], "value_template": template}
         if unit:
-            config["unit_of_measurement"] = unit
+            extra["unit_of_measurement"] = unit
         if device_class:
-            config["device_class"] = device_class
+            extra["device_class"] = device_class
+        if device_class == "enum":
+            extra["options"] = list(PHASES)
         if state_class:
-            config["state_class"] = state_class
+            extra["state_class"] = state_class
         if icon:
-            config["icon"] = icon
-        out.append((f"{discovery_prefix}/sensor/{node}/{obj}/config", config))
+            extra["icon"] = icon
+        add("sensor", obj, name, extra)
+    for obj, name, cmd, icon in BUTTONS:
+        add(
+            "button",
+            obj,
+            name,
+            {"command_topic": topics.cmd, "payload_press": _command(cmd), "icon": icon},
+        )
+    add(
+        "select",
+        "tempo",
+        "Target tempo",
+        {
+            "command_topic": topics.cmd,
+            # "none" clears the target; any other option is sent as the tempo text
+            "command_template": (
+                '{"cmd": "set_tempo", "args": {"tempo": '
+                '{{ "null" if value == "none" else (value | tojson) }}}}'
+            ),
+            "state_topic": topics.state,
+            "value_template": "{{ value_json.state.tempo or 'none' }}",
+            "options": list(TEMPO_OPTIONS),
+            "icon": "mdi:metronome",
+        },
+    )
+    add(
+        "switch",
+        "live",
+        "Live pitch output",
+        {
+            "command_topic": topics.cmd,
+            "payload_on": _command("set_live", {"on": True}),
+            "payload_off": _command("set_live", {"on": False}),
+            "optimistic": True,
+            "icon": "mdi:chart-bell-curve",
+        },
+    )
     return out
 
 

@@ -343,6 +343,11 @@ class MqttPublisher:
                 return
             self._inflight[info.mid] = row.seq
             self._handed_seq = row.seq
+            if row.kind == "rep":
+                # The newest rep again, retained: Home Assistant's last-rep sensors read it,
+                # so they show the last rep after HA restarts (event/rep is not retained).
+                # Not an outbox row: only the newest matters, and the next rep replaces it.
+                self.client.publish(self.topics.last_rep, row.payload, qos=row.qos, retain=True)
 
     # --- paho callbacks (network thread) ----------------------------------------------------------
 

@@ -64,6 +64,11 @@ class Topics:
         return f"{self.base}/live"
 
     @property
+    def last_rep(self) -> str:
+        """The newest rep event again, retained (for Home Assistant's last-rep sensors)."""
+        return f"{self.base}/last_rep"
+
+    @property
     def cmd(self) -> str:
         return f"{self.base}/cmd"
 

@@ -369,7 +369,8 @@ class Service:
             if kind == "gap" and self._is_known_gap(event):
                 continue  # each hole is reported once, with the IMU's reason
             if kind == "rep":
-                log.info(
+                # debug: the console sink (stdout, which journald keeps too) prints each rep
+                log.debug(
                     "rep %d of set %d: raise %.2f s top %.2f s lower %.2f s peak %.1f deg%s",
                     event.rep.index,
                     event.rep.set,
@@ -383,7 +384,7 @@ class Service:
                     self._tally.add_rep(event.rep)
             elif kind == "set":
                 self.sets.append(event.summary)
-                log.info(
+                log.debug(
                     "set %d ended (%s): %d reps",
                     event.summary.index,
                     event.summary.ended_by,

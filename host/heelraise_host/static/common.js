@@ -11,9 +11,29 @@ const HR = (() => {
     ["lower_s", "lower", "lower", "lower_s"],
     ["bottom_hold_s", "bottom", "pause", "bottom_s"],
   ];
-  // Same rule as heelraise.tempo.phase_verdict: off by > max(35 %, 0.4 s).
+  // Same rule as heelraise.tempo.phase_verdict: off by > max(35 %, 0.4 s)
+  // (tests/test_views_pages.py checks these against the Python constants).
   const TOLERANCE_FRACTION = 0.35;
   const TOLERANCE_MIN_S = 0.4;
+  // The phases the chain judges for too_fast / too_slow (heelraise.chain.faults): only
+  // these are outlined when off target; hold and pause are shown, never judged.
+  const JUDGED = new Set(["raise", "lower"]);
+  // What the analyzer's phase names mean to a person (keys: heelraise.mqtt.discovery.PHASES).
+  const PHASE_LABELS = {
+    uncalibrated: "stand still to calibrate",
+    searching: "waiting for a rep",
+    still: "standing still",
+    rising: "rising",
+    top: "holding at the top",
+    lowering: "lowering",
+    bottom: "pause at the bottom",
+    walking: "walking",
+  };
+
+  function phaseLabel(phase) {
+    if (phase === null || phase === undefined || phase === "") return "–";
+    return Object.hasOwn(PHASE_LABELS, phase) ? PHASE_LABELS[phase] : String(phase);
+  }
 
   function el(tag, className, text) {
     const e = document.createElement(tag);
@@ -71,7 +91,7 @@ const HR = (() => {
         if (seconds !== null && seconds !== undefined && seconds / scaleS > 0.06) {
           seg.textContent = fmt(seconds, 1);
         }
-        if (rep.tempo && offPhase(seconds, rep.tempo[tkey])) {
+        if (JUDGED.has(cls) && rep.tempo && offPhase(seconds, rep.tempo[tkey])) {
           seg.classList.add("off");
           seg.title += ` (target ${fmt(rep.tempo[tkey], 1)} s)`;
         }
@@ -109,7 +129,7 @@ const HR = (() => {
     }
     li.append(track);
     const faults = el("span", "faults");
-    for (const f of rep.faults || []) faults.append(el("span", "fault", String(f).replace(/_/g, " ")));
+    for (const f of rep.faults || []) faults.append(el("span", "fault", faultLabel(f)));
     if ((rep.faults || []).length) li.classList.add("has-fault");
     li.append(faults);
     return li;
@@ -127,6 +147,42 @@ const HR = (() => {
     });
   }
 
+  function faultLabel(f) {
+    return String(f).replace(/_/g, " ");
+  }
+
+  // A uPlot chart as wide as its box, redrawn at the box's width when it changes
+  // (a phone turned sideways, a window resized); never wider than the screen.
+  function plot(box, opts, data) {
+    const width = () => Math.max(200, Math.floor(box.clientWidth || 300));
+    // legend: series names only (no values that follow the cursor: noise on a phone)
+    const u = new uPlot({ legend: { live: false }, ...opts, width: width() }, data, box);
+    if (typeof ResizeObserver === "function") {
+      let last = width();
+      new ResizeObserver(() => {
+        const w = width();
+        if (w !== last) {
+          last = w;
+          u.setSize({ width: w, height: opts.height });
+        }
+      }).observe(box);
+    }
+    return u;
+  }
+
+  // Every cell gets its column's name (data-label), so on a phone a table can show as
+  // labelled cells in a grid (app.css, table.stack) instead of scrolling sideways.
+  function labelCells(table) {
+    const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+    for (const tr of table.querySelectorAll("tbody tr")) {
+      [...tr.children].forEach((td, i) => {
+        if (names[i]) td.dataset.label = names[i];
+      });
+    }
+    table.classList.add("stack");
+    return table;
+  }
+
   function renderBars(list, reps) {
     reps = withPauses(reps);
     const scaleS = Math.max(4, ...reps.map(repSpan)) * 1.05;
@@ -136,9 +192,21 @@ const HR = (() => {
   function legend() {
     const box = el("div", "legend");
     for (const [, cls, label] of PHASES) box.append(el("span", cls, label));
-    box.append(el("em", "note", "thin bar: target tempo · red outline: off target"));
+    box.append(el("em", "note", "thin bar: target tempo · red outline: rise or lowering off target"));
     return box;
   }
 
-  return { el, fmt, getJSON, query, renderBars, legend, PHASES };
+  return {
+    el,
+    fmt,
+    getJSON,
+    query,
+    renderBars,
+    legend,
+    plot,
+    phaseLabel,
+    faultLabel,
+    labelCells,
+    PHASES,
+  };
 })();

@@ -2,20 +2,26 @@
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, query, renderBars, legend } = HR;
+  const { el, fmt, getJSON, query, renderBars, legend, plot, faultLabel, labelCells } = HR;
   const params = new URLSearchParams(location.search);
   const deviceSelect = document.getElementById("device");
   const weeksSelect = document.getElementById("weeks");
   const status = document.getElementById("conn");
 
-  function chart(box, title, opts, data) {
+  // A titled chart card; with no data in any series, a line saying so instead of empty axes.
+  function chart(box, title, opts, data, emptyText) {
     const wrap = el("div", "chart");
     wrap.append(el("h3", "", title));
-    const slot = el("div");
+    if (opts.note) wrap.append(el("p", "note", opts.note));
+    const slot = el("div", "slot");
     wrap.append(slot);
     box.append(wrap);
-    const width = Math.max(300, (box.clientWidth || 1000) / 2 - 40);
-    return new uPlot({ width, height: 200, ...opts }, data, slot);
+    const hasData = data.slice(1).some((col) => col.some((v) => v !== null && v !== undefined));
+    if (!hasData && emptyText) {
+      slot.append(el("p", "empty-chart", emptyText));
+      return null;
+    }
+    return plot(slot, { height: 200, ...opts }, data);
   }
 
   function weekSeconds(week) {
@@ -36,15 +42,22 @@
     chart(box, "Heel height (mean mm)", { series: [{}, line("heel mm", "#2a9d6e")] }, [x, col("mean_heel_rise_mm")]);
     chart(
       box,
-      "Tempo consistency (rep time spread %, lower is steadier)",
-      { series: [{}, line("spread %", "#7b5fc7"), line("off target s", "#c0392b")] },
+      "Tempo consistency",
+      {
+        note: "rep time spread % (lower is steadier), seconds off target",
+        series: [{}, line("spread %", "#7b5fc7"), line("off target s", "#c0392b")],
+      },
       [x, col("tempo_cv_pct"), col("tempo_dev_s")],
     );
     chart(
       box,
-      "Endurance test (best reps; heel-height decline %)",
-      { series: [{}, line("reps", "#2f7fd1"), line("decline %", "#c0392b")] },
+      "Endurance test",
+      {
+        note: "best reps, heel-height decline %",
+        series: [{}, line("reps", "#2f7fd1"), line("decline %", "#c0392b")],
+      },
       [x, col("endurance_reps"), col("endurance_decline_pct")],
+      "No tests yet",
     );
   }
 
@@ -92,54 +105,126 @@
         body.append(tr);
       }
       table.append(body);
-      section.append(table);
+      const tableBox = el("div", "table-box");
+      tableBox.append(labelCells(table));
+      section.append(tableBox);
       box.append(section);
     }
+  }
+
+  // The target tempo(s) of a session's reps, as written ("3-0-2-1"), in order of first use.
+  function tempos(reps) {
+    const seen = [];
+    for (const r of reps) {
+      const t = r.tempo && r.tempo.text;
+      if (t && !seen.includes(t)) seen.push(t);
+    }
+    return seen;
+  }
+
+  // uPlot plugin: a dashed vertical line between sets (x is the rep number across the session).
+  function setBoundaries(starts) {
+    return {
+      hooks: {
+        draw: [
+          (u) => {
+            u.root.dataset.setStarts = starts.join(","); // which reps the dashes are before
+            const { ctx } = u;
+            ctx.save();
+            ctx.strokeStyle = "#65707c";
+            ctx.setLineDash([4, 4]);
+            ctx.lineWidth = 1;
+            for (const x of starts) {
+              const px = u.valToPos(x - 0.5, "x", true);
+              ctx.beginPath();
+              ctx.moveTo(px, u.bbox.top);
+              ctx.lineTo(px, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
   }
 
   async function showDetail(device, session) {
     document.getElementById("overview").hidden = true;
     document.getElementById("detail").hidden = false;
     const d = await getJSON(`/api/session?${query({ device, session })}`);
-    document.getElementById("detail-title").textContent = `${d.device} · ${d.session}`;
-    const started = new Date(d.started_at).toLocaleString();
-    const meta = `${started} · ${d.set_count} sets · ${d.rep_count} reps` +
+    const reps = d.sets.flatMap((s) => s.reps);
+    const targets = tempos(reps);
+    const started = new Date(d.started_at);
+    const when = started.toLocaleString(undefined, {
+      weekday: "short",
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    document.getElementById("detail-title").textContent = `${d.device} · ${when}`;
+    document.getElementById("detail-tempo").textContent = targets.length ? targets.join(", ") : "none";
+    const meta = `${d.set_count} sets · ${d.rep_count} reps` +
       (d.endurance ? ` · endurance ${d.endurance.reps} reps, decline ${fmt(d.endurance.decline_pct)} %` : "");
     document.getElementById("detail-meta").textContent = meta;
+    document.getElementById("detail-session").textContent = d.session;
     const key = { device: d.device, session: d.session };
     document.getElementById("export-csv").href = `/api/export?${query({ ...key, format: "csv" })}`;
     document.getElementById("export-json").href = `/api/export?${query({ ...key, format: "json" })}`;
+    document.getElementById("report").href = `/report?${query(key)}`;
 
-    const reps = d.sets.flatMap((s) => s.reps);
     const x = reps.map((_, i) => i + 1);
     const col = (k) => reps.map((r) => r[k]);
+    const target = (k) => reps.map((r) => (r.tempo ? r.tempo[k] : null));
     const line = (label, stroke) => ({ label, stroke, width: 2, points: { show: true } });
+    const dashed = (label, stroke) => ({ label, stroke, width: 1.5, dash: [6, 4], points: { show: false } });
+    const starts = [];
+    let n = 0;
+    for (const s of d.sets) {
+      if (n > 0 && s.reps.length) starts.push(n + 1);
+      n += s.reps.length;
+    }
     const noTime = { x: { time: false } };
     const heelBox = document.getElementById("chart-heel");
     const phaseBox = document.getElementById("chart-phases");
     heelBox.replaceChildren();
     phaseBox.replaceChildren();
-    const width = Math.max(300, (document.querySelector("main").clientWidth || 1000) / 2 - 50);
-    new uPlot(
-      { width, height: 200, scales: noTime, series: [{ label: "rep" }, line("heel mm", "#2a9d6e")] },
-      [x, col("heel_rise_mm")],
+    plot(
       heelBox,
-    );
-    new uPlot(
       {
-        width,
         height: 200,
         scales: noTime,
+        plugins: [setBoundaries(starts)],
+        series: [{ label: "rep" }, line("heel mm", "#2a9d6e")],
+      },
+      [x, col("heel_rise_mm")],
+    );
+    plot(
+      phaseBox,
+      {
+        height: 220,
+        scales: noTime,
+        plugins: [setBoundaries(starts)],
         series: [
           { label: "rep" },
           line("rise", "#2f7fd1"),
           line("hold", "#7b5fc7"),
           line("lower", "#2a9d6e"),
           line("pause", "#8a949e"),
+          dashed("target rise", "#2f7fd1"),
+          dashed("target lower", "#2a9d6e"),
         ],
       },
-      [x, col("raise_s"), col("top_hold_s"), col("lower_s"), col("bottom_hold_s")],
-      phaseBox,
+      [
+        x,
+        col("raise_s"),
+        col("top_hold_s"),
+        col("lower_s"),
+        col("bottom_hold_s"),
+        target("raise_s"),
+        target("lower_s"),
+      ],
     );
 
     const sets = document.getElementById("sets");
@@ -160,6 +245,11 @@
       const body = el("tbody");
       for (const r of s.reps) {
         const tr = el("tr", "rep-row");
+        const faults = el("td", "faults-cell");
+        (r.faults || []).forEach((f, i) => {
+          if (i) faults.append(", ");
+          faults.append(el("span", "", faultLabel(f)));
+        });
         tr.append(
           el("td", "", r.index),
           el("td", "", fmt(r.raise_s, 2)),
@@ -169,12 +259,14 @@
           el("td", "", fmt(r.heel_rise_mm)),
           el("td", "", fmt(r.peak_deg)),
           el("td", "", fmt(r.roll_deg)),
-          el("td", "wrap", (r.faults || []).join(", ")),
+          faults,
         );
         body.append(tr);
       }
       table.append(body);
-      section.append(table, legend());
+      const tableBox = el("div", "table-box");
+      tableBox.append(labelCells(table));
+      section.append(tableBox, legend());
       const list = el("ol", "bars");
       renderBars(list, s.reps);
       section.append(list);
@@ -192,9 +284,23 @@
     deviceSelect.value = params.get("device") || "";
   }
 
+  // Export and report links for the device and date range in the toolbar.
+  function rangeLinks() {
+    const range = {
+      device: deviceSelect.value || null,
+      since: document.getElementById("since").value || null,
+      until: document.getElementById("until").value || null,
+      tz_offset_min: -new Date().getTimezoneOffset(),
+    };
+    document.getElementById("range-csv").href = `/api/export/range?${query({ ...range, format: "csv" })}`;
+    document.getElementById("range-json").href = `/api/export/range?${query({ ...range, format: "json" })}`;
+    document.getElementById("range-report").href = `/report?${query(range)}`;
+  }
+
   async function main() {
     try {
       await loadDevices();
+      rangeLinks();
       const session = params.get("session");
       if (session) {
         await showDetail(params.get("device") || "", session);
@@ -212,6 +318,7 @@
   deviceSelect.addEventListener("change", () => {
     location.search = query({ device: deviceSelect.value || null });
   });
+  for (const id of ["since", "until"]) document.getElementById(id).addEventListener("change", rangeLinks);
   weeksSelect.addEventListener("change", () => showTrends(deviceSelect.value || null));
   main();
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, renderBars, legend } = HR;
+  const { el, fmt, getJSON, renderBars, legend, plot, phaseLabel } = HR;
   const TRACE_S = 10;
   const root = document.getElementById("devices");
   const conn = document.getElementById("conn");
@@ -97,15 +97,24 @@
       if (session && (session !== this.session || state.set > this.set)) {
         this.startSet(session, state.set);
       }
-      this.part("phase").textContent = state.phase;
+      if (this.status !== "offline") {
+        this.part("phase").textContent = phaseLabel(state.phase);
+        this.part("phase").dataset.phase = state.phase;
+      }
       this.part("tempo").textContent = state.tempo || "none";
       this.render();
     }
 
     onStatus(status) {
+      this.status = status;
       const badge = this.part("status");
       badge.textContent = status;
       badge.className = `status ${status === "online" ? "online" : "offline"}`;
+      if (status !== "online") {
+        // Gone: its last phase is no longer true.
+        this.part("phase").textContent = status === "offline" ? "offline" : "–";
+        delete this.part("phase").dataset.phase;
+      }
     }
 
     onLive(ts, pitch, phase) {
@@ -118,7 +127,10 @@
         this.trace.t.splice(0, cut);
         this.trace.p.splice(0, cut);
       }
-      if (phase) this.part("phase").textContent = phase;
+      if (phase) {
+        this.part("phase").textContent = phaseLabel(phase);
+        this.part("phase").dataset.phase = phase;
+      }
       if (!this.drawQueued) {
         this.drawQueued = true;
         requestAnimationFrame(() => this.drawTrace());
@@ -129,19 +141,24 @@
       this.drawQueued = false;
       const data = [this.trace.t.slice(), this.trace.p.slice()];
       if (!this.plot) {
-        const box = this.part("trace");
-        this.plot = new uPlot(
+        this.plot = plot(
+          this.part("trace"),
           {
-            width: Math.max(300, box.clientWidth || 480),
-            height: 130,
+            height: 220,
             legend: { show: false },
             cursor: { show: false },
             scales: { x: { time: false } },
-            axes: [{ label: "sensor time (s)" }, { label: "pitch (°)" }],
+            axes: [
+              {
+                label: "sensor time (s)",
+                space: 70,
+                values: (u, splits) => splits.map((v) => String(Math.round(v * 10) / 10)),
+              },
+              { label: "pitch (°)", space: 28, grid: { stroke: "#e4e8ec" } },
+            ],
             series: [{}, { label: "pitch", stroke: "#2f7fd1", width: 2 }],
           },
           data,
-          box,
         );
       } else {
         this.plot.setData(data);

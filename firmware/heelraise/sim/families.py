@@ -279,10 +279,12 @@ def _pause(rng, state, lo=0.3, hi=0.9) -> float:
 
 def _set_peak(rng, state, lo, hi) -> float:
     """Each set has its height; reps vary 4% around it (the truth's ``partial`` rule
-    compares a rep with the set's best)."""
+    compares a rep with the set's best). A weaker side (``spec.heel_scale`` < 1) scales the
+    range."""
+    scale = state["spec"].heel_scale
     if "peak0" not in state:
-        state["peak0"] = rng.uniform(lo, hi)
-    return float(np.clip(state["peak0"] * rng.normal(1.0, 0.04), lo, hi))
+        state["peak0"] = rng.uniform(lo, hi) * scale
+    return float(np.clip(state["peak0"] * rng.normal(1.0, 0.04), lo * scale, hi * scale))
 
 
 def _partial(rng, peak, bottom) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from heelraise.commands import analyze_pair
+
 HELP = "count reps and time every phase in recordings"
 
 
@@ -19,6 +21,7 @@ def add_arguments(p):
     )
     p.add_argument("--json", action="store_true", help="one JSON object (one file only)")
     p.add_argument("--plot", metavar="OUT.png", help="pitch trace with phases shaded (one file)")
+    analyze_pair.add_arguments(p)
 
 
 def run(args) -> int:
@@ -27,6 +30,8 @@ def run(args) -> int:
     from heelraise.recording import read_recording
     from heelraise.settings import AnalyzerSettings
 
+    if analyze_pair.wanted(args):
+        return analyze_pair.run(args)
     if (args.json or args.plot) and len(args.files) > 1:
         print("heelraise analyze: --json and --plot take one file", file=sys.stderr)
         return 2

@@ -117,3 +117,12 @@ def test_a_bad_side_or_clock_is_refused_by_name():
         simulate_session(SessionSpec(side="both"))
     with pytest.raises(ValueError, match="clock_drift_ppm"):
         simulate_session(SessionSpec(clock_drift_ppm=1e5))
+
+
+def test_the_module_example_holds():
+    import doctest
+
+    import heelraise.sim.pair
+
+    failed, tried = doctest.testmod(heelraise.sim.pair)
+    assert tried >= 2 and failed == 0

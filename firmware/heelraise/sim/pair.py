@@ -8,8 +8,10 @@ errors and noise; its own clock, reading ``clock_offset_s`` at true time 0 and r
 ``clock_drift_ppm`` fast or slow. Each side's truth is in its own recording's time base.
 
 The weaker side (``weaker``, the involved one) makes fewer reps per set
-(``weak_reps_fraction`` of them, rounded, at least 1) and lower raises
-(``weak_heel_fraction`` of the peaks the session draws).
+(``weak_reps_fraction`` of them, rounded, at least 1) and lower raises: its peak range is
+``weak_heel_fraction`` of the session's. Each side draws its own heights within its range
+(as it draws everything else), so the weaker side is lower by about that fraction, not
+exactly; the truth's ``symmetry`` holds the exact LSIs of what was simulated.
 
 >>> from heelraise.sim.pair import PairSpec, simulate_pair
 >>> pair = simulate_pair(PairSpec(SessionSpec(sets=1, reps=10, seed=3), weaker="right"))

@@ -97,3 +97,47 @@ def test_resistor_and_transistor_values_are_stated():
     text = (HARDWARE / "wiring.md").read_text()
     for needle in ("330 Ω", "1 kΩ", "10 kΩ", "1N4148", "NPN", "16 mA", "100 kHz", "400 kHz"):
         assert needle in text, needle
+
+
+# -- two shoes (issue 15) ------------------------------------------------------------------
+
+
+def _two_shoes_section() -> str:
+    return (HARDWARE / "wiring.md").read_text().split("## Two shoes", 1)[1]
+
+
+def test_two_shoe_table_gives_each_side_an_address_probe_scans():
+    from heelraise.commands.probe import LSM_ADDRESSES, MPU_ADDRESSES
+
+    section = _two_shoes_section()
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("|") and not set(line) <= set("|-: ")
+    ]
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Sensor", "Chip", "Address"]
+    by_chip: dict = {}
+    for sensor, chip, address, *_ in body:
+        by_chip.setdefault(chip.split()[0], {})[sensor.split()[0]] = int(address, 16)
+    assert by_chip["MPU-6050"] == {"left": MPU_ADDRESSES[0], "right": MPU_ADDRESSES[1]}
+    assert by_chip["LSM6DSOX"] == {"left": LSM_ADDRESSES[0], "right": LSM_ADDRESSES[1]}
+    assert "`AD0` tied high" in section and "AD0 high on the second MPU-6050" in section
+
+
+def test_two_shoe_svg_is_xml_and_shows_both_addresses_and_the_bus_pins():
+    root = ET.parse(HARDWARE / "wiring-two.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = " ".join(root.itertext())
+    pins = pins_toml()
+    for key in ("sda", "scl"):
+        gpio = pins["i2c"][key]
+        assert re.search(rf"\bpin {HEADER_PIN[gpio]}\s+GPIO{gpio}\b", text), key
+    for needle in ("0x68", "0x69", "AD0", "3V3", "left shoe", "right shoe"):
+        assert needle in text, needle
+    assert "wiring-two.svg" in (HARDWARE / "wiring.md").read_text()
+
+
+def test_parts_and_mounting_cover_two_shoes():
+    assert "Two shoes" in (HARDWARE / "parts.md").read_text()
+    assert "## Two shoes" in (HARDWARE / "mounting.md").read_text()

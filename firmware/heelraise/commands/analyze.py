@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from heelraise.commands import analyze_pair
+
 HELP = "count reps and time every phase in recordings"
 
 
@@ -23,6 +25,7 @@ def add_arguments(p):
     )
     out.add_argument("--csv", action="store_true", help="a CSV summary, one row per file")
     p.add_argument("--plot", metavar="OUT.png", help="pitch trace with phases shaded (one file)")
+    analyze_pair.add_arguments(p)
 
 
 def run(args) -> int:
@@ -31,6 +34,8 @@ def run(args) -> int:
     from heelraise.recording import RecordingReader
     from heelraise.settings import AnalyzerSettings
 
+    if analyze_pair.wanted(args):
+        return analyze_pair.run(args)
     if args.plot and len(args.files) > 1:
         print("heelraise analyze: --plot takes one file", file=sys.stderr)
         return 2

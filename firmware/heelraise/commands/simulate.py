@@ -3,6 +3,11 @@
 ``--family`` picks the motion (``heelraise.sim.families``): the classic sets of raises, brisk
 or slow raises, a deep heel drop before shallow raises, or an activity that must count
 nothing (slow walking, shuffling, squats, lunges, jumps, hops, step-ups, running).
+
+``--side left|right`` names the shoe (its own sensor; ``# side=left`` in the recording).
+``--pair`` writes both shoes of one session (``heelraise.sim.pair``): ``OUT.left.csv`` and
+``OUT.right.csv`` with their truths, and ``OUT.pair.json`` (the true per-side totals and
+symmetry); ``--weaker`` side does fewer and lower reps, the ``--first`` side works first.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from heelraise.sim.families import (
 from heelraise.sim.profiles import PROFILE_NAMES
 
 SITES = tuple(SITE_DIRECTIONS)
+SIDES = ("left", "right")  # heelraise.symmetry.SIDES, not imported to keep --help light
 
 HELP = "write a simulated recording and its ground truth"
 
@@ -82,12 +88,37 @@ def add_arguments(p):
         help="where the sensor sits on the shoe: random (default), " + ", ".join(SITES),
     )
     p.add_argument("--ideal", action="store_true", help="a perfect sensor (no errors)")
+    p.add_argument(
+        "--side", choices=SIDES, help="which shoe (its own sensor); written as # side=..."
+    )
+    p.add_argument(
+        "--pair",
+        action="store_true",
+        help="both shoes: OUT.left.csv, OUT.right.csv and OUT.pair.json",
+    )
+    p.add_argument(
+        "--weaker", choices=SIDES, default="right", help="with --pair: the weaker side (right)"
+    )
+    p.add_argument(
+        "--weak-reps",
+        type=argtypes.fraction,
+        default=0.8,
+        help="with --pair: the weaker side's reps, a fraction of the other's (0.8)",
+    )
+    p.add_argument(
+        "--weak-heel",
+        type=argtypes.fraction,
+        default=0.8,
+        help="with --pair: the weaker side's heel height, a fraction of the other's (0.8)",
+    )
+    p.add_argument(
+        "--first", choices=SIDES, default="left", help="with --pair: the side that works first"
+    )
     p.set_defaults(surface="step")
 
 
 def run(args) -> int:
     from heelraise.exceptions import SettingsError
-    from heelraise.recording import write_recording
     from heelraise.sim import SessionSpec, families, simulate_session
     from heelraise.tempo import Tempo
 
@@ -120,26 +151,57 @@ def run(args) -> int:
         profile=args.profile,
         mount=args.mount,
     )
-    sim = simulate_session(spec)
+    meta = {
+        "sample_rate_hz": args.rate,
+        "simulated": "heelraise",
+        "seed": args.seed,
+        "surface": args.surface,
+        "tempo": args.tempo,
+        "family": args.family,
+    }
     out = Path(args.out)
-    write_recording(
-        out,
-        sim.t_s,
-        sim.acc_g,
-        sim.gyr_dps,
-        meta={
-            "sample_rate_hz": args.rate,
-            "simulated": "heelraise",
-            "seed": args.seed,
-            "surface": args.surface,
-            "tempo": args.tempo,
-            "family": args.family,
-        },
+    if not args.pair:
+        if args.side:
+            spec.side = args.side
+            meta["side"] = args.side
+        _write(out, simulate_session(spec), meta, args.family)
+        return 0
+    if args.side:
+        raise SettingsError("--pair writes both sides: leave out --side")
+    if not 0 < args.weak_reps or not 0 < args.weak_heel:
+        raise SettingsError("--weak-reps and --weak-heel must be above 0")
+    from heelraise.sim.pair import PairSpec, simulate_pair
+
+    order = (args.first, "right" if args.first == "left" else "left")
+    pair = simulate_pair(
+        PairSpec(
+            spec,
+            weaker=args.weaker,
+            weak_reps_fraction=args.weak_reps,
+            weak_heel_fraction=args.weak_heel,
+            order=order,
+        )
     )
+    stem = out.with_suffix("")
+    for side in SIDES:
+        _write(Path(f"{stem}.{side}.csv"), pair.sides[side], {**meta, "side": side}, args.family)
+    pair_path = Path(f"{stem}.pair.json")
+    pair_path.write_text(json.dumps(pair.truth, indent=1))
+    sym = pair.truth["symmetry"]
+    print(
+        f"wrote {pair_path}: {args.weaker} weaker, true LSI reps {sym['reps_lsi']}%, "
+        f"heel {sym['heel_rise_lsi']}%, work {sym['work_lsi']}%"
+    )
+    return 0
+
+
+def _write(out: Path, sim, meta: dict, family: str) -> None:
+    from heelraise.recording import write_recording
+
+    write_recording(out, sim.t_s, sim.acc_g, sim.gyr_dps, meta=meta)
     truth_path = out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(sim.truth, indent=1))
     print(
         f"wrote {out} ({len(sim.t_s)} samples, {sim.t_s[-1] - sim.t_s[0]:.1f} s, "
-        f"{args.family}, {sim.truth['rep_count']} reps) and {truth_path}"
+        f"{family}, {sim.truth['rep_count']} reps) and {truth_path}"
     )
-    return 0

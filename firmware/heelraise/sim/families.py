@@ -279,10 +279,12 @@ def _pause(rng, state, lo=0.3, hi=0.9) -> float:
 
 def _set_peak(rng, state, lo, hi) -> float:
     """Each set has its height; reps vary 4% around it (the truth's ``partial`` rule
-    compares a rep with the set's best)."""
+    compares a rep with the set's best). A weaker side (``spec.heel_scale`` < 1) scales the
+    range."""
+    scale = state["spec"].heel_scale
     if "peak0" not in state:
-        state["peak0"] = rng.uniform(lo, hi)
-    return float(np.clip(state["peak0"] * rng.normal(1.0, 0.04), lo, hi))
+        state["peak0"] = rng.uniform(lo, hi) * scale
+    return float(np.clip(state["peak0"] * rng.normal(1.0, 0.04), lo * scale, hi * scale))
 
 
 def _partial(rng, peak, bottom) -> float:
@@ -295,8 +297,10 @@ def _brisk_knobs(rng, spec, state, i, inject):
     peak = _set_peak(rng, state, 30, 55)
     amp = peak - state["start_deg"]
     # The rise's peak speed, 150-250 deg/s, within what keeps the rise 0.25-0.6 s long
-    # (fast_onset peaks at 2 x the mean speed).
-    rate = rng.uniform(max(150.0, 2 * amp / 0.6), min(250.0, 2 * amp / 0.25))
+    # (fast_onset peaks at 2 x the mean speed). A weaker side's low raise (under ~19 deg,
+    # heel_scale < 1) cannot reach 150 deg/s in 0.25 s: it rises at its slowest 0.25 s.
+    fastest = min(250.0, 2 * amp / 0.25)
+    rate = rng.uniform(min(max(150.0, 2 * amp / 0.6), fastest), fastest)
     rise_s = 2.0 * amp / rate
     # Rest to peak speed within ~0.1 s; no faster than 0.07 s, which with a 15 cm lever
     # already gives ~0.95 g of tangential acceleration (alpha x r) at the start.

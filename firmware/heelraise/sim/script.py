@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from heelraise.sim.kinematics import Motion, foot_to_sensor
+from heelraise.sim.kinematics import G_MPS2, Motion, foot_to_sensor
 from heelraise.sim.profiles import beta_profile
 
 FINE_HZ = 1000.0
-G_MPS2 = 9.80665
 HEEL_OFF_SHAPE = (2.2, 2.6)  # beta exponents of a gait heel-off (speed peaks at 0.4)
 RIPPLE_BAND_HZ = (5.0, 25.0)  # balance on the toes: ankle and foot muscles correcting
 
@@ -356,7 +355,7 @@ class Script:
         for idx, peak_g, freq in self.impact:
             m = min(n - idx, int(0.12 * FINE_HZ))
             tt = np.arange(m) / FINE_HZ
-            wave = peak_g * 9.80665 * np.sin(2 * np.pi * freq * tt) * np.exp(-tt / 0.018)
+            wave = peak_g * G_MPS2 * np.sin(2 * np.pi * freq * tt) * np.exp(-tt / 0.018)
             extra[idx : idx + m, 2] += wave
             extra[idx : idx + m, 0] += 0.4 * wave
         acc, gyr = foot_to_sensor(

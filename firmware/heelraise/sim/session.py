@@ -37,6 +37,12 @@ MOUNT_SITES_M = {
 }
 
 
+#: Each shoe draws from its own random stream: ``default_rng([seed, SIDE_STREAMS[side]])``.
+SIDE_STREAMS = {"left": 1, "right": 2}
+#: Crystal-free MEMS clocks and loggers stay within this; more is a mistake in the spec.
+MAX_CLOCK_DRIFT_PPM = 20000.0
+
+
 @dataclass
 class SessionSpec:
     sets: int = 3
@@ -57,6 +63,12 @@ class SessionSpec:
     ball_fraction: float = 0.73
     family: str = "classic"  # a heelraise.sim.families.FAMILIES name
     profile: str = "mixed"  # speed profile of the brisk / slow / deep_drop movements
+    side: str | None = None  # "left" / "right": which shoe (its own random stream), or None
+    heel_scale: float = 1.0  # a weaker side's heel height, a fraction of the drawn peaks
+    rest_before_s: float = 0.0  # standing still before the workout (the other side's turn)
+    rest_after_s: float = 0.0  # standing still after it
+    clock_offset_s: float = 0.0  # the sensor clock's reading at true time 0
+    clock_drift_ppm: float = 0.0  # the sensor clock's rate error (ppm, + runs fast)
 
 
 @dataclass
@@ -80,11 +92,78 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
         raise ValueError(
             f"unknown sensor site {spec.mount!r}: choose from random, {', '.join(MOUNT_SITES_M)}"
         )
-    if spec.family != "classic":
-        return _simulate_family(spec)
-    rng = np.random.default_rng(spec.seed)
-    tempo = Tempo.parse(spec.tempo)
+    if spec.side is not None and spec.side not in SIDE_STREAMS:
+        raise ValueError(f"side must be 'left', 'right' or None, not {spec.side!r}")
+    if not 0 < spec.heel_scale <= 1:
+        raise ValueError(f"heel_scale must be above 0 and at most 1, not {spec.heel_scale!r}")
+    if spec.rest_before_s < 0 or spec.rest_after_s < 0:
+        raise ValueError("rest_before_s and rest_after_s must be 0 or more")
+    if abs(spec.clock_drift_ppm) > MAX_CLOCK_DRIFT_PPM:
+        raise ValueError(
+            f"clock_drift_ppm {spec.clock_drift_ppm!r} is beyond +-{MAX_CLOCK_DRIFT_PPM:g} ppm"
+        )
+    rng, sc, reps, sets, tempo, extra = _script(spec)
+    if spec.family == "classic":
+        site = spec.mount if spec.mount != "random" else rng.choice(list(MOUNT_SITES_M))
+        sensor_pos = np.array(MOUNT_SITES_M[site]) + rng.normal(0, 0.01, 3)
+    else:
+        site, sensor_pos = families.sensor_position(rng, spec.mount)
+    mount = random_rotation(rng)
+    motion = sc.render(sensor_pos, mount)
+    sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)
+    t_s, acc_g, gyr_dps = sensor.record(motion, rng)
+
+    _finish_truth(reps, motion, spec, tempo)
+    truth = {
+        "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(spec).items()},
+        **extra,
+        "mount_site": str(site),
+        "mount_matrix": mount.round(6).tolist(),
+        "sensor_pos_m": sensor_pos.round(4).tolist(),
+    }
+    if extra:
+        truth["lever_m"] = round(float(np.linalg.norm(sensor_pos)), 4)
+    truth.update(rep_count=len(reps), sets=sets, reps=reps, not_reps=sc.segments)
+    if spec.side is not None:
+        truth["side"] = spec.side
+    if spec.clock_offset_s or spec.clock_drift_ppm:
+        t_s = _sensor_clock(t_s, spec)
+        _truth_on_sensor_clock(truth, spec)
+    return SimulatedSession(spec, t_s, acc_g, gyr_dps, motion, truth)
+
+
+def script_duration_s(spec: SessionSpec) -> float:
+    """How long ``spec``'s session lasts (true time), without rendering or sampling it."""
+    return _script(spec)[1].t_s
+
+
+def _script(spec: SessionSpec):
+    """The motion script of ``spec``: (rng, script, true reps, sets, tempo, family truth)."""
+    seed = spec.seed if spec.side is None else [spec.seed, SIDE_STREAMS[spec.side]]
+    rng = np.random.default_rng(seed)
     sc = Script(rng, spec.foot_length_m, spec.ball_fraction)
+    if spec.rest_before_s > 0:
+        sc.stand(spec.rest_before_s, 0.05)
+    if spec.family == "classic":
+        tempo = Tempo.parse(spec.tempo)
+        reps, sets = _classic_script(sc, rng, spec, tempo)
+        extra = {}
+    else:
+        built = families.build(sc, rng, spec)
+        reps, sets = built.reps, built.sets
+        tempo = Tempo.parse(built.tempo_text)
+        extra = {
+            "family": spec.family,
+            "counts_reps": spec.family in families.REP_FAMILIES,
+            "truth_tempo": built.tempo_text,
+        }
+    if spec.rest_after_s > 0:
+        sc.stand(spec.rest_after_s, 0.05)
+    return rng, sc, reps, sets, tempo, extra
+
+
+def _classic_script(sc: Script, rng, spec: SessionSpec, tempo: Tempo):
+    """The classic motion (unchanged: the same sessions for the same seeds): reps, sets."""
     step_h = rng.uniform(0.12, 0.2)
     reps: list[dict] = []
     sets: list[dict] = []
@@ -128,55 +207,30 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
             sc.step_off(step_h)
         sc.walk(int(rng.integers(3, 7)))
         sc.stand(1.0, 0.05)
-
-    site = spec.mount if spec.mount != "random" else rng.choice(list(MOUNT_SITES_M))
-    sensor_pos = np.array(MOUNT_SITES_M[site]) + rng.normal(0, 0.01, 3)
-    mount = random_rotation(rng)
-    motion = sc.render(sensor_pos, mount)
-    sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)
-    t_s, acc_g, gyr_dps = sensor.record(motion, rng)
-
-    _finish_truth(reps, motion, spec, tempo)
-    truth = {
-        "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(spec).items()},
-        "mount_site": str(site),
-        "mount_matrix": mount.round(6).tolist(),
-        "sensor_pos_m": sensor_pos.round(4).tolist(),
-        "rep_count": len(reps),
-        "sets": sets,
-        "reps": reps,
-        "not_reps": sc.segments,
-    }
-    return SimulatedSession(spec, t_s, acc_g, gyr_dps, motion, truth)
+    return reps, sets
 
 
-def _simulate_family(spec: SessionSpec) -> SimulatedSession:
-    """A session of one of the new motion families (see :mod:`heelraise.sim.families`)."""
-    rng = np.random.default_rng(spec.seed)
-    sc = Script(rng, spec.foot_length_m, spec.ball_fraction)
-    built = families.build(sc, rng, spec)
-    site, sensor_pos = families.sensor_position(rng, spec.mount)
-    mount = random_rotation(rng)
-    motion = sc.render(sensor_pos, mount)
-    sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)
-    t_s, acc_g, gyr_dps = sensor.record(motion, rng)
-    tempo = Tempo.parse(built.tempo_text)
-    _finish_truth(built.reps, motion, spec, tempo)
-    truth = {
-        "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(spec).items()},
-        "family": spec.family,
-        "counts_reps": spec.family in families.REP_FAMILIES,
-        "truth_tempo": built.tempo_text,
-        "mount_site": site,
-        "mount_matrix": mount.round(6).tolist(),
-        "sensor_pos_m": sensor_pos.round(4).tolist(),
-        "lever_m": round(float(np.linalg.norm(sensor_pos)), 4),
-        "rep_count": len(built.reps),
-        "sets": built.sets,
-        "reps": built.reps,
-        "not_reps": sc.segments,
-    }
-    return SimulatedSession(spec, t_s, acc_g, gyr_dps, motion, truth)
+def _sensor_clock(t_true_s, spec: SessionSpec):
+    """True time -> the sensor's clock: its own origin and an oscillator off by ppm."""
+    return spec.clock_offset_s + np.asarray(t_true_s) * (1.0 + spec.clock_drift_ppm * 1e-6)
+
+
+#: Truth fields that are instants (moved onto the sensor clock) and durations (scaled by it).
+_INSTANTS = ("start_s", "top_start_s", "top_end_s", "end_s")
+_DURATIONS = ("raise_s", "top_hold_s", "lower_s", "bottom_hold_s")
+
+
+def _truth_on_sensor_clock(truth: dict, spec: SessionSpec) -> None:
+    """Put every time of the truth in the recording's time base (the sensor's clock)."""
+    scale = 1.0 + spec.clock_drift_ppm * 1e-6
+    for item in truth["reps"] + truth["sets"] + truth["not_reps"]:
+        for key in _INSTANTS:
+            if item.get(key) is not None:
+                item[key] = round(float(_sensor_clock(item[key], spec)), 6)
+        for key in _DURATIONS:
+            if item.get(key) is not None:
+                item[key] = round(item[key] * scale, 6)
+    truth["clock"] = {"offset_s": spec.clock_offset_s, "drift_ppm": spec.clock_drift_ppm}
 
 
 def _jitter(rng, target, spread=0.08):
@@ -185,7 +239,7 @@ def _jitter(rng, target, spread=0.08):
 
 def _one_set(sc: Script, rng, spec: SessionSpec, tempo: Tempo, set_index: int) -> list[dict]:
     floor = spec.surface == "floor"
-    peak0 = rng.uniform(26, 40)
+    peak0 = rng.uniform(26, 40) * spec.heel_scale
     depth0 = 0.0 if floor else rng.uniform(8, 20)
     out = []
     faults_ok = (

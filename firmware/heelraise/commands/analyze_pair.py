@@ -99,7 +99,7 @@ def run(args) -> int:
         return 0
     for side, path in zip(SIDES, args.files, strict=True):
         print(f"== {side} ==")
-        print(_table(path, recs[side], results[side].summary))
+        print(_table(path, recs[side], results[side]))
         print()
     print(symmetry_table(totals, sym))
     return 0

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
 
@@ -131,7 +130,7 @@ class RepDetector:
                 pre_p = pre[:, 1:3] @ axis.p
                 pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
                 both = np.concatenate((pre_p, np.where(settled, pitch, np.inf)))
-                mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
+                mn = trailing_min(both, w)[len(pre_p) :]
                 cond = high & (pitch - mn >= self.rise_min_deg)
                 if not cond.any():
                     self.cursor = end_here
@@ -276,6 +275,28 @@ class RepDetector:
         elif top_start - start < MIN_PHASE_S or end - top_end < MIN_PHASE_S:
             cand.rejected = "too_quick"
         return cand
+
+
+def trailing_min(x: np.ndarray, w: int) -> np.ndarray:
+    """out[i] = min(x[max(0, i - w + 1) : i + 1]): the running minimum over the last ``w``.
+
+    Van Herk / Gil-Werman: cut into blocks of ``w``; a window ending at i spans the tail of
+    one block (a suffix minimum) and the head of the next (a prefix minimum), so each output
+    is the smaller of two running minima, O(n) whatever ``w``.
+    """
+    n = len(x)
+    if n == 0 or w <= 1:
+        return x.astype(float, copy=True)
+    m = -(-n // w) * w
+    pad = np.full(m, np.inf)
+    pad[:n] = x
+    blocks = pad.reshape(-1, w)
+    prefix = np.minimum.accumulate(blocks, axis=1).reshape(-1)
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    out = prefix[:n].copy()
+    i = np.arange(w - 1, n)  # windows that start at i - w + 1 >= 0
+    np.minimum(suffix[i - w + 1], prefix[i], out=out[w - 1 :])
+    return out
 
 
 def _zero_crossing(t, v, i0, i1):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
+from heelraise.chain.pivot import PivotFit, fit_lever, gravity_in_sensor
 
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
@@ -39,6 +40,8 @@ LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
 FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
+PIVOT_RESIDUAL_G = 0.3  # lever-fit residual (90th pct) above this: the foot flew, no pivot
+PIVOT_PAD_S = 0.1  # the lever fit spans the rep and this much either side
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Candidate:
     lower_peak_dps: float
     vigorous: bool  # walking-speed rotation in or just before it
     rejected: str | None = None
+    pivot: PivotFit | None = None  # the lever-arm fit over the movement (see chain.pivot)
     # The grid rows it spans (base_idx .. decide_idx), as the detector saw them.
     t_s: np.ndarray | None = None
     tilt_deg: np.ndarray | None = None  # (N, 2) rotation vector on the neutral basis
@@ -64,13 +68,13 @@ class Candidate:
 
 
 class RepDetector:
-    def __init__(self, grid_hz: float, walking_gyr_dps: float, rise_min_deg: float = RISE_MIN_DEG):
+    def __init__(self, grid_hz: float, rise_min_deg: float = RISE_MIN_DEG):
         self.grid_hz = grid_hz
         self.rise_min_deg = rise_min_deg
-        self.g_ref = 1.0  # the accelerometer's reading at rest, set at calibration
+        self.frame: np.ndarray | None = None  # (e1, e2, up) in sensor axes, from calibration
+        self.g_ref = 1.0  # the accelerometer's reading at rest
         self.floor_idx = 0  # nothing before this index (a gap) may start a rep
         self.prev_end_s = -np.inf  # end of the last counted rep
-        self.walking_gyr_dps = walking_gyr_dps
         self.base_window = int(round(BASE_WINDOW_S * grid_hz))
         self.reset(None)
 
@@ -102,7 +106,7 @@ class RepDetector:
             a = self.cursor
             stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
-            hot = r[:, 5] > self.walking_gyr_dps  # column wmag
+            hot = r[:, hist.col["walk"]] != 0.0  # a stride (see Analyzer._walking)
             if hot[0]:
                 # Walking or stepping: whatever was under way is not a rep. Start afresh
                 # after this run of walking-speed samples.
@@ -241,9 +245,16 @@ class RepDetector:
             top_start = top_end = zc
         # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
-        wmag = rows[:, c["wmag"]]
-        lead = wmag[int(np.searchsorted(t, start - LEAD_S)) :]
-        vigorous = bool(lead.max(initial=0.0) > self.walking_gyr_dps)
+        walk = rows[:, c["walk"]]
+        vigorous = bool(walk[int(np.searchsorted(t, start - LEAD_S)) :].any())
+        span = _span(t, start - PIVOT_PAD_S, end + PIVOT_PAD_S)
+        pivot = None
+        if self.frame is not None:
+            grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
+            i_acc, i_gyr = c["ax"], c["gx"]
+            pivot = fit_lever(
+                rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3], grav, 1 / self.grid_hz
+            )
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -259,16 +270,17 @@ class RepDetector:
             t_s=t,
             tilt_deg=tilt,
             rate_dps=v,
+            pivot=pivot,
         )
         if vigorous:
             cand.rejected = "walking"
+        elif pivot is not None and pivot.high_residual_g > PIVOT_RESIDUAL_G:
+            cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
         elif self.top_val > MAX_PEAK_DEG:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif _fraction(np.abs(rows[_span(t, start, end), c["amag"]] - self.g_ref) > FREE_G) > (
-            MAX_FREE_FRACTION
-        ):
+        elif _fraction(rows[_span(t, start, end), c["free_g"]] > FREE_G) > MAX_FREE_FRACTION:
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
         elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn

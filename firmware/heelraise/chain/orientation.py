@@ -19,8 +19,11 @@ from itertools import pairwise
 
 import numpy as np
 
-DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
+G_MPS2 = 9.80665
+DYNAMIC_G = 0.15  # accelerometer this far off 1 g (beyond what the lever arm explains): free
 DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
+LEVER_MAX_M = 0.25  # farthest a shoe-mounted sensor sits from the ball of the foot (heel: 0.22)
+LEVER_TRUST_G = 0.02  # lever-arm acceleration that may reach this: gyro only (about 1 deg)
 RESYNC_S = 0.3  # free motion this long: restart from the accelerometer once quiet
 QUIET_G = 0.03  # quiet: the accelerometer within this of 1 g ...
 QUIET_DPS = 10.0  # ... and hardly turning
@@ -50,11 +53,26 @@ class TiltFusion:
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
+        self._last_gyr: np.ndarray | None = None  # previous row's rate, for the angular accel
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
         self.r_deg = None
         self.free_n = 0
+        self._last_gyr = None
+
+    def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> np.ndarray:
+        """Per row, the most acceleration a foot pivoting about the ball of the foot can give
+        a sensor up to ``LEVER_MAX_M`` from it: |alpha x r + w x (w x r)| <= (|alpha| + |w|^2)
+        |r|, in g. A brisk raise's 0.2 to 1 g swings are this, not free motion."""
+        prev = gyr_dps[0] if self._last_gyr is None else self._last_gyr
+        d = np.empty_like(gyr_dps)
+        d[0] = gyr_dps[0] - prev
+        np.subtract(gyr_dps[1:], gyr_dps[:-1], out=d[1:])
+        self._last_gyr = gyr_dps[-1].copy()
+        alpha = np.sqrt(np.einsum("ij,ij->i", d, d)) * (np.radians(1.0) / self.dt_s)
+        w = np.radians(wmag)
+        return (alpha + w * w) * (LEVER_MAX_M / G_MPS2)
 
     def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
         """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral.
@@ -93,9 +111,12 @@ class TiltFusion:
         w = gyr_dps @ self.basis
         x = self._blend_gyr_gain * w  # the blended steps' x; gyro-only steps' set below
         x += self._blend_acc_gain * r_acc
+        lever = self.lever_g(gyr_dps, wmag)
         dev = np.abs(amag - self.g_ref)
-        free = dev > DYNAMIC_G
-        fast = wmag > DYNAMIC_DPS
+        #: acceleration the lever arm cannot explain (g): the foot is not pivoting on the ball
+        self.free_g = np.maximum(dev - lever, 0.0)
+        free = self.free_g > DYNAMIC_G
+        fast = (wmag > DYNAMIC_DPS) | (lever > LEVER_TRUST_G)
         steady = self.r_deg is not None and n <= PIECE and self.free_n <= self._resync_n
         if steady and not free.any():
             # The common case (standing, reps): no free motion, so no restart pending.

@@ -1,0 +1,98 @@
+"""Is the foot pivoting on the ball of the foot? The lever arm, fitted from one movement.
+
+A foot that turns about a fixed point (the ball of the foot in a heel raise or
+a heel drop) gives a sensor at ``r`` from that point the specific force
+
+    f = G + alpha x r + w x (w x r)
+
+with G the gravity reaction in sensor axes (given by the tilt), w the angular
+rate and alpha its derivative: tangential plus centripetal acceleration, linear
+in r. A least-squares fit of r over a movement explains a brisk raise's 0.2 to
+1 g swings to within the sensor's errors; a foot swinging through the air (a
+stride, a step up, a jump) is not a pivot and leaves a large residual.
+
+The fitted r also gives the pitch axis its sign from physics: the sensor sits
+behind the ball of the foot (laces, heel counter, ankle strap), so turning the
+heel up moves it up: ``(n x r) . up > 0`` for the heel-up axis ``n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from heelraise.chain.orientation import G_MPS2
+
+MOVING_DPS = 20.0  # rows turning at least this fast carry the fit (the rest is sensor noise)
+MIN_MOVING_ROWS = 8  # fewer than this: no fit
+#: tangential acceleration (g, RMS over the moving rows) the heel-up/heel-down call needs
+SIGN_MIN_G = 0.02
+#: ... and a fit that explains it well: residual under this fraction of it (one clean pivot)
+SIGN_RESIDUAL_FRACTION = 0.5
+
+
+@dataclass
+class PivotFit:
+    r_m: np.ndarray  # lever arm, pivot to sensor, sensor axes (m)
+    residual_g: np.ndarray  # |f - G - A r| per row (g)
+    moving: np.ndarray  # rows that carried the fit
+    lever_g: float  # RMS of the fitted lever-arm acceleration over the moving rows (g)
+
+    @property
+    def high_residual_g(self) -> float:
+        """90th percentile of the residual over the rows that carried the fit (g): a swing
+        through the air is a minority of a long movement, but it stands out."""
+        return float(np.percentile(self.residual_g[self.moving], 90))
+
+
+def gravity_in_sensor(tilt_deg: np.ndarray, frame: np.ndarray, g_ref: float) -> np.ndarray:
+    """The accelerometer's reading at rest for each tilt (N, 2 on e1, e2): up turned back.
+
+    The tilt r is the rotation taking the measured up onto neutral up (see
+    TiltFusion.tilt_from_acc), so the measured up is up rotated by -r. With k the
+    unit axis in the horizontal plane and (e1, e2, up) right-handed, k x up =
+    k2 e1 - k1 e2.
+    """
+    th = np.radians(np.hypot(tilt_deg[:, 0], tilt_deg[:, 1]))
+    safe = np.maximum(th, 1e-12)
+    k1 = np.radians(tilt_deg[:, 0]) / safe
+    k2 = np.radians(tilt_deg[:, 1]) / safe
+    e1, e2, up = frame[:, 0], frame[:, 1], frame[:, 2]
+    s, c = np.sin(th), np.cos(th)
+    kxu = np.outer(k2, e1) - np.outer(k1, e2)
+    return g_ref * (np.outer(c, up) - s[:, None] * kxu)
+
+
+def fit_lever(
+    acc_g: np.ndarray, gyr_dps: np.ndarray, grav_g: np.ndarray, dt_s: float
+) -> PivotFit | None:
+    """Least-squares lever arm over rows of one movement (sensor axes throughout)."""
+    moving = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps)) >= MOVING_DPS
+    if np.count_nonzero(moving) < MIN_MOVING_ROWS:
+        return None
+    w = np.radians(gyr_dps)
+    alpha = np.gradient(w, dt_s, axis=0)
+    # A(k) r = alpha x r + w (w . r) - r |w|^2, as a 3x3 matrix per row.
+    a = np.zeros((len(w), 3, 3))
+    a[:, 0, 1], a[:, 0, 2] = -alpha[:, 2], alpha[:, 1]
+    a[:, 1, 0], a[:, 1, 2] = alpha[:, 2], -alpha[:, 0]
+    a[:, 2, 0], a[:, 2, 1] = -alpha[:, 1], alpha[:, 0]
+    a += w[:, :, None] * w[:, None, :]
+    a -= np.einsum("ij,ij->i", w, w)[:, None, None] * np.eye(3)
+    y = (acc_g - grav_g) * G_MPS2
+    am, ym = a[moving].reshape(-1, 3), y[moving].reshape(-1)
+    r, *_ = np.linalg.lstsq(am, ym, rcond=None)
+    explained = a @ r
+    res = np.sqrt(((y - explained) ** 2).sum(1)) / G_MPS2
+    lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
+    return PivotFit(r, res, moving, lever)
+
+
+def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:
+    """+1 if turning about ``axis_3d`` lifts the sensor (the heel goes up), -1 if it lowers
+    it, 0 if the fit is too weak to say (slow movements: little tangential acceleration)."""
+    if fit.lever_g < SIGN_MIN_G or fit.high_residual_g > SIGN_RESIDUAL_FRACTION * fit.lever_g:
+        return 0
+    v = float(np.cross(axis_3d, fit.r_m) @ up)
+    return 1 if v > 0 else -1

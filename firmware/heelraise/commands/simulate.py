@@ -1,4 +1,9 @@
-"""``heelraise simulate``: write a simulated recording and its ground truth."""
+"""``heelraise simulate``: write a simulated recording and its ground truth.
+
+``--family`` picks the motion (``heelraise.sim.families``): the classic sets of raises, brisk
+or slow raises, a deep heel drop before shallow raises, or an activity that must count
+nothing (slow walking, shuffling, squats, lunges, jumps, hops, step-ups, running).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,15 @@ import json
 from pathlib import Path
 
 from heelraise.commands import argtypes
+from heelraise.sim.families import (
+    FAMILIES,
+    NON_REP_FAMILIES,
+    PROFILED_FAMILIES,
+    SITE_DIRECTIONS,
+)
+from heelraise.sim.profiles import PROFILE_NAMES
+
+SITES = tuple(SITE_DIRECTIONS)
 
 HELP = "write a simulated recording and its ground truth"
 
@@ -14,10 +28,29 @@ def add_arguments(p):
     p.add_argument(
         "out", metavar="OUT.csv", help="recording to write (truth goes to OUT.truth.json)"
     )
+    p.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="classic",
+        metavar="FAMILY",
+        help="motion family (default classic): "
+        + ", ".join(FAMILIES)
+        + f"; {', '.join(NON_REP_FAMILIES)} make no reps",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("mixed", *PROFILE_NAMES),
+        default="mixed",
+        metavar="PROFILE",
+        help=f"speed profile of the {', '.join(PROFILED_FAMILIES)} movements: mixed (default, "
+        "one drawn per movement), " + ", ".join(PROFILE_NAMES),
+    )
     p.add_argument("--sets", type=int, default=3, help="sets (default 3)")
     p.add_argument("--reps", type=int, default=10, help="reps per set (default 10)")
     p.add_argument(
-        "--tempo", default="3-0-2-1", help="lower-bottom-raise-top seconds, e.g. 3-0-2-1 (default)"
+        "--tempo",
+        default="3-0-2-1",
+        help="lower-bottom-raise-top seconds, e.g. 3-0-2-1 (default; the classic family's)",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument(
@@ -36,7 +69,18 @@ def add_arguments(p):
         "--faults", type=argtypes.fraction, default=0.15, help="chance of a form fault per rep"
     )
     p.add_argument("--no-walking", action="store_true", help="no walking before/between/after")
-    p.add_argument("--walk-only", action="store_true", help="no reps: standing, walking, steps")
+    p.add_argument(
+        "--walk-only",
+        action="store_true",
+        help="classic family with no reps: standing, walking, steps",
+    )
+    p.add_argument(
+        "--mount",
+        choices=("random", *SITES),
+        default="random",
+        metavar="SITE",
+        help="where the sensor sits on the shoe: random (default), " + ", ".join(SITES),
+    )
     p.add_argument("--ideal", action="store_true", help="a perfect sensor (no errors)")
     p.set_defaults(surface="step")
 
@@ -44,7 +88,7 @@ def add_arguments(p):
 def run(args) -> int:
     from heelraise.exceptions import SettingsError
     from heelraise.recording import write_recording
-    from heelraise.sim import SessionSpec, simulate_session
+    from heelraise.sim import SessionSpec, families, simulate_session
     from heelraise.tempo import Tempo
 
     if not 25 <= args.rate <= 1000:
@@ -52,6 +96,15 @@ def run(args) -> int:
     if args.sets < 0 or args.reps < 1:
         raise SettingsError("--sets must be 0 or more and --reps 1 or more")
     Tempo.parse(args.tempo)
+    if args.walk_only and args.family != "classic":
+        raise SettingsError(
+            f"--walk-only belongs to the classic family, not --family {args.family} "
+            f"(for a session with no reps pick one of: {', '.join(NON_REP_FAMILIES)})"
+        )
+    try:
+        families.check(args.family, args.profile, args.surface)
+    except ValueError as e:
+        raise SettingsError(str(e)) from None
     spec = SessionSpec(
         sets=args.sets,
         reps=args.reps,
@@ -63,6 +116,9 @@ def run(args) -> int:
         walking=not args.no_walking,
         walk_only=args.walk_only,
         ideal_sensor=args.ideal,
+        family=args.family,
+        profile=args.profile,
+        mount=args.mount,
     )
     sim = simulate_session(spec)
     out = Path(args.out)
@@ -77,12 +133,13 @@ def run(args) -> int:
             "seed": args.seed,
             "surface": args.surface,
             "tempo": args.tempo,
+            "family": args.family,
         },
     )
     truth_path = out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(sim.truth, indent=1))
     print(
         f"wrote {out} ({len(sim.t_s)} samples, {sim.t_s[-1] - sim.t_s[0]:.1f} s, "
-        f"{sim.truth['rep_count']} reps) and {truth_path}"
+        f"{args.family}, {sim.truth['rep_count']} reps) and {truth_path}"
     )
     return 0

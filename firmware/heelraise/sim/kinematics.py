@@ -74,6 +74,8 @@ class Motion:
     gyr_dps: np.ndarray  # (N, 3) true angular rate, sensor axes
     pitch_deg: np.ndarray  # (N,) foot pitch (plantarflexion +), for truth and plots
     roll_deg: np.ndarray  # (N,)
+    #: the scripted pitch before postural sway and balance ripple (truth instants live here)
+    scripted_pitch_deg: np.ndarray | None = None
 
     @property
     def duration_s(self) -> float:

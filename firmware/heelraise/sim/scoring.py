@@ -1,4 +1,10 @@
-"""Score an analysis against simulator ground truth (for benchmarks and regression tests)."""
+"""Score an analysis against simulator ground truth (for benchmarks and regression tests).
+
+:func:`varied_spec` is the classic benchmark's variety (unchanged: the same sessions for the
+same seeds as before the motion families); :func:`family_spec` draws a session of any
+family; :class:`Score` adds up one family (or all), :class:`FamilyScores` keeps one
+:class:`Score` per family plus the overall one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heelraise.events import FAULTS
+from heelraise.sim.families import FAMILIES, NON_REP_FAMILIES
 from heelraise.sim.session import SessionSpec
 
 MATCH_S = 1.0  # a detected rep matches the true rep whose start is within this
@@ -36,12 +43,52 @@ def varied_spec(seed: int, stretch_first: bool = True) -> SessionSpec:
     )
 
 
+def family_spec(family: str, seed: int) -> SessionSpec:
+    """One session of ``family`` drawn from ``seed``: classic is :func:`varied_spec`; the
+    others are short (1-2 sets of 5-12 reps, or one or two bouts of the activity) at a
+    random rate, surface and fault rate, so hundreds run in a few minutes."""
+    if family == "classic":
+        return varied_spec(seed)
+    if family not in FAMILIES:
+        raise ValueError(f"unknown motion family {family!r}: choose from {', '.join(FAMILIES)}")
+    rng = np.random.default_rng([seed, FAMILIES.index(family)])
+    surface = "step" if family == "deep_drop" else str(rng.choice(["floor", "step"]))
+    return SessionSpec(
+        family=family,
+        sets=int(rng.integers(1, 3)),
+        reps=int(rng.integers(5, 13)),
+        surface=surface,
+        rate_hz=float(rng.choice(VARIED_RATES_HZ)),
+        seed=seed,
+        fault_rate=float(rng.uniform(0.0, 0.3)),
+    )
+
+
+def analysis_tempo(spec: SessionSpec) -> str | None:
+    """The tempo target a benchmark gives the analysis for ``spec`` (None: no target)."""
+    if spec.family != "classic" or "X" in spec.tempo:
+        return None
+    return spec.tempo
+
+
+def expects_no_reps(truth: dict) -> bool:
+    """A session in which nothing may be counted: walking-only, or a non-rep family."""
+    spec = truth["spec"]
+    return bool(spec.get("walk_only")) or spec.get("family", "classic") in NON_REP_FAMILIES
+
+
+def p90_abs(x) -> float:
+    return float(np.percentile(np.abs(x), 90)) if len(x) else float("nan")
+
+
 @dataclass
 class Score:
     sessions: int = 0
     exact: int = 0
     walk_sessions: int = 0
     walk_zero: int = 0
+    zero_sessions: int = 0  # sessions that must count nothing (walk-only, non-rep families)
+    zero_ok: int = 0  # ... and counted nothing
     true_reps: int = 0
     found_reps: int = 0
     matched: int = 0
@@ -53,6 +100,9 @@ class Score:
     fault_fp: dict = field(default_factory=lambda: {f: 0 for f in FAULTS})
     fault_fn: dict = field(default_factory=lambda: {f: 0 for f in FAULTS})
     failures: list = field(default_factory=list)
+    # signed phase errors by the true speed profile of the phase (new families' truth)
+    raise_err_by_profile: dict = field(default_factory=dict)
+    lower_err_by_profile: dict = field(default_factory=dict)
 
     def add(self, name: str, truth: dict, reps: list) -> None:
         true = truth["reps"]
@@ -65,6 +115,9 @@ class Score:
         if walk_only:
             self.walk_sessions += 1
             self.walk_zero += len(reps) == 0
+        if expects_no_reps(truth):
+            self.zero_sessions += 1
+            self.zero_ok += len(reps) == 0
         self.true_reps += len(true)
         self.found_reps += len(reps)
         used = set()
@@ -83,6 +136,11 @@ class Score:
             self.lower_err.append(r.lower_s - t["lower_s"])
             self.hold_err.append(r.top_hold_s - t["top_hold_s"])
             self.peak_err.append(r.peak_deg - t["peak_deg"])
+            if "rise_profile" in t:
+                by = self.raise_err_by_profile.setdefault(t["rise_profile"], [])
+                by.append(r.raise_s - t["raise_s"])
+                by = self.lower_err_by_profile.setdefault(t["lower_profile"], [])
+                by.append(r.lower_s - t["lower_s"])
             for f in FAULTS:
                 got, want = f in r.faults, f in t["faults"]
                 if got and want:
@@ -101,7 +159,10 @@ class Score:
                 mine.extend(v)
             elif isinstance(v, dict):
                 for f in v:
-                    mine[f] += v[f]
+                    if f in mine:
+                        mine[f] += v[f]  # a count, or a list extended in place
+                    else:
+                        mine[f] = list(v[f]) if isinstance(v[f], list) else v[f]
 
     @property
     def exact_fraction(self) -> float:
@@ -117,18 +178,29 @@ class Score:
         r = tp / (tp + fn) if tp + fn else float("nan")
         return p, r, tp + fn
 
+    def fault_totals(self):
+        """Precision and recall over all faults together, and the true count."""
+        tp = sum(self.fault_tp.values())
+        fp = sum(self.fault_fp.values())
+        fn = sum(self.fault_fn.values())
+        p = tp / (tp + fp) if tp + fp else float("nan")
+        r = tp / (tp + fn) if tp + fn else float("nan")
+        return p, r, tp + fn
+
     def report(self) -> str:
         lines = [
-            f"sessions: {self.sessions} (walking-only {self.walk_sessions})",
+            f"sessions: {self.sessions} (walking-only {self.walk_sessions}, "
+            f"no reps expected {self.zero_sessions})",
             f"exact rep count: {self.exact}/{self.sessions} = {100 * self.exact_fraction:.1f}%",
-            f"walking-only sessions with zero reps: {self.walk_zero}/{self.walk_sessions}",
+            f"sessions with zero reps where none are true: {self.zero_ok}/{self.zero_sessions}",
             f"reps: true {self.true_reps}, counted {self.found_reps}, matched {self.matched}",
             f"median |error|: raise_s {self.median_abs(self.raise_err):.3f} s, "
             f"lower_s {self.median_abs(self.lower_err):.3f} s, "
             f"top_hold_s {self.median_abs(self.hold_err):.3f} s, "
             f"peak_deg {self.median_abs(self.peak_err):.2f} deg",
-            f"95th pct |error|: raise_s {np.percentile(np.abs(self.raise_err), 95):.3f} s, "
-            f"lower_s {np.percentile(np.abs(self.lower_err), 95):.3f} s"
+            f"90th pct |error|: raise_s {p90_abs(self.raise_err):.3f} s, "
+            f"lower_s {p90_abs(self.lower_err):.3f} s, "
+            f"top_hold_s {p90_abs(self.hold_err):.3f} s"
             if self.raise_err
             else "",
             "faults (precision / recall / true count):",
@@ -137,3 +209,56 @@ class Score:
             p, r, n = self.precision_recall(f)
             lines.append(f"  {f:<17} {p:6.2f} / {r:6.2f} / {n}")
         return "\n".join(x for x in lines if x)
+
+
+ROW_HEADER = (
+    f"{'family':<10} {'sessions':>8} {'exact':>7} {'zero':>7} {'reps':>9} "
+    f"{'raise med/p90':>13} {'lower med/p90':>13} {'hold med/p90':>13} {'peak':>5} "
+    f"{'fault P/R':>9}"
+)
+
+
+def _row(name: str, s: Score) -> str:
+    def pair(err):
+        return f"{s.median_abs(err):.3f}/{p90_abs(err):.2f}" if err else "-"
+
+    p, r, n = s.fault_totals()
+    faults = f"{p:.2f}/{r:.2f}" if n else "-"
+    zero = f"{s.zero_ok}/{s.zero_sessions}" if s.zero_sessions else "-"
+    peak = f"{s.median_abs(s.peak_err):.2f}" if s.peak_err else "-"
+    return (
+        f"{name:<10} {s.sessions:>8} {100 * s.exact_fraction:>6.1f}% {zero:>7} "
+        f"{s.found_reps:>4}/{s.true_reps:<4} {pair(s.raise_err):>13} {pair(s.lower_err):>13} "
+        f"{pair(s.hold_err):>13} {peak:>5} {faults:>9}"
+    )
+
+
+@dataclass
+class FamilyScores:
+    """One :class:`Score` per motion family; ``overall`` merges them."""
+
+    by_family: dict = field(default_factory=dict)
+
+    def add(self, name: str, truth: dict, reps: list) -> None:
+        family = truth["spec"].get("family", "classic")
+        self.by_family.setdefault(family, Score()).add(name, truth, reps)
+
+    def merge(self, other: FamilyScores) -> None:
+        for family, score in other.by_family.items():
+            self.by_family.setdefault(family, Score()).merge(score)
+
+    @property
+    def overall(self) -> Score:
+        total = Score()
+        for score in self.by_family.values():
+            total.merge(score)
+        return total
+
+    def table(self) -> str:
+        """One line per family (in FAMILIES order) and the overall line."""
+        lines = [ROW_HEADER]
+        for family in FAMILIES:
+            if family in self.by_family:
+                lines.append(_row(family, self.by_family[family]))
+        lines.append(_row("overall", self.overall))
+        return "\n".join(lines)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
+from heelraise.sim.filters import lowpass
 from heelraise.sim.kinematics import Motion
 
 
@@ -44,9 +44,8 @@ class SensorModel:
             return t_nominal, acc, gyr
         # Digital low-pass of the chip (about 0.4 x rate, at most 184 Hz), causal.
         cutoff = min(0.4 * self.rate_hz, 184.0, 0.45 * fine_hz)
-        sos = signal.butter(2, cutoff, fs=fine_hz, output="sos")
-        acc_f = signal.sosfilt(sos, acc_true - acc_true[0], axis=0) + acc_true[0]
-        gyr_f = signal.sosfilt(sos, gyr_true - gyr_true[0], axis=0) + gyr_true[0]
+        acc_f = lowpass(acc_true - acc_true[0], cutoff, fine_hz) + acc_true[0]
+        gyr_f = lowpass(gyr_true - gyr_true[0], cutoff, fine_hz) + gyr_true[0]
         filtered = Motion(motion.t_s, acc_f, gyr_f, motion.pitch_deg, motion.roll_deg)
         acc, gyr = filtered.sample(t_nominal)
 

@@ -5,6 +5,11 @@
 >>> sim.t_s, sim.acc_g, sim.gyr_dps      # the recording
 >>> sim.truth["reps"][0]["raise_s"]      # what really happened
 
+``SessionSpec.family`` picks the motion (:mod:`heelraise.sim.families`, where the ground
+truth of the phase instants is defined: the boundaries of the scripted movement segments,
+where the true angular velocity starts and stops); "classic", the default, is the original
+motion, made here exactly as before the families existed.
+
 Truth faults are judged on the true kinematics with the same rules the
 analysis documents (a rolled ankle is >= 8 degrees of true roll, and so on), so
 a fault the simulator did not intend but the motion shows still counts.
@@ -17,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from heelraise.settings import AnalyzerSettings
+from heelraise.sim import families
 from heelraise.sim.kinematics import Motion, random_rotation
 from heelraise.sim.script import FINE_HZ, Script
 from heelraise.sim.sensor import SensorModel
@@ -49,6 +55,8 @@ class SessionSpec:
     ideal_sensor: bool = False
     foot_length_m: float = 0.26
     ball_fraction: float = 0.73
+    family: str = "classic"  # a heelraise.sim.families.FAMILIES name
+    profile: str = "mixed"  # speed profile of the brisk / slow / deep_drop movements
 
 
 @dataclass
@@ -67,6 +75,13 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
         spec = SessionSpec(**{**asdict(spec), **overrides})
     if spec.surface not in ("floor", "step"):
         raise ValueError(f"surface must be 'floor' or 'step', not {spec.surface!r}")
+    families.check(spec.family, spec.profile, spec.surface)
+    if spec.mount != "random" and spec.mount not in MOUNT_SITES_M:
+        raise ValueError(
+            f"unknown sensor site {spec.mount!r}: choose from random, {', '.join(MOUNT_SITES_M)}"
+        )
+    if spec.family != "classic":
+        return _simulate_family(spec)
     rng = np.random.default_rng(spec.seed)
     tempo = Tempo.parse(spec.tempo)
     sc = Script(rng, spec.foot_length_m, spec.ball_fraction)
@@ -130,6 +145,35 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
         "rep_count": len(reps),
         "sets": sets,
         "reps": reps,
+        "not_reps": sc.segments,
+    }
+    return SimulatedSession(spec, t_s, acc_g, gyr_dps, motion, truth)
+
+
+def _simulate_family(spec: SessionSpec) -> SimulatedSession:
+    """A session of one of the new motion families (see :mod:`heelraise.sim.families`)."""
+    rng = np.random.default_rng(spec.seed)
+    sc = Script(rng, spec.foot_length_m, spec.ball_fraction)
+    built = families.build(sc, rng, spec)
+    site, sensor_pos = families.sensor_position(rng, spec.mount)
+    mount = random_rotation(rng)
+    motion = sc.render(sensor_pos, mount)
+    sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)
+    t_s, acc_g, gyr_dps = sensor.record(motion, rng)
+    tempo = Tempo.parse(built.tempo_text)
+    _finish_truth(built.reps, motion, spec, tempo)
+    truth = {
+        "spec": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(spec).items()},
+        "family": spec.family,
+        "counts_reps": spec.family in families.REP_FAMILIES,
+        "truth_tempo": built.tempo_text,
+        "mount_site": site,
+        "mount_matrix": mount.round(6).tolist(),
+        "sensor_pos_m": sensor_pos.round(4).tolist(),
+        "lever_m": round(float(np.linalg.norm(sensor_pos)), 4),
+        "rep_count": len(built.reps),
+        "sets": built.sets,
+        "reps": built.reps,
         "not_reps": sc.segments,
     }
     return SimulatedSession(spec, t_s, acc_g, gyr_dps, motion, truth)

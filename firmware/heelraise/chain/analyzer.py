@@ -316,8 +316,15 @@ class Analyzer:
                     return []
                 self.state.axis_known = True
                 # Found late (the first reps did not qualify): look back over all the kept
-                # history since neutral or the last gap and count the reps before it too.
-                self._detect_from = max(hist.first, self.detector.floor_idx, self._neutral_idx)
+                # history since neutral, the last gap or the last free motion (a stride, a
+                # step up) and count the reps before it too.
+                self._detect_from = max(
+                    hist.first,
+                    self.detector.floor_idx,
+                    self._neutral_idx,
+                    self.axis.last_vigorous + 1,
+                )
+                self.detector.floor_idx = max(self.detector.floor_idx, self._detect_from)
                 self.detector.reset(self._detect_from)
         events: list = []
         while True:

@@ -40,6 +40,7 @@ LOOKAHEAD = 400  # grid samples examined per state-machine step
 MAX_PEAK_DEG = 60.0
 MAX_FREE_FRACTION = 0.25
 FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
+MAX_BOTTOM_DEG = 10.0  # a raise starts and ends with the heel down; a lunge's rear foot stays up
 PIVOT_RESIDUAL_G = 0.3  # lever-fit residual (90th pct) above this: the foot flew, no pivot
 PIVOT_PAD_S = 0.1  # the lever fit spans the rep and this much either side
 
@@ -252,9 +253,8 @@ class RepDetector:
         if self.frame is not None:
             grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
             i_acc, i_gyr = c["ax"], c["gx"]
-            pivot = fit_lever(
-                rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3], grav, 1 / self.grid_hz
-            )
+            acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
+            pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -278,6 +278,8 @@ class RepDetector:
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
+        elif min(self.base_val, float(pitch[top:].min())) > MAX_BOTTOM_DEG:
+            cand.rejected = "stays_on_toes"  # rose from and fell back to the toes: a lunge
         elif self.top_val > MAX_PEAK_DEG:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
         elif _fraction(rows[_span(t, start, end), c["free_g"]] > FREE_G) > MAX_FREE_FRACTION:

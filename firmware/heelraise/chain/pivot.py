@@ -26,10 +26,10 @@ from heelraise.chain.orientation import G_MPS2
 
 MOVING_DPS = 20.0  # rows turning at least this fast carry the fit (the rest is sensor noise)
 MIN_MOVING_ROWS = 8  # fewer than this: no fit
-#: tangential acceleration (g, RMS over the moving rows) the heel-up/heel-down call needs
-SIGN_MIN_G = 0.02
-#: ... and a fit that explains it well: residual under this fraction of it (one clean pivot)
-SIGN_RESIDUAL_FRACTION = 0.5
+#: the heel-up call needs a clean pivot (lever-fit residual, 90th pct, under this) ...
+SIGN_MAX_RESIDUAL_G = 0.06
+#: ... and the sensor this far behind the pivot along the foot (sites sit 0.05-0.22 m back)
+SIGN_MIN_LEVER_M = 0.03
 
 
 @dataclass
@@ -65,7 +65,7 @@ def gravity_in_sensor(tilt_deg: np.ndarray, frame: np.ndarray, g_ref: float) -> 
 
 
 def fit_lever(
-    acc_g: np.ndarray, gyr_dps: np.ndarray, grav_g: np.ndarray, dt_s: float
+    acc_g: np.ndarray, gyr_dps: np.ndarray, tilt_deg: np.ndarray, grav_g: np.ndarray, dt_s: float
 ) -> PivotFit | None:
     """Least-squares lever arm over rows of one movement (sensor axes throughout)."""
     moving = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps)) >= MOVING_DPS
@@ -81,18 +81,34 @@ def fit_lever(
     a += w[:, :, None] * w[:, None, :]
     a -= np.einsum("ij,ij->i", w, w)[:, None, None] * np.eye(3)
     y = (acc_g - grav_g) * G_MPS2
-    am, ym = a[moving].reshape(-1, 3), y[moving].reshape(-1)
-    r, *_ = np.linalg.lstsq(am, ym, rcond=None)
+    # The accelerometer's own errors (bias, scale, cross-axis: a few hundredths of a g) make
+    # f - G drift with the tilt; fitted alongside (an offset and a slope in each tilt
+    # component, per axis) they do not pass for a lever arm on a slow movement.
+    n = len(w)
+    cols = np.zeros((n, 3, 12))
+    cols[:, :, :3] = a
+    nuisance = np.column_stack([np.ones(n), tilt_deg / 30.0])  # (n, 3)
+    for i in range(3):
+        cols[:, i, 3 + 3 * i : 6 + 3 * i] = nuisance
+    x, *_ = np.linalg.lstsq(cols.reshape(-1, 12), y.reshape(-1), rcond=None)
+    r = x[:3]
     explained = a @ r
-    res = np.sqrt(((y - explained) ** 2).sum(1)) / G_MPS2
+    res = np.sqrt(((y - cols @ x) ** 2).sum(1)) / G_MPS2
     lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
     return PivotFit(r, res, moving, lever)
 
 
 def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:
     """+1 if turning about ``axis_3d`` lifts the sensor (the heel goes up), -1 if it lowers
-    it, 0 if the fit is too weak to say (slow movements: little tangential acceleration)."""
-    if fit.lever_g < SIGN_MIN_G or fit.high_residual_g > SIGN_RESIDUAL_FRACTION * fit.lever_g:
+    it, 0 if the fit cannot say (not a clean pivot, or no lever arm across the axis).
+
+    ``(n x r) . up`` is the sensor's distance behind the pivot along the foot: it comes out
+    at the same value rep after rep even for slow raises (the fit sees the lever through
+    the centripetal and tangential terms together), so only its sign is asked for.
+    """
+    if fit.high_residual_g > SIGN_MAX_RESIDUAL_G:
         return 0
     v = float(np.cross(axis_3d, fit.r_m) @ up)
+    if abs(v) < SIGN_MIN_LEVER_M:
+        return 0
     return 1 if v > 0 else -1

@@ -62,9 +62,9 @@ class Pitch:
         start = self.t_s
         self.move(raise_s, peak + overshoot)
         top_start = self.t_s
+        # The overshoot gives way and the plateau sags, leaving and reaching rest smoothly.
         n = int(hold_s * FINE_HZ)
-        tau = (np.arange(n) + 1.0) / n
-        self.parts.append(peak + overshoot * np.exp(-tau * hold_s / 0.08) - sag * tau**1.5)
+        self.parts.append(peak + overshoot - (overshoot + sag) * progress("minjerk", n))
         self.cur = peak - sag
         top_end = self.t_s
         self.move(lower_s, bottom)
@@ -157,7 +157,7 @@ def test_reps_before_a_late_axis_are_counted():
     """Three quick shallow reps first (not 12 degrees for 0.4 s: they cannot give the axis),
     then held ones. When the axis is found, the history before it is looked at again."""
     rng = np.random.default_rng(5)
-    p = Pitch("cosine")
+    p = Pitch("minjerk")
     p.hold(3.0)
     for _ in range(3):
         p.rep(rng, 17.0, 0.0, 0.35, 0.06, 0.45, 0.6)
@@ -166,7 +166,9 @@ def test_reps_before_a_late_axis_are_counted():
     p.hold(3.0)
     t, acc, gyr = p.record(rng)
     reps = analyze_arrays(t, acc, gyr).summary.reps
-    assert [round(r.start_s, 1) for r in reps] == [round(w["start_s"], 1) for w in p.reps]
+    assert len(reps) == len(p.reps), [round(r.start_s, 2) for r in reps]
+    for r, w in zip(reps, p.reps, strict=True):
+        assert abs(r.start_s - w["start_s"]) < 0.1 and abs(r.end_s - w["end_s"]) < 0.15
 
 
 @pytest.mark.parametrize("kind", ["cosine", "minjerk"])

@@ -90,6 +90,7 @@ class RepDetector:
         self.vl_val = 0.0
         self.stop_idx = None
         self.confirm_t = None
+        self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
     def in_rep(self) -> bool:
@@ -130,7 +131,7 @@ class RepDetector:
                     continue
                 # The bottom: the lowest settled pitch of the last BASE_WINDOW_S.
                 w = self.base_window
-                lo = max(hist.first, a - w + 1, self.floor_idx)
+                lo = max(hist.first, a - w + 1, self.floor_idx, self.after_idx)
                 pre = hist.rows(lo, a)
                 pre_p = pre[:, 1:3] @ axis.p
                 pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
@@ -203,6 +204,7 @@ class RepDetector:
                 i_b = int(np.argmin(bottom))
                 self.reset(nxt)
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
+                self.after_idx = stop
         return out
 
     def _wait(self, hist, end: int) -> None:

@@ -23,6 +23,7 @@ G_MPS2 = 9.80665
 DYNAMIC_G = 0.15  # accelerometer this far off 1 g (beyond what the lever arm explains): free
 DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
 LEVER_MAX_M = 0.25  # farthest a shoe-mounted sensor sits from the ball of the foot (heel: 0.22)
+ALPHA_ROWS = 3  # angular acceleration: the largest step over this many rows
 LEVER_TRUST_G = 0.02  # lever-arm acceleration that may reach this: gyro only (about 1 deg)
 RESYNC_S = 0.3  # free motion this long: restart from the accelerometer once quiet
 QUIET_G = 0.03  # quiet: the accelerometer within this of 1 g ...
@@ -64,13 +65,19 @@ class TiltFusion:
     def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> np.ndarray:
         """Per row, the most acceleration a foot pivoting about the ball of the foot can give
         a sensor up to ``LEVER_MAX_M`` from it: |alpha x r + w x (w x r)| <= (|alpha| + |w|^2)
-        |r|, in g. A brisk raise's 0.2 to 1 g swings are this, not free motion."""
-        prev = gyr_dps[0] if self._last_gyr is None else self._last_gyr
-        d = np.empty_like(gyr_dps)
-        d[0] = gyr_dps[0] - prev
-        np.subtract(gyr_dps[1:], gyr_dps[:-1], out=d[1:])
-        self._last_gyr = gyr_dps[-1].copy()
-        alpha = np.sqrt(np.einsum("ij,ij->i", d, d)) * (np.radians(1.0) / self.dt_s)
+        |r|, in g. A brisk raise's 0.2 to 1 g swings are this, not free motion. |alpha| is
+        the largest of the last ``ALPHA_ROWS`` differences (the accelerometer and the gyro
+        may be a sample apart after the chip's low-pass and the resampling)."""
+        k = ALPHA_ROWS
+        prev = np.repeat(gyr_dps[:1], k, axis=0) if self._last_gyr is None else self._last_gyr
+        ext = np.concatenate((prev, gyr_dps))
+        self._last_gyr = ext[-k:].copy()
+        d = np.diff(ext, axis=0)  # len(gyr_dps) + k - 1 differences
+        step = np.sqrt(np.einsum("ij,ij->i", d, d))
+        alpha = step[k - 1 :].copy()
+        for j in range(1, k):
+            np.maximum(alpha, step[k - 1 - j : len(step) - j], out=alpha)
+        alpha *= np.radians(1.0) / self.dt_s
         w = np.radians(wmag)
         return (alpha + w * w) * (LEVER_MAX_M / G_MPS2)
 

@@ -29,6 +29,9 @@ from heelraise.chain.pivot import PivotFit, fit_lever, gravity_in_sensor
 RISE_MIN_DEG = 8.0
 PEAK_MIN_DEG = 5.0
 FALL_FRACTION = 0.5
+NEUTRAL_DEG = (
+    2.0  # a lowering that comes back this close to neutral is one, however deep the rise began
+)
 CONFIRM_S = 0.1
 MAX_REP_S = 40.0
 MIN_PHASE_S = 0.15
@@ -152,7 +155,11 @@ class RepDetector:
                 self.cursor = a + j + 1
             elif self.mode == "fall":
                 cmx = np.maximum.accumulate(np.maximum(pitch, self.top_val))
-                cond = pitch <= cmx - FALL_FRACTION * (cmx - self.base_val)
+                # Half the rise back down; or, after a rise from a deep heel drop, back to
+                # neutral: the first rep of a step set may start far below where it ends.
+                half = cmx - FALL_FRACTION * (cmx - self.base_val)
+                back = np.minimum(cmx - self.rise_min_deg, NEUTRAL_DEG)
+                cond = pitch <= np.maximum(half, back)
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(pitch) if j is None else j + 1
                 i_max = int(np.argmax(pitch[:upto]))

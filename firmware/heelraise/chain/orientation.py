@@ -24,6 +24,7 @@ DYNAMIC_G = 0.15  # accelerometer this far off 1 g (beyond what the lever arm ex
 DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
 LEVER_MAX_M = 0.25  # farthest a shoe-mounted sensor sits from the ball of the foot (heel: 0.22)
 ALPHA_ROWS = 3  # angular acceleration: the largest step over this many rows
+STEADY_S = 0.1  # ... and its mean over this long, for trusting the accelerometer
 LEVER_TRUST_G = 0.02  # lever-arm acceleration that may reach this: gyro only (about 1 deg)
 RESYNC_S = 0.3  # free motion this long: restart from the accelerometer once quiet
 QUIET_G = 0.03  # quiet: the accelerometer within this of 1 g ...
@@ -54,7 +55,8 @@ class TiltFusion:
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
-        self._last_gyr: np.ndarray | None = None  # previous row's rate, for the angular accel
+        self._last_gyr: np.ndarray | None = None  # the last rows' rates, for the angular accel
+        self._steady_rows = max(1, int(round(STEADY_S / dt_s)))
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
@@ -62,24 +64,31 @@ class TiltFusion:
         self.free_n = 0
         self._last_gyr = None
 
-    def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> np.ndarray:
+    def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the most acceleration a foot pivoting about the ball of the foot can give
-        a sensor up to ``LEVER_MAX_M`` from it: |alpha x r + w x (w x r)| <= (|alpha| + |w|^2)
-        |r|, in g. A brisk raise's 0.2 to 1 g swings are this, not free motion. |alpha| is
-        the largest of the last ``ALPHA_ROWS`` differences (the accelerometer and the gyro
-        may be a sample apart after the chip's low-pass and the resampling)."""
-        k = ALPHA_ROWS
+        a sensor up to ``LEVER_MAX_M`` from it, |alpha x r + w x (w x r)| <= (|alpha| + |w|^2)
+        |r|, in g: (any, steady). A brisk raise's 0.2 to 1 g swings are this, not free
+        motion. ``any`` takes |alpha| as the largest of the last ``ALPHA_ROWS`` steps (the
+        accelerometer and the gyro may be a sample apart after the chip's low-pass and the
+        resampling); ``steady`` over ``STEADY_S`` (balance ripple, 5-25 Hz, averages out
+        there, so it does not shut the accelerometer out of a whole hold on the toes)."""
+        k = max(ALPHA_ROWS, self._steady_rows)
         prev = np.repeat(gyr_dps[:1], k, axis=0) if self._last_gyr is None else self._last_gyr
         ext = np.concatenate((prev, gyr_dps))
         self._last_gyr = ext[-k:].copy()
-        d = np.diff(ext, axis=0)  # len(gyr_dps) + k - 1 differences
+        n = len(gyr_dps)
+        d = np.diff(ext, axis=0)  # d[k - 1 + i] is row i's step
         step = np.sqrt(np.einsum("ij,ij->i", d, d))
         alpha = step[k - 1 :].copy()
-        for j in range(1, k):
-            np.maximum(alpha, step[k - 1 - j : len(step) - j], out=alpha)
-        alpha *= np.radians(1.0) / self.dt_s
-        w = np.radians(wmag)
-        return (alpha + w * w) * (LEVER_MAX_M / G_MPS2)
+        for j in range(1, ALPHA_ROWS):
+            np.maximum(alpha, step[k - 1 - j : k - 1 - j + n], out=alpha)
+        m = self._steady_rows
+        dm = ext[k:] - ext[k - m : k - m + n]
+        slow = np.sqrt(np.einsum("ij,ij->i", dm, dm)) / m
+        per_row = np.radians(1.0) / self.dt_s
+        w2 = np.radians(wmag) ** 2
+        gain = LEVER_MAX_M / G_MPS2
+        return (alpha * per_row + w2) * gain, (slow * per_row + w2) * gain
 
     def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
         """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral.
@@ -118,12 +127,12 @@ class TiltFusion:
         w = gyr_dps @ self.basis
         x = self._blend_gyr_gain * w  # the blended steps' x; gyro-only steps' set below
         x += self._blend_acc_gain * r_acc
-        lever = self.lever_g(gyr_dps, wmag)
+        lever, steady = self.lever_g(gyr_dps, wmag)
         dev = np.abs(amag - self.g_ref)
         #: acceleration the lever arm cannot explain (g): the foot is not pivoting on the ball
         self.free_g = np.maximum(dev - lever, 0.0)
         free = self.free_g > DYNAMIC_G
-        fast = (wmag > DYNAMIC_DPS) | (lever > LEVER_TRUST_G)
+        fast = (wmag > DYNAMIC_DPS) | (steady > LEVER_TRUST_G)
         steady = self.r_deg is not None and n <= PIECE and self.free_n <= self._resync_n
         if steady and not free.any():
             # The common case (standing, reps): no free motion, so no restart pending.

@@ -43,6 +43,7 @@ HISTORY_S = 90.0
 REJECTED_KEPT = 200
 SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
 PHASE_RATE_DPS = 4.0
+STILL_RISING = 0.7  # rate at the decision over the rebound's peak: a bounce has turned back
 
 
 @dataclass
@@ -404,6 +405,8 @@ class Analyzer:
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
         rebound = float(v[stop:].max()) if stop < len(v) else 0.0
+        if rebound > 0.0 and v[-1] >= STILL_RISING * rebound:
+            rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heelraise.chain.axis import QUALIFY_DEG, QUALIFY_S
+from heelraise.chain.axis import AXIS
 
 PHASE_COLOURS = {"raise": "#4c9be8", "hold": "#f2b134", "lower": "#e8604c"}
 FAULT_COLOUR = "#b00020"
@@ -27,7 +27,8 @@ def why_nothing_counted(analyzer) -> str | None:
     if not analyzer.axis.known:
         return (
             "no rep counted: no rep-like movement to learn the pitch axis from "
-            f"(a tilt held {QUALIFY_DEG:g} degrees or more for {QUALIFY_S:g} s, away from walking)"
+            f"(a tilt held {AXIS.qualify_deg:g} degrees or more for {AXIS.qualify_s:g} s, "
+            "away from walking)"
         )
     reasons: dict[str, int] = {}
     for c in analyzer.rejected:

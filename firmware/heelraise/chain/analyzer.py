@@ -27,7 +27,7 @@ from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
 from heelraise.chain.faults import looks_like_step, rep_faults
 from heelraise.chain.history import History
-from heelraise.chain.orientation import DYNAMIC_G, TiltFusion
+from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
 from heelraise.chain.resample import GridResampler
 from heelraise.events import GapEvent, Rep, RepEvent, SessionSummary, SetEvent, SetSummary
@@ -39,11 +39,25 @@ from heelraise.tempo import Tempo
 #: raw accelerometer and bias-corrected gyro in sensor axes (for the lever-arm fit)
 COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "free_g", "flag", "settled", "walk")
 COLUMNS += ("ax", "ay", "az", "gx", "gy", "gz")
-HISTORY_S = 90.0
-REJECTED_KEPT = 200
-SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
-PHASE_RATE_DPS = 4.0
-STILL_RISING = 0.7  # rate at the decision over the rebound's peak: a bounce has turned back
+
+
+@dataclass(frozen=True)
+class AnalyzerTuning:
+    """The core's own tuning (the user-facing numbers are AnalyzerSettings)."""
+
+    #: s: grid rows kept to look back over (a late axis, a rep's timing)
+    history_s: float = 90.0
+    #: the latest movements that were not reps kept, for plots
+    rejected_kept: int = 200
+    #: s: after walking or a restart of the tilt, this long before a bottom counts
+    settle_s: float = 1.0
+    #: deg/s: the live phase is rising / lowering above this pitch rate
+    phase_rate_dps: float = 4.0
+    #: rate at the decision over the rebound's peak at or above this: the next rep, not a bounce
+    still_rising: float = 0.7
+
+
+TUNING = AnalyzerTuning()
 
 
 @dataclass
@@ -77,7 +91,7 @@ class Analyzer:
         self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
         self.fusion: TiltFusion | None = None
         self.bias_dps = np.zeros(3)
-        self.history = History(COLUMNS, int(HISTORY_S * s.grid_hz))
+        self.history = History(COLUMNS, int(TUNING.history_s * s.grid_hz))
         self.axis = PitchAxis(s.grid_hz, s.stride_gyr_dps)
         self.detector = RepDetector(s.grid_hz, s.min_peak_deg)
         self.sets: list[SetSummary] = []
@@ -87,7 +101,7 @@ class Analyzer:
         self.last_rep_decide = -1
         self.idle_checked = 0
         # The latest movements that were not reps, and why (for plots and debugging; bounded).
-        self.rejected: collections.deque[Candidate] = collections.deque(maxlen=REJECTED_KEPT)
+        self.rejected: collections.deque[Candidate] = collections.deque(maxlen=TUNING.rejected_kept)
         self.samples_seen = 0
         self.last_t: float | None = None
         self._pending: list = []
@@ -273,29 +287,29 @@ class Analyzer:
         (acceleration the lever arm of a pivot on the ball cannot explain), or faster than
         any heel raise. A brisk raise turns at 300-400 deg/s too, but pivots on the ball."""
         s = self.settings
-        walk = (wmag > s.walking_gyr_dps) & (free_g > DYNAMIC_G)
+        walk = (wmag > s.walking_gyr_dps) & (free_g > FUSION.dynamic_g)
         walk |= wmag > s.stride_gyr_dps
         return walk.astype(float)
 
     def _settled(self, walk_f: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """1 where the tilt can be trusted as a rep's bottom: no jolt now, no walking or
-        restart of the tilt within the last ``SETTLE_S``."""
+        restart of the tilt within the last ``TUNING.settle_s``."""
         k0, n = self.history.end, len(walk_f)
         walk = walk_f != 0.0
-        jolt = walk | (flags == 2.0)
-        settle = int(round(SETTLE_S * self.settings.grid_hz))
+        jolt = walk | (flags == FLAG_RESYNC)
+        settle = int(round(TUNING.settle_s * self.settings.grid_hz))
         if not jolt.any():
             if k0 + n - 1 - self._last_jolt < settle:  # still settling from before
                 idx = np.arange(k0, k0 + n)
-                return ((idx - self._last_jolt >= settle) & (flags != 1.0)).astype(float)
-            return (flags != 1.0).astype(float)
+                return ((idx - self._last_jolt >= settle) & (flags != FLAG_FREE)).astype(float)
+            return (flags != FLAG_FREE).astype(float)
         idx = np.arange(k0, k0 + n)
         last = np.maximum.accumulate(np.where(jolt, idx, self._last_jolt))
         self._last_jolt = int(last[-1])
         if walk.any():
             self._last_walk = k0 + int(np.flatnonzero(walk)[-1])
         far = idx - last >= settle
-        return (far & (flags != 1.0)).astype(float)
+        return (far & (flags != FLAG_FREE)).astype(float)
 
     def _detect(self) -> list:
         hist = self.history
@@ -309,7 +323,7 @@ class Analyzer:
                     rows[:, [hist.col["r1"], hist.col["r2"]]],
                     rows[:, hist.col["wmag"]],
                     hist,
-                    free=np.isin(rows[:, hist.col["flag"]], (1.0, 2.0))
+                    free=np.isin(rows[:, hist.col["flag"]], (FLAG_FREE, FLAG_RESYNC))
                     | (rows[:, hist.col["walk"]] != 0.0),
                 )
                 self.idle_checked = end
@@ -405,7 +419,7 @@ class Analyzer:
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
         rebound = float(v[stop:].max()) if stop < len(v) else 0.0
-        if rebound > 0.0 and v[-1] >= STILL_RISING * rebound:
+        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound:
             rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
@@ -510,9 +524,9 @@ class Analyzer:
             st.phase = "walking"
             return
         rate = w1 * p0 + w2 * p1
-        if rate > PHASE_RATE_DPS:
+        if rate > TUNING.phase_rate_dps:
             st.phase = "rising"
-        elif rate < -PHASE_RATE_DPS:
+        elif rate < -TUNING.phase_rate_dps:
             st.phase = "lowering"
         elif st.pitch_deg > 5.0:
             st.phase = "top"

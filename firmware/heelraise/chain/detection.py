@@ -26,26 +26,50 @@ import numpy as np
 from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
 from heelraise.chain.pivot import PivotFit, fit_lever, gravity_in_sensor
 
-RISE_MIN_DEG = 8.0
-PEAK_MIN_DEG = 5.0
-FALL_FRACTION = 0.5
-NEUTRAL_DEG = (
-    2.0  # a lowering that comes back this close to neutral is one, however deep the rise began
-)
-CONFIRM_S = 0.1
-MAX_REP_S = 40.0
-MIN_PHASE_S = 0.15
-LEAD_S = 0.3
-MIN_RATE_DPS = 5.0
-BASE_WINDOW_S = 3.0
-FIT_TRUST_S = 0.25  # s: crossing and fit disagree by more than this: sway spoilt the crossing
-LOOKAHEAD = 400  # grid samples examined per state-machine step
-MAX_PEAK_DEG = 60.0
-MAX_FREE_FRACTION = 0.25
-FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
-MAX_BOTTOM_DEG = 10.0  # a raise starts and ends with the heel down; a lunge's rear foot stays up
-PIVOT_RESIDUAL_G = 0.3  # lever-fit residual (90th pct) above this: the foot flew, no pivot
-PIVOT_PAD_S = 0.1  # the lever fit spans the rep and this much either side
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Step 5's tuning: what an up-and-down movement must do to be a rep."""
+
+    #: deg: default rise above the bottom (AnalyzerSettings.min_peak_deg overrides)
+    rise_min_deg: float = 8.0
+    #: deg: the top is at least this far above neutral
+    peak_min_deg: float = 5.0
+    #: a lowering brings back at least this fraction of the rise ...
+    fall_fraction: float = 0.5
+    #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
+    neutral_deg: float = 2.0
+    #: s: decided this long after the lowering stops (bounce window)
+    confirm_s: float = 0.1
+    #: s: longer than this is not a rep (standing on the toes, a long stretch)
+    max_rep_s: float = 40.0
+    #: s: a raise or lowering shorter than this is a jolt, not a rep
+    min_phase_s: float = 0.15
+    #: s: a stride this soon before the rise rules it out
+    lead_s: float = 0.3
+    #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
+    min_rate_dps: float = 5.0
+    #: s: the bottom is the lowest settled pitch this far back
+    base_window_s: float = 3.0
+    #: s: crossing and fit disagree by more than this: sway spoilt the crossing
+    fit_trust_s: float = 0.25
+    #: grid samples examined per state-machine step (bounded work)
+    lookahead: int = 400
+    #: deg: higher than any heel raise: a toe-off
+    max_peak_deg: float = 60.0
+    #: free motion over this fraction of the rep: the foot left the ground
+    max_free_fraction: float = 0.25
+    #: g: acceleration the lever arm cannot explain, counted as free motion
+    free_g: float = 0.4
+    #: deg: a raise starts and ends with the heel down; a lunge's rear foot stays up
+    max_bottom_deg: float = 10.0
+    #: g: lever-fit residual (90th pct) above this: the foot flew, no pivot
+    pivot_residual_g: float = 0.3
+    #: s: the lever fit spans the rep and this much either side
+    pivot_pad_s: float = 0.1
+
+
+DETECTION = DetectionSettings()
 
 
 @dataclass
@@ -72,14 +96,14 @@ class Candidate:
 
 
 class RepDetector:
-    def __init__(self, grid_hz: float, rise_min_deg: float = RISE_MIN_DEG):
+    def __init__(self, grid_hz: float, rise_min_deg: float = DETECTION.rise_min_deg):
         self.grid_hz = grid_hz
         self.rise_min_deg = rise_min_deg
         self.frame: np.ndarray | None = None  # (e1, e2, up) in sensor axes, from calibration
         self.g_ref = 1.0  # the accelerometer's reading at rest
         self.floor_idx = 0  # nothing before this index (a gap) may start a rep
         self.prev_end_s = -np.inf  # end of the last counted rep
-        self.base_window = int(round(BASE_WINDOW_S * grid_hz))
+        self.base_window = int(round(DETECTION.base_window_s * grid_hz))
         self.reset(None)
 
     def reset(self, cursor: int | None):
@@ -109,7 +133,9 @@ class RepDetector:
             if self.cursor < hist.first:  # fell out of the history: cannot be timed
                 self.reset(hist.first)
             a = self.cursor
-            stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
+            stop_at = min(
+                end, a + DETECTION.lookahead
+            )  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
             hot = r[:, hist.col["walk"]] != 0.0  # a stride (see Analyzer._walking)
             if hot[0]:
@@ -128,11 +154,11 @@ class RepDetector:
                 # A rise is measured from, and ends at, samples where the tilt was settled
                 # (no jolt now, no walking just before).
                 settled = r[:, hist.col["settled"]] != 0.0
-                high = settled & (pitch >= PEAK_MIN_DEG)
+                high = settled & (pitch >= DETECTION.peak_min_deg)
                 if not high.any():
                     self.cursor = end_here  # nothing here can end a rise: skip the search
                     continue
-                # The bottom: the lowest settled pitch of the last BASE_WINDOW_S.
+                # The bottom: the lowest settled pitch of the last DETECTION.base_window_s.
                 w = self.base_window
                 lo = max(hist.first, a - w + 1, self.floor_idx, self.after_idx)
                 pre = hist.rows(lo, a)
@@ -157,8 +183,8 @@ class RepDetector:
                 cmx = np.maximum.accumulate(np.maximum(pitch, self.top_val))
                 # Half the rise back down; or, after a rise from a deep heel drop, back to
                 # neutral: the first rep of a step set may start far below where it ends.
-                half = cmx - FALL_FRACTION * (cmx - self.base_val)
-                back = np.minimum(cmx - self.rise_min_deg, NEUTRAL_DEG)
+                half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
+                back = np.minimum(cmx - self.rise_min_deg, DETECTION.neutral_deg)
                 cond = pitch <= np.maximum(half, back)
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(pitch) if j is None else j + 1
@@ -183,9 +209,9 @@ class RepDetector:
                     self._wait(hist, end_here)
                     continue
                 self.stop_idx = a + j
-                # Decide CONFIRM_S after the speed fell under 1/16 of its peak; the stop
+                # Decide DETECTION.confirm_s after the speed fell under 1/16 of its peak; the stop
                 # itself is extrapolated from the deceleration when the rep is timed.
-                self.confirm_t = hist.at("t", self.stop_idx) + CONFIRM_S
+                self.confirm_t = hist.at("t", self.stop_idx) + DETECTION.confirm_s
                 self.mode = "confirm"
                 self.cursor = self.stop_idx + 1
             elif self.mode == "confirm":
@@ -215,10 +241,10 @@ class RepDetector:
         return out
 
     def _wait(self, hist, end: int) -> None:
-        """Nothing decided up to ``end``; a movement up there longer than MAX_REP_S is not a
-        rep: look for a rise from here on."""
+        """Nothing decided up to ``end``; a movement up there longer than ``max_rep_s`` is not
+        a rep: look for a rise from here on."""
         self.cursor = end
-        if hist.at("t", end - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
+        if hist.at("t", end - 1) - hist.at("t", self.base_idx) > DETECTION.max_rep_s:
             self.reset(end)
 
     def _finish(self, hist, decide_idx: int, axis) -> Candidate:
@@ -256,8 +282,8 @@ class RepDetector:
         # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
         walk = rows[:, c["walk"]]
-        vigorous = bool(walk[int(np.searchsorted(t, start - LEAD_S)) :].any())
-        span = _span(t, start - PIVOT_PAD_S, end + PIVOT_PAD_S)
+        vigorous = bool(walk[int(np.searchsorted(t, start - DETECTION.lead_s)) :].any())
+        span = _span(t, start - DETECTION.pivot_pad_s, end + DETECTION.pivot_pad_s)
         pivot = None
         if self.frame is not None:
             grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
@@ -283,19 +309,22 @@ class RepDetector:
         )
         if vigorous:
             cand.rejected = "walking"
-        elif pivot is not None and pivot.high_residual_g > PIVOT_RESIDUAL_G:
+        elif pivot is not None and pivot.high_residual_g > DETECTION.pivot_residual_g:
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
-        elif min(self.base_val, float(pitch[top:].min())) > MAX_BOTTOM_DEG:
+        elif min(self.base_val, float(pitch[top:].min())) > DETECTION.max_bottom_deg:
             cand.rejected = "stays_on_toes"  # rose from and fell back to the toes: a lunge
-        elif self.top_val > MAX_PEAK_DEG:
+        elif self.top_val > DETECTION.max_peak_deg:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif _fraction(rows[_span(t, start, end), c["free_g"]] > FREE_G) > MAX_FREE_FRACTION:
+        elif (
+            _fraction(rows[_span(t, start, end), c["free_g"]] > DETECTION.free_g)
+            > DETECTION.max_free_fraction
+        ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
-        elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
+        elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
-        elif top_start - start < MIN_PHASE_S or end - top_end < MIN_PHASE_S:
+        elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
             cand.rejected = "too_quick"
         return cand
 
@@ -404,4 +433,4 @@ def _refit(t, pitch, start, top_start, top_end, end):
 def _prefer(crossing: float, fitted: float) -> float:
     """The crossing estimate is sharper on a clean signal; when sway or tremor has moved
     it far from what the movement's middle implies, trust the fit."""
-    return crossing if abs(crossing - fitted) <= FIT_TRUST_S else fitted
+    return crossing if abs(crossing - fitted) <= DETECTION.fit_trust_s else fitted

@@ -24,12 +24,25 @@ import numpy as np
 
 from heelraise.chain.orientation import G_MPS2
 
-MOVING_DPS = 20.0  # rows turning at least this fast carry the fit (the rest is sensor noise)
-MIN_MOVING_ROWS = 8  # fewer than this: no fit
+
+@dataclass(frozen=True)
+class PivotSettings:
+    """The lever-arm fit's tuning."""
+
+    #: deg/s: rows turning at least this fast carry the fit (the rest is sensor noise)
+    moving_dps: float = 20.0
+    #: rows: fewer moving rows than this: no fit
+    min_moving_rows: int = 8
+    #: g: the heel-up call needs a clean pivot (residual, 90th pct, under this) ...
+    sign_max_residual_g: float = 0.06
+    #: m: ... and the sensor this far behind the pivot along the foot (sites: 0.05-0.22 m)
+    sign_min_lever_m: float = 0.03
+
+
+PIVOT = PivotSettings()
+
 #: the heel-up call needs a clean pivot (lever-fit residual, 90th pct, under this) ...
-SIGN_MAX_RESIDUAL_G = 0.06
 #: ... and the sensor this far behind the pivot along the foot (sites sit 0.05-0.22 m back)
-SIGN_MIN_LEVER_M = 0.03
 
 
 @dataclass
@@ -68,8 +81,8 @@ def fit_lever(
     acc_g: np.ndarray, gyr_dps: np.ndarray, tilt_deg: np.ndarray, grav_g: np.ndarray, dt_s: float
 ) -> PivotFit | None:
     """Least-squares lever arm over rows of one movement (sensor axes throughout)."""
-    moving = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps)) >= MOVING_DPS
-    if np.count_nonzero(moving) < MIN_MOVING_ROWS:
+    moving = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps)) >= PIVOT.moving_dps
+    if np.count_nonzero(moving) < PIVOT.min_moving_rows:
         return None
     w = np.radians(gyr_dps)
     alpha = np.gradient(w, dt_s, axis=0)
@@ -106,9 +119,9 @@ def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:
     at the same value rep after rep even for slow raises (the fit sees the lever through
     the centripetal and tangential terms together), so only its sign is asked for.
     """
-    if fit.high_residual_g > SIGN_MAX_RESIDUAL_G:
+    if fit.high_residual_g > PIVOT.sign_max_residual_g:
         return 0
     v = float(np.cross(axis_3d, fit.r_m) @ up)
-    if abs(v) < SIGN_MIN_LEVER_M:
+    if abs(v) < PIVOT.sign_min_lever_m:
         return 0
     return 1 if v > 0 else -1

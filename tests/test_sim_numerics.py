@@ -101,3 +101,16 @@ def test_fast_onset_peaks_at_twice_the_mean_speed_where_asked():
     v = np.diff(np.concatenate([[0.0], s])) * 500
     assert v.max() == pytest.approx(2.0, rel=1e-2)
     assert np.argmax(v) / 500 == pytest.approx(0.2, abs=0.01)
+
+
+def test_balance_ripple_is_band_limited_with_unit_rate_rms_and_no_drift():
+    from heelraise.sim.script import band_noise
+
+    angle = band_noise(60000, np.random.default_rng(4))
+    rate = np.gradient(angle, 1e-3)
+    assert np.sqrt(np.mean(rate**2)) == pytest.approx(1.0, rel=0.02)
+    f = np.fft.rfftfreq(len(rate), 1e-3)
+    power = np.abs(np.fft.rfft(rate)) ** 2
+    assert power[(f < 4.5) | (f > 26)].sum() < 1e-3 * power.sum()
+    assert power[(f >= 5) & (f < 10)].sum() > 2 * power[(f >= 15) & (f <= 25)].sum()
+    assert abs(angle.mean()) < 1e-9 and np.ptp(angle) < 0.2  # deg: a tremor, not a drift

@@ -98,3 +98,14 @@ def test_the_bench_deals_families_round_robin_over_consecutive_seeds():
         ("run", 1005),
         ("classic", 1006),
     ]
+
+
+def test_the_bench_reports_every_family_and_the_real_walks(capsys):
+    bench = load_bench()
+    assert bench.main(["--sessions", "12", "--first-seed", "3000"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("\n\n", 1)[0].splitlines()
+    assert [row.split()[0] for row in table[2:]] == [*FAMILIES, "overall"]
+    assert all(row.split()[1] == "1" for row in table[2:-1])  # one session of each
+    assert "walk_xio_long_walk.csv:" in out and "walk_xio_short_walk.csv:" in out
+    assert "phase error by true speed profile" in out

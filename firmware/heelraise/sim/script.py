@@ -22,12 +22,15 @@ RIPPLE_BAND_HZ = (5.0, 25.0)  # balance on the toes: ankle and foot muscles corr
 def band_noise(n: int, rng: np.random.Generator, band_hz=RIPPLE_BAND_HZ) -> np.ndarray:
     """An angle (deg) whose rate is band-limited noise of unit RMS (1 deg/s) in ``band_hz``.
 
-    White noise shaped in the frequency domain: the rate keeps only the band, the angle is
-    its exact integral (rate / (2 pi i f)), so it has no drift and no DC.
+    White noise shaped in the frequency domain: the rate keeps only the band, its amplitude
+    falling as 1/f across it (most of the power low in the band, as in physiological tremor,
+    not a flat spectrum that would put most of the angular acceleration at the top); the
+    angle is its exact integral (rate / (2 pi i f)), so it has no drift and no DC.
     """
     f = np.fft.rfftfreq(n, 1.0 / FINE_HZ)
     spec = np.fft.rfft(rng.normal(size=n))
-    spec[(f < band_hz[0]) | (f > band_hz[1])] = 0.0
+    inside = (f >= band_hz[0]) & (f <= band_hz[1])
+    spec = np.where(inside, spec * band_hz[0] / np.where(inside, f, 1.0), 0.0)
     rate = np.fft.irfft(spec, n)
     safe_f = np.where(f > 0, f, 1.0)
     angle = np.fft.irfft(np.where(f > 0, spec / (2j * np.pi * safe_f), 0.0), n) * FINE_HZ

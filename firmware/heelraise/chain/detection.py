@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
-from heelraise.chain.pivot import PivotFit, fit_lever, gravity_in_sensor
+from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ class RepDetector:
         )
         if vigorous:
             cand.rejected = "walking"
-        elif pivot is not None and pivot.high_residual_g > DETECTION.pivot_residual_g:
+        elif pivot is not None and _flew(pivot, t[span], end):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
@@ -327,6 +327,16 @@ class RepDetector:
         elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
             cand.rejected = "too_quick"
         return cand
+
+
+def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
+    """The lever fit leaves a large residual (90th percentile of the moving rows) before the
+    lowering's last ``pivot_pad_s``: the foot flew mid-movement (a stride's swing). The heel
+    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out."""
+    judge = pivot.moving & (t <= end_s - DETECTION.pivot_pad_s)
+    if np.count_nonzero(judge) < PIVOT.min_moving_rows:
+        return pivot.high_residual_g > DETECTION.pivot_residual_g
+    return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
 
 
 def trailing_min(x: np.ndarray, w: int) -> np.ndarray:

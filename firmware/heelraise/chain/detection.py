@@ -181,10 +181,14 @@ class RepDetector:
                 self.cursor = a + j + 1
             elif self.mode == "fall":
                 cmx = np.maximum.accumulate(np.maximum(pitch, self.top_val))
-                # Half the rise back down; or, after a rise from a deep heel drop, back to
-                # neutral: the first rep of a step set may start far below where it ends.
+                # Half the rise back down, or half the height above neutral (to within
+                # neutral_deg of it): a rep may start far below where it ends (out of a deep
+                # heel drop) or end above neutral on a step (not past neutral).
                 half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
-                back = np.minimum(cmx - self.rise_min_deg, DETECTION.neutral_deg)
+                back = np.minimum(
+                    cmx - self.rise_min_deg,
+                    np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx),
+                )
                 cond = pitch <= np.maximum(half, back)
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(pitch) if j is None else j + 1

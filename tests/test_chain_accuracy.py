@@ -154,3 +154,54 @@ def test_any_sensor_orientation_counts_the_same():
                 assert abs(r.end_s - w["end_s"]) < 0.5, name
                 assert abs(r.peak_deg - w["peak_deg"]) < 6.0, name
     assert counts == {name: len(truth) for name in MOUNTS}
+
+
+# -- per motion family (issue 10): a few seeds each, guards looser than the bench targets ----
+
+FAMILY_SEEDS = (500, 501, 502)
+#: family -> (exact sessions of 3, median abs. error guard for raise_s / lower_s / top_hold_s in
+#: s, peak_deg guard in deg). The targets (bench/accuracy.py) are 0.03 s and 0.7 deg; the slow
+#: and deep_drop timing misses them today (see the README), and these guard the figures
+#: measured on these seeds (slow 0.11 / 0.21 / 0.19 s, deep_drop 0.08 / 0.20 / 0.21 s).
+REP_FAMILY_GUARDS = {
+    "classic": (3, 0.12, 1.5),
+    "brisk": (3, 0.08, 1.0),
+    "slow": (3, 0.3, 1.0),
+    "deep_drop": (2, 0.3, 1.0),
+}
+
+
+def _family_score(family: str) -> Score:
+    from heelraise.sim.scoring import analysis_tempo, family_spec
+
+    score = Score()
+    for seed in FAMILY_SEEDS:
+        spec = family_spec(family, seed)
+        sim = simulate_session(spec)
+        settings = AnalyzerSettings(tempo=analysis_tempo(spec))
+        result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
+        score.add(f"{family} seed {seed}", sim.truth, result.summary.reps)
+    return score
+
+
+@pytest.mark.parametrize("family", list(REP_FAMILY_GUARDS))
+def test_each_rep_family_is_counted_and_timed(family):
+    min_exact, max_time_s, max_peak_deg = REP_FAMILY_GUARDS[family]
+    s = _family_score(family)
+    assert s.exact >= min_exact, s.failures
+    assert s.matched >= 0.9 * s.true_reps
+    errors = {
+        "raise_s": s.median_abs(s.raise_err),
+        "lower_s": s.median_abs(s.lower_err),
+        "top_hold_s": s.median_abs(s.hold_err),
+    }
+    assert max(errors.values()) <= max_time_s, errors
+    assert s.median_abs(s.peak_err) <= max_peak_deg, s.median_abs(s.peak_err)
+
+
+def test_the_non_rep_families_count_nothing():
+    """Slow walking, shuffling, squats, lunges, jumps, hops, step-ups, running."""
+    from heelraise.sim.families import NON_REP_FAMILIES
+
+    counted = {f: _family_score(f).found_reps for f in NON_REP_FAMILIES}
+    assert counted == {f: 0 for f in NON_REP_FAMILIES}

@@ -44,14 +44,14 @@ class _LoopSearch:
         from heelraise.chain import axis
 
         mag = np.hypot(r[:, 0], r[:, 1])
-        need, quiet = round(axis.QUALIFY_S * grid_hz), round(axis.QUIET_S * grid_hz)
+        need, quiet = round(axis.AXIS.qualify_s * grid_hz), round(axis.AXIS.quiet_s * grid_hz)
         for i in range(len(r)):
             k = k0 + i
             if wmag[i] > walking_dps or (free is not None and free[i]):
                 self.last_vigorous = k
-            if mag[i] < axis.EXCURSION_START_DEG:
+            if mag[i] < axis.AXIS.excursion_start_deg:
                 self.last_low = k
-            ok = mag[i] >= axis.QUALIFY_DEG and k - self.last_vigorous > quiet
+            ok = mag[i] >= axis.AXIS.qualify_deg and k - self.last_vigorous > quiet
             self.run = self.run + 1 if ok else 0
             if self.run >= need and self.last_low is not None:
                 return self.last_low

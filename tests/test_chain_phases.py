@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from heelraise.chain.axis import _principal_axis
-from heelraise.chain.detection import _level, _peak_of_run
+from heelraise.chain.detection import _level, _peak_of_run, trailing_min
 from heelraise.chain.phases import first_true, onset_time, stop_time
 
 
@@ -75,3 +75,31 @@ def test_peak_of_run_follows_the_movement_not_a_bigger_blip_beside_it():
 def _rotation(a):
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, -s], [s, c]])
+
+
+@pytest.mark.parametrize("n, w", [(0, 5), (1, 1), (7, 3), (300, 300), (701, 300), (50, 64)])
+def test_trailing_min_equals_scipy_and_a_plain_loop(n, w):
+    from scipy.ndimage import minimum_filter1d
+
+    rng = np.random.default_rng(n + w)
+    x = rng.normal(size=n)
+    x[rng.random(n) < 0.2] = np.inf  # unsettled rows are +inf in the detector
+    got = trailing_min(x, w)
+    loop = np.array([x[max(0, i - w + 1) : i + 1].min() for i in range(n)])
+    np.testing.assert_array_equal(got, loop)
+    if n:
+        want = minimum_filter1d(x, w, origin=(w - 1) // 2, mode="nearest")
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_chain_does_not_import_scipy():
+    """scipy is a simulator dependency, not one the Pi's chain needs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, heelraise.chain.analyzer, heelraise.chain.offline; "
+        "print(any(m == 'scipy' or m.startswith('scipy.') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -42,8 +42,12 @@ class AnalyzerSettings:
     still_acc_g: float = 0.02
     #: Seconds of stillness needed to take neutral (shoe flat).
     neutral_still_s: float = 1.0
-    #: Angular rate (after bias) above which motion is walking / stepping, not a rep.
+    #: Angular rate (after bias) above which motion with the foot off the ground
+    #: (acceleration the lever arm cannot explain) is walking / stepping, not a rep.
     walking_gyr_dps: float = 300.0
+    #: Angular rate above which motion is a stride whatever the accelerometer says: no heel
+    #: raise turns this fast (a brisk 30-55 degree raise in 0.25 s peaks near 400).
+    stride_gyr_dps: float = 600.0
     #: Complementary filter time constant: gyro below, accelerometer above it.
     fusion_tau_s: float = 0.5
     #: Reads shorter than this are gathered before the chain runs (its cost is mostly per

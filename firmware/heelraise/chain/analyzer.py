@@ -27,7 +27,8 @@ from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
 from heelraise.chain.faults import looks_like_step, rep_faults
 from heelraise.chain.history import History
-from heelraise.chain.orientation import TiltFusion
+from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
+from heelraise.chain.pivot import heel_up_sign
 from heelraise.chain.resample import GridResampler
 from heelraise.chain.screen import Screen
 from heelraise.events import GapEvent, Rep, RepEvent, SessionSummary, SetEvent, SetSummary
@@ -35,11 +36,29 @@ from heelraise.exceptions import CalibrationError
 from heelraise.settings import AnalyzerSettings
 from heelraise.tempo import Tempo
 
-COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "amag", "flag", "settled")
-HISTORY_S = 90.0
-REJECTED_KEPT = 200
-SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
-PHASE_RATE_DPS = 4.0
+#: the grid rows kept: tilt, its rate, what the fusion and the walking rule said, and the
+#: raw accelerometer and bias-corrected gyro in sensor axes (for the lever-arm fit)
+COLUMNS = ("t", "r1", "r2", "w1", "w2", "wmag", "free_g", "flag", "settled", "walk")
+COLUMNS += ("ax", "ay", "az", "gx", "gy", "gz")
+
+
+@dataclass(frozen=True)
+class AnalyzerTuning:
+    """The core's own tuning (the user-facing numbers are AnalyzerSettings)."""
+
+    #: s: grid rows kept to look back over (a late axis, a rep's timing)
+    history_s: float = 90.0
+    #: the latest movements that were not reps kept, for plots
+    rejected_kept: int = 200
+    #: s: after walking or a restart of the tilt, this long before a bottom counts
+    settle_s: float = 1.0
+    #: deg/s: the live phase is rising / lowering above this pitch rate
+    phase_rate_dps: float = 4.0
+    #: rate at the decision over the rebound's peak at or above this: the next rep, not a bounce
+    still_rising: float = 0.7
+
+
+TUNING = AnalyzerTuning()
 #: detector modes in which reads are not batched: a rep's stop may come with the next read
 DECIDING = ("stop", "confirm")
 
@@ -76,9 +95,9 @@ class Analyzer:
         self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
         self.fusion: TiltFusion | None = None
         self.bias_dps = np.zeros(3)
-        self.history = History(COLUMNS, int(HISTORY_S * s.grid_hz))
-        self.axis = PitchAxis(s.grid_hz, s.walking_gyr_dps)
-        self.detector = RepDetector(s.grid_hz, s.walking_gyr_dps, s.min_peak_deg)
+        self.history = History(COLUMNS, int(TUNING.history_s * s.grid_hz))
+        self.axis = PitchAxis(s.grid_hz, s.stride_gyr_dps)
+        self.detector = RepDetector(s.grid_hz, s.min_peak_deg)
         self.sets: list[SetSummary] = []
         self.open_set: SetSummary | None = None
         self.set_votes: list[bool] = []
@@ -86,7 +105,7 @@ class Analyzer:
         self.last_rep_decide = -1
         self.idle_checked = 0
         # The latest movements that were not reps, and why (for plots and debugging; bounded).
-        self.rejected: collections.deque[Candidate] = collections.deque(maxlen=REJECTED_KEPT)
+        self.rejected: collections.deque[Candidate] = collections.deque(maxlen=TUNING.rejected_kept)
         self.samples_seen = 0
         self.last_t: float | None = None
         self._pending: list = []
@@ -95,6 +114,7 @@ class Analyzer:
         self._walk_checked = 0
         self._sign_checked = False  # the axis sign is re-checked once, on the first rep
         self._detect_from = 0
+        self._neutral_idx = 0  # history index of the first row after neutral was taken
         self._pending_t0: float | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -232,12 +252,13 @@ class Analyzer:
             if first is None:
                 return []
             self.fusion = TiltFusion(first.up, self.dt_s, s.fusion_tau_s, first.g_ref)
-            self.detector.g_ref = first.g_ref
+            self.detector.frame, self.detector.g_ref = self.fusion.frame, first.g_ref
             self.state.calibrated = True
             self.bias_dps = first.bias_dps
             updates = [u for u in updates if u is not first]
             i0 = int(np.searchsorted(ks, first.apply_from))  # the rows from neutral on
             tg, acc, gyr, ks = tg[i0:], acc[i0:], gyr[i0:], ks[i0:]
+            self._neutral_idx = self.history.end
         # Each row uses the gyro bias known before it (updates apply from a block's end).
         if updates:
             table = np.array([self.bias_dps] + [u.bias_dps for u in updates])
@@ -254,36 +275,47 @@ class Analyzer:
             b2 = min(len(ks), a2 + piece)
             g = gyr[a2:b2] - (bias[a2:b2] if updates else bias)
             r, w = self.fusion.update(acc[a2:b2], g)
-            wmag = self.fusion.wmag
-            flags = self.fusion.flags
-            settled = self._settled(wmag, flags)
+            wmag, free_g, flags = self.fusion.wmag, self.fusion.free_g, self.fusion.flags
+            walk = self._walking(wmag, free_g)
+            settled = self._settled(walk, flags)
             # A column at a time, straight into the history: faster than column_stack.
-            self.history.append((tg[a2:b2], *r.T, *w.T, wmag, self.fusion.amag, flags, settled))
+            self.history.append(
+                (tg[a2:b2], *r.T, *w.T, wmag, free_g, flags, settled, walk, *acc[a2:b2].T, *g.T)
+            )
             if self.trace is not None:  # t, r1, r2 of the rows just added
                 newest = self.history.rows(self.history.end - (b2 - a2), self.history.end)
                 self.trace.append(newest[:, :3].copy())
             events += self._detect()
         return events
 
-    def _settled(self, wmag: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    def _walking(self, wmag: np.ndarray, free_g: np.ndarray) -> np.ndarray:
+        """1.0 on rows of a stride: turning at walking speed with the foot off the ground
+        (acceleration the lever arm of a pivot on the ball cannot explain), or faster than
+        any heel raise. A brisk raise turns at 300-400 deg/s too, but pivots on the ball."""
+        s = self.settings
+        walk = (wmag > s.walking_gyr_dps) & (free_g > FUSION.dynamic_g)
+        walk |= wmag > s.stride_gyr_dps
+        return walk.astype(float)
+
+    def _settled(self, walk_f: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """1 where the tilt can be trusted as a rep's bottom: no jolt now, no walking or
-        restart of the tilt within the last ``SETTLE_S``."""
-        k0 = self.history.end
-        walk = wmag > self.settings.walking_gyr_dps
-        jolt = walk | (flags == 2.0)
-        settle = int(round(SETTLE_S * self.settings.grid_hz))
+        restart of the tilt within the last ``TUNING.settle_s``."""
+        k0, n = self.history.end, len(walk_f)
+        walk = walk_f != 0.0
+        jolt = walk | (flags == FLAG_RESYNC)
+        settle = int(round(TUNING.settle_s * self.settings.grid_hz))
         if not jolt.any():
-            if k0 + len(wmag) - 1 - self._last_jolt < settle:  # still settling from before
-                idx = np.arange(k0, k0 + len(wmag))
-                return ((idx - self._last_jolt >= settle) & (flags != 1.0)).astype(float)
-            return (flags != 1.0).astype(float)
-        idx = np.arange(k0, k0 + len(wmag))
+            if k0 + n - 1 - self._last_jolt < settle:  # still settling from before
+                idx = np.arange(k0, k0 + n)
+                return ((idx - self._last_jolt >= settle) & (flags != FLAG_FREE)).astype(float)
+            return (flags != FLAG_FREE).astype(float)
+        idx = np.arange(k0, k0 + n)
         last = np.maximum.accumulate(np.where(jolt, idx, self._last_jolt))
         self._last_jolt = int(last[-1])
         if walk.any():
             self._last_walk = k0 + int(np.flatnonzero(walk)[-1])
         far = idx - last >= settle
-        return (far & (flags != 1.0)).astype(float)
+        return (far & (flags != FLAG_FREE)).astype(float)
 
     def _detect(self) -> list:
         hist = self.history
@@ -297,15 +329,23 @@ class Analyzer:
                     rows[:, [hist.col["r1"], hist.col["r2"]]],
                     rows[:, hist.col["wmag"]],
                     hist,
-                    free=np.isin(rows[:, hist.col["flag"]], (1.0, 2.0)),
+                    free=np.isin(rows[:, hist.col["flag"]], (FLAG_FREE, FLAG_RESYNC))
+                    | (rows[:, hist.col["walk"]] != 0.0),
                 )
                 self.idle_checked = end
                 if found is None:
                     return []
                 self.state.axis_known = True
-                # Look back a little before the excursion so its rise is timed from rest.
-                lead = int(2.0 * self.settings.grid_hz)
-                self._detect_from = max(found - lead, hist.first, self.axis.last_vigorous + 1)
+                # Found late (the first reps did not qualify): look back over all the kept
+                # history since neutral, the last gap or the last free motion (a stride, a
+                # step up) and count the reps before it too.
+                self._detect_from = max(
+                    hist.first,
+                    self.detector.floor_idx,
+                    self._neutral_idx,
+                    self.axis.last_vigorous + 1,
+                )
+                self.detector.floor_idx = max(self.detector.floor_idx, self._detect_from)
                 self.detector.reset(self._detect_from)
         events: list = []
         while True:
@@ -331,8 +371,7 @@ class Analyzer:
         a = max(self.last_rep_decide + 1, hist.first, self._walk_checked)
         b = cand.base_idx if cand is not None else hist.end
         if b > a:
-            wmag = hist.get("wmag", a, b)
-            hot = np.flatnonzero(wmag > s.walking_gyr_dps)
+            hot = np.flatnonzero(hist.get("walk", a, b))
             if len(hot):
                 return self._close_set(hist.at("t", a + int(hot[0])), "walking")
             if cand is None:
@@ -369,10 +408,16 @@ class Analyzer:
         depth = max(0.0, -float(pitch[top:].min()))
         if not self._sign_checked:
             self._sign_checked = True
-            if depth > peak:
-                # The first "rep" went further below neutral than above it: the held
-                # excursion that gave the axis was heels dropped on a step (a stretch), not
-                # a raise. Turn the axis round and look at the same stretch of data again.
+            # Which way is heel up, from physics: turning the heel up about the ball of the
+            # foot lifts the sensor (it sits behind the ball). Too slow a movement to tell
+            # (little tangential acceleration): a first "rep" that went further below
+            # neutral than above it was heels dropped on a step (a stretch), not a raise.
+            sign = 0
+            if cand.pivot is not None:
+                n3 = self.fusion.basis @ self.axis.p
+                sign = heel_up_sign(cand.pivot, n3, self.fusion.up)
+            if sign < 0 or (sign == 0 and depth > peak):
+                # Turn the axis round and look at the same stretch of data again.
                 self.axis.p = -self.axis.p
                 self.detector.reset(self._detect_from)
                 return []
@@ -380,6 +425,8 @@ class Analyzer:
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
         rebound = float(v[stop:].max()) if stop < len(v) else 0.0
+        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound:
+            rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
 
@@ -483,9 +530,9 @@ class Analyzer:
             st.phase = "walking"
             return
         rate = w1 * p0 + w2 * p1
-        if rate > PHASE_RATE_DPS:
+        if rate > TUNING.phase_rate_dps:
             st.phase = "rising"
-        elif rate < -PHASE_RATE_DPS:
+        elif rate < -TUNING.phase_rate_dps:
             st.phase = "lowering"
         elif st.pitch_deg > 5.0:
             st.phase = "top"

@@ -16,15 +16,28 @@ first estimate skewed by a rolled ankle is corrected.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from heelraise.chain.phases import first_true
 
-QUALIFY_DEG = 12.0
-QUALIFY_S = 0.4
-QUIET_S = 2.0
-EXCURSION_START_DEG = 3.0
+
+@dataclass(frozen=True)
+class AxisSettings:
+    """Step 4's tuning: which excursion may give the pitch axis."""
+
+    #: deg: a tilt this big ... (weight shifts and sway stay under 4)
+    qualify_deg: float = 12.0
+    #: s: ... held this long gives the axis (toe taps are shorter)
+    qualify_s: float = 0.4
+    #: s: and no walking or free motion for this long before it
+    quiet_s: float = 2.0
+    #: deg: the excursion starts where the tilt was last under this
+    excursion_start_deg: float = 3.0
+
+
+AXIS = AxisSettings()
 
 
 class PitchAxis:
@@ -34,7 +47,7 @@ class PitchAxis:
         self.p: np.ndarray | None = None  # unit 2-vector on (e1, e2): +pitch = heel up
         self.run = 0  # consecutive qualifying samples so far
         self.last_vigorous = -(10**9)  # absolute index of the last walking-speed sample
-        self.last_low = None  # absolute index of the last sample under EXCURSION_START_DEG
+        self.last_low = None  # absolute index of the last sample under AXIS.excursion_start_deg
         self.cov = np.zeros((2, 2))
 
     @property
@@ -52,8 +65,8 @@ class PitchAxis:
             return None
         k = k0 + np.arange(n)
         mag = np.hypot(r[:, 0], r[:, 1])
-        need = int(round(QUALIFY_S * self.grid_hz))
-        quiet = int(round(QUIET_S * self.grid_hz))
+        need = int(round(AXIS.qualify_s * self.grid_hz))
+        quiet = int(round(AXIS.quiet_s * self.grid_hz))
         # The last walking-speed (or free-motion) sample and the last low sample at or
         # before each row, carried over from earlier calls.
         vigorous = wmag > self.walking_gyr_dps
@@ -61,10 +74,10 @@ class PitchAxis:
             vigorous |= free
         last_vigorous = _last_index(vigorous, k, self.last_vigorous)
         last_low = _last_index(
-            mag < EXCURSION_START_DEG, k, _NONE if self.last_low is None else self.last_low
+            mag < AXIS.excursion_start_deg, k, _NONE if self.last_low is None else self.last_low
         )
         # Qualifying rows, and how many in a row end at each (carried over too).
-        qualifies = (mag >= QUALIFY_DEG) & (k - last_vigorous > quiet)
+        qualifies = (mag >= AXIS.qualify_deg) & (k - last_vigorous > quiet)
         run = np.arange(n) - _last_index(~qualifies, np.arange(n), -1 - self.run)
         ready = (run >= need) & (last_low != _NONE)
         i = first_true(ready)

@@ -22,24 +22,54 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
+from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
 
-RISE_MIN_DEG = 8.0
-PEAK_MIN_DEG = 5.0
-FALL_FRACTION = 0.5
-CONFIRM_S = 0.1
-MAX_REP_S = 40.0
-MIN_PHASE_S = 0.15
-LEAD_S = 0.3
-MIN_RATE_DPS = 5.0
-BASE_WINDOW_S = 3.0
-FIT_TRUST_S = 0.25  # s: crossing and fit disagree by more than this: sway spoilt the crossing
-LOOKAHEAD = 400  # grid samples examined per state-machine step
-MAX_PEAK_DEG = 60.0
-MAX_FREE_FRACTION = 0.25
-FREE_G = 0.4  # off 1 g by this much: swinging or landing, not pivoting on the ball
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Step 5's tuning: what an up-and-down movement must do to be a rep."""
+
+    #: deg: default rise above the bottom (AnalyzerSettings.min_peak_deg overrides)
+    rise_min_deg: float = 8.0
+    #: deg: the top is at least this far above neutral
+    peak_min_deg: float = 5.0
+    #: a lowering brings back at least this fraction of the rise ...
+    fall_fraction: float = 0.5
+    #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
+    neutral_deg: float = 2.0
+    #: s: decided this long after the lowering stops (bounce window)
+    confirm_s: float = 0.1
+    #: s: longer than this is not a rep (standing on the toes, a long stretch)
+    max_rep_s: float = 40.0
+    #: s: a raise or lowering shorter than this is a jolt, not a rep
+    min_phase_s: float = 0.15
+    #: s: a stride this soon before the rise rules it out
+    lead_s: float = 0.3
+    #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
+    min_rate_dps: float = 5.0
+    #: s: the bottom is the lowest settled pitch this far back
+    base_window_s: float = 3.0
+    #: s: crossing and fit disagree by more than this: sway spoilt the crossing
+    fit_trust_s: float = 0.25
+    #: grid samples examined per state-machine step (bounded work)
+    lookahead: int = 400
+    #: deg: higher than any heel raise: a toe-off
+    max_peak_deg: float = 60.0
+    #: free motion over this fraction of the rep: the foot left the ground
+    max_free_fraction: float = 0.25
+    #: g: acceleration the lever arm cannot explain, counted as free motion
+    free_g: float = 0.4
+    #: deg: a raise starts and ends with the heel down; a lunge's rear foot stays up
+    max_bottom_deg: float = 10.0
+    #: g: lever-fit residual (90th pct) above this: the foot flew, no pivot
+    pivot_residual_g: float = 0.3
+    #: s: the lever fit spans the rep and this much either side
+    pivot_pad_s: float = 0.1
+
+
+DETECTION = DetectionSettings()
 
 
 @dataclass
@@ -58,6 +88,7 @@ class Candidate:
     lower_peak_dps: float
     vigorous: bool  # walking-speed rotation in or just before it
     rejected: str | None = None
+    pivot: PivotFit | None = None  # the lever-arm fit over the movement (see chain.pivot)
     # The grid rows it spans (base_idx .. decide_idx), as the detector saw them.
     t_s: np.ndarray | None = None
     tilt_deg: np.ndarray | None = None  # (N, 2) rotation vector on the neutral basis
@@ -65,14 +96,14 @@ class Candidate:
 
 
 class RepDetector:
-    def __init__(self, grid_hz: float, walking_gyr_dps: float, rise_min_deg: float = RISE_MIN_DEG):
+    def __init__(self, grid_hz: float, rise_min_deg: float = DETECTION.rise_min_deg):
         self.grid_hz = grid_hz
         self.rise_min_deg = rise_min_deg
-        self.g_ref = 1.0  # the accelerometer's reading at rest, set at calibration
+        self.frame: np.ndarray | None = None  # (e1, e2, up) in sensor axes, from calibration
+        self.g_ref = 1.0  # the accelerometer's reading at rest
         self.floor_idx = 0  # nothing before this index (a gap) may start a rep
         self.prev_end_s = -np.inf  # end of the last counted rep
-        self.walking_gyr_dps = walking_gyr_dps
-        self.base_window = int(round(BASE_WINDOW_S * grid_hz))
+        self.base_window = int(round(DETECTION.base_window_s * grid_hz))
         self.reset(None)
 
     def reset(self, cursor: int | None):
@@ -86,6 +117,7 @@ class RepDetector:
         self.vl_val = 0.0
         self.stop_idx = None
         self.confirm_t = None
+        self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
     def in_rep(self) -> bool:
@@ -101,9 +133,11 @@ class RepDetector:
             if self.cursor < hist.first:  # fell out of the history: cannot be timed
                 self.reset(hist.first)
             a = self.cursor
-            stop_at = min(end, a + LOOKAHEAD)  # bounded work per step, however long the chunk
+            stop_at = min(
+                end, a + DETECTION.lookahead
+            )  # bounded work per step, however long the chunk
             r = hist.rows(a, stop_at)
-            hot = r[:, 5] > self.walking_gyr_dps  # column wmag
+            hot = r[:, hist.col["walk"]] != 0.0  # a stride (see Analyzer._walking)
             if hot[0]:
                 # Walking or stepping: whatever was under way is not a rep. Start afresh
                 # after this run of walking-speed samples.
@@ -120,18 +154,18 @@ class RepDetector:
                 # A rise is measured from, and ends at, samples where the tilt was settled
                 # (no jolt now, no walking just before).
                 settled = r[:, hist.col["settled"]] != 0.0
-                high = settled & (pitch >= PEAK_MIN_DEG)
+                high = settled & (pitch >= DETECTION.peak_min_deg)
                 if not high.any():
                     self.cursor = end_here  # nothing here can end a rise: skip the search
                     continue
-                # The bottom: the lowest settled pitch of the last BASE_WINDOW_S.
+                # The bottom: the lowest settled pitch of the last DETECTION.base_window_s.
                 w = self.base_window
-                lo = max(hist.first, a - w + 1, self.floor_idx)
+                lo = max(hist.first, a - w + 1, self.floor_idx, self.after_idx)
                 pre = hist.rows(lo, a)
                 pre_p = pre[:, 1:3] @ axis.p
                 pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
                 both = np.concatenate((pre_p, np.where(settled, pitch, np.inf)))
-                mn = minimum_filter1d(both, w, origin=(w - 1) // 2, mode="nearest")[len(pre_p) :]
+                mn = trailing_min(both, w)[len(pre_p) :]
                 cond = high & (pitch - mn >= self.rise_min_deg)
                 if not cond.any():
                     self.cursor = end_here
@@ -147,7 +181,15 @@ class RepDetector:
                 self.cursor = a + j + 1
             elif self.mode == "fall":
                 cmx = np.maximum.accumulate(np.maximum(pitch, self.top_val))
-                cond = pitch <= cmx - FALL_FRACTION * (cmx - self.base_val)
+                # Half the rise back down, or half the height above neutral (to within
+                # neutral_deg of it): a rep may start far below where it ends (out of a deep
+                # heel drop) or end above neutral on a step (not past neutral).
+                half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
+                back = np.minimum(
+                    cmx - self.rise_min_deg,
+                    np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx),
+                )
+                cond = pitch <= np.maximum(half, back)
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(pitch) if j is None else j + 1
                 i_max = int(np.argmax(pitch[:upto]))
@@ -171,9 +213,9 @@ class RepDetector:
                     self._wait(hist, end_here)
                     continue
                 self.stop_idx = a + j
-                # Decide CONFIRM_S after the speed fell under 1/16 of its peak; the stop
+                # Decide DETECTION.confirm_s after the speed fell under 1/16 of its peak; the stop
                 # itself is extrapolated from the deceleration when the rep is timed.
-                self.confirm_t = hist.at("t", self.stop_idx) + CONFIRM_S
+                self.confirm_t = hist.at("t", self.stop_idx) + DETECTION.confirm_s
                 self.mode = "confirm"
                 self.cursor = self.stop_idx + 1
             elif self.mode == "confirm":
@@ -199,13 +241,14 @@ class RepDetector:
                 i_b = int(np.argmin(bottom))
                 self.reset(nxt)
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
+                self.after_idx = stop
         return out
 
     def _wait(self, hist, end: int) -> None:
-        """Nothing decided up to ``end``; a movement up there longer than MAX_REP_S is not a
-        rep: look for a rise from here on."""
+        """Nothing decided up to ``end``; a movement up there longer than ``max_rep_s`` is not
+        a rep: look for a rise from here on."""
         self.cursor = end
-        if hist.at("t", end - 1) - hist.at("t", self.base_idx) > MAX_REP_S:
+        if hist.at("t", end - 1) - hist.at("t", self.base_idx) > DETECTION.max_rep_s:
             self.reset(end)
 
     def _finish(self, hist, decide_idx: int, axis) -> Candidate:
@@ -242,9 +285,15 @@ class RepDetector:
             top_start = top_end = zc
         # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
-        wmag = rows[:, c["wmag"]]
-        lead = wmag[int(np.searchsorted(t, start - LEAD_S)) :]
-        vigorous = bool(lead.max(initial=0.0) > self.walking_gyr_dps)
+        walk = rows[:, c["walk"]]
+        vigorous = bool(walk[int(np.searchsorted(t, start - DETECTION.lead_s)) :].any())
+        span = _span(t, start - DETECTION.pivot_pad_s, end + DETECTION.pivot_pad_s)
+        pivot = None
+        if self.frame is not None:
+            grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
+            i_acc, i_gyr = c["ax"], c["gx"]
+            acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
+            pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -260,22 +309,60 @@ class RepDetector:
             t_s=t,
             tilt_deg=tilt,
             rate_dps=v,
+            pivot=pivot,
         )
         if vigorous:
             cand.rejected = "walking"
+        elif pivot is not None and _flew(pivot, t[span], end):
+            cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
-        elif self.top_val > MAX_PEAK_DEG:
+        elif min(self.base_val, float(pitch[top:].min())) > DETECTION.max_bottom_deg:
+            cand.rejected = "stays_on_toes"  # rose from and fell back to the toes: a lunge
+        elif self.top_val > DETECTION.max_peak_deg:
             cand.rejected = "too_high"  # past any heel raise: a toe-off in walking
-        elif _fraction(np.abs(rows[_span(t, start, end), c["amag"]] - self.g_ref) > FREE_G) > (
-            MAX_FREE_FRACTION
+        elif (
+            _fraction(rows[_span(t, start, end), c["free_g"]] > DETECTION.free_g)
+            > DETECTION.max_free_fraction
         ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
-        elif rise_peak < MIN_RATE_DPS or lower_peak < MIN_RATE_DPS:
+        elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
-        elif top_start - start < MIN_PHASE_S or end - top_end < MIN_PHASE_S:
+        elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
             cand.rejected = "too_quick"
         return cand
+
+
+def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
+    """The lever fit leaves a large residual (90th percentile of the moving rows) before the
+    lowering's last ``pivot_pad_s``: the foot flew mid-movement (a stride's swing). The heel
+    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out."""
+    judge = pivot.moving & (t <= end_s - DETECTION.pivot_pad_s)
+    if np.count_nonzero(judge) < PIVOT.min_moving_rows:
+        return pivot.high_residual_g > DETECTION.pivot_residual_g
+    return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def trailing_min(x: np.ndarray, w: int) -> np.ndarray:
+    """out[i] = min(x[max(0, i - w + 1) : i + 1]): the running minimum over the last ``w``.
+
+    Van Herk / Gil-Werman: cut into blocks of ``w``; a window ending at i spans the tail of
+    one block (a suffix minimum) and the head of the next (a prefix minimum), so each output
+    is the smaller of two running minima, O(n) whatever ``w``.
+    """
+    n = len(x)
+    if n == 0 or w <= 1:
+        return x.astype(float, copy=True)
+    m = -(-n // w) * w
+    pad = np.full(m, np.inf)
+    pad[:n] = x
+    blocks = pad.reshape(-1, w)
+    prefix = np.minimum.accumulate(blocks, axis=1).reshape(-1)
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    out = prefix[:n].copy()
+    i = np.arange(w - 1, n)  # windows that start at i - w + 1 >= 0
+    np.minimum(suffix[i - w + 1], prefix[i], out=out[w - 1 :])
+    return out
 
 
 def _zero_crossing(t, v, i0, i1):
@@ -360,4 +447,4 @@ def _refit(t, pitch, start, top_start, top_end, end):
 def _prefer(crossing: float, fitted: float) -> float:
     """The crossing estimate is sharper on a clean signal; when sway or tremor has moved
     it far from what the movement's middle implies, trust the fit."""
-    return crossing if abs(crossing - fitted) <= FIT_TRUST_S else fitted
+    return crossing if abs(crossing - fitted) <= DETECTION.fit_trust_s else fitted

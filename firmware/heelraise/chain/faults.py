@@ -17,12 +17,26 @@ lowering sweeps through neutral at speed; on the floor it stops there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from heelraise.tempo import phase_verdict
 
-BOUNCE_MIN_DPS = 15.0
-BOUNCE_FRACTION = 0.3
-THROUGH_NEUTRAL_FRACTION = 0.3
-STEP_DEPTH_DEG = 4.0
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Step 6's tuning beyond AnalyzerSettings: the bounce and the step-or-floor vote."""
+
+    #: deg/s: a rebound at least this fast ...
+    bounce_min_dps: float = 15.0
+    #: ... and this fraction of the lowering's peak rate is a bounce
+    bounce_fraction: float = 0.3
+    #: on a step the lowering sweeps through neutral at this fraction of its peak rate ...
+    through_neutral_fraction: float = 0.3
+    #: deg: ... and goes at least this far below it
+    step_depth_deg: float = 4.0
+
+
+FAULT = FaultSettings()
 
 
 def rep_faults(
@@ -41,7 +55,7 @@ def rep_faults(
     faults = []
     if abs(roll_deg) >= settings.roll_fault_deg:
         faults.append("ankle_roll")
-    if rebound_dps >= max(BOUNCE_MIN_DPS, BOUNCE_FRACTION * lower_peak_dps):
+    if rebound_dps >= max(FAULT.bounce_min_dps, FAULT.bounce_fraction * lower_peak_dps):
         faults.append("bounce")
     if peak_deg < settings.partial_fraction * best_peak_deg:
         faults.append("partial")
@@ -61,6 +75,6 @@ def rep_faults(
 def looks_like_step(depth_deg: float, neutral_speed_dps: float, lower_peak_dps: float) -> bool:
     """One rep's evidence: did the lowering sweep through neutral at speed, well below it?"""
     return (
-        depth_deg >= STEP_DEPTH_DEG
-        and neutral_speed_dps >= THROUGH_NEUTRAL_FRACTION * lower_peak_dps
+        depth_deg >= FAULT.step_depth_deg
+        and neutral_speed_dps >= FAULT.through_neutral_fraction * lower_peak_dps
     )

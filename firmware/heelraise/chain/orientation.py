@@ -15,15 +15,45 @@ see :mod:`heelraise.chain.axis`) and on the foot's long axis.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-DYNAMIC_G = 0.15  # accelerometer this far off 1 g: not a tilt reading
-DYNAMIC_DPS = 60.0  # turning this fast, lever-arm acceleration spoils the tilt reading
-RESYNC_S = 0.3  # free motion this long: restart from the accelerometer once quiet
-QUIET_G = 0.03  # quiet: the accelerometer within this of 1 g ...
-QUIET_DPS = 10.0  # ... and hardly turning
+G_MPS2 = 9.80665
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Step 3's tuning: when the accelerometer is a tilt reading."""
+
+    #: g: accelerometer this far off 1 g beyond what the lever arm explains: free motion
+    dynamic_g: float = 0.15
+    #: deg/s: turning this fast, lever-arm acceleration spoils the tilt reading
+    dynamic_dps: float = 60.0
+    #: m: farthest a shoe-mounted sensor sits from the ball of the foot (heel: 0.22)
+    lever_max_m: float = 0.25
+    #: rows: angular acceleration is the largest step over this many (acc and gyro a sample apart)
+    alpha_rows: int = 3
+    #: s: ... and its mean over this long decides trust (5-25 Hz balance ripple averages out)
+    steady_s: float = 0.1
+    #: g: steady lever-arm acceleration above this: gyro only (about 1 deg of tilt)
+    lever_trust_g: float = 0.02
+    #: s: free motion this long: restart from the accelerometer once quiet
+    resync_s: float = 0.3
+    #: g: quiet is the accelerometer within this of 1 g ...
+    quiet_g: float = 0.03
+    #: deg/s: ... and turning slower than this
+    quiet_dps: float = 10.0
+
+
+FUSION = FusionSettings()
+
+#: What each grid row's tilt came from (the ``flag`` column of the history).
+FLAG_BLEND = 0.0  # gyro and accelerometer blended
+FLAG_FREE = 1.0  # free motion or an impact: gyro only, not a tilt to trust as a bottom
+FLAG_RESYNC = 2.0  # restarted from the accelerometer after free motion
+FLAG_GYRO = 3.0  # turning fast or under lever-arm acceleration: gyro only
 
 
 class TiltFusion:
@@ -43,18 +73,47 @@ class TiltFusion:
         # A blended step adds alpha dt w + (1 - alpha) r_acc; a gyro-only step adds dt w.
         self._blend_gyr_gain = self.alpha * dt_s
         self._blend_acc_gain = 1 - self.alpha
-        self._resync_n = RESYNC_S / dt_s  # free samples that call for a restart
+        self._resync_n = FUSION.resync_s / dt_s  # free samples that call for a restart
         # alpha^0 .. alpha^PIECE: over a piece, a is alpha or 1, so the product of a is alpha
         # to the number of blended steps.
         self._powers = self.alpha ** np.arange(PIECE + 1)
         self._zeros = np.zeros(PIECE)
         self.r_deg: np.ndarray | None = None  # filter state (last output)
         self.free_n = 0  # samples of free motion since the foot was last quiet
+        self._last_gyr: np.ndarray | None = None  # the last rows' rates, for the angular accel
+        self._steady_rows = max(1, int(round(FUSION.steady_s / dt_s)))
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
         self.r_deg = None
         self.free_n = 0
+        self._last_gyr = None
+
+    def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the most acceleration a foot pivoting about the ball of the foot can give
+        a sensor up to ``lever_max_m`` from it, |alpha x r + w x (w x r)| <= (|alpha| + |w|^2)
+        |r|, in g: (any, steady). A brisk raise's 0.2 to 1 g swings are this, not free
+        motion. ``any`` takes |alpha| as the largest of the last ``FUSION.alpha_rows`` steps (the
+        accelerometer and the gyro may be a sample apart after the chip's low-pass and the
+        resampling); ``steady`` over ``FUSION.steady_s`` (balance ripple, 5-25 Hz, averages out
+        there, so it does not shut the accelerometer out of a whole hold on the toes)."""
+        k = max(FUSION.alpha_rows, self._steady_rows)
+        prev = np.repeat(gyr_dps[:1], k, axis=0) if self._last_gyr is None else self._last_gyr
+        ext = np.concatenate((prev, gyr_dps))
+        self._last_gyr = ext[-k:].copy()
+        n = len(gyr_dps)
+        d = np.diff(ext, axis=0)  # d[k - 1 + i] is row i's step
+        step = np.sqrt(np.einsum("ij,ij->i", d, d))
+        alpha = step[k - 1 :].copy()
+        for j in range(1, FUSION.alpha_rows):
+            np.maximum(alpha, step[k - 1 - j : k - 1 - j + n], out=alpha)
+        m = self._steady_rows
+        dm = ext[k:] - ext[k - m : k - m + n]
+        slow = np.sqrt(np.einsum("ij,ij->i", dm, dm)) / m
+        per_row = np.radians(1.0) / self.dt_s
+        w2 = np.radians(wmag) ** 2
+        gain = FUSION.lever_max_m / G_MPS2
+        return (alpha * per_row + w2) * gain, (slow * per_row + w2) * gain
 
     def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:
         """Rotation vector (deg, on e1/e2) taking each measured 'up' back to neutral.
@@ -79,7 +138,7 @@ class TiltFusion:
         While the foot is in free motion (the accelerometer off its 1 g: a stride, a
         stamp) or turning fast (lever-arm acceleration), the accelerometer says
         nothing reliable about tilt, so the tilt follows the gyro alone. After
-        ``RESYNC_S`` of free motion the filter restarts from the accelerometer at
+        ``FUSION.resync_s`` of free motion the filter restarts from the accelerometer at
         the first truly quiet sample (foot flat and still, as in mid-stance).
 
         All of it is one first-order recursion ``r[k] = a[k] r[k-1] + x[k]`` with
@@ -93,13 +152,16 @@ class TiltFusion:
         w = gyr_dps @ self.basis
         x = self._blend_gyr_gain * w  # the blended steps' x; gyro-only steps' set below
         x += self._blend_acc_gain * r_acc
+        lever, steady = self.lever_g(gyr_dps, wmag)
         dev = np.abs(amag - self.g_ref)
-        free = dev > DYNAMIC_G
-        fast = wmag > DYNAMIC_DPS
+        #: acceleration the lever arm cannot explain (g): the foot is not pivoting on the ball
+        self.free_g = np.maximum(dev - lever, 0.0)
+        free = self.free_g > FUSION.dynamic_g
+        fast = (wmag > FUSION.dynamic_dps) | (steady > FUSION.lever_trust_g)
         steady = self.r_deg is not None and n <= PIECE and self.free_n <= self._resync_n
         if steady and not free.any():
             # The common case (standing, reps): no free motion, so no restart pending.
-            if self.free_n and ((dev < QUIET_G) & (wmag < QUIET_DPS)).any():
+            if self.free_n and ((dev < FUSION.quiet_g) & (wmag < FUSION.quiet_dps)).any():
                 self.free_n = 0
             if not fast.any():  # blend throughout: constant coefficient, cached powers
                 p = self._powers[1 : n + 1, None]
@@ -110,10 +172,10 @@ class TiltFusion:
                 x[fast] = self.dt_s * w[fast]
                 out = np.empty_like(x)
                 self._solve(a, x, out)
-                self.flags = np.where(fast, 3.0, 0.0)
+                self.flags = np.where(fast, FLAG_GYRO, FLAG_BLEND)
             self.r_deg = out[-1].copy()
             return out, w
-        quiet = (dev < QUIET_G) & (wmag < QUIET_DPS)
+        quiet = (dev < FUSION.quiet_g) & (wmag < FUSION.quiet_dps)
         pending, resync = self._restarts(free, quiet)
         gyro_only = free | fast | pending
         a = np.where(gyro_only, 1.0, self.alpha)
@@ -123,8 +185,8 @@ class TiltFusion:
         a[resync] = 0.0
         x[resync] = r_acc[resync]
         # 1: free motion or impact, 3: fast turn (gyro only), 2: restarted from the accelerometer
-        self.flags = np.where(free, 1.0, np.where(gyro_only, 3.0, 0.0))
-        self.flags[resync] = 2.0
+        self.flags = np.where(free, FLAG_FREE, np.where(gyro_only, FLAG_GYRO, FLAG_BLEND))
+        self.flags[resync] = FLAG_RESYNC
         if self.r_deg is None:
             a[0], x[0] = 0.0, r_acc[0]
         out = np.empty_like(x)
@@ -132,7 +194,7 @@ class TiltFusion:
         return out, w
 
     def _restarts(self, free: np.ndarray, quiet: np.ndarray):
-        """Per sample: (pending, resync). Pending: more than ``RESYNC_S`` of free motion
+        """Per sample: (pending, resync). Pending: more than ``FUSION.resync_s`` of free motion
         since the last quiet sample, the tilt follows the gyro alone; resync: the first
         quiet sample after that, where the tilt restarts from the accelerometer. The count
         of free samples since the last quiet one is carried across calls."""

@@ -34,6 +34,13 @@ Example::
     (2093.0, 1.0)
     >>> p.advance(0.05); p.output()
     (0.0, None)
+    >>> from heelraise.cues.patterns import COUNT
+    >>> p.play(COUNT, 1.0); p.play(REP_OK, 1.01); p.output()   # the chirp cuts the click
+    (0.0, None)
+    >>> p.advance(1.02); p.output()                           # after a 10 ms gap
+    (2093.0, 1.0)
+    >>> [name for _, name in p.history]
+    ['rep_ok', 'count', 'rep_ok']
 """
 
 from __future__ import annotations

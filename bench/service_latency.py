@@ -131,6 +131,7 @@ def _session(clock, seed, read_s, fs_hz, reps, guided):
     )
     factory = MockFactory(pin_class=MockPWMPin)
     coach = Coach(config.pins.pin_map(), config.cues, pin_factory=factory, clock=clock)
+    coach.player.history = []  # every start (the player keeps only the last HISTORY_LEN)
     sink = StampingSink(clock)
     service = Service(
         config,

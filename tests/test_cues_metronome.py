@@ -14,7 +14,7 @@ from heelraise.cues.patterns import (
     SENSOR_TROUBLE,
     SET_DONE,
 )
-from heelraise.cues.player import FEEDBACK_GAP_S, SEPARATION_S, PatternPlayer
+from heelraise.cues.player import FEEDBACK_GAP_S, HISTORY_LEN, SEPARATION_S, PatternPlayer
 from heelraise.exceptions import SettingsError, TempoError
 from heelraise.tempo import Tempo
 
@@ -175,3 +175,14 @@ def test_player_plays_waiting_patterns_by_priority():
     for k in range(1, 200):
         p.advance(k / 100)
     assert [n for _, n in p.history] == ["rise_now", "hold", "count"]
+
+
+def test_player_history_is_bounded_and_keeps_the_newest():
+    p = PatternPlayer()
+    n = HISTORY_LEN + 500
+    for k in range(n):
+        p.play(COUNT, float(k))  # one click a second
+        p.advance(k + 0.5)  # over before the next
+    assert len(p.history) == HISTORY_LEN
+    assert p.history[-1] == (float(n - 1), "count")
+    assert p.history[0] == (float(n - HISTORY_LEN), "count")

@@ -45,6 +45,7 @@ Example::
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import replace
 
 from heelraise.cues.patterns import Pattern, Step
@@ -55,6 +56,9 @@ SEPARATION_S = 0.04
 #: The same for rep feedback: the shortest break an active buzzer makes audible, so the
 #: feedback is at most one loop tick late (the 60 ms budget has no room for 40 ms).
 FEEDBACK_GAP_S = 0.01
+#: Patterns kept in :attr:`PatternPlayer.history`: a quarter of an hour of guided cues,
+#: bounded so that a service running all day does not grow (80 kB).
+HISTORY_LEN = 1000
 
 
 class PatternPlayer:
@@ -65,8 +69,8 @@ class PatternPlayer:
         self._step_start_s = 0.0
         self._waiting: list[tuple[Pattern, float]] = []  # (pattern, requested at)
         self._sound_ended_s = -1e9  # when the last sounding step stopped
-        #: Names of the patterns started, with their start time (for logs and tests).
-        self.history: list[tuple[float, str]] = []
+        #: The last HISTORY_LEN patterns started, (start time, name) (for logs and tests).
+        self.history: deque[tuple[float, str]] = deque(maxlen=HISTORY_LEN)
 
     @property
     def current(self) -> Pattern | None:

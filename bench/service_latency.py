@@ -11,7 +11,14 @@ of sensor time they take on the Pi. A rep's truth ``end_s`` (motion time) is the
 instant its last sample was produced, so
 
     event latency = clock when the sink got the RepEvent - (t0 + truth end_s)
-    cue latency   = clock when the buzzer next switched on  - (t0 + truth end_s)
+    cue latency   = the buzzer pin's on-edge that starts the rep's own feedback
+                    - (t0 + truth end_s)
+
+The cue is read from the buzzer's MockFactory pin history (``pin.states``, timed by the same
+clock through ``mock_pins_follow``), not from the coach's own account; an on-edge after the
+true end that belongs to another pattern (a metronome cue, sensor trouble) and comes before
+the feedback's is counted; a rep whose feedback never sounded is counted as uncued. Like the
+event, the cue can come before the true end (negative), when the chain calls the stop early.
 
 split into
     decision  = RepEvent.t_s (the deciding sample's time) - (t0 + truth end_s)
@@ -22,8 +29,11 @@ split into
 
 Sessions of one long set at a brisk tempo (about 3.5 s a rep) give ``--reps`` reps per
 repeat; p50 / p90 / p99 / max over all repeats, and each repeat's p99. Target: p99 <= 60 ms.
+``--guided`` runs the metronome at the session's tempo, so feedback often arrives while a
+metronome cue is sounding (and cuts it).
 
     python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 10] [--reads-ms 20]
+                                    [--guided]
 """
 
 from __future__ import annotations
@@ -34,12 +44,26 @@ import time
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from heelraise.cues.coach import Coach
+from heelraise.cues.testing import mock_pins_follow
 from heelraise.imu.sim import SimImu
 from heelraise.service.assemble import ScaledClock
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
 
 TARGET_MS = 60.0
+TEMPO = "2-0-1-0"
+FEEDBACK = ("rep_ok", "rep_fault")
+
+
+def on_edges(pin) -> np.ndarray:
+    """Clock times at which a mock pin went from silent to sounding (its whole history)."""
+    deltas = [st.timestamp for st in pin.states]
+    states = [float(st.state) for st in pin.states]
+    # each state's delta is from the previous change; the last change is at pin._last_change
+    times = pin._last_change - (np.sum(deltas) - np.cumsum(deltas))
+    return np.array(
+        [t for t, a, b in zip(times[1:], states, states[1:], strict=False) if a == 0 and b > 0]
+    )
 
 
 class StampingSink:
@@ -84,9 +108,14 @@ class Stamps:
         return next(now for now, last in self.reads if last >= t_s - 1e-9)
 
 
-def one_session(seed: int, read_s: float, fs_hz: float, speed: float, reps: int):
+def one_session(seed, read_s, fs_hz, speed, reps, guided=False):
     clock = ScaledClock(speed)
-    config = parse_config("")
+    with mock_pins_follow(clock):
+        return _session(clock, seed, read_s, fs_hz, reps, guided)
+
+
+def _session(clock, seed, read_s, fs_hz, reps, guided):
+    config = parse_config(f'[tempo]\ntarget = "{TEMPO}"\nmode = "guided"\n' if guided else "")
     imu = SimImu(
         fs_hz=fs_hz,
         clock=clock,
@@ -95,19 +124,14 @@ def one_session(seed: int, read_s: float, fs_hz: float, speed: float, reps: int)
         session_options={
             "sets": 1,
             "reps": reps,
-            "tempo": "2-0-1-0",
+            "tempo": TEMPO,
             "walking": False,
             "distractors": False,
         },  # fmt: skip
     )
-    outputs = []  # (clock, led, tone)
-    coach = Coach(
-        config.pins.pin_map(),
-        config.cues,
-        pin_factory=MockFactory(pin_class=MockPWMPin),
-        clock=clock,
-        on_output=lambda now, led, tone: outputs.append((now, led, tone)),
-    )
+    factory = MockFactory(pin_class=MockPWMPin)
+    coach = Coach(config.pins.pin_map(), config.cues, pin_factory=factory, clock=clock)
+    coach.player.history = []  # every start (the player keeps only the last HISTORY_LEN)
     sink = StampingSink(clock)
     service = Service(
         config,
@@ -123,8 +147,10 @@ def one_session(seed: int, read_s: float, fs_hz: float, speed: float, reps: int)
     service.run()
     t0 = imu._t0
     truth = imu.session.truth["reps"]
-    buzz_on = np.array([now for now, _, tone in outputs if tone > 0])
-    ev, cue, decide, read, batch, deliver, cue_deliver, missed = [], [], [], [], [], [], [], 0
+    buzz_on = on_edges(factory.pin(config.pins.pin_map().buzzer))
+    feedback_starts = np.array([t for t, name in coach.player.history if name in FEEDBACK])
+    ev, cue, decide, read, batch, deliver, cue_deliver = [], [], [], [], [], [], []
+    missed = uncued = other_first = 0
     for r in truth:
         end_clock = t0 + r["end_s"]
         # the detected rep whose start is nearest the truth start (same rep)
@@ -140,12 +166,22 @@ def one_session(seed: int, read_s: float, fs_hz: float, speed: float, reps: int)
         read.append(read_clock - decided_t_s)  # FIFO + read period
         batch.append(handed - read_clock)  # the analyzer gathering reads (batch_s)
         deliver.append(delivered - handed)  # the service: coach first, then the sinks
-        after = buzz_on[buzz_on >= handed - 1e-9]
-        if len(after):
-            cue.append(after[0] - end_clock)
-            cue_deliver.append(after[0] - handed)
+        # this rep's feedback: the first one the coach started once the event was handed out
+        own = feedback_starts[feedback_starts >= handed - 1e-9]
+        if not len(own) or own[0] > delivered + 1e-9:
+            uncued += 1
+            continue
+        # its on-edge (before the true end when the chain decides early: a negative latency)
+        edge = buzz_on[buzz_on >= own[0] - 1e-9]
+        if not len(edge):
+            uncued += 1
+            continue
+        if np.any((buzz_on >= end_clock) & (buzz_on < edge[0] - 1e-9)):
+            other_first += 1  # another pattern's edge came first (a metronome cue, trouble)
+        cue.append(edge[0] - end_clock)
+        cue_deliver.append(edge[0] - handed)
     parts = {"decide": decide, "read": read, "batch": batch, "deliver": deliver}
-    return ev, cue, parts, cue_deliver, missed, len(truth)
+    return ev, cue, parts, cue_deliver, (missed, uncued, other_first), len(truth)
 
 
 def main() -> None:
@@ -155,14 +191,16 @@ def main() -> None:
     p.add_argument("--speed", type=float, default=10.0, help="wall clock scaled this much")
     p.add_argument("--reads-ms", type=float, default=20.0)
     p.add_argument("--fs-hz", type=float, default=1000.0)
+    p.add_argument("--guided", action="store_true", help=f"metronome on at {TEMPO}")
     args = p.parse_args()
-    ev, cue, cue_deliver, missed, total = [], [], [], 0, 0
+    ev, cue, cue_deliver, total = [], [], [], 0
+    missed = uncued = other_first = 0
     parts = {"decide": [], "read": [], "batch": [], "deliver": []}
     per_repeat = []
     wall = time.perf_counter()
     for seed in range(args.repeats):
-        e, c, ps, cd, m, n = one_session(
-            seed, args.reads_ms / 1000.0, args.fs_hz, args.speed, args.reps
+        e, c, ps, cd, (m, u, o), n = one_session(
+            seed, args.reads_ms / 1000.0, args.fs_hz, args.speed, args.reps, args.guided
         )
         per_repeat.append((np.percentile(1000 * np.asarray(e), 99),
                            np.percentile(1000 * np.asarray(c), 99)))  # fmt: skip
@@ -172,22 +210,26 @@ def main() -> None:
         for k in parts:
             parts[k] += ps[k]
         missed += m
+        uncued += u
+        other_first += o
         total += n
     wall = time.perf_counter() - wall
     print(
         f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats, {total} "
-        f"true reps ({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
+        f"true reps ({missed} not detected, {uncued} detected but not cued), "
+        f"{'guided at ' + TEMPO if args.guided else 'free'} mode, "
+        f"{args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
         f"analyzer batch_s {parse_config('').analyzer_settings().batch_s:g} s "
         f"[{wall:.0f} s to run]"
     )
     rows = (
         ("rep end -> RepEvent", ev),
-        ("rep end -> buzzer on", cue),
+        ("rep end -> buzzer on-edge of its feedback (mock pin)", cue),
         ("  of which: analyzer decision (rep end -> deciding sample)", parts["decide"]),
         ("  of which: read (FIFO, read period: sample -> read)", parts["read"]),
         ("  of which: analyzer batching (read -> event returned)", parts["batch"]),
         ("  of which: service delivery (event returned -> sink)", parts["deliver"]),
-        ("  service delivery (event returned -> buzzer on)", cue_deliver),
+        ("  service delivery (event returned -> buzzer on-edge)", cue_deliver),
     )
     for name, xs in rows:
         ms = 1000.0 * np.asarray(xs)
@@ -199,6 +241,7 @@ def main() -> None:
             f"  {name}\n      n={len(ms):<4} p50 {p50:4.0f} ms  p90 {p90:4.0f} ms  "
             f"p99 {p99:4.0f} ms  max {ms.max():4.0f} ms"
         )
+    print(f"  reps whose first on-edge after their end was another pattern's: {other_first}")
     print("  p99 of each repeat, event / cue: "
           + ", ".join(f"{a:.0f} / {b:.0f} ms" for a, b in per_repeat))  # fmt: skip
     for name, xs in rows[:2]:

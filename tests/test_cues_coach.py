@@ -208,14 +208,14 @@ def test_guided_explosive_phase_gets_one_second(clock):
     assert_history(buzzer, beeps((0.0, 0.3), (1.0, 1.08), (1.16, 1.24), (2.0, 2.03), (3.0, 3.3)))
 
 
-def test_rep_feedback_waits_for_the_metronome_cue_with_a_gap(clock):
+def test_rep_feedback_cuts_the_metronome_cue_with_a_short_gap(clock):
     coach, led, buzzer = make(clock, settings=CueSettings(lead_in_counts=0))
     coach.start_guided("2-0-2-0")  # rise_now at 0 (0.3 s long)
     clock.set(0.1)
     coach.on_event(RepEvent(rep(faults=["too_slow"]), t_s=0.1))
     step_until(coach, clock, 1.5)
-    # rise 0-0.3, 40 ms separation, then the fault buzz 0.34-0.54, 0.64-0.84; count at 1.0
-    assert_history(buzzer, beeps((0.0, 0.3), (0.34, 0.54), (0.64, 0.84), (1.0, 1.03)))
+    # rise cut at 0.1, 10 ms gap, then the fault buzz 0.11-0.31, 0.41-0.61; count at 1.0
+    assert_history(buzzer, beeps((0.0, 0.1), (0.11, 0.31), (0.41, 0.61), (1.0, 1.03)))
     assert_history(led, [(0.0, 0.0), (0.0, 1.0)])  # LED stays with the phase (rising)
 
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 from heelraise.cues.metronome import Metronome, endurance_cycle, guided_cycle
-from heelraise.cues.patterns import HOLD, PATTERNS, REP_FAULT, REP_OK, RISE_NOW, SENSOR_TROUBLE
-from heelraise.cues.player import SEPARATION_S, PatternPlayer
+from heelraise.cues.patterns import (
+    COUNT,
+    HOLD,
+    PATTERNS,
+    REP_FAULT,
+    REP_OK,
+    RISE_NOW,
+    SENSOR_TROUBLE,
+    SET_DONE,
+)
+from heelraise.cues.player import FEEDBACK_GAP_S, HISTORY_LEN, SEPARATION_S, PatternPlayer
 from heelraise.exceptions import SettingsError, TempoError
 from heelraise.tempo import Tempo
 
@@ -102,17 +111,49 @@ def test_patterns_are_told_apart_by_rhythm_alone():
 
 def test_player_priority_preempts_and_queue_expires():
     p = PatternPlayer(max_wait_s=0.6)
-    p.play(REP_OK, 0.0)
-    p.play(SENSOR_TROUBLE, 0.01)  # higher priority: interrupts the chirp
+    p.play(COUNT, 0.0)
+    p.play(SENSOR_TROUBLE, 0.01)  # higher priority: interrupts the click
     assert p.current.name == "sensor_trouble"
     assert p.output() == (0.0, None)  # 40 ms of separation first
     p.advance(0.01 + SEPARATION_S)
     assert p.output()[0] == SENSOR_TROUBLE.steps[0].tone_hz
-    p.play(REP_FAULT, 0.1)  # lower: waits, but the trouble pattern lasts 2.25 s
+    p.play(RISE_NOW, 0.1)  # lower: waits, but the trouble pattern lasts 2.25 s
     for k in range(6, 240):
         p.advance(k / 100)
-    assert p.current is None  # the fault buzz went stale and was dropped
-    assert [n for _, n in p.history] == ["rep_ok", "sensor_trouble"]
+    assert p.current is None  # "rise now" went stale and was dropped
+    assert [n for _, n in p.history] == ["count", "sensor_trouble"]
+
+
+def test_player_feedback_cuts_what_plays_with_a_short_gap_and_goes_first():
+    p = PatternPlayer()
+    p.play(SENSOR_TROUBLE, 0.0)  # the highest priority there is
+    p.play(HOLD, 0.1)  # waits behind it
+    p.play(REP_FAULT, 0.2)  # feedback: cuts the trouble beep, ahead of "hold"
+    assert p.current.name == "rep_fault"
+    assert p.output() == (0.0, None)  # only FEEDBACK_GAP_S of silence
+    p.advance(0.2 + FEEDBACK_GAP_S)
+    assert p.output()[0] == REP_FAULT.steps[0].tone_hz
+    p.play(SET_DONE, 0.3)  # not feedback: waits for the fault buzz though it outranks it
+    p.play(REP_OK, 0.3)  # newer feedback cuts the older one
+    assert p.current.name == "rep_ok"
+    for k in range(31, 200):
+        p.advance(k / 100)
+    # the cut trouble and fault patterns are dropped; then the waiting ones by priority:
+    # the arpeggio, after which "hold" (waiting since 0.1 s) is stale and dropped
+    assert [n for _, n in p.history] == ["sensor_trouble", "rep_fault", "rep_ok", "set_done"]
+
+
+def test_player_feedback_right_after_a_sound_waits_only_the_short_gap():
+    p = PatternPlayer()
+    p.play(COUNT, 0.0)
+    p.advance(0.03)  # the click ends
+    p.play(REP_OK, 0.035)  # 5 ms after it: 5 ms more silence, not 35
+    assert p.output() == (0.0, None)
+    p.advance(0.035 + FEEDBACK_GAP_S - 0.005)
+    assert p.output()[0] == REP_OK.steps[0].tone_hz
+    p.advance(0.1)  # the chirp ends
+    p.play(REP_FAULT, 1.0)  # long after any sound: at once
+    assert p.output()[0] == REP_FAULT.steps[0].tone_hz
 
 
 def test_late_advance_lengthens_a_step_but_never_drops_one():
@@ -129,8 +170,19 @@ def test_late_advance_lengthens_a_step_but_never_drops_one():
 def test_player_plays_waiting_patterns_by_priority():
     p = PatternPlayer()
     p.play(RISE_NOW, 0.0)
-    p.play(REP_OK, 0.1)
-    p.play(HOLD, 0.2)  # same priority as rise_now, higher than rep_ok
+    p.play(COUNT, 0.1)
+    p.play(HOLD, 0.2)  # same priority as rise_now, higher than count
     for k in range(1, 200):
         p.advance(k / 100)
-    assert [n for _, n in p.history] == ["rise_now", "hold", "rep_ok"]
+    assert [n for _, n in p.history] == ["rise_now", "hold", "count"]
+
+
+def test_player_history_is_bounded_and_keeps_the_newest():
+    p = PatternPlayer()
+    n = HISTORY_LEN + 500
+    for k in range(n):
+        p.play(COUNT, float(k))  # one click a second
+        p.advance(k + 0.5)  # over before the next
+    assert len(p.history) == HISTORY_LEN
+    assert p.history[-1] == (float(n - 1), "count")
+    assert p.history[0] == (float(n - HISTORY_LEN), "count")

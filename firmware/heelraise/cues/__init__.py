@@ -5,7 +5,7 @@ One module per job:
 - :mod:`~heelraise.cues.pins`: the default pin map (= ``hardware/pins.toml``)
 - :mod:`~heelraise.cues.patterns`: the cue vocabulary (rhythms, pitches, priorities)
 - :mod:`~heelraise.cues.metronome`: when guided / endurance cues are due, what the LED shows
-- :mod:`~heelraise.cues.player`: plays patterns one at a time by priority
+- :mod:`~heelraise.cues.player`: one pattern at a time, rep feedback at once, else by priority
 - :mod:`~heelraise.cues.endurance`: the heel-rise endurance test's rules and result
 - :mod:`~heelraise.cues.outputs`: the LED, buzzer and button (gpiozero, ``pin_factory=``)
 - :mod:`~heelraise.cues.coach`: what the service calls (events, state, modes, tick)

@@ -11,14 +11,17 @@ adds pitch. The scheme (also in docs/cues.md and hardware/wiring.md):
 pattern           buzzer (ms on / off)                        priority
 ================  ==========================================  ========
 count             30 click, every whole second inside a phase  1
-rep_ok            50 chirp, high (C7), LED flash               2
-rep_fault         200 / 100 / 200, low buzz (C4), LED flashes  3
+rep_ok            50 chirp, high (C7), LED flash               feedback
+rep_fault         200 / 100 / 200, low buzz (C4), LED flashes  feedback
 rise_now          300 long beep, high (A6)                     4
 hold              40 / 60 / 40 / 60 / 40 trill (E6)            4
 lower_now         80 / 80 / 80 double pip, low (A5)            4
 set_done          100 / 50 / 100 / 50 / 100 / 50 / 300 arpeggio 5
 sensor_trouble    (500 / 250) x 3, A4, LED with it             6
 ================  ==========================================  ========
+
+Feedback for a rep has no place in the priority order: it starts at once (see
+:mod:`heelraise.cues.player`), so the user hears it within the latency budget.
 
 Example::
 
@@ -45,6 +48,9 @@ class Pattern:
     steps: tuple[Step, ...]
     #: A pattern interrupts one of lower priority; otherwise it waits its turn.
     priority: int
+    #: Feedback for a rep (chirp, fault buzz): starts at once, cutting whatever plays and
+    #: going ahead of whatever waits (see :mod:`heelraise.cues.player`); priority unused.
+    feedback: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -59,19 +65,19 @@ class Pattern:
 C4, A4, A5, C6, E6, G6, A6, C7 = 261.63, 440.0, 880.0, 1046.5, 1318.51, 1567.98, 1760.0, 2093.0
 
 
-def _beeps(name, priority, tone_hz, on_off_s, light=None):
+def _beeps(name, priority, tone_hz, on_off_s, light=None, feedback=False):
     steps = []
     for i, dur in enumerate(on_off_s):
         on = i % 2 == 0
         steps.append(
             Step(dur, tone_hz if on else 0.0, None if light is None else (light if on else 0.0))
         )
-    return Pattern(name, tuple(steps), priority)
+    return Pattern(name, tuple(steps), priority, feedback)
 
 
 COUNT = _beeps("count", 1, G6, (0.03,))
-REP_OK = _beeps("rep_ok", 2, C7, (0.05,), light=1.0)
-REP_FAULT = _beeps("rep_fault", 3, C4, (0.2, 0.1, 0.2), light=1.0)
+REP_OK = _beeps("rep_ok", 2, C7, (0.05,), light=1.0, feedback=True)
+REP_FAULT = _beeps("rep_fault", 3, C4, (0.2, 0.1, 0.2), light=1.0, feedback=True)
 RISE_NOW = _beeps("rise_now", 4, A6, (0.3,))
 HOLD = _beeps("hold", 4, E6, (0.04, 0.06, 0.04, 0.06, 0.04))
 LOWER_NOW = _beeps("lower_now", 4, A5, (0.08, 0.08, 0.08))

@@ -13,11 +13,15 @@ table in ``hardware/wiring.md`` against the same file)::
 
 Example::
 
-    >>> from heelraise.cues.pins import DEFAULT_PINS, load_pin_map
+    >>> from heelraise.cues.pins import DEFAULT_PINS, PINS_TOML, load_pin_map
     >>> DEFAULT_PINS.led, DEFAULT_PINS.buzzer, DEFAULT_PINS.button
     (17, 18, 27)
-    >>> load_pin_map("hardware/pins.toml") == DEFAULT_PINS   # doctest: +SKIP
+    >>> load_pin_map(PINS_TOML) == DEFAULT_PINS   # the file that ships in the package
     True
+    >>> pin_map_from_dict({"buzzer": {"gpio": 17}})
+    Traceback (most recent call last):
+    ...
+    heelraise.exceptions.PinMapError: pin map: buzzer and led are both on GPIO17
 
 The dataclass's own field defaults are for building partial maps (a ``pins.toml``
 that names only some parts); a test keeps them equal to the shipped file.

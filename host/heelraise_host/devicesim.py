@@ -10,7 +10,14 @@ Deterministic: the same arguments give the same bytes (message ids come from
 >>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2], tempo="3-0-2-1")
 >>> [m.topic for m in msgs][:3]
 ['heelraise/shoe-1/state', 'heelraise/shoe-1/event/rep', 'heelraise/shoe-1/state']
->>> publish_all(client, msgs)            # a connected paho client
+>>> len(msgs), msgs[1].qos, msgs[1].json()["rep"]["raise_s"]
+(16, 1, 1.976)
+>>> msgs == session_messages("shoe-1", "s-1", reps_per_set=[3, 2], tempo="3-0-2-1")
+True
+
+Example (needs a broker)::
+
+    publish_all(client, msgs)            # a connected paho client
 """
 
 from __future__ import annotations

@@ -41,9 +41,31 @@ logged once per kind and device, acknowledged, and never stored; the messages
 beside it in its batch are stored as usual. Only a failure of the store itself
 (disk full) holds a batch back, unacknowledged, until it can be stored.
 
->>> ingest = Ingest(Store("heelraise.db"), broker="127.0.0.1:1883")
->>> ingest.start()          # returns once subscribed (raises IngestError if it cannot)
->>> ingest.stop()
+:meth:`Ingest.handle` is the whole per-message logic and needs no broker:
+
+>>> from heelraise_host.devicesim import session_messages
+>>> from heelraise_host.store import Store
+>>> ingest = Ingest(Store(":memory:"), clock=lambda: 1795000000.0)
+>>> ingest.topics
+[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/status', 1), \
+('heelraise/+/live', 0)]
+>>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2])
+>>> [ingest.handle(m.topic, m.payload) for m in msgs[:3]]
+['state', 'stored', 'state']
+>>> ingest.handle(msgs[1].topic, msgs[1].payload)        # a QoS 1 redelivery
+'duplicate'
+>>> ingest.handle("heelraise/shoe-1/event/rep", b"[" * 9 + b"]" * 9)
+'rejected'
+>>> dict(ingest.rejected), dict(ingest.rejected_by_device)
+({'too_deep': 1}, {('too_deep', 'shoe-1'): 1})
+>>> ingest.store.counts()
+{'messages': 1, 'devices': 1, 'sessions': 1, 'sets': 0, 'reps': 1}
+
+Example (needs a broker)::
+
+    ingest = Ingest(Store("heelraise.db"), broker="127.0.0.1:1883")
+    ingest.start()          # returns once subscribed (raises IngestError if it cannot)
+    ingest.stop()
 """
 
 from __future__ import annotations

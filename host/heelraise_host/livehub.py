@@ -16,10 +16,36 @@ One job: turn ingest news into an SSE stream per browser. Two paths:
 A browser that cannot keep up (``queue_size`` messages behind) is cut off; its
 ``EventSource`` reconnects and replays from the store.
 
+Offline, on an in-memory store fed by :meth:`~heelraise_host.ingest.Ingest.handle`:
+
+>>> import asyncio
+>>> from heelraise_host.devicesim import session_messages
+>>> from heelraise_host.ingest import Ingest
+>>> from heelraise_host.store import Store
+>>> store = Store(":memory:")
+>>> ingest = Ingest(store)
 >>> hub = LiveHub(store); hub.attach(ingest)
->>> # inside the web app's event loop:
->>> asyncio.create_task(hub.run())
->>> async for chunk in hub.stream(after=0): ...
+>>> for m in session_messages("shoe-1", "s-1", reps_per_set=[2])[:2]:   # a state, a rep
+...     _ = ingest.handle(m.topic, m.payload)
+>>> async def first_chunks(n, after=0):        # a browser that reads n chunks, then leaves
+...     chunks = hub.stream(after=after)
+...     out = [await anext(chunks) for _ in range(n)]
+...     await chunks.aclose()
+...     return out
+>>> retry, rep = asyncio.run(first_chunks(2))
+>>> retry
+'retry: 1000\\n\\n'
+>>> rep.splitlines()[:2]                      # replayed from the store, with its seq
+['id: 1', 'event: rep']
+>>> hub.client_count
+0
+
+Example (in the web app)::
+
+    hub = LiveHub(store); hub.attach(ingest)
+    # inside the web app's event loop:
+    asyncio.create_task(hub.run())
+    async for chunk in hub.stream(after=0): ...
 """
 
 from __future__ import annotations

@@ -19,9 +19,21 @@ Every JSON payload is read and validated by :mod:`heelraise.mqtt.validation`, th
 same code the device uses: JSON within the limits (finite numbers, nesting), then
 the schema shipped in ``heelraise/mqtt/schemas/<type>.schema.json``.
 
->>> msg = parse("heelraise/shoe-1/event/rep", payload_bytes, prefix="heelraise")
->>> msg.type, msg.device, msg.body["rep"]["raise_s"]
-('rep', 'shoe-1', 1.98)
+>>> from heelraise_host.devicesim import session_messages
+>>> rep = session_messages("shoe-1", "s-1", reps_per_set=[1])[1]
+>>> rep.topic
+'heelraise/shoe-1/event/rep'
+>>> msg = parse(rep.topic, rep.payload, prefix="heelraise")
+>>> msg.type, msg.device, msg.session, msg.body["rep"]["raise_s"]
+('rep', 'shoe-1', 's-1', 1.976)
+>>> parse("heelraise/shoe-1/event/set", rep.payload)
+Traceback (most recent call last):
+heelraise.exceptions.MessageRejected: topic_mismatch on 'heelraise/shoe-1/event/set': \
+type 'rep' on a 'set' topic
+>>> parse(rep.topic, rep.payload.replace(b'"raise_s":1.976', b'"raise_s":NaN'))
+Traceback (most recent call last):
+heelraise.exceptions.MessageRejected: not_finite on 'heelraise/shoe-1/event/rep': \
+NaN is not a number JSON allows (finite only)
 """
 
 from __future__ import annotations

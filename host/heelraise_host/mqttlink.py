@@ -20,10 +20,23 @@ group: ``$share/...`` is an MQTT 5 feature). A persistent session
 (``session_expiry_s``) is ``clean_start=False`` with a session expiry under
 MQTT 5 and ``clean_session=False`` under 3.1.1 (the broker's own expiry).
 
+Before :meth:`MqttLink.start` nothing touches the network:
+
 >>> link = MqttLink("127.0.0.1", 1883, on_connect=lambda c: c.subscribe("heelraise/#"))
->>> link.start()
->>> link.protocol          # "5", or "3.1.1" after a fallback
->>> link.stop()
+>>> link.protocol, link.fallback, link.connack        # MQTT 5 first, 3.1.1 allowed
+('5', True, None)
+>>> MqttLink("127.0.0.1", 1883, protocol="3.1.1").fallback
+False
+>>> check_protocol("3.1.1", group="dash")
+Traceback (most recent call last):
+heelraise.exceptions.SettingsError: group 'dash' is an MQTT 5 shared subscription; \
+it cannot use MQTT 3.1.1
+
+Example (needs a broker)::
+
+    link.start()
+    link.protocol          # "5", or "3.1.1" after a fallback
+    link.stop()
 """
 
 from __future__ import annotations

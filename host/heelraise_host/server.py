@@ -6,12 +6,25 @@ One job: own the listening socket and the uvicorn server. ``Dashboard`` is what
 Binding to anything but loopback without a token logs a warning: the dashboard
 then shows every device's training to anyone who can reach the port.
 
->>> store = Store("heelraise.db")
->>> ingest = Ingest(store, broker="127.0.0.1:1883"); ingest.start()
->>> dash = Dashboard(store, ingest, bind="127.0.0.1:0")   # port 0: any free port
->>> dash.start(); print(dash.url)
-http://127.0.0.1:40123/
->>> dash.stop(); ingest.stop()
+Nothing listens before :meth:`Dashboard.start`; what it will answer to is set up front:
+
+>>> from heelraise_host.store import Store
+>>> dash = Dashboard(Store(":memory:"), bind="127.0.0.1:0")   # port 0: any free port
+>>> dash.allowed_hosts                    # the Host names it answers to
+('localhost', '127.0.0.1', '::1', '127.0.0.1')
+>>> exposure_warning("127.0.0.1", 8080, token=None) is None
+True
+>>> print(exposure_warning("0.0.0.0", 8080, token=None))
+the dashboard listens on 0.0.0.0:8080 without a token: anyone who can reach this port sees \
+every device's training data. Pass --token (or bind 127.0.0.1).
+
+Example (needs a broker)::
+
+    store = Store("heelraise.db")
+    ingest = Ingest(store, broker="127.0.0.1:1883"); ingest.start()
+    dash = Dashboard(store, ingest, bind="127.0.0.1:0")   # port 0: any free port
+    dash.start(); print(dash.url)                         # http://127.0.0.1:40123/
+    dash.stop(); ingest.stop()
 """
 
 from __future__ import annotations

@@ -23,10 +23,27 @@ sensor clock)::
 
 A file made by an older dashboard is brought to this schema when opened, keeping its rows.
 
->>> store = Store("heelraise.db")
->>> store.add_event(message, received_at="2026-11-24T03:15:00.200Z")   # True: new
->>> store.add_event(message, received_at="2026-11-24T03:15:01.000Z")   # False: seen
+``Store("heelraise.db")`` opens (or makes) a file; ``":memory:"`` keeps it in memory:
+
+>>> from heelraise_host import messages
+>>> from heelraise_host.devicesim import session_messages
+>>> out = session_messages("shoe-1", "s-42", reps_per_set=[3])[1]     # the first rep
+>>> message = messages.parse(out.topic, out.payload)
+>>> store = Store(":memory:")
+>>> store.add_event(message, received_at="2026-11-24T03:15:00.200Z")   # new
+True
+>>> store.add_event(message, received_at="2026-11-24T03:15:01.000Z")   # seen: nothing changes
+False
 >>> store.session_detail("shoe-1", "s-42")["sets"][0]["reps"][0]["raise_s"]
+1.976
+>>> other = messages.parse(out.topic, out.payload.replace(message.id.encode(), b"0" * 32))
+>>> store.add_event(other, received_at="2026-11-24T03:15:02.000Z")
+Traceback (most recent call last):
+heelraise_host.store.Conflict: rep 1 of set 1 in session 's-42' was already reported by message \
+e443df789558467f9ba91faf7a024204; refusing its replacement 00000000000000000000000000000000
+>>> store.counts()
+{'messages': 1, 'devices': 1, 'sessions': 1, 'sets': 0, 'reps': 1}
+>>> store.close()
 """
 
 from __future__ import annotations

@@ -11,9 +11,25 @@ It says "connecting to HOST:PORT..." at once, and a plain line when the broker
 cannot be reached (connection refused, no such host, no answer) or refuses us;
 a device that goes offline shows no phase (its last one is no longer true).
 
+>>> from heelraise_host.devicesim import session_messages
 >>> table = RepTable(rows_per_device=6)
->>> table.add(messages.parse(topic, payload))
->>> rich.print(table.render())
+>>> for m in session_messages("shoe-1", "s-1", reps_per_set=[3, 2], tempo="3-0-2-1"):
+...     table.add(messages.parse(m.topic, m.payload))
+>>> table.take("heelraise/shoe-1/event/rep", b'{"schema": 1, "id": ')   # counted, not raised
+>>> import rich.console
+>>> console = rich.console.Console(width=100, color_system=None)
+>>> console.print(table.render())  # doctest: +NORMALIZE_WHITESPACE
+heelraise: reps as they arrive
+┏━━━━━━━━┳━━━━━━━━┳━━━━━━━┳━━━━━━━━━┳━━━━━┳━━━━━┳━━━━━━━━┳━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━┓
+┃ device ┃ status ┃ phase ┃ session ┃ set ┃ rep ┃ rise s ┃ hold s ┃ lower s ┃ heel mm ┃ faults ┃
+┡━━━━━━━━╇━━━━━━━━╇━━━━━━━╇━━━━━━━━━╇━━━━━╇━━━━━╇━━━━━━━━╇━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━┩
+│ shoe-1 │ ?      │ still │ s-1     │   1 │   1 │   1.98 │   0.95 │    3.00 │    59.3 │        │
+│        │        │       │ s-1     │   1 │   2 │   2.08 │   1.02 │    2.90 │    58.5 │        │
+│        │        │       │ s-1     │   1 │   3 │   1.99 │   0.92 │    2.97 │    57.4 │        │
+│        │        │       │ s-1     │   2 │   1 │   2.05 │   0.90 │    3.00 │    58.7 │        │
+│        │        │       │ s-1     │   2 │   2 │   2.09 │   0.99 │    2.83 │    58.0 │        │
+└────────┴────────┴───────┴─────────┴─────┴─────┴────────┴────────┴─────────┴─────────┴────────┘
+refused: malformed_json 1
 """
 
 from __future__ import annotations

@@ -3,9 +3,22 @@
 One job: make sure something speaks MQTT on ``host:port`` for as long as the
 demo runs, and stop it again if (and only if) we started it.
 
-    >>> broker = ensure_broker("127.0.0.1", 1883)   # doctest: +SKIP
-    >>> broker.embedded        # False: a mosquitto (or anything) already listened there
-    >>> broker.stop()          # stops only a broker we started
+Example (needs a broker, or a free port to run one on)::
+
+    broker = ensure_broker("127.0.0.1", 1883)
+    broker.embedded        # False: a mosquitto (or anything) already listened there
+    broker.stop()          # stops only a broker we started
+
+What each kind of broker is, before anything is started:
+
+>>> ExistingBroker("127.0.0.1", 1883)
+existing broker at 127.0.0.1:1883
+>>> ExistingBroker("127.0.0.1", 1883).embedded
+False
+>>> ours = EmbeddedBroker("127.0.0.1", 18830)
+>>> ours, ours.embedded, ours.running
+(embedded amqtt broker at 127.0.0.1:18830, True, False)
+>>> ours.stop()            # idempotent: nothing was started, nothing to stop
 
 The embedded broker is `amqtt <https://github.com/Yakifo/amqtt>`_ (pure Python,
 a dependency of heelraise) running its asyncio loop on a daemon thread, bound

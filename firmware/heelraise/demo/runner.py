@@ -14,11 +14,25 @@ One job: put the real parts together and take them apart again, in order.
   terminal, and the MQTT publisher, on a clock ``speed`` times real time
   (``math.inf``: a virtual clock, as fast as the CPU allows).
 
-    >>> demo = Demo(speed=float("inf"), port=18830, http="127.0.0.1:0")   # doctest: +SKIP
-    >>> demo.start(); print(demo.url)
-    >>> demo.play()                  # blocks until the workout has played out (or stop())
-    >>> demo.wait_delivered(10.0)    # the dashboard has stored the session event
-    >>> demo.close()                 # dashboard, ingest, broker (ours only), temp files
+Example (needs a broker, or a free port to run one on)::
+
+    demo = Demo(speed=float("inf"), port=18830, http="127.0.0.1:0")
+    demo.start(); print(demo.url)
+    demo.play()                  # blocks until the workout has played out (or stop())
+    demo.wait_delivered(10.0)    # the dashboard has stored the session event
+    demo.close()                 # dashboard, ingest, broker (ours only), temp files
+
+Nothing runs until :meth:`Demo.start`; a bad argument is refused at once:
+
+>>> demo = Demo(speed=float("inf"), port=18830, http="127.0.0.1:0")
+>>> demo.url, demo.device_id, demo.session_id        # no dashboard, no session yet
+('', 'demo-shoe', None)
+>>> demo.spec.sets, demo.spec.reps, demo.spec.tempo   # the workout it will play
+(3, 10, '3-1-2-0')
+>>> demo.close()                                      # idempotent; nothing was started
+>>> Demo(speed=0)
+Traceback (most recent call last):
+heelraise.exceptions.DemoError: speed must be above 0, not 0
 
 Shutdown order matters: the shoe stops first (closes its set, publishes the
 session, drains its outbox), then the dashboard and its subscription, then the

@@ -1,7 +1,20 @@
 """MQTT settings: one dataclass, every default explained (the ``[mqtt]`` table of the config).
 
->>> MqttSettings(host="192.168.1.20", tls_ca="/etc/heelraise/ca.crt", username="shoe-1",
-...              password_file="/etc/heelraise/mqtt-password")
+>>> import pathlib, tempfile
+>>> tmp = tempfile.TemporaryDirectory()
+>>> etc = pathlib.Path(tmp.name)                 # stands in for /etc/heelraise
+>>> _ = (etc / "ca.crt").write_text("-----BEGIN CERTIFICATE-----")
+>>> _ = (etc / "mqtt-password").write_text("s3cret")
+>>> mqtt = MqttSettings(host="192.168.1.20", tls_ca=str(etc / "ca.crt"), username="shoe-1",
+...                     password_file=str(etc / "mqtt-password"))
+>>> mqtt.use_tls, mqtt.port, mqtt.resolve_password()
+(True, 1883, 's3cret')
+>>> tmp.cleanup()
+>>> "s3cret" in repr(MqttSettings(username="shoe-1", password="s3cret"))
+False
+>>> MqttSettings(tls_ca="/nonexistent/ca.crt")
+Traceback (most recent call last):
+heelraise.exceptions.SettingsError: tls_ca '/nonexistent/ca.crt' is not a readable file
 
 Keyword arguments are exactly the TOML keys; every bad value raises
 :class:`~heelraise.exceptions.SettingsError` naming the key and the value (never

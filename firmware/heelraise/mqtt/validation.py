@@ -2,11 +2,22 @@
 
 One home for the rules every side applies: the device (its outgoing messages and
 the commands it is sent), the dashboard's ingest and ``heelraise watch`` all call
-these two functions::
+these two functions. :func:`loads` raises :class:`PayloadUnreadable` (not JSON,
+NaN/Infinity, too deep), :func:`validate` a :class:`SchemaViolation` (a
+:class:`~heelraise.exceptions.PayloadInvalid`) naming the path and the limit:
 
-    >>> from heelraise.mqtt.validation import loads, validate
-    >>> body = loads(payload_bytes)      # PayloadUnreadable: not JSON, NaN/Infinity, too deep
-    >>> validate("rep", body)            # PayloadInvalid naming the path and the limit
+>>> from heelraise.mqtt.validation import loads, validate
+>>> loads('{"rep": {"raise_s": NaN}}')
+Traceback (most recent call last):
+heelraise.mqtt.validation.PayloadUnreadable: NaN is not a number JSON allows (finite only)
+>>> loads("[" * 9 + "]" * 9)
+Traceback (most recent call last):
+heelraise.mqtt.validation.PayloadUnreadable: nested more than 8 levels deep (the limit is 8)
+>>> validate("rep", {"schema": 1, "type": "rep"})
+Traceback (most recent call last):
+heelraise.mqtt.validation.SchemaViolation: rep payload invalid at (top level): must contain \
+['device', 'id', 'rep', 'sensor_t_s', 'session', 'time'] properties \
+(got {'schema': 1, 'type': 'rep'})
 
 One schema (draft 2020-12) per message type: rep, set, session, state, live, cmd
 (incoming) and cmd_result; ``defs.schema.json`` holds the pieces they share, so

@@ -2,8 +2,12 @@
 
 >>> from heelraise.sim import SessionSpec, simulate_session
 >>> sim = simulate_session(SessionSpec(sets=3, reps=10, tempo="3-1-2-0", surface="step", seed=1))
->>> sim.t_s, sim.acc_g, sim.gyr_dps      # the recording
->>> sim.truth["reps"][0]["raise_s"]      # what really happened
+>>> sim.t_s.shape, sim.acc_g.shape, sim.gyr_dps.shape      # the recording
+((25829,), (25829, 3), (25829, 3))
+>>> sim.truth["rep_count"], sim.truth["reps"][0]["raise_s"]   # what really happened
+(30, 2.031)
+>>> sim.truth["not_reps"][0]                                  # and what was not a rep
+{'kind': 'walking', 'start_s': 2.716, 'end_s': 11.067}
 
 ``SessionSpec.family`` picks the motion (:mod:`heelraise.sim.families`, where the ground
 truth of the phase instants is defined: the boundaries of the scripted movement segments,

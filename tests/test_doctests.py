@@ -24,6 +24,8 @@ MODULES = [
     "heelraise.sim.session",
     "heelraise.mqtt.validation",
     "heelraise.mqtt.settings",
+    "heelraise.chain.analyzer",
+    "heelraise_host.report",
 ]
 
 

@@ -6,7 +6,9 @@ data before the page is printed (its ``@media print`` CSS applies). Where no
 browser is found, :class:`BrowserNotFound` says which names were tried and how
 to install one.
 
->>> print_pdf("http://127.0.0.1:8080/report?device=shoe-1", "report.pdf")
+Example (needs a dashboard serving the page)::
+
+    print_pdf("http://127.0.0.1:8080/report?device=shoe-1", "report.pdf")
 """
 
 from __future__ import annotations

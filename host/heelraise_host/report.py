@@ -10,9 +10,22 @@ at the top, then added weight). The page
 (``static/report.html``) draws this JSON; ``heelraise report`` prints that
 page to PDF with headless Chromium (:mod:`heelraise_host.pdf`).
 
+>>> import datetime as dt
+>>> from heelraise_host import devicesim, messages
+>>> from heelraise_host.store import Store
+>>> store = Store(":memory:")
+>>> for i, day in enumerate((3, 5)):     # two sessions of 2 x 10, some reps with faults
+...     start = dt.datetime(2026, 11, day, 8, tzinfo=dt.UTC)
+...     for out in devicesim.session_messages("shoe-1", f"s-{i}", reps_per_set=[10, 10],
+...                                           start=start, seed=i):
+...         msg = messages.parse(out.topic, out.payload)
+...         if msg.type in ("rep", "set", "session"):
+...             _ = store.add_event(msg, received_at="2026-11-24T03:15:00.200Z")
 >>> report = build_report(store, device="shoe-1", since="2026-11-01")
->>> report["suggestion"]["text"]
-'3 sets of 12 at 3-0-2-1'
+>>> report["session_count"], report["rep_count"]
+(2, 40)
+>>> report["suggestion"]["text"], report["suggestion"]["why"]
+('2 sets of 10 at 3-0-2-1', 'some faults or fatigue: the same target again')
 """
 
 from __future__ import annotations

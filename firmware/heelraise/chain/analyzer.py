@@ -8,10 +8,13 @@ Feed :meth:`Analyzer.update` chunks of any size (one sample or a whole
 recording): the reps, sets and faults are the same, and their times agree to
 well under a millisecond, however the stream is chunked.
 
+>>> from heelraise.sim import SessionSpec, simulate_session
+>>> sim = simulate_session(SessionSpec(sets=2, reps=5, tempo="3-0-2-1", seed=1))
 >>> a = Analyzer(AnalyzerSettings(tempo="3-0-2-1"))
->>> events = a.update(t_s, acc_g, gyr_dps)      # (N,) s, (N, 3) g, (N, 3) deg/s
->>> events += a.finish()                         # end of stream: closes the open set
->>> a.summary().rep_count
+>>> events = a.update(sim.t_s, sim.acc_g, sim.gyr_dps)  # (N,) s, (N, 3) g, (N, 3) deg/s
+>>> events += a.finish()                                # end of stream: closes the open set
+>>> a.summary().rep_count, [s.rep_count for s in a.summary().sets]
+(10, [5, 5])
 """
 
 from __future__ import annotations

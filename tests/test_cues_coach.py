@@ -261,7 +261,7 @@ def test_endurance_beats_and_stops_when_pace_missed_twice(clock):
         "last_heel_rise_mm": 60.0,
         "mean_heel_rise_mm": 60.0,
         "decline_pct": 0.0,
-        "work_j": 141.3,  # 80 kg x 9.81 x 0.06 m x 3
+        "work_j": 141.2,  # 80 kg x 9.80665 (heelraise.physics.G_MPS2) x 0.06 m x 3
         "stopped_by": "pace",
     }
     assert coach.mode == "free" and coach.metronome is None

@@ -6,6 +6,7 @@ import pytest
 from heelraise.cues.endurance import EnduranceTest
 from heelraise.events import Rep
 from heelraise.exceptions import SettingsError
+from heelraise.physics import G_MPS2
 
 FIRST = 10.0  # first up beat; pairs every 2 s
 
@@ -30,7 +31,7 @@ def test_counts_on_pace_reps_and_reports_work():
         "last_heel_rise_mm": 65.0,
         "mean_heel_rise_mm": 61.2,  # 61.25 rounded half to even
         "decline_pct": -30.0,  # it got higher
-        "work_j": 192.3,  # 80 x 9.81 x 0.245 m = 192.276
+        "work_j": 192.2,  # 80 x 9.80665 (heelraise.physics.G_MPS2) x 0.245 m = 192.210
         "stopped_by": "command",
     }
 
@@ -102,7 +103,7 @@ def test_height_below_half_of_first_three_stops_and_is_not_counted():
     assert result["reps"] == 4
     assert result["last_heel_rise_mm"] == 31.0
     assert result["decline_pct"] == pytest.approx(48.3)  # (60 - 31) / 60
-    assert result["work_j"] == pytest.approx(70 * 9.81 * 0.211, abs=0.05)
+    assert result["work_j"] == pytest.approx(70 * G_MPS2 * 0.211, abs=0.05)
 
 
 def test_low_first_reps_are_not_judged_before_the_reference_exists():

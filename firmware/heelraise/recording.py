@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from heelraise.exceptions import RecordingError
+from heelraise.physics import G_MPS2
 
 COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 HEADER = ",".join(COLUMNS)
@@ -44,7 +45,6 @@ MAX_STEP_S = 86400.0
 #: bytes of text parsed at a time: about 17,000 lines at 1 kHz; numpy's cost per call
 #: is then negligible and memory does not grow with the recording
 BLOCK_BYTES = 1 << 20
-G_MPS2 = 9.80665
 DEG_PER_RAD = 180.0 / math.pi
 
 _BOM = b"\xef\xbb\xbf"

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from heelraise.exceptions import SettingsError
-from heelraise.sim.kinematics import G_MPS2  # standard gravity, 9.80665 m/s^2
+from heelraise.physics import G_MPS2
 
 SIDES = ("left", "right")
 #: The three totals an LSI is taken of, and the name of each LSI.

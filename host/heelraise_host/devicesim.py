@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 
 from heelraise.events import Rep, SessionSummary, SetSummary
+from heelraise.physics import G_MPS2
 from heelraise.tempo import Tempo, phase_verdict
 
 
@@ -173,7 +174,7 @@ def session_messages(
             "last_heel_rise_mm": heights[-1],
             "mean_heel_rise_mm": round(sum(heights) / len(heights), 1),
             "decline_pct": round(100 * (heights[0] - heights[-1]) / heights[0], 1),
-            "work_j": round(70 * 9.81 * sum(heights) / 1000, 1),
+            "work_j": round(70 * G_MPS2 * sum(heights) / 1000, 1),
             "stopped_by": "pause",
         }
     out.append(

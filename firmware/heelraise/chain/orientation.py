@@ -20,7 +20,7 @@ from itertools import pairwise
 
 import numpy as np
 
-G_MPS2 = 9.80665
+from heelraise.physics import G_MPS2
 
 
 @dataclass(frozen=True)

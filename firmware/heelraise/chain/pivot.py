@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.orientation import G_MPS2
+from heelraise.physics import G_MPS2
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ nearest its ``start_s`` (heel starts to rise). The test stops when:
 Only on-pace reps at full height count. The result (the ``endurance`` object
 of the MQTT ``session`` message) reports them: ``reps``, ``first_heel_rise_mm``,
 ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct`` = 100 x (first -
-last) / first, ``work_j`` = sum of body mass x 9.81 m/s^2 x heel height (m), and
+last) / first, ``work_j`` = sum of body mass x g (9.80665 m/s^2) x heel height (m), and
 ``stopped_by``.
 
 All times are in the reps' time base (sensor seconds). Example::
@@ -41,8 +41,7 @@ import math
 
 from heelraise.events import Rep
 from heelraise.exceptions import SettingsError
-
-G_M_S2 = 9.81
+from heelraise.physics import G_MPS2
 
 STOP_REASONS = ("pace", "height", "command", "shutdown")
 
@@ -188,6 +187,6 @@ class EnduranceTest:
             "last_heel_rise_mm": round(last, 1),
             "mean_heel_rise_mm": round(sum(r.heel_rise_mm for r in reps) / len(reps), 1),
             "decline_pct": round(100.0 * (first - last) / first, 1) if first > 0 else None,
-            "work_j": round(self.body_mass_kg * G_M_S2 * sum(heights_m), 1),
+            "work_j": round(self.body_mass_kg * G_MPS2 * sum(heights_m), 1),
             "stopped_by": self.stopped_by,
         }

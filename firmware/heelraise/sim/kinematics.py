@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-G_MPS2 = 9.80665
+from heelraise.physics import G_MPS2
 
 
 def rot_x(a):

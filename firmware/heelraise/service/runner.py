@@ -74,6 +74,7 @@ class Service:
         button=None,
         read_interval_s: float = READ_INTERVAL_S,
         stop_when_exhausted: bool = False,
+        notifier=None,
     ):
         self.config = config
         self.session_id: str | None = None  # set by whoever names the session (assemble)
@@ -101,6 +102,9 @@ class Service:
         self.read_interval_s = float(read_interval_s)
         #: End the run when the IMU has no more samples (``imu.finished``: replay, sim).
         self.stop_when_exhausted = stop_when_exhausted
+        #: systemd's notify socket (heelraise.service.sdnotify.SystemdNotifier) or None:
+        #: READY=1 once the sensor is open, WATCHDOG=1 only after reads that returned.
+        self.notifier = notifier
         self.tempo: Tempo | None = config.tempo.target
         self.guided = config.tempo.mode == "guided"
         # live samples are made when [device] live or [mqtt] live asks for them
@@ -161,10 +165,14 @@ class Service:
         """Open the IMU, loop until stopped (or ``duration_s`` of clock time), shut down."""
         try:
             self.open()
+            if self.notifier is not None:
+                self.notifier.ready(f"reading {getattr(self.imu, 'name', 'the sensor')}")
             t0 = self.clock()
             next_read = t0
             while not self._stop_requested:
                 self.step()
+                if self.notifier is not None:
+                    self.notifier.progress()  # a hung read never gets here: systemd notices
                 now = self.clock()
                 if duration_s is not None and now - t0 >= duration_s:
                     log.info("ran for %.1f s as asked; stopping", now - t0)
@@ -270,6 +278,8 @@ class Service:
         if self._closed:
             return
         self._closed = True
+        if self.notifier is not None:
+            self.notifier.stopping()
         if self._behind_since:  # counted since the last warning: say so before stopping
             self._log_behind(self.clock())
             self._behind_since = 0
@@ -294,6 +304,8 @@ class Service:
             self._safely(f"{type(sink).__name__}.close", sink.close)
         if self._opened:
             self._safely("imu.close", self.imu.close)
+        if self.notifier is not None:
+            self.notifier.close()
         log.info("stopped: %d reps in %d sets", summary.rep_count, len(summary.sets))
 
     # --- state --------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ COMMANDS = {
     "set_live": ("on",),
 }
 LIVE_PERIOD_S = 0.04  # 25 Hz at most
+#: Commands waiting for the loop, at most; more are refused at once ("busy"), so a flood
+#: can never make the loop run thousands of commands between two sensor reads.
+MAX_QUEUED_COMMANDS = 32
+#: Commands run between two reads, at most (the rest wait for the next iteration, 20 ms).
+COMMANDS_PER_STEP = 4
 READ_INTERVAL_S = 0.02
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
@@ -139,6 +144,11 @@ class Service:
         """
         future: Future = Future()
         with self._accept_lock:
+            if self._accepting and self._commands.qsize() >= MAX_QUEUED_COMMANDS:
+                future.set_result(
+                    (False, f"busy: {MAX_QUEUED_COMMANDS} commands already waiting; try again")
+                )
+                return future
             if self._accepting:
                 self._commands.put((name, args, future))
                 return future
@@ -418,7 +428,11 @@ class Service:
     # --- commands -----------------------------------------------------------------------------
 
     def _run_commands(self, reject: str | None = None) -> None:
-        while True:
+        """Run up to COMMANDS_PER_STEP queued commands (all of them when rejecting)."""
+        budget = None if reject is not None else COMMANDS_PER_STEP
+        while budget is None or budget > 0:
+            if budget is not None:
+                budget -= 1
             try:
                 name, args, future = self._commands.get_nowait()
             except queue.Empty:

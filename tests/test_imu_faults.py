@@ -64,3 +64,76 @@ def test_a_live_noisy_chip_never_looks_stuck():
     blocks, health = read_for(imu, clock, 30.0)
     assert all(health) and not any(b.gap for b in blocks)
     assert sum(len(b) for b in blocks) >= 2990
+
+
+def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue():
+    from heelraise.imu.sim import SimImu
+    from heelraise.service.config import parse_config
+    from heelraise.service.runner import Service
+
+    class Coach:
+        def __init__(self):
+            self.sensor_ok = []
+
+        def set_sensor_ok(self, ok):
+            self.sensor_ok.append(ok)
+
+        def on_event(self, event):
+            pass
+
+        def on_state(self, state):
+            pass
+
+        def tick(self, now_s):
+            pass
+
+        def stop(self):
+            pass
+
+        def close(self):
+            pass
+
+    class Sink:
+        def __init__(self):
+            self.gaps = []
+
+        def on_event(self, event):
+            if event.kind == "gap":
+                self.gaps.append(event)
+
+        def on_state(self, state):
+            pass
+
+        def on_live(self, *a):
+            pass
+
+        def close(self):
+            pass
+
+    clock = ManualClock(1000.0)
+    imu = SimImu(
+        StillMotion(duration_s=30.0), clock=clock, sleep=clock.sleep, stuck_after_s=STUCK_AFTER_S
+    )
+    real_read = imu.read
+
+    def read():
+        if clock() >= 1005.0 and not getattr(imu, "_frozen", False):
+            imu._frozen = True
+            imu.emulator.freeze(10.0)
+        return real_read()
+
+    imu.read = read
+    coach, sink = Coach(), Sink()
+    service = Service(
+        parse_config(""),
+        imu=imu,
+        coach=coach,
+        sinks=[sink],
+        clock=clock,
+        sleep=clock.sleep,
+        stop_when_exhausted=True,
+    )
+    service.run()
+    assert coach.sensor_ok == [False, True]  # the trouble cue on, then off when it recovered
+    stuck = [g for g in sink.gaps if g.reason == "stuck"]
+    assert len(stuck) == 1 and 8.5 <= stuck[0].end_s - stuck[0].start_s <= 10.3

@@ -1,170 +1,166 @@
-"""CPU and memory of the service over a simulated hour of 1 kHz data, faster than real time.
+"""CPU and memory of the service's own process over an hour of 1 kHz data, with cues and MQTT.
 
-Builds the service exactly as ``heelraise run --imu sim`` does
-(:func:`heelraise.service.assemble.assemble`: coach on MockFactory pins,
-JSON-lines sink) but on a virtual clock that jumps over every sleep, so an
-hour of sensor data runs as fast as this CPU allows. The shoe is a simulated
-session looped for the whole hour (``LoopMotion``), played through the
-MPU-6050 register emulator and the real FIFO driver, read every 20 ms.
+    python bench/service_cpu.py [--minutes 60] [--no-mqtt] [--dir DIR]
 
-Printed:
-- CPU % of one core per second of sensor data: total, the emulator's share
-  (it stands in for the chip, so it costs nothing on the Pi) and the rest:
-  driver + analyzer + cues + sinks + loop (target <= 5 %; on a Pi 4 expect
-  several times this laptop's figure);
-- peak RSS, and RSS at 10 and 60 simulated minutes (no growth wanted).
+The real command, ``heelraise run --config CFG --speed max --json``, in a process of its
+own: a simulated 1 kHz workout (``heelraise simulate``, 22 minutes) played end to end for
+``--minutes`` through the replay IMU (the file read block by block, as a driver hands out
+samples), the loop reading every 20 ms of sensor time on a virtual clock, so an hour runs
+as fast as this CPU allows; the coach on mock pins, the JSON-lines sink, and MQTT to a
+throwaway mosquitto (outbox included). Nothing simulated runs in the measured process: the
+samples come from the file, as on the Pi they come from the chip (the I2C driver's own cost:
+``bench/imu_read.py``).
 
-    python bench/service_cpu.py [--minutes 60]
+Printed: CPU of one core per second of sensor data (user + system of the service process,
+from GNU time; target <= 5 %), peak RSS (target <= 45 MB), and RSS (``/proc``) at the
+10th minute and at the end of the sensor data: growth under 1 MB an hour wanted.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import resource
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
 
-import numpy as np
-from gpiozero.pins.mock import MockFactory, MockPWMPin
-from heelraise.clock import ManualClock
-from heelraise.imu.factory import open_imu
-from heelraise.service.assemble import assemble
-from heelraise.service.config import parse_config
-from heelraise.sim import simulate_session
+from brokers import start_mosquitto
+from footprint import tiled
+from speed import ENV, heelraise_command, simulated_recording
 
-CONFIG = """
-[sensor]
-type = "sim"
-rate_hz = 1000
-[tempo]
-target = "3-0-2-1"
-"""
+CPU_TARGET_PCT = 5.0
+RSS_TARGET_MB = 45.0
+GROWTH_TARGET_MB = 1.0
 
 
-class LoopMotion:
-    """``base`` motion repeated end to end for ``duration_s``."""
-
-    def __init__(self, base, duration_s: float):
-        self.base = base
-        self.period_s = float(base.duration_s)
-        self.duration_s = float(duration_s)
-
-    def sample(self, t_s):
-        t_s = np.asarray(t_s, dtype=float)
-        return self.base.sample(np.mod(t_s, self.period_s) + float(self.base.t_s[0]))
+def rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+def child_of(pid: int) -> int | None:
+    """The one child of ``pid`` (GNU time's command)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        return int(kids[0]) if kids else None
+    except OSError:
+        return None
 
 
-class Timed:
-    """Wraps a method to add up the CPU time spent in it."""
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.cpu_s = 0.0
-
-    def __call__(self, *a, **k):
-        t = time.process_time()
-        try:
-            return self.fn(*a, **k)
-        finally:
-            self.cpu_s += time.process_time() - t
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--minutes", type=float, default=60.0)
-    args = p.parse_args()
-    duration_s = args.minutes * 60.0
-
-    base = simulate_session(sets=3, reps=10, rate_hz=100.0, seed=7).motion
-    clock = ManualClock(10_000.0)
-    imu = open_imu(
-        "sim",
-        motion=LoopMotion(base, duration_s + 60.0),
-        fs_hz=1000.0,
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    out = io.StringIO()
-    parts = assemble(
-        parse_config(CONFIG),
-        imu=imu,
-        clock=clock,
-        sleep=clock.sleep,
-        json_lines=True,
-        stdout=out,
-        pin_factory=MockFactory(pin_class=MockPWMPin),
-    )
-    service = parts.service
-
-    marks = {}
-    rss_samples = []
-    start_clock = [None]
-    real_sleep = clock.sleep
-    next_mark = [60.0]
-    emulator_reads = []
-
-    def sleep(s):
-        if start_clock[0] is None:
-            start_clock[0] = clock()
-            # the emulator exists once the IMU is open: time its bus transfers
-            emu = imu.emulator
-            for name in ("read_i2c_block_data", "read_byte_data", "write_byte_data"):
-                timed = Timed(getattr(emu, name))
-                setattr(emu, name, timed)
-                emulator_reads.append(timed)
-        elapsed = clock() - start_clock[0]
-        if elapsed >= next_mark[0]:
-            rss = rss_mb()
-            rss_samples.append(rss)
-            minute = round(next_mark[0] / 60.0)
-            marks[minute] = rss
-            if minute % 10 == 0:
-                print(f"  {minute:3d} min simulated: RSS {rss:6.1f} MB", flush=True)
-            next_mark[0] += 60.0
-        real_sleep(s)
-
-    service._sleep = sleep
-    rss_before = rss_mb()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    service.run(duration_s=duration_s)
-    cpu = time.process_time() - cpu0
-    wall = time.perf_counter() - wall0
-    marks.setdefault(round(args.minutes), rss_mb())  # the run ends before its last mark
-    emu_cpu = sum(t.cpu_s for t in emulator_reads)
-    data_s = duration_s
-    reps = service.session_summary().rep_count
-
-    print(
-        f"service CPU: {args.minutes:g} simulated minutes of 1 kHz data in {wall:.0f} s "
-        f"({data_s / wall:.0f}x real time); {reps} reps counted; "
-        f"{len(out.getvalue().splitlines())} JSON lines"
-    )
-    print(f"  CPU per second of data, total            {100 * cpu / data_s:5.2f} % of one core")
-    print(f"    the MPU-6050 emulator (not on the Pi)  {100 * emu_cpu / data_s:5.2f} %")
-    service_pct = 100 * (cpu - emu_cpu) / data_s
-    verdict = "meets" if service_pct <= 5 else "MISSES"
-    print(
-        f"    driver + analyzer + cues + sinks + loop {service_pct:5.2f} %  "
-        f"({verdict} the 5 % target on this machine)"
-    )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"  RSS before the run {rss_before:.1f} MB; peak RSS (process) {peak:.1f} MB")
-    m10 = marks.get(10)
-    m60 = marks.get(round(args.minutes))
-    if m10 is not None and m60 is not None:
-        print(
-            f"  RSS at 10 min {m10:.1f} MB, at {args.minutes:g} min {m60:.1f} MB: "
-            f"growth {m60 - m10:+.1f} MB"
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--minutes", type=float, default=60.0, help="minutes of sensor data")
+    p.add_argument("--no-mqtt", action="store_true", help="no broker, no MQTT sink")
+    p.add_argument("--dir", help="keep the recordings here (default: a temporary folder)")
+    args = p.parse_args(argv)
+    tmp = None if args.dir else tempfile.TemporaryDirectory(prefix="heelraise-service-cpu-")
+    d = Path(args.dir or tmp.name)
+    d.mkdir(parents=True, exist_ok=True)
+    broker = None
+    try:
+        src, _ = simulated_recording(d, 1000.0, 20.0)
+        with open(src) as f:
+            last = f.readlines()[-1]
+        tiles = math.ceil(args.minutes * 60.0 / float(last.split(",", 1)[0]))
+        hour = d / f"replay_{tiles}x.csv"
+        if not hour.exists():
+            tiled(src, hour, tiles)
+        config = (
+            f'[device]\nid = "bench"\n[sensor]\ntype = "replay"\nreplay_file = "{hour}"\n'
+            f'rate_hz = 1000\n[tempo]\ntarget = "3-0-2-1"\n'
         )
+        if not args.no_mqtt:
+            broker, port = start_mosquitto(d)
+            config += (
+                f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n'
+                f'outbox_path = "{d / "outbox.sqlite3"}"\n'
+            )
+        cfg = d / "config.toml"
+        cfg.write_text(config)
+        seconds = args.minutes * 60.0
+        times = d / "service.time"
+        argv = [*heelraise_command(), "run", "--config", str(cfg), "--speed", "max"]
+        argv += ["--seconds", f"{seconds:g}", "--json"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=ENV,
+            text=True,
+        )
+        sensor_t = [0.0]
+        lines = [0]
+
+        def read_events():
+            for line in proc.stdout:
+                lines[0] += 1
+                try:
+                    sensor_t[0] = max(sensor_t[0], float(json.loads(line).get("t_s") or 0.0))
+                except ValueError:
+                    pass
+
+        reader = threading.Thread(target=read_events, daemon=True)
+        reader.start()
+        samples = []  # (sensor seconds so far, RSS MB)
+        service = None
+        while proc.poll() is None:
+            service = service or child_of(proc.pid)
+            rss = rss_mb(service) if service else None
+            if rss is not None:
+                samples.append((sensor_t[0], rss))
+            time.sleep(0.05)
+        reader.join(5.0)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode})")
+        _, user, system, peak_kb = times.read_text().split()[-4:]
+        cpu = float(user) + float(system)
+        peak = int(peak_kb) / 1024.0
+        print(
+            f"heelraise run --imu replay (1 kHz) {'with' if not args.no_mqtt else 'without'} "
+            f"MQTT, cues on mock pins: {args.minutes:g} min of sensor data in {wall:.0f} s "
+            f"wall; {lines[0]} JSON lines"
+        )
+        pct = 100.0 * cpu / seconds
+        print(
+            f"  CPU per second of data: {pct:.2f} % of one core ({cpu:.1f} s in all, start-up "
+            f"included; target <= {CPU_TARGET_PCT:g} %: "
+            f"{'meets' if pct <= CPU_TARGET_PCT else 'MISSES'})"
+        )
+        print(
+            f"  peak RSS {peak:.1f} MB (target <= {RSS_TARGET_MB:g} MB: "
+            f"{'meets' if peak <= RSS_TARGET_MB else 'MISSES'})"
+        )
+        at10 = [r for t, r in samples if 600.0 <= t <= 660.0]
+        end = [r for t, r in samples if t >= sensor_t[0] - 60.0]
+        if at10 and end:
+            growth = end[-1] - at10[0]
+            per_hour = growth * 3600.0 / max(sensor_t[0] - 600.0, 1.0)
+            print(
+                f"  RSS {at10[0]:.1f} MB at minute 10, {end[-1]:.1f} MB at minute "
+                f"{sensor_t[0] / 60:.0f}: {per_hour:+.2f} MB an hour (target < "
+                f"{GROWTH_TARGET_MB:g})"
+            )
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

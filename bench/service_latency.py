@@ -1,10 +1,14 @@
-"""Latency from the end of a rep (simulator truth) to its event and to its feedback cue.
+"""Latency from the end of a rep (simulator truth) to its event and to its feedback cue, on
+the wall clock.
 
-The whole service runs on one injected clock: the simulated shoe is played
-through the MPU-6050 register emulator and the real FIFO driver at 1 kHz
-(``SimImu``), the loop reads every 20 ms, the real Analyzer decides, the real
-Coach drives gpiozero MockFactory pins. A rep's truth ``end_s`` (motion time)
-is the clock instant its last sample was produced, so
+The whole service runs on a wall clock scaled ``--speed`` times (``ScaledClock``, the clock
+``heelraise run --speed`` uses): the simulated shoe is played through the MPU-6050 register
+emulator (its FIFO fills as the clock runs) and the real FIFO driver at 1 kHz (``SimImu``),
+the loop reads every 20 ms of that clock, the real Analyzer decides, the real Coach drives
+gpiozero MockFactory pins. Compute and bus time are real and count ``--speed`` times over:
+at 10x on this machine (about 10x a Pi Zero 2 W's speed per core) they take about the share
+of sensor time they take on the Pi. A rep's truth ``end_s`` (motion time) is the clock
+instant its last sample was produced, so
 
     event latency = clock when the sink got the RepEvent - (t0 + truth end_s)
     cue latency   = clock when the buzzer next switched on  - (t0 + truth end_s)
@@ -13,13 +17,13 @@ split into
     decision  = RepEvent.t_s (the deciding sample's time) - (t0 + truth end_s)
     read      = clock at the read that brought that sample - RepEvent.t_s (FIFO, read period)
     batching  = clock when the analyzer returned the event - that read (it gathers
-                reads until they span ``batch_s``)
+                reads until they span ``batch_s``, never while a rep is being decided)
     delivery  = sink / buzzer clock - that return (the service's own part)
 
-No wall-clock time is involved: the figures are what the design costs (read
-period, FIFO, analysis decision delay), not this laptop's speed. Target: p99 <= 250 ms.
+Sessions of one long set at a brisk tempo (about 3.5 s a rep) give ``--reps`` reps per
+repeat; p50 / p90 / p99 / max over all repeats, and each repeat's p99. Target: p99 <= 60 ms.
 
-    python bench/service_latency.py [--sessions 4] [--reads-ms 20]
+    python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 10] [--reads-ms 20]
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ import time
 
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
 from heelraise.imu.sim import SimImu
+from heelraise.service.assemble import ScaledClock
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
+
+TARGET_MS = 60.0
 
 
 class StampingSink:
@@ -78,15 +84,21 @@ class Stamps:
         return next(now for now, last in self.reads if last >= t_s - 1e-9)
 
 
-def one_session(seed: int, read_s: float, fs_hz: float):
-    clock = ManualClock(1000.0)
+def one_session(seed: int, read_s: float, fs_hz: float, speed: float, reps: int):
+    clock = ScaledClock(speed)
     config = parse_config("")
     imu = SimImu(
         fs_hz=fs_hz,
         clock=clock,
         sleep=clock.sleep,
         seed=seed,
-        session_options={"sets": 3, "reps": 10},
+        session_options={
+            "sets": 1,
+            "reps": reps,
+            "tempo": "2-0-1-0",
+            "walking": False,
+            "distractors": False,
+        },  # fmt: skip
     )
     outputs = []  # (clock, led, tone)
     coach = Coach(
@@ -138,15 +150,22 @@ def one_session(seed: int, read_s: float, fs_hz: float):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sessions", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--reps", type=int, default=170, help="reps per repeat (one session)")
+    p.add_argument("--speed", type=float, default=10.0, help="wall clock scaled this much")
     p.add_argument("--reads-ms", type=float, default=20.0)
     p.add_argument("--fs-hz", type=float, default=1000.0)
     args = p.parse_args()
     ev, cue, cue_deliver, missed, total = [], [], [], 0, 0
     parts = {"decide": [], "read": [], "batch": [], "deliver": []}
+    per_repeat = []
     wall = time.perf_counter()
-    for seed in range(args.sessions):
-        e, c, ps, cd, m, n = one_session(seed, args.reads_ms / 1000.0, args.fs_hz)
+    for seed in range(args.repeats):
+        e, c, ps, cd, m, n = one_session(
+            seed, args.reads_ms / 1000.0, args.fs_hz, args.speed, args.reps
+        )
+        per_repeat.append((np.percentile(1000 * np.asarray(e), 99),
+                           np.percentile(1000 * np.asarray(c), 99)))  # fmt: skip
         ev += e
         cue += c
         cue_deliver += cd
@@ -156,8 +175,8 @@ def main() -> None:
         total += n
     wall = time.perf_counter() - wall
     print(
-        f"service latency: {args.sessions} simulated sessions, {total} true reps "
-        f"({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
+        f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats, {total} "
+        f"true reps ({missed} not detected), {args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
         f"analyzer batch_s {parse_config('').analyzer_settings().batch_s:g} s "
         f"[{wall:.0f} s to run]"
     )
@@ -180,12 +199,14 @@ def main() -> None:
             f"  {name}\n      n={len(ms):<4} p50 {p50:4.0f} ms  p90 {p90:4.0f} ms  "
             f"p99 {p99:4.0f} ms  max {ms.max():4.0f} ms"
         )
+    print("  p99 of each repeat, event / cue: "
+          + ", ".join(f"{a:.0f} / {b:.0f} ms" for a, b in per_repeat))  # fmt: skip
     for name, xs in rows[:2]:
         ms = 1000.0 * np.asarray(xs)
         if len(ms):
             worst = np.percentile(ms, 99)
-            verdict = "meets" if worst <= 250 else "MISSES"
-            print(f"  {name}: p99 {worst:.0f} ms {verdict} the 250 ms target")
+            verdict = "meets" if worst <= TARGET_MS else "MISSES"
+            print(f"  {name}: p99 {worst:.0f} ms {verdict} the {TARGET_MS:g} ms target")
 
 
 if __name__ == "__main__":

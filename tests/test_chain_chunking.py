@@ -9,6 +9,9 @@ the same at 400 Hz where the resampler box-averages across chunk boundaries.
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 import pytest
 from heelraise.chain import resample
@@ -24,15 +27,46 @@ PHASES = ("start_s", "top_start_s", "top_end_s", "end_s")
 
 
 class Session:
-    def __init__(self, spec: SessionSpec):
+    def __init__(self, spec: SessionSpec, dirty: bool = False):
         self.sim = simulate_session(spec)
+        self.gaps = 0
+        if dirty:
+            self.sim, self.gaps = _dirty(self.sim)
         self.one_shot = analyze_arrays(self.sim.t_s, self.sim.acc_g, self.sim.gyr_dps)
+
+
+def _dirty(sim):
+    """The session with what real streams carry: glitches (values no IMU gives, non-finite
+    ones), two short holes the grid bridges (40 and 200 ms) and a long one it does not
+    (1 s, in the walk out after the last rep)."""
+    t, acc, gyr = sim.t_s.copy(), sim.acc_g.copy(), sim.gyr_dps.copy()
+    reps = sim.truth["reps"]
+    n = len(t)
+    acc[n // 7, 0] = 1e30
+    gyr[n // 5, 1] = np.nan
+    gyr[n // 3, 2] = 5000.0
+    acc[n // 2, 2] = -np.inf
+    acc[int(0.6 * n), 1] = 40.0
+    inside = 0.5 * (reps[1]["start_s"] + reps[1]["top_start_s"])  # in the second rep's raise
+    keep = ~((t > inside) & (t < inside + 0.04))
+    keep &= ~((t > reps[2]["top_end_s"] + 0.3) & (t < reps[2]["top_end_s"] + 0.5))
+    late = reps[-1]["end_s"] + 3.0
+    keep &= ~((t > late) & (t < late + 1.0))
+    dirty = copy.copy(sim)
+    dirty.t_s, dirty.acc_g, dirty.gyr_dps = t[keep], acc[keep], gyr[keep]
+    return dirty, 1
 
 
 @pytest.fixture(scope="module")
 def s100():
     """Walk in, one set of four raises, walk out: about 54 s at 100 Hz."""
     return Session(SessionSpec(sets=1, reps=4, walking=True, rate_hz=100, seed=3))
+
+
+@pytest.fixture(scope="module")
+def dirty100():
+    """s100 with glitches, two short holes and a long one."""
+    return Session(SessionSpec(sets=1, reps=4, walking=True, rate_hz=100, seed=3), dirty=True)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +113,7 @@ def assert_same(session: Session, a: Analyzer, events: list, label: str):
     assert kinds == [type(e).__name__ for e in ref.events], label
     for e, w in zip(events, ref.events, strict=True):
         assert abs(e.t_s - w.t_s) <= TIME_TOL_S, f"{label}: {type(e).__name__} decided at {e.t_s}"
-    assert not any(isinstance(e, GapEvent) for e in events)
+    assert sum(isinstance(e, GapEvent) for e in events) == session.gaps
 
 
 @settings(
@@ -92,6 +126,39 @@ def assert_same(session: Session, a: Analyzer, events: list, label: str):
 def test_random_chunk_sizes_give_the_one_shot_result(s100, sizes):
     a, events = feed(s100.sim, sizes)
     assert_same(s100, a, events, f"chunks {sizes}")
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+)
+@given(sizes=st.lists(st.integers(1, 500), min_size=1, max_size=12))
+def test_glitches_and_holes_give_the_one_shot_result_whatever_the_chunks(dirty100, sizes):
+    """Glitches dropped, short holes bridged, the long hole reported once: all reps count
+    (the reference itself is checked against the truth), however the stream is cut."""
+    a, events = feed(dirty100.sim, sizes)
+    assert_same(dirty100, a, events, f"dirty, chunks {sizes}")
+    assert a.screen.count == 5
+
+
+@pytest.mark.parametrize("chunk", [26850, 10000, 2000, 500, 50, 7])
+def test_one_glitch_gives_thirty_reps_in_any_chunks(chunk):
+    """The issue's case: one 1e30 in ax gave 14 reps, and 14 / 27 / 28 / 29 / 30 in chunks of
+    26,850 / 10,000 / 2,000 / 500 / 50 samples."""
+    sim = _thirty()
+    acc = sim.acc_g.copy()
+    acc[len(acc) // 3, 0] = 1e30
+    r = analyze_arrays(sim.t_s, acc, sim.gyr_dps, chunk=chunk)
+    assert r.summary.rep_count == 30
+    assert [s.rep_count for s in r.summary.sets] == [10, 10, 10]
+    assert r.analyzer.screen.count == 1
+
+
+@functools.cache
+def _thirty():
+    return simulate_session(SessionSpec(sets=3, reps=10, rate_hz=100, seed=7))
 
 
 def test_one_sample_at_a_time(s100):

@@ -81,3 +81,60 @@ def test_short_dropouts_are_interpolated_not_reported(session):
     events = feed(a, t[keep], acc[keep], gyr[keep]) + a.finish()
     assert not [e for e in events if e.kind == "gap"]
     assert a.summary().rep_count == len(session.truth["reps"])
+
+
+@pytest.fixture(scope="module")
+def thirty():
+    return simulate_session(SessionSpec(sets=3, reps=10, rate_hz=100, seed=7))
+
+
+@pytest.mark.parametrize("hole_s", [0.04, 0.2])
+@pytest.mark.parametrize("where", ["raise", "top", "lower"])
+def test_a_short_hole_the_driver_reports_is_bridged_like_one_in_the_timestamps(
+    thirty, hole_s, where
+):
+    """A failed 40 ms read or a 200 ms stall that the driver reports through mark_gap
+    costs no rep and splits no set: the same reps, to the bit, as the same hole found in
+    the timestamps (which the grid interpolates over)."""
+    t, acc, gyr = thirty.t_s, thirty.acc_g, thirty.gyr_dps
+    rep = thirty.truth["reps"][13]  # set 2, rep 4
+    at = {
+        "raise": 0.5 * (rep["start_s"] + rep["top_start_s"]),
+        "top": 0.5 * (rep["top_start_s"] + rep["top_end_s"]),
+        "lower": 0.5 * (rep["top_end_s"] + rep["end_s"]),
+    }[where]
+    keep = ~((t > at) & (t < at + hole_s))
+    t, acc, gyr = t[keep], acc[keep], gyr[keep]
+    k = int(np.flatnonzero(t > at)[0])  # the first sample after the hole
+    found = Analyzer()  # the same reads, nobody reporting the hole
+    want = feed(found, t[:k], acc[:k], gyr[:k], chunk=20)
+    want += feed(found, t[k:], acc[k:], gyr[k:], chunk=20) + found.finish()
+    told = Analyzer()
+    got = feed(told, t[:k], acc[:k], gyr[:k], chunk=20)
+    got += told.mark_gap(float(t[k - 1]), float(t[k]), "i2c_error")
+    got += feed(told, t[k:], acc[k:], gyr[k:], chunk=20)
+    got += told.finish()
+    assert [s.rep_count for s in told.summary().sets] == [10, 10, 10]
+    assert [s.rep_count for s in found.summary().sets] == [10, 10, 10]
+    assert [e.kind for e in got] == [e.kind for e in want]
+    for g, w in zip(told.summary().reps, found.summary().reps, strict=True):
+        assert (g.start_s, g.top_start_s, g.top_end_s, g.end_s) == (
+            w.start_s, w.top_start_s, w.top_end_s, w.end_s
+        )  # fmt: skip
+        assert g.faults == w.faults
+    assert not [e for e in got if e.kind == "gap"]  # the caller reports it (the service does)
+
+
+def test_a_long_hole_the_driver_reports_still_drops_the_rep_it_cuts(thirty):
+    t, acc, gyr = thirty.t_s, thirty.acc_g, thirty.gyr_dps
+    rep = thirty.truth["reps"][13]
+    at = 0.5 * (rep["start_s"] + rep["top_start_s"])
+    keep = ~((t > at) & (t < at + 0.3))  # over max_gap_s (0.25 s)
+    t, acc, gyr = t[keep], acc[keep], gyr[keep]
+    k = int(np.flatnonzero(t > at)[0])
+    a = Analyzer()
+    events = feed(a, t[:k], acc[:k], gyr[:k], chunk=20)
+    events += a.mark_gap(float(t[k - 1]), float(t[k]), "fifo_overflow")
+    events += feed(a, t[k:], acc[k:], gyr[k:], chunk=20) + a.finish()
+    assert [e.reason for e in events if e.kind == "gap"] == ["fifo_overflow"]
+    assert a.summary().rep_count == 29

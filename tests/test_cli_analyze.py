@@ -12,10 +12,10 @@ import json
 import numpy as np
 import pytest
 from heelraise.cli import main
-from heelraise.recording import HEADER, read_recording
+from heelraise.recording import HEADER, read_recording, write_recording
 
 #: The ``--json`` contract (extra keys are allowed in reps only).
-TOP_KEYS = {"file", "sample_rate_hz", "rep_count", "sets", "reps"}
+TOP_KEYS = {"file", "sample_rate_hz", "rep_count", "sets", "reps", "holes", "glitches"}
 SET_KEYS = {"index", "rep_count", "start_s", "end_s"}
 REP_KEYS = {
     "set", "index", "start_s", "top_start_s", "top_end_s", "end_s", "raise_s", "top_hold_s",
@@ -258,3 +258,182 @@ def test_simulate_bad_options_exit_2_with_one_line(tmp_path, capsys, argv):
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------ mistakes
+# The mistakes people make when they write a recording, found from the data itself: one
+# line naming the likely unit and the fix, exit 2.
+
+
+def rewrite(tmp_path, path, name, *, t=None, acc=None, gyr=None, prefix=b""):
+    """The simulated recording with its columns changed (functions of the arrays)."""
+    rec = read_recording(path)
+    out = tmp_path / name
+    write_recording(
+        out,
+        t(rec.t_s) if t else rec.t_s,
+        acc(rec.acc_g, rec.gyr_dps) if acc else rec.acc_g,
+        gyr(rec.acc_g, rec.gyr_dps) if gyr else rec.gyr_dps,
+    )
+    if prefix:
+        out.write_bytes(prefix + out.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize(
+    "name, change, words",
+    [
+        ("rad.csv", {"gyr": lambda a, g: np.radians(g)}, ["rad/s", "57.2958"]),
+        ("ms2.csv", {"acc": lambda a, g: a * 9.80665}, ["m/s^2", "divide them by 9.80665"]),
+        ("ms.csv", {"t": lambda t: t * 1e3}, ["milliseconds", "divide it by 1000"]),
+        ("us.csv", {"t": lambda t: t * 1e6}, ["microseconds", "divide it by 1e+06"]),
+        ("swapped.csv", {"acc": lambda a, g: g, "gyr": lambda a, g: a}, ["gravity", "order"]),
+        ("zeros.csv", {"acc": lambda a, g: 0 * a, "gyr": lambda a, g: 0 * g}, ["only zeros"]),
+    ],
+    ids=["gyro_rad_s", "acc_m_s2", "t_ms", "t_us", "acc_gyro_swapped", "all_zero"],
+)
+def test_unit_mistakes_are_named_in_one_line(tmp_path, capsys, simulated, name, change, words):
+    path, _ = simulated
+    p = rewrite(tmp_path, path, name, **change)
+    assert_one_line_error(capsys, p, also=words)
+
+
+def test_time_in_another_column_is_hinted(tmp_path, capsys, simulated):
+    path, _ = simulated
+    rec = read_recording(path)
+    p = tmp_path / "t_last.csv"
+    # Written t last under the standard header: "t" holds ax, "gz" holds the time.
+    write_recording(p, rec.acc_g[:, 0], np.column_stack([rec.acc_g[:, 1:], rec.gyr_dps[:, 0]]),
+                    np.column_stack([rec.gyr_dps[:, 1:], rec.t_s]))  # fmt: skip
+    line = assert_one_line_error(capsys, p, also=["backwards"])
+    assert "column gz rises like a clock" in line
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path, capsys, simulated):
+    path, truth = simulated
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    code, out, err = run_cli(capsys, p, "--json")
+    assert code == 0, err
+    assert json.loads(out)["rep_count"] == truth["rep_count"]
+
+
+def test_the_simulators_own_25_hz_is_accepted(tmp_path, capsys):
+    """``simulate --rate 25`` measures 24.9975 Hz (logger clock): within RATE_TOLERANCE."""
+    out = tmp_path / "s25.csv"
+    assert main(["simulate", str(out), "--rate", "25", "--sets", "1", "--reps", "3"]) == 0
+    capsys.readouterr()
+    assert read_recording(out).sample_rate_hz < 25.0
+    code, stdout, err = run_cli(capsys, out, "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["rep_count"] == 3
+
+
+def test_an_absurd_last_timestamp_is_refused_with_its_line(tmp_path, capsys, simulated):
+    path, _ = simulated
+    lines = path.read_text().splitlines()
+    last = lines[-1].split(",")
+    lines[-1] = ",".join(["1e30", *last[1:]])
+    p = write(tmp_path, lines, "t1e30.csv")
+    assert_one_line_error(capsys, p, line=len(lines), also=["1e+30", "corrupt timestamp"])
+
+
+def test_a_ten_minute_hole_is_reported_in_text_and_json(tmp_path, capsys, simulated):
+    path, truth = simulated
+    rec = read_recording(path)
+    ends = [r["end_s"] for r in truth["reps"]]
+    cut = ends[-1] + 1.0  # after the last rep: nothing to lose but the walk out
+    t = np.where(rec.t_s > cut, rec.t_s + 600.0, rec.t_s)
+    p = tmp_path / "hole.csv"
+    write_recording(p, t, rec.acc_g, rec.gyr_dps)
+    code, out, err = run_cli(capsys, p, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["rep_count"] == truth["rep_count"]
+    [hole] = d["holes"]
+    assert hole["reason"] == "missing_samples"
+    assert hole["duration_s"] == pytest.approx(600.0, abs=0.05)
+    assert hole["start_s"] == pytest.approx(cut, abs=0.05)
+    code, out, err = run_cli(capsys, p)
+    assert code == 0, err
+    assert "1 hole in the data (10 min 0 s" in out
+    code, out, err = run_cli(capsys, p, path)  # a line per file says it too
+    assert "1 hole in the data" in out.splitlines()[0]
+    assert "hole" not in out.splitlines()[1]
+
+
+def test_a_glitch_is_dropped_and_reported(tmp_path, capsys, simulated):
+    path, truth = simulated
+    lines = path.read_text().splitlines()
+    i = len(lines) // 2
+    cells = lines[i].split(",")
+    lines[i] = ",".join([cells[0], "1e30", *cells[2:]])
+    p = write(tmp_path, lines, "glitch.csv")
+    code, out, err = run_cli(capsys, p, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["rep_count"] == truth["rep_count"]
+    assert d["glitches"]["count"] == 1
+    assert d["glitches"]["first_t_s"] == pytest.approx(float(cells[0]), abs=0.001)
+    assert d["holes"] == []
+    code, out, err = run_cli(capsys, p)
+    assert "1 glitch dropped" in out
+
+
+# ------------------------------------------------------------------------------ blocks
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--sets", "1", "--reps", "5", "--seed", "3"],
+        ["--sets", "2", "--reps", "4", "--rate", "400", "--seed", "11", "--floor"],
+        ["--sets", "1", "--reps", "6", "--rate", "50", "--seed", "12", "--faults", "0.5"],
+    ],
+    ids=["100hz", "400hz_floor", "50hz_faults"],
+)
+def test_block_wise_analyze_gives_the_whole_recordings_json(tmp_path, capsys, monkeypatch, argv):
+    """Read and analysed in small blocks (a few hundred lines each), a recording gives the
+    same JSON, to the last digit, as the whole recording read and analysed in one piece."""
+    from heelraise import recording
+    from heelraise.chain.offline import analyze_recording
+
+    p = tmp_path / "s.csv"
+    assert main(["simulate", str(p), *argv]) == 0
+    capsys.readouterr()
+    rec = read_recording(p)
+    whole = analyze_recording(rec).to_json(str(p), rec.sample_rate_hz)
+    assert whole["rep_count"] > 0
+    monkeypatch.setattr(recording, "BLOCK_BYTES", 20_000)
+    code, out, err = run_cli(capsys, p, "--json")
+    assert code == 0, err
+    assert json.loads(out) == whole
+
+
+# ------------------------------------------------------------------------------ start-up
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["analyze", "--help"], ["run", "--help"]])
+def test_help_imports_nothing_heavy_and_sets_one_blas_thread(argv):
+    """``heelraise --help`` and a command's ``--help`` load no numpy (nor what needs it), and
+    the command sets one BLAS thread before numpy could be imported (a user's own wins)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from heelraise.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('numpy', 'scipy', 'paho', 'gpiozero') if m in sys.modules)\n"
+        "print(heavy, os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.splitlines()[-1] == "[] 1 1", out.stderr
+    env["OMP_NUM_THREADS"] = "4"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.splitlines()[-1] == "[] 1 4", out.stderr

@@ -193,3 +193,82 @@ def test_rate_of_25_hz_is_accepted(tmp_path):
 def test_parse_without_a_file_names_the_source():
     with pytest.raises(RecordingError, match=r"^<recording>: empty"):
         parse_recording("")
+
+
+# ------------------------------------------------------------------------------ blocks
+# The reader parses blocks with numpy's reader; the line checker only names a bad line.
+
+
+@pytest.mark.parametrize("block_bytes", [64, 1000, 1 << 20])
+def test_blocks_of_any_size_give_the_same_samples_meta_and_errors(tmp_path, block_bytes):
+    from heelraise.recording import RecordingReader
+
+    body = rows(400)
+    body[150:150] = ["", "# late=7", "  "]  # blank and comment lines inside the data
+    p = write(tmp_path, ["\ufeff# first=1", HEADER, *body])
+    reader = RecordingReader(p, block_bytes=block_bytes)
+    blocks = list(reader)
+    assert sum(len(b) for b in blocks) == reader.n == 400
+    assert reader.meta == {"first": 1, "late": 7}
+    t = np.concatenate([b.t_s for b in blocks])
+    np.testing.assert_array_equal(t, read_recording(p).t_s)
+    assert reader.sample_rate_hz == pytest.approx(100.0)
+    assert reader.duration_s == pytest.approx(3.99)
+    bad = list(body)
+    bad[350] = "3.480000,0.01,oops,0.99,0.5,-0.3,0.1"  # file line 2 + 351 = 353
+    e = error_of(write(tmp_path, ["# first=1", HEADER, *bad], "bad.csv"))
+    assert e.line == 353 and "'oops'" in str(e) and "ay" in str(e)
+
+
+def test_the_median_step_is_numpys_median():
+    from heelraise.recording import StepCounts
+
+    rng = np.random.default_rng(4)
+    t = np.cumsum(np.round(rng.uniform(0.0095, 0.0105, 10_001), 6))
+    counts = StepCounts()
+    for part in np.array_split(np.diff(t), 7):
+        counts.add(part)
+    assert counts.median_s() == pytest.approx(np.median(np.diff(t)), rel=1e-9)
+    assert 1.0 / counts.median_s() == pytest.approx(estimate_rate_hz(t), rel=1e-9)
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + ("\n".join([HEADER, *rows(30)]) + "\n").encode())
+    assert len(read_recording(p)) == 30
+
+
+def test_a_rate_a_hair_under_25_hz_is_accepted(tmp_path):
+    """RATE_TOLERANCE: the simulator's own --rate 25 measures 24.9975 Hz."""
+    from heelraise.recording import RATE_TOLERANCE
+
+    assert RATE_TOLERANCE >= 0.0002
+    rec = read_recording(write(tmp_path, [HEADER, *rows(100, rate_hz=24.9975)]))
+    assert rec.sample_rate_hz == pytest.approx(24.9975, rel=1e-4)
+    e = error_of(write(tmp_path, [HEADER, *rows(100, rate_hz=24.0)], "slow.csv"))
+    assert "24.0 Hz is below the 25 Hz minimum" in str(e)
+
+
+def test_an_absurd_timestamp_is_refused_with_its_line(tmp_path):
+    body = rows(100)
+    body[-1] = "1e30,0.01,-0.02,0.99,0.5,-0.3,0.1"
+    e = error_of(write(tmp_path, [HEADER, *body]))
+    assert e.line == 101
+    assert "corrupt timestamp" in str(e)
+
+
+def test_a_long_hole_is_not_an_absurd_timestamp(tmp_path):
+    body = rows(100) + rows(100, t0=3600.0)  # an hour's hole: a hole, reported downstream
+    assert len(read_recording(write(tmp_path, [HEADER, *body]))) == 200
+
+
+def test_only_zeros(tmp_path):
+    body = [f"{i / 100:.6f},0,0,0,0,0,0" for i in range(300)]
+    e = error_of(write(tmp_path, [HEADER, *body]))
+    assert "the sensor reported only zeros" in str(e)
+
+
+def test_time_in_milliseconds_is_named(tmp_path):
+    body = [f"{i * 10},0.01,-0.02,0.99,0.5,-0.3,0.1" for i in range(300)]
+    e = error_of(write(tmp_path, [HEADER, *body]))
+    assert "t looks like milliseconds" in str(e) and "divide it by 1000" in str(e)

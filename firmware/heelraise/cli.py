@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from heelraise import __version__
@@ -43,7 +44,14 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: numpy's BLAS spins threads on the chain's small products: one is faster, and leaves the
+#: Pi's other cores to the rest (set before numpy is imported; a user's own setting wins)
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def main(argv=None) -> int:
+    for key, value in BLAS_THREADS.items():
+        os.environ.setdefault(key, value)
     argv = list(sys.argv[1:] if argv is None else argv)
     top = _top_parser()
     if not argv or argv[0].startswith("-"):
@@ -76,8 +84,6 @@ def main(argv=None) -> int:
         print(f"heelraise {name}: {e.filename}: {e.strerror}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `heelraise analyze ... | head`
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0

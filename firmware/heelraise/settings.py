@@ -47,7 +47,7 @@ class AnalyzerSettings:
     #: Complementary filter time constant: gyro below, accelerometer above it.
     fusion_tau_s: float = 0.5
     #: Reads shorter than this are gathered before the chain runs (its cost is mostly per
-    #: call); never while a rep is being confirmed, so no decision waits on it.
+    #: call); never while a rep is being decided, so no decision waits on it.
     batch_s: float = 0.15
     #: Stream gaps longer than this end any rep in progress without counting it.
     max_gap_s: float = MAX_GAP_S

@@ -29,6 +29,7 @@ from heelraise.chain.faults import looks_like_step, rep_faults
 from heelraise.chain.history import History
 from heelraise.chain.orientation import TiltFusion
 from heelraise.chain.resample import GridResampler
+from heelraise.chain.screen import Screen
 from heelraise.events import GapEvent, Rep, RepEvent, SessionSummary, SetEvent, SetSummary
 from heelraise.exceptions import CalibrationError
 from heelraise.settings import AnalyzerSettings
@@ -39,6 +40,8 @@ HISTORY_S = 90.0
 REJECTED_KEPT = 200
 SETTLE_S = 1.0  # after walking or a restart of the tilt, this long before a bottom counts
 PHASE_RATE_DPS = 4.0
+#: detector modes in which reads are not batched: a rep's stop may come with the next read
+DECIDING = ("stop", "confirm")
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Analyzer:
         self.trace: list[np.ndarray] | None = [] if keep_trace else None
         self.state = AnalyzerState()
         self.dt_s = 1.0 / s.grid_hz
+        self.screen = Screen()
         self.resampler = GridResampler(s.grid_hz, s.max_gap_s)
         block = int(round(s.neutral_still_s * s.grid_hz))
         self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
@@ -105,9 +109,10 @@ class Analyzer:
         self._pending.append((t_s, acc_g, gyr_dps))
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
-        # ... except while a rep is being confirmed, so its decision is never held back.
+        # ... except while a rep is being decided (its lowering is coming to a stop, or the
+        # stop is being confirmed), so the samples that decide it are never held back.
         if (
-            self.detector.mode != "confirm"
+            self.detector.mode not in DECIDING
             and self.last_t - self._pending_t0 < self.settings.batch_s
         ):
             return []
@@ -124,6 +129,8 @@ class Analyzer:
             gyr_dps = np.concatenate([p[2] for p in self._pending])
         self._pending = []
         self._pending_t0 = None
+        # Glitches (values no IMU gives) dropped sample by sample, a batch at a time.
+        t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)
         tg, vg, gaps = self.resampler.update(t_s, acc_g, gyr_dps)
         events: list = []
         # Grid rows between the gaps, gap by gap, in stream order.
@@ -138,7 +145,11 @@ class Analyzer:
         return events
 
     def mark_gap(self, start_s: float, end_s: float, reason: str = "gap") -> list:
-        """The next samples follow a hole: any rep in progress is dropped, never counted."""
+        """The next samples follow a hole the source reports. A hole up to ``max_gap_s`` is
+        bridged exactly as the same hole found in the timestamps (nothing to do here; the
+        caller reports it); a longer one drops any rep in progress, never counted."""
+        if end_s - start_s <= self.settings.max_gap_s:
+            return []
         events = self._flush()
         self.resampler.break_at_next()
         return events + self._gap(start_s, end_s, reason)
@@ -194,16 +205,11 @@ class Analyzer:
                 )
         if n == 0:
             return t_s, acc_g, gyr_dps
-        # A NaN or infinity anywhere makes these sums non-finite: one check in the common case
-        # (the slow path below names the sample, and only raises if there really is one).
-        if not math.isfinite(np.vdot(acc_g, acc_g) + np.vdot(gyr_dps, gyr_dps) + t_s @ t_s):
-            for name, arr in (("t_s", t_s), ("acc_g", acc_g), ("gyr_dps", gyr_dps)):
-                bad = ~np.isfinite(arr)
-                if bad.any():
-                    i = int(np.argwhere(bad)[0][0])
-                    raise ValueError(
-                        f"{name} has a non-finite value at sample {self.samples_seen + i}"
-                    )
+        # A NaN or infinity in t makes the sum non-finite (non-finite acc_g and gyr_dps are
+        # glitches, dropped by the screen).
+        if not math.isfinite(t_s @ t_s) and not np.isfinite(t_s).all():
+            i = int(np.flatnonzero(~np.isfinite(t_s))[0])
+            raise ValueError(f"t_s has a non-finite value at sample {self.samples_seen + i}")
         last = self.last_t if self.last_t is not None else -np.inf
         if t_s[0] < last or (n > 1 and np.greater(t_s[:-1], t_s[1:]).any()):
             prev = np.concatenate(([last], t_s[:-1]))

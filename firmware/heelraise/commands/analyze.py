@@ -22,9 +22,9 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from heelraise.chain.offline import analyze_recording
+    from heelraise.chain.offline import analyze_reader
     from heelraise.exceptions import HeelraiseError, RecordingError
-    from heelraise.recording import read_recording
+    from heelraise.recording import RecordingReader
     from heelraise.settings import AnalyzerSettings
 
     if (args.json or args.plot) and len(args.files) > 1:
@@ -44,8 +44,8 @@ def run(args) -> int:
                 flush=True,
             )
         try:
-            rec = read_recording(path)
-            result = analyze_recording(rec, settings, keep_trace=bool(args.plot))
+            rec = RecordingReader(path)  # read block by block as it is analysed
+            result = analyze_reader(rec, settings, keep_trace=bool(args.plot))
         except RecordingError as e:
             _clear(many and tty)
             print(f"heelraise analyze: {e}", file=sys.stderr)
@@ -63,10 +63,10 @@ def run(args) -> int:
             s = result.summary
             print(
                 f"{path}: {s.rep_count} reps in {len(s.sets)} sets, "
-                f"{rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz"
+                f"{rec.duration_s:.0f} s at {rec.sample_rate_hz:.0f} Hz{_trouble(result, '; ')}"
             )
         else:
-            print(_table(path, rec, result.summary))
+            print(_table(path, rec, result))
         if args.plot:
             from heelraise.plot import plot_analysis
 
@@ -81,7 +81,36 @@ def _clear(on):
         print("\r" + " " * 80 + "\r", end="", file=sys.stderr)
 
 
-def _table(path, rec, summary) -> str:
+def _trouble(result, lead: str) -> str:
+    """Holes not bridged and glitches dropped, in a few words ("" if none)."""
+    parts = []
+    holes = result.holes
+    if holes:
+        total = sum(g.end_s - g.start_s for g in holes)
+        longest = max(holes, key=lambda g: g.end_s - g.start_s)
+        parts.append(
+            f"{len(holes)} hole{'s' if len(holes) > 1 else ''} in the data ({_span(total)} in "
+            f"all, the longest {_span(longest.end_s - longest.start_s)} from "
+            f"{longest.start_s:.1f} s; reps across a hole are not counted)"
+        )
+    screen = result.analyzer.screen
+    if screen.count:
+        parts.append(
+            f"{screen.count} glitch{'es' if screen.count > 1 else ''} dropped (values beyond "
+            f"any IMU's range, first at {screen.first_t_s:.3f} s)"
+        )
+    return lead + "; ".join(parts) if parts else ""
+
+
+def _span(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def _table(path, rec, result) -> str:
+    summary = result.summary
+
     def f(x):
         return "   -" if x is None else f"{x:4.1f}"
 
@@ -111,4 +140,7 @@ def _table(path, rec, summary) -> str:
         )
     else:
         lines.append("total: 0 reps")
+    trouble = _trouble(result, "")
+    if trouble:
+        lines.append(f"note: {trouble}")
     return "\n".join(lines)

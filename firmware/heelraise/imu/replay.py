@@ -8,6 +8,11 @@ what ``heelraise analyze`` counts) is reported on the next block as
 ``Gap(..., "missing_samples")``, as a driver would; shorter dropouts are left to
 the analyzer to interpolate over.
 
+The file is streamed block by block (:class:`~heelraise.recording.RecordingReader`),
+so memory does not depend on its length. Problems in the file's first block
+(header, units, rate) are raised by :meth:`ReplayImu.open`; a bad line later on,
+and the checks of the whole file, by the :meth:`ReplayImu.read` that reaches them.
+
     >>> from heelraise.clock import ManualClock
     >>> clock = ManualClock()
     >>> imu = ReplayImu("walk.csv", clock=clock, speed=5)     # doctest: +SKIP
@@ -38,6 +43,7 @@ class ReplayImu:
         loop: bool = False,
         max_gap_s: float = MAX_GAP_S,
         fs_hz: float | None = None,
+        block_bytes: int | None = None,
     ):
         if not speed > 0:
             raise SensorError(f"replay speed must be positive, got {speed!r}")
@@ -48,57 +54,93 @@ class ReplayImu:
         self.max_gap_s = max_gap_s
         self.name = f"replay of {self.path}"
         self.fs_hz = float(fs_hz) if fs_hz else float("nan")
-        self.recording = None
-        self._i = 0
+        self.block_bytes = block_bytes
+        self.healthy = True
+        self._reader = None
+        self._blocks = None  # the pass's block iterator
+        self._eof = False
+        self._buf = (np.empty(0), np.empty((0, 3)), np.empty((0, 3)))  # read, not handed out
+        self._i = 0  # next sample of _buf to hand out
+        self._prev_t: float | None = None  # the last sample handed out (file time)
+        self._t_file0 = 0.0
         self._t0 = None
         self._offset_s = 0.0  # added to file times on each loop
-        self.healthy = True
 
     def open(self) -> None:
-        from heelraise.recording import read_recording
-
-        self.recording = read_recording(self.path)  # RecordingError names file and line
-        rec = self.recording
+        self._start_pass()
+        if not self._fill():  # the first block: RecordingError names file and line
+            raise SensorError(f"{self.name}: no samples")  # pragma: no cover - reader raises
+        t = self._buf[0]
         if np.isnan(self.fs_hz):
-            self.fs_hz = rec.sample_rate_hz
-        dt = np.diff(rec.t_s)
-        self._holes = set(np.flatnonzero(dt > self.max_gap_s) + 1)
+            from heelraise.recording import estimate_rate_hz
+
+            self.fs_hz = estimate_rate_hz(t)
+        self._t_file0 = float(t[0])
         self._t0 = self.clock()
-        self._i = 0
         self._offset_s = 0.0
+
+    def _start_pass(self) -> None:
+        from heelraise.recording import BLOCK_BYTES, RecordingReader
+
+        self._reader = RecordingReader(self.path, self.block_bytes or BLOCK_BYTES)
+        self._blocks = iter(self._reader)
+        self._eof = False
+        self._prev_t = None
+
+    def _fill(self) -> bool:
+        """One more block of the file into the buffer; False at the end of the file."""
+        block = next(self._blocks, None)
+        if block is None:
+            self._eof = True
+            return False
+        i = self._i
+        t, acc, gyr = self._buf
+        self._buf = (
+            np.concatenate((t[i:], block.t_s)),
+            np.concatenate((acc[i:], block.acc_g)),
+            np.concatenate((gyr[i:], block.gyr_dps)),
+        )
+        self._i = 0
+        return True
+
+    def _all_due(self, now_file: float) -> bool:
+        t = self._buf[0]
+        return len(t) == self._i or t[-1] <= now_file
 
     @property
     def finished(self) -> bool:
-        return self.recording is not None and not self.loop and self._i >= len(self.recording)
+        return self._eof and not self.loop and self._i >= len(self._buf[0])
 
     def read(self) -> SampleBlock:
-        if self.recording is None:
+        if self._t0 is None:
             raise SensorError(f"{self.name}: read() before open()")
-        rec = self.recording
-        now_file = rec.t_s[0] + (self.clock() - self._t0) * self.speed - self._offset_s
-        j = int(np.searchsorted(rec.t_s, now_file, side="right"))
+        now_file = self._t_file0 + (self.clock() - self._t0) * self.speed - self._offset_s
+        while not self._eof and self._all_due(now_file) and self._fill():
+            pass  # read on until the buffer holds a sample that is not due yet
+        t_all, acc_all, gyr_all = self._buf
         i = self._i
+        j = int(np.searchsorted(t_all, now_file, side="right"))
         if j <= i:
-            if self.loop and i >= len(rec):
-                self._offset_s += rec.duration_s + 1.0 / self.fs_hz
-                self._i = 0
+            if self.loop and self._eof and i >= len(t_all):
+                self._offset_s += self._reader.duration_s + 1.0 / self.fs_hz
+                self._start_pass()
+                self._fill()
             return SampleBlock.empty()
-        self._i = j
-        t = rec.t_s[i:j] + self._offset_s
+        t = t_all[i:j]
+        before = self._prev_t if self._prev_t is not None else t[0]
+        holes = np.flatnonzero(np.diff(t, prepend=before) > self.max_gap_s)
         gap = None
-        holes = [k for k in self._holes if i <= k < j]
-        if holes:
-            # one block carries at most one gap: stop the block at the second hole
-            holes.sort()
-            k = holes[0]
-            if k > i:
-                self._i = k
-                return SampleBlock(t[: k - i], rec.acc_g[i:k], rec.gyr_dps[i:k])
-            if len(holes) > 1:
-                self._i = j = holes[1]
-                t = t[: j - i]
-            gap = Gap(float(rec.t_s[k - 1] + self._offset_s), float(t[0]), "missing_samples")
-        return SampleBlock(t, rec.acc_g[i:j], rec.gyr_dps[i:j], gap)
+        if len(holes):
+            # one block carries at most one gap: stop the block at the next hole
+            if holes[0] > 0:
+                j = i + int(holes[0])
+            else:
+                gap = Gap(before + self._offset_s, float(t[0]) + self._offset_s, "missing_samples")
+                if len(holes) > 1:
+                    j = i + int(holes[1])
+        self._i = j
+        self._prev_t = float(t_all[j - 1])
+        return SampleBlock(t_all[i:j] + self._offset_s, acc_all[i:j], gyr_all[i:j], gap)
 
     def close(self) -> None:
-        pass
+        self._blocks = None

@@ -17,6 +17,7 @@ Fault injection, as a flaky wire or a loose connector behaves:
 - ``freeze(seconds)``: the ADC is stuck: every sample for that long repeats the last
   words exactly (no noise in the LSBs, which a live chip always has);
   ``zero_words(seconds)``: every sample reads 0 in all six words.
+- ``lose_fifo_bytes(1)``: a byte vanishes from the FIFO (its framing breaks).
 
 ``history()`` returns every sample ever pushed into the FIFO (true time and
 the raw int16 words), the ground truth the tests compare the drivers with.
@@ -138,6 +139,11 @@ class ChipEmulator:
         """For ``seconds`` from now every sample reads zero in all six words."""
         self._catch_up()
         self._stuck_until_s, self._stuck_zero = self._now + float(seconds), True
+
+    def lose_fifo_bytes(self, count: int = 1) -> None:
+        """The oldest ``count`` FIFO bytes vanish (a glitch on the bus during a burst read)."""
+        self._catch_up()
+        del self.fifo[: int(count)]
 
     def unplug(self) -> None:
         self._catch_up()

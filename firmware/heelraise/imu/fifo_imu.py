@@ -159,7 +159,9 @@ class FifoImu:
     def stall_timeout_s(self) -> float:
         if self._stall_timeout_s is not None:
             return self._stall_timeout_s
-        return max(0.25, 20.0 / self.fs_hz)
+        # 5 samples overdue (0.1 s at least): a silent chip reset is found well inside the
+        # chain's max_gap_s (0.25 s), so its hole is bridged; the check is three register reads
+        return max(0.1, 5.0 / self.fs_hz)
 
     # -- the Imu protocol ----------------------------------------------------
 

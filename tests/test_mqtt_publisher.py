@@ -343,14 +343,77 @@ def test_command_refusals(commanded):
     assert handler.calls == [("end_set", {})]  # only "last" reached the service
 
 
-def test_repeated_command_id_runs_once(commanded):
+def test_repeated_command_id_runs_once_and_the_repeat_answers_duplicate(commanded):
     pub, handler, send, result_for, results = commanded
     send({"id": "twice", "cmd": "end_set"})
     send({"id": "twice", "cmd": "end_set"})
     send({"id": "after", "cmd": "end_set"})
     result_for("after")
-    assert [m.json()["cmd_id"] for m in results.messages].count("twice") == 1
+    answers = [m.json() for m in results.messages if m.json()["cmd_id"] == "twice"]
+    assert len(answers) == 2 and answers[0]["ok"] is True
+    assert answers[1]["ok"] is False and answers[1]["reason"].startswith("duplicate")
     assert handler.calls == [("end_set", {}), ("end_set", {})]
+
+
+def test_commands_without_an_id_run_every_time(commanded):
+    """Home Assistant buttons send one fixed payload: each press must run, none is a repeat."""
+    pub, handler, send, result_for, results = commanded
+    send({"cmd": "end_set"})
+    send({"cmd": "end_set"})
+    send({"id": "after", "cmd": "end_set"})
+    result_for("after")
+    anonymous = [m.json() for m in results.messages if m.json()["cmd_id"] == "-"]
+    assert [a["ok"] for a in anonymous] == [True, True]
+    assert handler.calls == [("end_set", {})] * 3
+
+
+def test_a_command_nested_4000_deep_is_refused_cleanly(make_publisher, mqtt_broker, caplog):
+    handler = FakeCommandHandler()
+    pub = make_publisher(mqtt_broker, handler=handler, max_cmd_bytes=65536)
+    answers = []
+    pub._answer = lambda cmd_id, cmd, ok, reason: answers.append((cmd_id, ok, reason))
+    deep = '{"id": "deep", "cmd": "end_set", "args": {"a": ' + "[" * 4000 + "]" * 4000 + "}}"
+    msg = types.SimpleNamespace(topic=f"{BASE}/cmd", payload=deep.encode(), retain=False)
+    with caplog.at_level("WARNING", logger="heelraise.mqtt"):
+        pub._on_cmd(None, None, msg)
+    assert answers == [("-", False, "invalid: nested too deep (over 16 levels)")]
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+    assert handler.calls == []
+    # brackets inside strings are text, not nesting
+    text = json.dumps({"id": "s", "cmd": "set_tempo", "args": {"tempo": "[" * 4000}})
+    pub._on_cmd(
+        None, None, types.SimpleNamespace(topic=msg.topic, payload=text.encode(), retain=False)
+    )
+    assert handler.calls == [("set_tempo", {"tempo": "[" * 4000})]
+
+
+def test_5000_commands_in_035_s_are_rate_limited_and_each_refusal_answered(
+    make_publisher, mqtt_broker
+):
+    from heelraise.clock import ManualClock
+    from heelraise.mqtt.publisher import CMD_BURST, CMD_RATE_PER_S
+
+    handler = FakeCommandHandler()
+    pub = make_publisher(mqtt_broker, handler=handler)
+    clock = ManualClock(50.0)
+    pub._monotonic = clock
+    answers = []
+    pub._answer = lambda cmd_id, cmd, ok, reason: answers.append((cmd_id, ok, reason))
+    for i in range(5000):
+        body = json.dumps({"id": f"f{i}", "cmd": "end_set"}).encode()
+        pub._on_cmd(
+            None, None, types.SimpleNamespace(topic=f"{BASE}/cmd", payload=body, retain=False)
+        )
+        clock.advance(0.35 / 5000)
+    ran = len(handler.calls)
+    assert ran <= CMD_BURST + 0.35 * CMD_RATE_PER_S + 1  # what reaches the sensor loop
+    refused = [a for a in answers if not a[1]]
+    assert len(refused) == 5000 - ran  # every other one answered, none silently dropped
+    assert all(r[2].startswith("rate limited: ") for r in refused)
+    clock.advance(1.0)  # a second later commands pass again
+    body = json.dumps({"id": "later", "cmd": "end_set"}).encode()
+    pub._on_cmd(None, None, types.SimpleNamespace(topic=f"{BASE}/cmd", payload=body, retain=False))
+    assert len(handler.calls) == ran + 1
 
 
 def test_set_live_command_switches_live_stream(commanded, mqtt_broker, mqtt_subscriber):

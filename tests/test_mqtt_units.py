@@ -122,7 +122,7 @@ def test_nan_cannot_be_encoded():
         ({"id": "1", "cmd": "set_tempo", "args": {}}, False),
         ({"id": "1", "cmd": "end_set", "args": {"now": True}}, False),
         ({"id": "1", "cmd": "reboot"}, False),
-        ({"cmd": "end_set"}, False),
+        ({"cmd": "end_set"}, True),  # no id: Home Assistant buttons; run every time
         ({"id": "", "cmd": "end_set"}, False),
         ({"id": "1", "cmd": "end_set", "extra": 1}, False),
     ],

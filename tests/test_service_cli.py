@@ -118,7 +118,7 @@ def test_a_replay_runs_to_its_end_and_exits_0(tmp_path):
     assert "the sensor stream ended; stopping" in err
 
 
-def test_a_bad_config_exits_2_naming_the_key(tmp_path):
+def test_a_bad_config_exits_78_naming_the_key(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[sensor]\nrate_hz = 2\n")
     proc = subprocess.run(
@@ -127,11 +127,11 @@ def test_a_bad_config_exits_2_naming_the_key(tmp_path):
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 78  # EX_CONFIG: systemd does not restart it
     assert f"{config}: [sensor] rate_hz = 2: must be 25 to 1000 Hz" in proc.stderr
 
 
-def test_a_missing_sensor_exits_2_with_a_clear_message(tmp_path):
+def test_a_missing_sensor_exits_69_with_a_clear_message(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[sensor]\nbus = 97\n")
     proc = subprocess.run(
@@ -140,5 +140,5 @@ def test_a_missing_sensor_exits_2_with_a_clear_message(tmp_path):
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 69, proc.stderr  # EX_UNAVAILABLE: restarted
     assert "/dev/i2c-97" in proc.stderr

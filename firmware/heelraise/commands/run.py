@@ -7,7 +7,9 @@
 
 SIGTERM (systemd stop) and Ctrl-C end the run cleanly with exit status 0: the
 open set is closed, the cues go off, the session event is published and every
-sink is flushed. Logs go to stderr, one line each (``LEVEL name: message``),
+sink is flushed. A bad config exits 78 (EX_CONFIG: systemd does not restart it),
+a missing or failing sensor 69 (EX_UNAVAILABLE: restarted); see
+``heelraise.service.exit_codes``. Logs go to stderr, one line each (``LEVEL name: message``),
 which journald stores with its own timestamps. On a terminal the cue status
 line is redrawn in place and log lines are written above it, never into it;
 on a laptop (gpiozero mock pins) the Enter key is the set button (``h`` then
@@ -74,6 +76,22 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    """The run, with its exit status: a config mistake and a sensor fault differ."""
+    from heelraise.exceptions import SensorError, SettingsError
+    from heelraise.service import exit_codes
+
+    try:
+        return _run(args)
+    except SensorError as e:
+        print(f"heelraise run: {e}", file=sys.stderr)
+        return exit_codes.SENSOR
+    except SettingsError as e:  # ConfigError, and settings a driver refuses (a chip's rates)
+        print(f"heelraise run: {e}", file=sys.stderr)
+        return exit_codes.CONFIG
+
+
+def _run(args) -> int:
+    from heelraise.service import exit_codes
     from heelraise.service.assemble import assemble
     from heelraise.service.config import DEFAULT_PATH, Config, load_config
 
@@ -95,7 +113,7 @@ def run(args) -> int:
         )
     ):
         log.error("--speed only applies to --imu sim or replay:FILE, not a real sensor")
-        return 2
+        return exit_codes.USAGE
 
     parts = assemble(
         config,
@@ -148,7 +166,7 @@ def run(args) -> int:
         if console is not None:
             sys.stdout.write("\n")  # the shell prompt goes below the last cue line
         sys.stdout.flush()
-    return 0
+    return exit_codes.OK
 
 
 def _cue_console(parts):

@@ -14,6 +14,10 @@ Fault injection, as a flaky wire or a loose connector behaves:
   (Remote I/O, the chip did not ACK) or ``errno=5`` (I/O error); no side effects.
 - ``unplug()``: every transfer fails with errno 121 until ``replug()``, after
   which the chip is in its power-on state (asleep, default registers, empty FIFO).
+- ``freeze(seconds)``: the ADC is stuck: every sample for that long repeats the last
+  words exactly (no noise in the LSBs, which a live chip always has);
+  ``zero_words(seconds)``: every sample reads 0 in all six words.
+- ``lose_fifo_bytes(1)``: a byte vanishes from the FIFO (its framing breaks).
 
 ``history()`` returns every sample ever pushed into the FIFO (true time and
 the raw int16 words), the ground truth the tests compare the drivers with.
@@ -79,6 +83,9 @@ class ChipEmulator:
         self.transfers = 0  # successful bus transfers
         self.failed_transfers = 0
         self._fail_queue: list[int] = []
+        self._stuck_until_s = -np.inf  # freeze() / zero_words(): samples before this are stuck
+        self._stuck_zero = False
+        self._last_raw = (np.zeros(3, np.int64), np.zeros(3, np.int64))
         self.plugged = True
         self._now = self.clock()
         self._period_s: float | None = None  # true sample period while sampling
@@ -122,6 +129,21 @@ class ChipEmulator:
     def fail_next(self, count: int, errno: int = errno_mod.EREMOTEIO) -> None:
         """Make the next ``count`` transfers raise ``OSError(errno)`` (121 or 5 typically)."""
         self._fail_queue.extend([int(errno)] * int(count))
+
+    def freeze(self, seconds: float) -> None:
+        """For ``seconds`` from now every sample repeats the last words exactly (a stuck ADC)."""
+        self._catch_up()
+        self._stuck_until_s, self._stuck_zero = self._now + float(seconds), False
+
+    def zero_words(self, seconds: float) -> None:
+        """For ``seconds`` from now every sample reads zero in all six words."""
+        self._catch_up()
+        self._stuck_until_s, self._stuck_zero = self._now + float(seconds), True
+
+    def lose_fifo_bytes(self, count: int = 1) -> None:
+        """The oldest ``count`` FIFO bytes vanish (a glitch on the bus during a burst read)."""
+        self._catch_up()
+        del self.fifo[: int(count)]
 
     def unplug(self) -> None:
         self._catch_up()
@@ -185,6 +207,13 @@ class ChipEmulator:
             gyr = gyr + self._rng.normal(0.0, self.gyr_noise_dps, gyr.shape)
         acc_raw = _quantise(acc, self._acc_lsb())
         gyr_raw = _quantise(gyr, self._gyr_lsb())
+        stuck = t < self._stuck_until_s
+        if stuck.any():
+            if self._stuck_zero:
+                acc_raw[stuck], gyr_raw[stuck] = 0, 0
+            else:
+                acc_raw[stuck], gyr_raw[stuck] = self._last_raw
+        self._last_raw = (acc_raw[-1].copy(), gyr_raw[-1].copy())
         if self.keep_history:
             self._hist_t.append(t)
             self._hist_acc.append(acc_raw)

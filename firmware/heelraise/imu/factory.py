@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 
 from heelraise.exceptions import SensorError, SettingsError
+from heelraise.imu.fifo_imu import STUCK_AFTER_S
 
 KINDS = ("mpu6050", "lsm6ds", "sim", "emulated", "replay:FILE")
 
@@ -86,10 +87,12 @@ def open_imu(kind: str, **options):
         else:
             owns = False
         cls = _chip_class(kind)
+        options.setdefault("stuck_after_s", STUCK_AFTER_S)  # a live chip is never noise-free
         return _build(cls, kind, bus, owns_bus=owns, **options)
     if kind == "sim":
         from heelraise.imu.sim import SimImu
 
+        options.setdefault("stuck_after_s", STUCK_AFTER_S)  # the simulated chip has noise
         return _build(SimImu, kind, options.pop("motion", None), **options)
     if kind == "emulated":
         import time

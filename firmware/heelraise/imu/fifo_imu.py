@@ -20,6 +20,16 @@ into the :class:`~heelraise.imu.base.Imu` contract:
   sample is ever made up to fill it;
 - timestamps come from :class:`~heelraise.imu.timing.SampleClock`.
 
+A stuck sensor is caught from the data: a live chip always has noise in its
+LSBs, so the same six words repeated for ``stuck_after_s`` (1 s) mean the ADC
+or the bus is stuck, and a sample whose six words are all zero is never real
+(gravity is always there). Zero samples are dropped at once; repeats beyond
+``stuck_after_s`` are dropped; either way the hole is reported (``stuck``,
+``zeros``), ``healthy`` turns False, and the chip is re-initialised (again every
+``reconnect_max_s`` while it lasts). Off by default (``None``: a noise-free
+emulator repeats itself); ``open_imu`` turns it on for the real chips and the
+simulated shoe at :data:`STUCK_AFTER_S`.
+
 If no sample arrives for ``stall_timeout_s`` the driver checks the chip's
 configuration; a chip found back in its power-on state (brown-out, replug
 without an I2C error) is re-initialised and the gap reported as ``reconnect``.
@@ -63,6 +73,11 @@ def check_chip_settings(
         raise SettingsError(f"address 0x{address:02x}: an {chip} is at {at}")
 
 
+#: The same six words this long mean a stuck sensor: a live MPU-6050 has tens of LSBs of
+#: accelerometer noise at +-4 g, so even two equal samples in a row are rare.
+STUCK_AFTER_S = 1.0
+
+
 class FifoFramingError(Exception):
     """Raised by a driver's ``_drain`` when the FIFO words do not frame into samples."""
 
@@ -99,6 +114,7 @@ class FifoImu:
         reconnect_interval_s: float = 0.2,
         reconnect_max_s: float = 2.0,
         stall_timeout_s: float | None = None,
+        stuck_after_s: float | None = None,
         max_samples_per_read: int | None = None,
         owns_bus: bool = False,
         bus_label: str = "",
@@ -119,6 +135,11 @@ class FifoImu:
         self.reconnect_interval_s = float(reconnect_interval_s)
         self.reconnect_max_s = float(reconnect_max_s)
         self._stall_timeout_s = stall_timeout_s
+        self.stuck_after_s = stuck_after_s
+        self._run_start_t: float | None = None  # first stamp of the current run of equal samples
+        self._run_ref: np.ndarray | None = None  # the repeated sample (6 values)
+        self._stuck_reason: str | None = None  # "stuck" / "zeros" while it lasts
+        self._stuck_reinit_s = 0.0
         self.max_samples_per_read = max_samples_per_read
         self.owns_bus = owns_bus
         self.bus_label = bus_label
@@ -138,7 +159,9 @@ class FifoImu:
     def stall_timeout_s(self) -> float:
         if self._stall_timeout_s is not None:
             return self._stall_timeout_s
-        return max(0.25, 20.0 / self.fs_hz)
+        # 5 samples overdue (0.1 s at least): a silent chip reset is found well inside the
+        # chain's max_gap_s (0.25 s), so its hole is bridged; the check is three register reads
+        return max(0.1, 5.0 / self.fs_hz)
 
     # -- the Imu protocol ----------------------------------------------------
 
@@ -204,7 +227,55 @@ class FifoImu:
             return SampleBlock.empty()
         self._succeeded(now)
         t_s = self.timing.stamp(n, n_avail, t_obs)
+        if self.stuck_after_s is not None:
+            t_s, acc_g, gyr_dps = self._drop_stuck(now, t_s, acc_g, gyr_dps)
+            if not len(t_s):
+                return SampleBlock.empty()
         return self._deliver(t_s, acc_g, gyr_dps)
+
+    def _drop_stuck(self, now, t_s, acc_g, gyr_dps):
+        """Drop all-zero samples and repeats beyond ``stuck_after_s`` (see the module doc)."""
+        rows = np.hstack([acc_g, gyr_dps])
+        zero = ~rows.any(axis=1)
+        prev = np.vstack([self._run_ref[None] if self._run_ref is not None else rows[:1] + 1, rows])
+        same = (rows == prev[:-1]).all(axis=1)
+        keep = ~zero
+        run_start = self._run_start_t
+        for i in range(len(t_s)):  # cheap: a block holds at most the FIFO's few dozen samples
+            if not same[i]:
+                run_start = float(t_s[i])
+            elif not zero[i] and t_s[i] - run_start >= self.stuck_after_s:
+                keep[i] = False
+        self._run_start_t, self._run_ref = run_start, rows[-1].copy()
+        dropped = ~keep
+        reason = None
+        if zero.any() and (zero & dropped).any():
+            reason = "zeros"
+        if (dropped & ~zero).any():
+            reason = "stuck"
+        if reason is not None:
+            self._hole(reason)
+            zero_run = zero[-1] and float(t_s[-1]) - run_start >= self.stuck_after_s
+            if (reason == "stuck" or zero_run) and dropped[-1]:
+                if self._stuck_reason is None:
+                    log.error(
+                        "%s: %s for %.1f s (a live chip always has noise): unhealthy, "
+                        "re-initialising",
+                        self.name,
+                        "the same sample repeated" if reason == "stuck" else "all-zero samples",
+                        float(t_s[-1]) - run_start,
+                    )
+                    self._stuck_reason = reason
+                    self._stuck_reinit_s = now
+                    self._need_init, self._init_attempts, self._next_init_s = True, 0, now
+                elif now - self._stuck_reinit_s >= self.reconnect_max_s:
+                    self._stuck_reinit_s = now
+                    self._need_init, self._init_attempts, self._next_init_s = True, 0, now
+        if keep.any() and self._stuck_reason is not None and not dropped[-1]:
+            log.info("%s: live samples again after %s", self.name, self._stuck_reason)
+            self._stuck_reason = None
+        self.healthy = self.healthy and self._stuck_reason is None
+        return t_s[keep], acc_g[keep], gyr_dps[keep]
 
     def close(self) -> None:
         """Put the chip to sleep (best effort) and release the bus if we opened it."""
@@ -253,7 +324,7 @@ class FifoImu:
         """Samples are being lost from now on (or were): report it on the next block."""
         if self._last_t is None:
             return  # nothing delivered yet: the stream simply starts later
-        if self._gap_reason is None or reason in ("reconnect", "fifo_overflow"):
+        if self._gap_reason is None or reason in ("reconnect", "fifo_overflow", "stuck", "zeros"):
             self._gap_reason = reason
 
     def _failed(self, now: float, error: OSError) -> None:
@@ -274,7 +345,7 @@ class FifoImu:
 
     def _succeeded(self, now: float | None) -> None:
         self._consecutive_failures = 0
-        self.healthy = True
+        self.healthy = getattr(self, "_stuck_reason", None) is None
         if now is not None:
             self._last_data_s = now
 

@@ -52,6 +52,7 @@ class SimImu:
         acc_noise_g: float = 0.004,
         gyr_noise_dps: float = 0.08,
         gyr_bias_dps=(0.4, -0.25, 0.15),
+        stuck_after_s: float | None = None,
         **driver_options,
     ):
         if not speed > 0:
@@ -71,7 +72,7 @@ class SimImu:
             seed=seed,
             keep_history=False,
         )
-        self._driver_options = driver_options
+        self._driver_options = {**driver_options, "stuck_after_s": stuck_after_s}
         self.emulator: Mpu6050Emulator | None = None
         self.driver: Mpu6050 | None = None
         self.name = "simulated MPU-6050 (emulator)"

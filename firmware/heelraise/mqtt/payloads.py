@@ -122,6 +122,37 @@ def cmd_result_payload(
 EVENT_PAYLOADS = {"rep": rep_payload, "set": set_payload, "session": session_payload}
 
 
+#: Incoming JSON nested deeper than this is refused before it is parsed (a command needs 3:
+#: the object, ``args``, a value); Python's parser would raise RecursionError near 1,000.
+MAX_JSON_DEPTH = 16
+
+
+def json_depth_exceeds(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``data`` opens more than ``limit`` nested arrays / objects (strings skipped).
+
+    A linear scan, no recursion: safe on any input, and cheap next to ``json.loads``.
+    """
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
 def encode(payload: dict) -> bytes:
     """Compact UTF-8 JSON. Non-finite numbers (NaN, inf) raise ValueError: JSON has none."""
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")

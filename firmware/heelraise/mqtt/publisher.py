@@ -28,8 +28,10 @@ How it works, thread by thread:
   ``offline``), subscribes to the device's own ``cmd`` topic and, with
   ``discovery``, announces the device to Home Assistant.
 
-Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, UTF-8 JSON valid
-against ``cmd.schema.json``, not retained, not a repeat of a recent id; then
+Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, nested at most
+``payloads.MAX_JSON_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
+retained, not a repeat of a recent id (only commands with an id are deduplicated; a
+repeat answers "duplicate"), within the rate limit (``CMD_BURST``, ``CMD_RATE_PER_S``); then
 ``command_handler(name, args)`` (the service's ``submit_command``) returns a
 Future of ``(ok, reason)``, and the answer goes to ``cmd/result`` with the
 caller's id. Anything else is refused there with a reason; nothing raises.
@@ -58,8 +60,13 @@ log = logging.getLogger("heelraise.mqtt")
 
 #: Outbox rows handed to paho and not yet acknowledged, at most.
 WINDOW = 100
-#: Command ids remembered to drop QoS 1 redeliveries of the same command.
+#: Command ids remembered to answer QoS 1 redeliveries of the same command "duplicate".
 RECENT_CMD_IDS = 256
+#: Commands handed to the service: a burst of CMD_BURST, then CMD_RATE_PER_S a second
+#: (a person presses a button a few times a second at most); the rest are refused, each
+#: with a reason on cmd/result, so a flood never reaches the sensor loop.
+CMD_RATE_PER_S = 5.0
+CMD_BURST = 10
 
 
 class MqttPublisher:
@@ -79,8 +86,12 @@ class MqttPublisher:
         command_handler=None,
         client_factory=None,
         clock=None,
+        monotonic=None,
     ):
         self.settings = settings
+        self._monotonic = monotonic or time.monotonic  # the command rate limit's clock
+        self._cmd_tokens = float(CMD_BURST)
+        self._cmd_tokens_at: float | None = None
         self.topics = Topics(settings.prefix, device_id)
         self.device_id = device_id
         self.session_id = str(session_id)
@@ -453,6 +464,11 @@ class MqttPublisher:
                 "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"
             )
             return
+        if payloads.json_depth_exceeds(msg.payload):
+            self._refuse(
+                "-", None, f"invalid: nested too deep (over {payloads.MAX_JSON_DEPTH} levels)"
+            )
+            return
         try:
             data = validation.loads(msg.payload)  # finite numbers, nesting bounded
         except validation.PayloadUnreadable as e:
@@ -461,7 +477,8 @@ class MqttPublisher:
         if not isinstance(data, dict):
             self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")
             return
-        cmd_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else "-"
+        has_id = isinstance(data.get("id"), str) and bool(data.get("id"))
+        cmd_id = data["id"] if has_id else "-"
         cmd = data.get("cmd") if isinstance(data.get("cmd"), str) else None
         try:
             validation.validate("cmd", data)
@@ -469,12 +486,23 @@ class MqttPublisher:
             self._refuse(cmd_id, cmd, f"invalid command at {e.where}: {e.message}")
             return
         with self._cmd_lock:
-            if cmd_id in self._recent_cmds:
-                log.info("command %r (%s) already received; ignoring the repeat", cmd_id, cmd)
+            # only commands that carry an id are deduplicated: a Home Assistant button sends
+            # the same id-less payload at every press, and every press must count
+            if has_id and cmd_id in self._recent_cmds:
+                self._refuse(cmd_id, cmd, f"duplicate: command id {cmd_id!r} was already received")
                 return
-            self._recent_cmds[cmd_id] = None
-            while len(self._recent_cmds) > RECENT_CMD_IDS:
-                self._recent_cmds.popitem(last=False)
+            if not self._take_cmd_token():
+                self._refuse(
+                    cmd_id,
+                    cmd,
+                    f"rate limited: more than {CMD_BURST} commands at once or "
+                    f"{CMD_RATE_PER_S:g} a second; send it again later",
+                )
+                return
+            if has_id:
+                self._recent_cmds[cmd_id] = None
+                while len(self._recent_cmds) > RECENT_CMD_IDS:
+                    self._recent_cmds.popitem(last=False)
         if self.command_handler is None:
             self._refuse(cmd_id, cmd, "this device takes no commands (no command handler)")
             return
@@ -486,6 +514,18 @@ class MqttPublisher:
             return
         log.info("command %r: %s %s", cmd_id, cmd, args)
         future.add_done_callback(lambda f: self._command_done(cmd_id, cmd, args, f))
+
+    def _take_cmd_token(self) -> bool:
+        """Token bucket (CMD_BURST, refilled at CMD_RATE_PER_S); call with _cmd_lock held."""
+        now = self._monotonic()
+        if self._cmd_tokens_at is not None:
+            elapsed = max(0.0, now - self._cmd_tokens_at)
+            self._cmd_tokens = min(float(CMD_BURST), self._cmd_tokens + elapsed * CMD_RATE_PER_S)
+        self._cmd_tokens_at = now
+        if self._cmd_tokens < 1.0:
+            return False
+        self._cmd_tokens -= 1.0
+        return True
 
     def _command_done(self, cmd_id, cmd, args, future) -> None:
         try:

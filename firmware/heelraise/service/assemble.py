@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from heelraise.clock import ManualClock
 from heelraise.exceptions import ConfigError
 from heelraise.service.runner import READ_INTERVAL_S, Service
+from heelraise.service.sdnotify import SystemdNotifier
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 
 log = logging.getLogger("heelraise.service")
@@ -208,6 +209,7 @@ def assemble(
             clock=clock,
             sleep=sleep,
             read_interval_s=read_interval_s,
+            notifier=SystemdNotifier.from_env(),
         )
     except BaseException:
         for part in (button, coach):

@@ -48,6 +48,11 @@ COMMANDS = {
     "set_live": ("on",),
 }
 LIVE_PERIOD_S = 0.04  # 25 Hz at most
+#: Commands waiting for the loop, at most; more are refused at once ("busy"), so a flood
+#: can never make the loop run thousands of commands between two sensor reads.
+MAX_QUEUED_COMMANDS = 32
+#: Commands run between two reads, at most (the rest wait for the next iteration, 20 ms).
+COMMANDS_PER_STEP = 4
 READ_INTERVAL_S = 0.02
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
@@ -74,6 +79,7 @@ class Service:
         button=None,
         read_interval_s: float = READ_INTERVAL_S,
         stop_when_exhausted: bool = False,
+        notifier=None,
     ):
         self.config = config
         self.session_id: str | None = None  # set by whoever names the session (assemble)
@@ -101,6 +107,9 @@ class Service:
         self.read_interval_s = float(read_interval_s)
         #: End the run when the IMU has no more samples (``imu.finished``: replay, sim).
         self.stop_when_exhausted = stop_when_exhausted
+        #: systemd's notify socket (heelraise.service.sdnotify.SystemdNotifier) or None:
+        #: READY=1 once the sensor is open, WATCHDOG=1 only after reads that returned.
+        self.notifier = notifier
         self.tempo: Tempo | None = config.tempo.target
         self.guided = config.tempo.mode == "guided"
         # live samples are made when [device] live or [mqtt] live asks for them
@@ -135,6 +144,11 @@ class Service:
         """
         future: Future = Future()
         with self._accept_lock:
+            if self._accepting and self._commands.qsize() >= MAX_QUEUED_COMMANDS:
+                future.set_result(
+                    (False, f"busy: {MAX_QUEUED_COMMANDS} commands already waiting; try again")
+                )
+                return future
             if self._accepting:
                 self._commands.put((name, args, future))
                 return future
@@ -161,10 +175,14 @@ class Service:
         """Open the IMU, loop until stopped (or ``duration_s`` of clock time), shut down."""
         try:
             self.open()
+            if self.notifier is not None:
+                self.notifier.ready(f"reading {getattr(self.imu, 'name', 'the sensor')}")
             t0 = self.clock()
             next_read = t0
             while not self._stop_requested:
                 self.step()
+                if self.notifier is not None:
+                    self.notifier.progress()  # a hung read never gets here: systemd notices
                 now = self.clock()
                 if duration_s is not None and now - t0 >= duration_s:
                     log.info("ran for %.1f s as asked; stopping", now - t0)
@@ -270,6 +288,8 @@ class Service:
         if self._closed:
             return
         self._closed = True
+        if self.notifier is not None:
+            self.notifier.stopping()
         if self._behind_since:  # counted since the last warning: say so before stopping
             self._log_behind(self.clock())
             self._behind_since = 0
@@ -294,6 +314,8 @@ class Service:
             self._safely(f"{type(sink).__name__}.close", sink.close)
         if self._opened:
             self._safely("imu.close", self.imu.close)
+        if self.notifier is not None:
+            self.notifier.close()
         log.info("stopped: %d reps in %d sets", summary.rep_count, len(summary.sets))
 
     # --- state --------------------------------------------------------------------------------
@@ -407,7 +429,11 @@ class Service:
     # --- commands -----------------------------------------------------------------------------
 
     def _run_commands(self, reject: str | None = None) -> None:
-        while True:
+        """Run up to COMMANDS_PER_STEP queued commands (all of them when rejecting)."""
+        budget = None if reject is not None else COMMANDS_PER_STEP
+        while budget is None or budget > 0:
+            if budget is not None:
+                budget -= 1
             try:
                 name, args, future = self._commands.get_nowait()
             except queue.Empty:

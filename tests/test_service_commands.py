@@ -1,0 +1,45 @@
+"""Commands never stall the sensor loop: the queue is bounded, a few run per read."""
+
+from __future__ import annotations
+
+import numpy as np
+from heelraise.clock import ManualClock
+from heelraise.service.config import parse_config
+from heelraise.service.runner import COMMANDS_PER_STEP, MAX_QUEUED_COMMANDS, Service
+from heelraise.service.testing import ArrayImu
+
+
+def test_a_flood_of_commands_is_refused_busy_and_never_runs_in_one_read():
+    clock = ManualClock(10.0)
+    n = 500
+    acc = np.zeros((n, 3))
+    acc[:, 2] = 1.0
+    imu = ArrayImu(np.arange(n) / 100.0, acc, np.zeros((n, 3)), clock=clock)
+    service = Service(
+        parse_config(""), imu=imu, clock=clock, sleep=clock.sleep, stop_when_exhausted=True
+    )
+    per_step, futures = [], []
+    real_execute = service._execute
+    ran = []
+
+    def execute(name, args):
+        ran.append(name)
+        return real_execute(name, args)
+
+    service._execute = execute
+    real_read = imu.read
+
+    def read():
+        per_step.append(len(ran))
+        if not futures:  # 5,000 commands arrive at once, from another thread in real life
+            futures.extend(service.submit_command("set_live", {"on": True}) for _ in range(5000))
+        return real_read()
+
+    imu.read = read
+    service.run()
+    results = [f.result(timeout=0) for f in futures]  # every one answered
+    busy = [r for r in results if r[1] and r[1].startswith("busy: ")]
+    assert len(busy) == 5000 - MAX_QUEUED_COMMANDS
+    assert sum(ok for ok, _ in results) == MAX_QUEUED_COMMANDS
+    steps = np.diff([0, *per_step])
+    assert steps.max() <= COMMANDS_PER_STEP  # a read is never held up by more than a few

@@ -192,3 +192,44 @@ def test_a_message_the_store_cannot_file_keeps_only_itself_out(tmp_path):
     assert isinstance(got[7], KeyError) and isinstance(got[-1], ValueError)
     assert got[:7] + got[8:-1] == clean.add_events(events, received_at="2026-11-24T08:00:00.000Z")
     assert _dump(store) == _dump(clean)
+
+
+def test_an_in_memory_store_answers_readers_while_it_is_written():
+    """The demo's in-memory store is shared-cache SQLite, which locks tables: a page reading
+    while the ingest wrote got "database table is locked" at once (the demo test's flake)."""
+    import datetime as dt
+    import threading
+
+    from heelraise_host import devicesim, messages
+
+    store = Store(":memory:")
+    msgs = []
+    for i in range(20):
+        start = dt.datetime(2026, 11, 1 + i, 8, tzinfo=dt.UTC)
+        for out in devicesim.session_messages(
+            "shoe-1", f"s-{i}", reps_per_set=[10, 10], seed=i, start=start
+        ):
+            m = messages.parse(out.topic, out.payload)
+            if m.type in ("rep", "set", "session"):
+                msgs.append(m)
+    errors, done = [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            try:
+                store.session_detail("shoe-1", "s-3")
+            except Exception as e:  # noqa: BLE001 - any failure of a read is the finding
+                errors.append(repr(e))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for t in readers:
+        t.start()
+    try:
+        for k in range(0, len(msgs), 10):
+            store.add_events(msgs[k : k + 10], received_at="2026-11-24T03:15:00.200Z")
+    finally:
+        done.set()
+        for t in readers:
+            t.join()
+    assert errors == []
+    assert store.session_detail("shoe-1", "s-19")["rep_count"] == 20

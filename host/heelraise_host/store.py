@@ -245,7 +245,12 @@ class Store:
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-        if not self.path.startswith("file:"):
+        if self.path.startswith("file:"):
+            # A shared-cache database locks tables, not the file: a reader meeting a write
+            # gets "database table is locked" at once (busy_timeout does not apply). Readers
+            # take no table locks this way; writes stay serialised by the write lock.
+            conn.execute("PRAGMA read_uncommitted = 1")
+        else:
             conn.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a commit survives a crash of this process; only a power
             # cut can lose the last few commits (never corrupts the file).

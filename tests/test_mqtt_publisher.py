@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -365,6 +366,31 @@ def test_commands_without_an_id_run_every_time(commanded):
     anonymous = [m.json() for m in results.messages if m.json()["cmd_id"] == "-"]
     assert [a["ok"] for a in anonymous] == [True, True]
     assert handler.calls == [("end_set", {})] * 3
+
+
+def test_each_home_assistant_control_pressed_twice_runs_twice(commanded):
+    """Issue 16: HA's buttons, select and switch send their fixed payload (no id) at every
+    press, exactly as discovery announces it; each press runs the command."""
+    from heelraise.mqtt.discovery import discovery_messages
+    from heelraise.mqtt.topics import Topics
+
+    pub, handler, send, result_for, results = commanded
+    seen_at = itertools.count(100.0, 1.0)  # a person presses about once a second
+    pub._monotonic = lambda: next(seen_at)  # (within the rate limit, which has its own test)
+    configs = [c for _, c in discovery_messages(Topics("heelraise", "shoe-1"), "homeassistant")]
+    presses = [c["payload_press"] for c in configs if "payload_press" in c]
+    presses += [c[k] for c in configs for k in ("payload_on", "payload_off") if k in c]
+    assert len(presses) == 4 + 2  # four buttons, the live switch's on and off
+    for payload in presses:
+        send(payload)
+        send(payload)
+    send({"id": "after", "cmd": "end_set"})
+    result_for("after")
+    expected = []
+    for payload in presses:
+        body = json.loads(payload)
+        expected += [(body["cmd"], body.get("args", {}))] * 2
+    assert handler.calls[:-1] == expected
 
 
 def test_a_command_nested_4000_deep_is_refused_cleanly(make_publisher, mqtt_broker, caplog):

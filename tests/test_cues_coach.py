@@ -16,11 +16,15 @@ from heelraise.cues.coach import Coach
 from heelraise.cues.patterns import A5, A6, C4, C6, C7, E6, G6
 from heelraise.cues.pins import PinMap
 from heelraise.cues.settings import CueSettings
-from heelraise.cues.testing import changes, mock_pins_follow, step_until
+from heelraise.cues.testing import (
+    assert_history,
+    beeps,
+    changes,
+    mock_pins_follow,
+    step_until,
+)
 from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
 from heelraise.exceptions import PinMapError
-
-TOL_S = 0.001
 
 
 @pytest.fixture
@@ -35,28 +39,6 @@ def make(clock, *, pwm=True, kind="active", settings=None, **kw):
     pins = PinMap(led_pwm=pwm, buzzer_kind=kind)
     coach = Coach(pins, settings, pin_factory=factory, clock=clock, **kw)
     return coach, factory.pin(17), factory.pin(18)
-
-
-def assert_history(pin, expected):
-    """``expected``: (absolute time s, state) for every recorded state, the initial one first."""
-    got = changes(pin)
-    assert len(got) == len(expected), f"{len(got)} states, expected {len(expected)}: {got}"
-    for (t, v), (te, ve) in zip(got, expected, strict=True):
-        assert v == pytest.approx(ve), (got, expected)
-        assert abs(t - te) <= TOL_S, (got, expected)
-    # gpiozero's own check, on the deltas
-    deltas = [(0.0, expected[0][1])] + [
-        (b[0] - a[0], b[1]) for a, b in zip(expected, expected[1:], strict=False)
-    ]
-    pin.assert_states_and_times(deltas)
-
-
-def beeps(*spans):
-    """(on_s, off_s) spans -> an on/off history starting from the initial off state."""
-    out = [(0.0, 0.0)]
-    for on, off in spans:
-        out += [(on, 1.0), (off, 0.0)]
-    return out
 
 
 def rep(faults=(), start_s=0.0, mm=50.0, index=1):

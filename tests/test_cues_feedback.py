@@ -19,10 +19,15 @@ from heelraise.cues.coach import Coach
 from heelraise.cues.pins import PinMap
 from heelraise.cues.player import FEEDBACK_GAP_S
 from heelraise.cues.settings import CueSettings
-from heelraise.cues.testing import changes, mock_pins_follow, step_until
+from heelraise.cues.testing import (
+    assert_history,
+    beeps,
+    changes,
+    mock_pins_follow,
+    step_until,
+)
 from heelraise.events import GapEvent, Rep, RepEvent
 
-TOL_S = 0.001
 #: The service's loop period: the coach is ticked once per read.
 LOOP_S = 0.02
 #: The coach's share of the 60 ms budget: at most the gap, held until the next tick.
@@ -45,26 +50,6 @@ def make(clock, *, kind="active", lead_in_counts=0):
         clock=clock,
     )
     return coach, factory.pin(18)
-
-
-def assert_history(pin, expected):
-    """``expected``: (absolute time s, state) for every recorded state, the initial one first."""
-    got = changes(pin)
-    assert len(got) == len(expected), f"{len(got)} states, expected {len(expected)}: {got}"
-    for (t, v), (te, ve) in zip(got, expected, strict=True):
-        assert v == pytest.approx(ve), (got, expected)
-        assert abs(t - te) <= TOL_S, (got, expected)
-    deltas = [(0.0, expected[0][1])] + [
-        (b[0] - a[0], b[1]) for a, b in zip(expected, expected[1:], strict=False)
-    ]
-    pin.assert_states_and_times(deltas)
-
-
-def beeps(*spans):
-    out = [(0.0, 0.0)]
-    for on, off in spans:
-        out += [(on, 1.0), (off, 0.0)]
-    return out
 
 
 def rep_event(t_s, faults=()):

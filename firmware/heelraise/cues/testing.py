@@ -59,3 +59,31 @@ def changes(pin, origin_s: float = 0.0) -> list[tuple[float, float]]:
             t += st.timestamp
         out.append((round(t, 4), float(st.state)))
     return out
+
+
+#: s: how far a recorded pin change may be from the time a test expects it
+TOL_S = 0.001
+
+
+def assert_history(pin, expected) -> None:
+    """``expected``: (absolute time s, state) for every recorded state, the initial one first.
+
+    Checks the number of states too (gpiozero's ``assert_states_and_times`` zips)."""
+    got = changes(pin)
+    assert len(got) == len(expected), f"{len(got)} states, expected {len(expected)}: {got}"
+    for (t, v), (te, ve) in zip(got, expected, strict=True):
+        assert abs(v - ve) <= 1e-9, (got, expected)
+        assert abs(t - te) <= TOL_S, (got, expected)
+    # gpiozero's own check, on the deltas
+    deltas = [(0.0, expected[0][1])] + [
+        (b[0] - a[0], b[1]) for a, b in zip(expected, expected[1:], strict=False)
+    ]
+    pin.assert_states_and_times(deltas)
+
+
+def beeps(*spans) -> list[tuple[float, float]]:
+    """(on_s, off_s) spans -> an on/off history starting from the initial off state."""
+    out = [(0.0, 0.0)]
+    for on, off in spans:
+        out += [(on, 1.0), (off, 0.0)]
+    return out

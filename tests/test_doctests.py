@@ -26,6 +26,10 @@ MODULES = [
     "heelraise.mqtt.settings",
     "heelraise.chain.analyzer",
     "heelraise_host.report",
+    "heelraise.imu.sim",
+    "heelraise.mqtt.outbox",
+    "heelraise.mqtt.payloads",
+    "heelraise.mqtt.testing",
 ]
 
 
@@ -49,3 +53,24 @@ def test_no_skipped_examples(name):
         if e.options.get(doctest.SKIP)
     ]
     assert not skipped, "examples marked SKIP:\n" + "\n".join(skipped)
+
+
+def _every_module() -> list[str]:
+    import pkgutil
+
+    import heelraise
+    import heelraise_host
+
+    names = []
+    for package in (heelraise, heelraise_host):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.endswith("__main__"):
+                names.append(info.name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _every_module())
+def test_no_module_has_an_example_that_lies(name):
+    """Every module's examples, wherever there are any, run and match (issue 14 item 8)."""
+    result = doctest.testmod(importlib.import_module(name), report=True)
+    assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} examples failed"

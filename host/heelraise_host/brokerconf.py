@@ -11,8 +11,8 @@ limit at all), so it does not use this.
 
 >>> shipped_limits()["max_queued_messages"]
 '50000'
->>> limit_lines()
-['max_queued_messages 50000', ...]
+>>> limit_lines()[:2]
+['max_queued_messages 50000', 'max_queued_bytes 67108864']
 """
 
 from __future__ import annotations

@@ -9,8 +9,11 @@ from :func:`heelraise.sim.simulate_session` (made on ``open()``, seeded).
     >>> from heelraise.imu.emulator_base import StillMotion
     >>> clock = ManualClock()
     >>> imu = SimImu(StillMotion(duration_s=5), clock=clock, sleep=clock.sleep)
-    >>> imu.open(); clock.advance(1.0); len(imu.read())
-    100
+    >>> imu.open(); clock.advance(0.5); len(imu.read())    # 100 Hz by default
+    50
+
+Half a second is read at a time here: the chip's 1 KB FIFO holds 85 samples, so a reader a
+whole second late finds it overflowed (as the real chip would), reset, and nothing to read.
 
 ``speed`` > 1 plays faster than real time (timestamps are in motion time).
 ``emulator`` and ``driver`` are exposed after ``open()`` so tests can inject

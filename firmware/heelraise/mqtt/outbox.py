@@ -17,11 +17,17 @@ Bounded (``max_messages``): at the cap the oldest *droppable* rows (kinds
 warning; when only events are left, :meth:`put` refuses the new event with
 :class:`~heelraise.exceptions.OutboxError` (the publisher logs it as an error).
 
->>> box = Outbox("/var/lib/heelraise/outbox.sqlite", max_messages=20000)
+>>> import tempfile, pathlib
+>>> folder = tempfile.TemporaryDirectory()                      # /var/lib/heelraise on the Pi
+>>> box = Outbox(pathlib.Path(folder.name) / "outbox.sqlite", max_messages=20000)
 >>> seq = box.put("rep", "heelraise/shoe-1/event/rep", b'{...}', qos=1, retain=False)
 >>> [row.seq for row in box.pending()]
 [1]
->>> box.ack(seq)
+>>> box.ack(seq)                                             # rows removed
+1
+>>> [row.seq for row in box.pending()]
+[]
+>>> box.close(); folder.cleanup()
 """
 
 from __future__ import annotations

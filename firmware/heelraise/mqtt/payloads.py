@@ -12,9 +12,11 @@ sensor time base the message refers to (the instant the event was decided),
 ``null`` only for messages made before the first sample (a command refused at
 boot). ``id`` is unique per message: receivers dedupe redeliveries on it.
 
+>>> from heelraise.mqtt.testing import fake_set
 >>> env = Envelope(device="shoe-1", session="s1", wall_clock=lambda: 0.0)
->>> rep_payload(env, rep_event)["type"]
-'rep'
+>>> body = rep_payload(env, fake_set(set_index=1, reps=2)[0])
+>>> body["type"], body["device"], body["time"], body["rep"]["index"]
+('rep', 'shoe-1', '1970-01-01T00:00:00.000Z', 1)
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """The MQTT publisher: an EventSink that never blocks the sensor loop and never loses an event.
 
-Wiring (the service does this from the ``[mqtt]`` config table)::
+Wiring (the service does this from the ``[mqtt]`` config table; needs a broker)::
 
-    >>> from heelraise.mqtt.publisher import MqttPublisher
-    >>> from heelraise.mqtt.settings import MqttSettings
-    >>> pub = MqttPublisher(MqttSettings(host="192.168.1.20"), device_id="shoe-1",
-    ...                     session_id="20261124T031500Z", command_handler=service.submit_command)
-    >>> service.add_sink(pub)        # on_event / on_state / on_live from the loop thread
-    >>> pub.close()                  # at shutdown: drain (bounded), retained "offline", disconnect
+    from heelraise.mqtt.publisher import MqttPublisher
+    from heelraise.mqtt.settings import MqttSettings
+    pub = MqttPublisher(MqttSettings(host="192.168.1.20"), device_id="shoe-1",
+                        session_id="20261124T031500Z", command_handler=service.submit_command)
+    service.add_sink(pub)        # on_event / on_state / on_live from the loop thread
+    pub.close()                  # at shutdown: drain (bounded), retained "offline", disconnect
 
 How it works, thread by thread:
 

@@ -1,8 +1,13 @@
 """Fakes for trying the MQTT side without a shoe: made-up reps and sets, a command handler.
 
 >>> events = fake_set(set_index=1, reps=5)           # 5 RepEvents then a SetEvent
+>>> [type(e).__name__ for e in events][-2:], len(events)
+(['RepEvent', 'SetEvent'], 6)
 >>> handler = FakeCommandHandler()                   # records calls, answers ok
->>> pub = MqttPublisher(settings, device_id="shoe-1", session_id="s1", command_handler=handler)
+
+With a broker, hand the handler to a publisher::
+
+    pub = MqttPublisher(settings, device_id="shoe-1", session_id="s1", command_handler=handler)
 
 Run as a program it is a stand-alone publisher that feeds fake reps (the crash
 test kills it with SIGKILL mid-set)::

@@ -41,6 +41,17 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+#: The namespace of :func:`derived_id` (fixed: the same parts give the same id on every shoe).
+_DERIVED_IDS = uuid.UUID("5b0d4c1e-7f3a-4e2b-9c61-2f8e0a4d6b17")
+
+
+def derived_id(*parts: str) -> str:
+    """An id made from ``parts`` (uuid5 hex, the envelope's format), the same every time:
+    a message that may be made twice (the journal's interrupted set and session, made again
+    if the service dies during its recovery) keeps one id, so receivers store it once."""
+    return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
+
+
 @dataclass
 class Envelope:
     """Makes envelopes for one device and session; ``wall_clock`` is injectable for tests."""

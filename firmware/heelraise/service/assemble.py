@@ -243,8 +243,7 @@ def assemble(
             close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
         except (OutboxError, sqlite3.Error) as e:
             log.error(
-                "session journal in %s unusable (%s): an unclean stop will leave this session "
-                "open",
+                "session journal in %s unusable (%s): an unclean stop will leave this session open",
                 publisher.outbox.path,
                 e,
             )

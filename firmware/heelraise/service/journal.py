@@ -159,7 +159,12 @@ class Journal:
             (
                 "INSERT OR REPLACE INTO journal_set (set_index, start_s, end_s, ended_by)"
                 " VALUES (?, ?, ?, ?)",
-                (int(summary.index), float(summary.start_s), float(summary.end_s), summary.ended_by),
+                (
+                    int(summary.index),
+                    float(summary.start_s),
+                    float(summary.end_s),
+                    str(summary.ended_by),
+                ),
             ),
             ("UPDATE journal_session SET sensor_t_s = ?", (float(t_s),)),
         ]

@@ -18,9 +18,15 @@ ids again and receivers (which dedupe on ``(device, id)``) store them once.
 
 >>> journal = Journal(":memory:")
 >>> journal.begin("20261124T031500Z-1a2b3c", "shoe-1")
->>> journal.add_rep(rep_event.rep, t_s=12.3)            # doctest: +SKIP
->>> journal.left_over().session_id                       # doctest: +SKIP
-'20261124T031500Z-1a2b3c'
+>>> journal.add_rep(Rep(1, 1, 3.0, 5.0, 6.0, 8.0, 24.0, 0.0, 52.0), t_s=8.1)
+>>> left = journal.left_over()                     # what a kill -9 now would leave
+>>> left.session_id, left.open_set.index, left.summary.rep_count
+('20261124T031500Z-1a2b3c', 1, 1)
+>>> [(m["type"], m["interrupted"]) for m in interrupted_messages(left)]
+[('set', True), ('session', True)]
+>>> journal.clear()                                 # the session event is in the outbox
+>>> journal.left_over() is None
+True
 """
 
 from __future__ import annotations

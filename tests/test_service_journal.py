@@ -9,10 +9,11 @@ import subprocess
 import sys
 
 from conftest import Recorder, wait_until
-from heelraise.events import Rep, SetSummary
-from heelraise.mqtt import validation
+from heelraise.events import Rep, SetEvent, SetSummary
+from heelraise.mqtt import payloads, validation
 from heelraise.mqtt.outbox import Outbox
 from heelraise.service.journal import Journal, close_interrupted, interrupted_messages
+from heelraise.service.sinks import SessionEvent
 
 
 def rep(set_index: int, index: int, start_s: float) -> Rep:
@@ -56,6 +57,14 @@ def test_the_journal_survives_a_reopen_and_closes_the_open_set_once(tmp_path):
     again = interrupted_messages(left, wall_clock=lambda: 1.8e9)
     ids = [m["id"] for m in interrupted_messages(left, wall_clock=lambda: 1.8e9)]
     assert [m["id"] for m in again] == ids and len(set(ids)) == 2
+    # killed after the set's (or session's) own event entered the outbox but before the
+    # journal noted it: the interrupted copy has the same id, so it is stored once
+    env = payloads.Envelope("shoe-1", left.session_id)
+    normal_set = payloads.set_payload(env, SetEvent(left.open_set, t_s=119.2))
+    normal_session = payloads.session_payload(env, SessionEvent(left.summary, t_s=119.3))
+    assert [normal_set["id"], normal_session["id"]] == ids
+    other = payloads.Envelope("shoe-1", "20261124T041500Z-9f9f9f")
+    assert payloads.set_payload(other, SetEvent(left.open_set, t_s=1.0))["id"] not in ids
 
     outbox = Outbox(path)
     closed = close_interrupted(journal, outbox, "heelraise", 1, wall_clock=lambda: 1.8e9)

@@ -10,7 +10,9 @@ bytes. The envelope (see the shared contract)::
 ``time`` is the UTC wall clock when the message was made; ``sensor_t_s`` the
 sensor time base the message refers to (the instant the event was decided),
 ``null`` only for messages made before the first sample (a command refused at
-boot). ``id`` is unique per message: receivers dedupe redeliveries on it.
+boot). ``id`` is unique per message: receivers dedupe redeliveries on it. A ``set`` or
+``session`` message's id is derived from the device, session (and set index): closed a
+second time (from the journal after an unclean stop) it is the same message.
 
 >>> env = Envelope(device="shoe-1", session="s1", wall_clock=lambda: 0.0)
 >>> rep_payload(env, rep_event)["type"]
@@ -52,6 +54,17 @@ def derived_id(*parts: str) -> str:
     return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
 
 
+def set_message_id(device: str, session: str, set_index: int) -> str:
+    """A set is closed once per session: its message id says which set, whoever closes it
+    (the service, or its journal after an unclean stop), so it is never stored twice."""
+    return derived_id(device, session, "set", int(set_index))
+
+
+def session_message_id(device: str, session: str) -> str:
+    """The id of a session's closing message (see :func:`set_message_id`)."""
+    return derived_id(device, session, "session")
+
+
 @dataclass
 class Envelope:
     """Makes envelopes for one device and session; ``wall_clock`` is injectable for tests."""
@@ -82,6 +95,7 @@ def rep_payload(env: Envelope, event) -> dict:
 def set_payload(env: Envelope, event) -> dict:
     """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
     d = env.make("set", event.t_s)
+    d["id"] = set_message_id(env.device, env.session, event.summary.index)
     d["set"] = event.summary.to_dict(with_reps=True)
     return d
 
@@ -89,6 +103,7 @@ def set_payload(env: Envelope, event) -> dict:
 def session_payload(env: Envelope, event) -> dict:
     """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``)."""
     d = env.make("session", event.t_s)
+    d["id"] = session_message_id(env.device, env.session)
     d["summary"] = event.summary.to_dict()
     d["endurance"] = getattr(event, "endurance", None)
     return d

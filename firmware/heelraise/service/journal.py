@@ -12,9 +12,11 @@ At the next start, before the new session begins, :func:`close_interrupted`
 finds what was left: it puts a ``set`` event for the set that was open (its
 reps as counted) and a ``session`` event for the old session (every set and
 rep it had) into the outbox, both with ``"interrupted": true`` and the old
-session id, then empties the journal. The messages' ids are derived from the
-device and session ids, so a second crash during this recovery sends the same
-ids again and receivers (which dedupe on ``(device, id)``) store them once.
+session id, then empties the journal. A set's and a session's message ids are
+derived from the device and session ids (and the set index), whoever closes
+them: a second crash during this recovery, or a kill between the set / session
+event entering the outbox and the journal noting it, sends the same ids again,
+and receivers (which dedupe on ``(device, id)``) store each once.
 
 >>> journal = Journal(":memory:")
 >>> journal.begin("20261124T031500Z-1a2b3c", "shoe-1")
@@ -233,11 +235,9 @@ def interrupted_messages(left: LeftOver, wall_clock=time.time) -> list[dict]:
     messages = []
     if left.open_set is not None:
         d = payloads.set_payload(env, SetEvent(left.open_set, t_s=t_s))
-        d["id"] = payloads.derived_id(left.device_id, left.session_id, "interrupted-set")
         d["interrupted"] = True
         messages.append(d)
     d = payloads.session_payload(env, SessionEvent(left.summary, t_s=t_s))
-    d["id"] = payloads.derived_id(left.device_id, left.session_id, "interrupted-session")
     d["interrupted"] = True
     messages.append(d)
     if left.sensor_t_s is None:  # nothing was counted: no sensor time to refer to

@@ -10,7 +10,9 @@ bytes. The envelope (see the shared contract)::
 ``time`` is the UTC wall clock when the message was made; ``sensor_t_s`` the
 sensor time base the message refers to (the instant the event was decided),
 ``null`` only for messages made before the first sample (a command refused at
-boot). ``id`` is unique per message: receivers dedupe redeliveries on it.
+boot). ``id`` is unique per message: receivers dedupe redeliveries on it. A ``set`` or
+``session`` message's id is derived from the device, session (and set index): closed a
+second time (from the journal after an unclean stop) it is the same message.
 
 >>> from heelraise.mqtt.testing import fake_set
 >>> env = Envelope(device="shoe-1", session="s1", wall_clock=lambda: 0.0)
@@ -43,6 +45,28 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+#: The namespace of :func:`derived_id` (fixed: the same parts give the same id on every shoe).
+_DERIVED_IDS = uuid.UUID("5b0d4c1e-7f3a-4e2b-9c61-2f8e0a4d6b17")
+
+
+def derived_id(*parts: str) -> str:
+    """An id made from ``parts`` (uuid5 hex, the envelope's format), the same every time:
+    a message that may be made twice (the journal's interrupted set and session, made again
+    if the service dies during its recovery) keeps one id, so receivers store it once."""
+    return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
+
+
+def set_message_id(device: str, session: str, set_index: int) -> str:
+    """A set is closed once per session: its message id says which set, whoever closes it
+    (the service, or its journal after an unclean stop), so it is never stored twice."""
+    return derived_id(device, session, "set", int(set_index))
+
+
+def session_message_id(device: str, session: str) -> str:
+    """The id of a session's closing message (see :func:`set_message_id`)."""
+    return derived_id(device, session, "session")
+
+
 @dataclass
 class Envelope:
     """Makes envelopes for one device and session; ``wall_clock`` is injectable for tests."""
@@ -73,6 +97,7 @@ def rep_payload(env: Envelope, event) -> dict:
 def set_payload(env: Envelope, event) -> dict:
     """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
     d = env.make("set", event.t_s)
+    d["id"] = set_message_id(env.device, env.session, event.summary.index)
     d["set"] = event.summary.to_dict(with_reps=True)
     return d
 
@@ -80,6 +105,7 @@ def set_payload(env: Envelope, event) -> dict:
 def session_payload(env: Envelope, event) -> dict:
     """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``)."""
     d = env.make("session", event.t_s)
+    d["id"] = session_message_id(env.device, env.session)
     d["summary"] = event.summary.to_dict()
     d["endurance"] = getattr(event, "endurance", None)
     return d

@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from heelraise.clock import ManualClock
-from heelraise.exceptions import ConfigError
+from heelraise.exceptions import ConfigError, OutboxError
+from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
@@ -233,7 +235,26 @@ def assemble(
             command_handler=service.submit_command,
             **kwargs,
         )
+        # the session journal shares the outbox's file; an unclean stop's set and session are
+        # closed from it (into the outbox) before this session starts
+        journal = None
+        try:
+            journal = Journal(publisher.outbox.path)
+            close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
+        except (OutboxError, sqlite3.Error) as e:
+            log.error(
+                "session journal in %s unusable (%s): an unclean stop will leave this session open",
+                publisher.outbox.path,
+                e,
+            )
+            if journal is not None:
+                journal.close()
+            journal = None
+        if journal is not None:
+            service.add_sink(JournalSink(journal, session_id, config.device.id, role="reps"))
         service.add_sink(publisher)
+        if journal is not None:
+            service.add_sink(JournalSink(journal, session_id, config.device.id, role="closes"))
     return Assembly(
         service=service,
         clock=clock,

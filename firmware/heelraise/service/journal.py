@@ -1,0 +1,316 @@
+"""The session journal: what a kill -9 or a power cut would otherwise leave open forever.
+
+Three small tables in the outbox's own SQLite file (one file on the shoe holds
+everything not yet delivered): the running session's id, every rep counted in
+it (the dict the set event would carry) and the sets already closed. The
+service writes a rep as it is emitted (before the MQTT publisher stores it, so
+a rep that was sent is always in the journal), replaces a set's reps with their
+final values when the set closes, and empties the journal once the session
+event is in the outbox.
+
+At the next start, before the new session begins, :func:`close_interrupted`
+finds what was left: it puts a ``set`` event for the set that was open (its
+reps as counted) and a ``session`` event for the old session (every set and
+rep it had) into the outbox, both with ``"interrupted": true`` and the old
+session id, then empties the journal. A set's and a session's message ids are
+derived from the device and session ids (and the set index), whoever closes
+them: a second crash during this recovery, or a kill between the set / session
+event entering the outbox and the journal noting it, sends the same ids again,
+and receivers (which dedupe on ``(device, id)``) store each once.
+
+>>> journal = Journal(":memory:")
+>>> journal.begin("20261124T031500Z-1a2b3c", "shoe-1")
+>>> journal.add_rep(Rep(1, 1, 3.0, 5.0, 6.0, 8.0, 24.0, 0.0, 52.0), t_s=8.1)
+>>> left = journal.left_over()                     # what a kill -9 now would leave
+>>> left.session_id, left.open_set.index, left.summary.rep_count
+('20261124T031500Z-1a2b3c', 1, 1)
+>>> [(m["type"], m["interrupted"]) for m in interrupted_messages(left)]
+[('set', True), ('session', True)]
+>>> journal.clear()                                 # the session event is in the outbox
+>>> journal.left_over() is None
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+from heelraise.events import Rep, SessionSummary, SetEvent, SetSummary
+from heelraise.exceptions import OutboxError
+from heelraise.mqtt import payloads
+from heelraise.mqtt.topics import Topics
+from heelraise.service.sinks import SessionEvent
+
+log = logging.getLogger("heelraise.service.journal")
+
+#: How an interrupted set is said to have ended (the schema's closest reason: the sensor
+#: stream ended; the top-level ``interrupted`` flag says it was not a clean stop).
+INTERRUPTED_ENDED_BY = "end_of_stream"
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS journal_session (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        session TEXT NOT NULL,
+        device TEXT NOT NULL,
+        sensor_t_s REAL
+    )""",
+    """CREATE TABLE IF NOT EXISTS journal_rep (
+        set_index INTEGER NOT NULL,
+        rep_index INTEGER NOT NULL,
+        rep TEXT NOT NULL,
+        PRIMARY KEY (set_index, rep_index)
+    )""",
+    """CREATE TABLE IF NOT EXISTS journal_set (
+        set_index INTEGER PRIMARY KEY,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        ended_by TEXT NOT NULL
+    )""",
+)
+
+_REP_FIELDS = tuple(f.name for f in dataclasses.fields(Rep))
+
+
+@dataclass
+class LeftOver:
+    """What an unclean stop left in the journal."""
+
+    session_id: str
+    device_id: str
+    sensor_t_s: float | None
+    closed_sets: list[SetSummary]
+    open_set: SetSummary | None  # the set that was counting reps, if any
+
+    @property
+    def summary(self) -> SessionSummary:
+        sets = list(self.closed_sets)
+        if self.open_set is not None:
+            sets.append(self.open_set)
+        return SessionSummary(sets=sets)
+
+
+def rep_from_dict(d: dict) -> Rep:
+    """A :class:`Rep` again from its ``to_dict()`` (the derived durations are dropped)."""
+    return Rep(**{k: d[k] for k in _REP_FIELDS if k in d})
+
+
+class Journal:
+    """The running session, rep by rep, on disk (thread-safe; one connection, one lock)."""
+
+    def __init__(self, path: str):
+        self.path = str(path)
+        self._lock = threading.Lock()
+        try:
+            # the outbox's file (WAL): wait for its writer rather than fail on a busy moment
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+        except sqlite3.DatabaseError as e:
+            raise OutboxError(f"session journal in {self.path!r} cannot be opened: {e}") from None
+
+    def _write(self, *statements: tuple[str, tuple]) -> None:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for sql, args in statements:
+                    self._db.execute(sql, args)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def begin(self, session_id: str, device_id: str) -> None:
+        """A new session (whatever was left must have been closed first)."""
+        self._write(
+            ("DELETE FROM journal_rep", ()),
+            ("DELETE FROM journal_set", ()),
+            ("DELETE FROM journal_session", ()),
+            (
+                "INSERT INTO journal_session (one, session, device, sensor_t_s)"
+                " VALUES (1, ?, ?, NULL)",
+                (str(session_id), str(device_id)),
+            ),
+        )
+
+    def add_rep(self, rep: Rep, t_s: float) -> None:
+        """A rep as emitted (``bottom_hold_s`` still unknown)."""
+        self._write(
+            (
+                "INSERT OR REPLACE INTO journal_rep (set_index, rep_index, rep) VALUES (?, ?, ?)",
+                (int(rep.set), int(rep.index), json.dumps(rep.to_dict())),
+            ),
+            ("UPDATE journal_session SET sensor_t_s = ?", (float(t_s),)),
+        )
+
+    def close_set(self, summary: SetSummary, t_s: float) -> None:
+        """The set closed normally: its final reps replace the ones counted."""
+        statements = [("DELETE FROM journal_rep WHERE set_index = ?", (int(summary.index),))]
+        statements += [
+            (
+                "INSERT INTO journal_rep (set_index, rep_index, rep) VALUES (?, ?, ?)",
+                (int(summary.index), int(r.index), json.dumps(r.to_dict())),
+            )
+            for r in summary.reps
+        ]
+        statements += [
+            (
+                "INSERT OR REPLACE INTO journal_set (set_index, start_s, end_s, ended_by)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    int(summary.index),
+                    float(summary.start_s),
+                    float(summary.end_s),
+                    str(summary.ended_by),
+                ),
+            ),
+            ("UPDATE journal_session SET sensor_t_s = ?", (float(t_s),)),
+        ]
+        self._write(*statements)
+
+    def clear(self) -> None:
+        """The session closed (normally, or from here after an unclean stop)."""
+        self._write(
+            ("DELETE FROM journal_rep", ()),
+            ("DELETE FROM journal_set", ()),
+            ("DELETE FROM journal_session", ()),
+        )
+
+    def left_over(self) -> LeftOver | None:
+        """The session an unclean stop left open, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT session, device, sensor_t_s FROM journal_session"
+            ).fetchone()
+            if row is None:
+                return None
+            reps = self._db.execute(
+                "SELECT set_index, rep FROM journal_rep ORDER BY set_index, rep_index"
+            ).fetchall()
+            closed = self._db.execute(
+                "SELECT set_index, start_s, end_s, ended_by FROM journal_set ORDER BY set_index"
+            ).fetchall()
+        by_set: dict[int, list[Rep]] = {}
+        for set_index, text in reps:
+            by_set.setdefault(set_index, []).append(rep_from_dict(json.loads(text)))
+        closed_sets = [
+            SetSummary(index=i, start_s=s, end_s=e, reps=by_set.pop(i, []), ended_by=why)
+            for i, s, e, why in closed
+        ]
+        open_set = None
+        if by_set:  # reps of a set that never closed (at most one: sets close in turn)
+            index = max(by_set)
+            open_reps = [r for i in sorted(by_set) for r in by_set[i]]
+            open_set = SetSummary(
+                index=index,
+                start_s=open_reps[0].start_s,
+                end_s=open_reps[-1].end_s,
+                reps=open_reps,
+                ended_by=INTERRUPTED_ENDED_BY,
+            )
+        return LeftOver(row[0], row[1], row[2], closed_sets, open_set)
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:  # pragma: no cover - closing twice
+                pass
+
+
+def interrupted_messages(left: LeftOver, wall_clock=time.time) -> list[dict]:
+    """The ``set`` (when one was open) and ``session`` payloads closing ``left``."""
+    env = payloads.Envelope(left.device_id, left.session_id, wall_clock=wall_clock)
+    t_s = left.sensor_t_s if left.sensor_t_s is not None else 0.0
+    messages = []
+    if left.open_set is not None:
+        d = payloads.set_payload(env, SetEvent(left.open_set, t_s=t_s))
+        d["interrupted"] = True
+        messages.append(d)
+    d = payloads.session_payload(env, SessionEvent(left.summary, t_s=t_s))
+    d["interrupted"] = True
+    messages.append(d)
+    if left.sensor_t_s is None:  # nothing was counted: no sensor time to refer to
+        for m in messages:
+            m["sensor_t_s"] = None
+    return messages
+
+
+def close_interrupted(journal: Journal, outbox, prefix: str, qos: int, wall_clock=time.time):
+    """Put the interrupted set and session into ``outbox`` and empty the journal.
+
+    Returns the :class:`LeftOver` closed, or None when the last stop was clean.
+    """
+    from heelraise.mqtt import validation
+
+    left = journal.left_over()
+    if left is None:
+        return None
+    topics = Topics(prefix, left.device_id)
+    for message in interrupted_messages(left, wall_clock):
+        kind = message["type"]
+        try:
+            validation.validate(kind, message)
+        except Exception as e:  # sent anyway (nothing is lost); the receiver names it too
+            log.error("interrupted %s message breaks its schema: %s", kind, e)
+        outbox.put(kind, topics.event(kind), payloads.encode(message), qos, retain=False)
+    journal.clear()
+    log.warning(
+        "the last run did not stop cleanly: session %s closed from the journal as interrupted "
+        "(%d reps in %d sets%s)",
+        left.session_id,
+        left.summary.rep_count,
+        len(left.summary.sets),
+        f", set {left.open_set.index} was open" if left.open_set is not None else "",
+    )
+    return left
+
+
+class JournalSink:
+    """Keeps the journal in step with the service's events (an EventSink).
+
+    Two are used: ``role="reps"`` placed before the MQTT publisher (a rep is on disk
+    here before it can be sent) and ``role="closes"`` after it (a set or session is
+    forgotten here only once its event is in the outbox).
+    """
+
+    def __init__(self, journal: Journal, session_id: str, device_id: str, role: str):
+        if role not in ("reps", "closes"):
+            raise ValueError(f"role must be 'reps' or 'closes', not {role!r}")
+        self.journal = journal
+        self.session_id = session_id
+        self.device_id = device_id
+        self.role = role
+        self._begun = False
+
+    def on_state(self, state: dict) -> None:
+        # the first state comes once the sensor is open: the session exists from then on
+        if self.role == "reps" and not self._begun:
+            self._begun = True
+            self.journal.begin(self.session_id, self.device_id)
+
+    def on_event(self, event) -> None:
+        kind = getattr(event, "kind", None)
+        if self.role == "reps" and kind == "rep":
+            self.journal.add_rep(event.rep, event.t_s)
+        elif self.role == "closes" and kind == "set":
+            self.journal.close_set(event.summary, event.t_s)
+        elif self.role == "closes" and kind == "session":
+            self.journal.clear()
+
+    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.role == "closes":
+            self.journal.close()

@@ -30,6 +30,7 @@ MODULES = [
     "heelraise.mqtt.outbox",
     "heelraise.mqtt.payloads",
     "heelraise.mqtt.testing",
+    "heelraise.service.journal",
 ]
 
 

@@ -223,6 +223,22 @@ class MqttPublisher:
             replace_unsent_after=self._handed_seq,
         )
 
+    def on_health(self, health: dict) -> None:
+        """Retained ``health`` (the service rate-limits it; an unsent older one is replaced)."""
+        try:
+            payload = payloads.health_payload(self._env, health, self._sensor_t_s)
+        except (KeyError, TypeError, ValueError) as e:
+            log.error("cannot make the health message from %r: %s", health, e)
+            return
+        self._store(
+            "health",
+            self.topics.health,
+            payload,
+            self.settings.qos,
+            retain=True,
+            replace_unsent_after=self._handed_seq,
+        )
+
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""
         self._sensor_t_s = float(t_s)

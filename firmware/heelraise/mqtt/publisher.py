@@ -224,20 +224,14 @@ class MqttPublisher:
         )
 
     def on_health(self, health: dict) -> None:
-        """Retained ``health`` (the service rate-limits it; an unsent older one is replaced)."""
+        """Retained ``health``; every one is kept (the service sends one a second at most), so
+        the dashboard sees each trouble even when the broker was away while it happened."""
         try:
             payload = payloads.health_payload(self._env, health, self._sensor_t_s)
         except (KeyError, TypeError, ValueError) as e:
             log.error("cannot make the health message from %r: %s", health, e)
             return
-        self._store(
-            "health",
-            self.topics.health,
-            payload,
-            self.settings.qos,
-            retain=True,
-            replace_unsent_after=self._handed_seq,
-        )
+        self._store("health", self.topics.health, payload, self.settings.qos, retain=True)
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""

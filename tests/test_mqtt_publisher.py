@@ -470,19 +470,19 @@ def test_discovery_announced_and_reannounced(mqtt_broker, mqtt_subscriber, make_
     rec = mqtt_subscriber(mqtt_broker, "homeassistant/sensor/#")
     pub = make_publisher(mqtt_broker, discovery=True)
     wait_until(pub.connected.is_set, 10, "connected")
-    first = rec.wait_for(lambda ms: ms if len(ms) >= 7 else None, what="7 discovery configs")
+    first = rec.wait_for(lambda ms: ms if len(ms) >= 8 else None, what="8 discovery configs")
     topics = {m.topic for m in first}
     assert "homeassistant/sensor/heelraise_shoe-1/reps_in_set/config" in topics
     assert all(json.loads(m.payload)["availability_topic"] == f"{BASE}/status" for m in first)
     late = mqtt_subscriber(mqtt_broker, "homeassistant/sensor/#")
-    late.wait_for(lambda ms: len(ms) >= 7, what="retained configs")
+    late.wait_for(lambda ms: len(ms) >= 8, what="retained configs")
     assert all(m.retain for m in late.messages)
     ha = connect_client(mqtt_broker)
     ha.connect(mqtt_broker.host, mqtt_broker.port)
     ha.loop_start()
     try:
         ha.publish("homeassistant/status", "online", qos=1).wait_for_publish(10)
-        rec.wait_for(lambda ms: len(ms) >= 14, what="re-announcement")
+        rec.wait_for(lambda ms: len(ms) >= 16, what="re-announcement")
     finally:
         ha.loop_stop()
         ha.disconnect()

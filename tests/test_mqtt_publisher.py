@@ -11,7 +11,7 @@ import types
 import pytest
 from conftest import connect_client, wait_until
 from heelraise.mqtt import validation
-from heelraise.mqtt.publisher import MqttPublisher
+from heelraise.mqtt.publisher import RETAINED_REFUSAL, MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import FakeCommandHandler, fake_set
 
@@ -470,19 +470,19 @@ def test_discovery_announced_and_reannounced(mqtt_broker, mqtt_subscriber, make_
     rec = mqtt_subscriber(mqtt_broker, "homeassistant/sensor/#")
     pub = make_publisher(mqtt_broker, discovery=True)
     wait_until(pub.connected.is_set, 10, "connected")
-    first = rec.wait_for(lambda ms: ms if len(ms) >= 7 else None, what="7 discovery configs")
+    first = rec.wait_for(lambda ms: ms if len(ms) >= 8 else None, what="8 discovery configs")
     topics = {m.topic for m in first}
     assert "homeassistant/sensor/heelraise_shoe-1/reps_in_set/config" in topics
     assert all(json.loads(m.payload)["availability_topic"] == f"{BASE}/status" for m in first)
     late = mqtt_subscriber(mqtt_broker, "homeassistant/sensor/#")
-    late.wait_for(lambda ms: len(ms) >= 7, what="retained configs")
+    late.wait_for(lambda ms: len(ms) >= 8, what="retained configs")
     assert all(m.retain for m in late.messages)
     ha = connect_client(mqtt_broker)
     ha.connect(mqtt_broker.host, mqtt_broker.port)
     ha.loop_start()
     try:
         ha.publish("homeassistant/status", "online", qos=1).wait_for_publish(10)
-        rec.wait_for(lambda ms: len(ms) >= 14, what="re-announcement")
+        rec.wait_for(lambda ms: len(ms) >= 16, what="re-announcement")
     finally:
         ha.loop_stop()
         ha.disconnect()
@@ -504,12 +504,41 @@ def test_retained_command_is_refused_and_cleared(mqtt_broker, mqtt_subscriber, m
     make_publisher(mqtt_broker, handler=handler)
     (r,) = results.wait_for(lambda ms: ms, what="the refusal")
     body = r.json()
-    assert body["ok"] is False and "retained commands are refused" in body["reason"]
+    assert body["ok"] is False and body["reason"] == RETAINED_REFUSAL
     assert handler.calls == []
     # The publisher cleared it: a new subscriber gets no retained command.
     probe = mqtt_subscriber(mqtt_broker, [f"{BASE}/cmd", f"{BASE}/status"])
     probe.wait_for(lambda ms: [m for m in ms if m.topic.endswith("status")], what="status")
     assert probe.on(f"{BASE}/cmd") == []
+
+
+def test_a_command_published_retained_while_the_device_is_connected_is_not_run(
+    mqtt_broker, mqtt_subscriber, make_publisher
+):
+    # Without MQTT 5's retainAsPublished the broker clears the retain flag of a message
+    # forwarded to a subscriber that is already connected, and the command would run.
+    results = mqtt_subscriber(mqtt_broker, f"{BASE}/cmd/result")
+    handler = FakeCommandHandler()
+    pub = make_publisher(mqtt_broker, handler=handler)
+    wait_until(pub.connected.is_set, 10, what="the publisher connected")
+    sender = connect_client(mqtt_broker)
+    sender.connect(mqtt_broker.host, mqtt_broker.port)
+    sender.loop_start()
+    try:
+        # a plain command first: its answer proves the cmd subscription is in place
+        live = json.dumps({"id": "live-1", "cmd": "end_set"})
+        sender.publish(f"{BASE}/cmd", live, qos=1, retain=False).wait_for_publish(10)
+        results.wait_for(lambda ms: ms, what="the plain command's answer")
+        stale = json.dumps({"id": "kept-1", "cmd": "start_set"})
+        sender.publish(f"{BASE}/cmd", stale, qos=1, retain=True).wait_for_publish(10)
+        ms = results.wait_for(lambda ms: ms[1:] and ms, what="the retained command's answer")
+    finally:
+        sender.loop_stop()
+        sender.disconnect()
+    first, second = (m.json() for m in ms[:2])
+    assert first["cmd_id"] == "live-1" and first["ok"] is True
+    assert second["ok"] is False and second["reason"] == RETAINED_REFUSAL
+    assert [name for name, _ in handler.calls] == ["end_set"]
 
 
 def test_a_message_breaking_its_schema_is_logged_by_the_sender_and_still_delivered(

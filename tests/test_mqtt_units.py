@@ -15,6 +15,7 @@ from heelraise.mqtt.outbox import Outbox
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import fake_set
 from heelraise.mqtt.topics import Topics
+from heelraise.service.health import SensorHealth
 from heelraise.service.sinks import SessionEvent
 
 ENV = payloads.Envelope("shoe-1", "sess-1", wall_clock=lambda: 1795576500.1239)
@@ -302,9 +303,11 @@ def test_discovery_configs():
     # The templates read fields the payloads really have.
     rep = payloads.rep_payload(ENV, fake_set(1, 1)[0])
     state = payloads.state_payload(ENV, STATE, 1.0)
+    health = payloads.health_payload(ENV, SensorHealth().snapshot(), 1.0)
+    docs = {"last_rep": rep, "state": state, "health": health}
     for c in by_obj.values():
         if "value_template" not in c:
             continue  # buttons and the switch have no state
-        path = re.match(r"\{\{ value_json\.(\w+)\.(\w+)", c["value_template"]).groups()
-        doc = rep if c["state_topic"].endswith("last_rep") else state
+        path = re.search(r"value_json\.(\w+)\.(\w+)", c["value_template"]).groups()
+        doc = docs[c["state_topic"].rsplit("/", 1)[1]]
         assert path[1] in doc[path[0]]

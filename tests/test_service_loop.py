@@ -219,7 +219,17 @@ def test_finish_closes_the_open_set_at_shutdown():
 def test_state_snapshots_only_on_change_and_carry_the_contract_keys():
     service, sink, *_ = make(one_set_script(end_s=25.0), config_text='[tempo]\ntarget="3-0-2-1"')
     service.run()
-    keys = {"mode", "calibrated", "phase", "set", "reps_in_set", "rep_count", "tempo"}
+    keys = {
+        "mode",
+        "calibrated",
+        "phase",
+        "set",
+        "reps_in_set",
+        "rep_count",
+        "tempo",
+        "gaps",
+        "gap_s",
+    }
     assert all(set(s) == keys for s in sink.states)
     assert all(a != b for a, b in zip(sink.states, sink.states[1:], strict=False))
     assert sink.states[0]["calibrated"] is False  # published at open, before any sample

@@ -102,8 +102,8 @@ def ha_check(python: str, items) -> dict:
 def test_every_config_passes_home_assistants_schema(ha_python):
     answer = ha_check(ha_python, MSGS)
     components = sorted({t.split("/")[1] for t, _ in MSGS})
-    assert components == ["button", "select", "sensor", "switch"]
-    assert len(answer["results"]) == len(MSGS) == 7 + 4 + 1 + 1
+    assert components == ["binary_sensor", "button", "select", "sensor", "switch"]
+    assert len(answer["results"]) == len(MSGS) == 8 + 1 + 4 + 1 + 1
     for r in answer["results"]:
         assert r["ok"], f"HA {answer['version']} refuses {r['topic']}: {r['error']}"
         # Nothing we send is silently ignored, apart from keys newer than this HA.

@@ -8,6 +8,7 @@ Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
     <prefix>/+/state       QoS 0   retained snapshot  -> devices table + live view
+    <prefix>/+/health      QoS 0   retained health    -> devices table + live view
     <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
     <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
 
@@ -47,8 +48,8 @@ beside it in its batch are stored as usual. Only a failure of the store itself
 >>> from heelraise_host.store import Store
 >>> ingest = Ingest(Store(":memory:"), clock=lambda: 1795000000.0)
 >>> ingest.topics
-[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/status', 1), \
-('heelraise/+/live', 0)]
+[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/health', 0), \
+('heelraise/+/status', 1), ('heelraise/+/live', 0)]
 >>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2])
 >>> [ingest.handle(m.topic, m.payload) for m in msgs[:3]]
 ['state', 'stored', 'state']
@@ -199,6 +200,7 @@ class Ingest:
             # What the dashboard can lose is QoS 0: never queued for it by the broker
             # while it is away, so it cannot crowd the events out of the queue.
             (f"{self.prefix}/+/state", 0),
+            (f"{self.prefix}/+/health", 0),
             (f"{self.prefix}/+/status", 1),
             (f"{self.prefix}/+/live", 0),
         ]
@@ -241,6 +243,11 @@ class Ingest:
                     msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
                 )
                 outcomes.append("state")
+            elif msg.type == "health":  # like state: the newest kept with the device
+                self.store.set_device(
+                    msg.device, health=msg.body["health"], at=msg.body["time"], last_seen=now
+                )
+                outcomes.append("health")
             elif msg.type == "status":
                 self.store.set_device(msg.device, status=msg.status, at=now)
                 outcomes.append("status")
@@ -262,7 +269,7 @@ class Ingest:
         with self._lock:
             self.counters.update(outcomes)
         for outcome, msg in zip(outcomes, parsed, strict=True):
-            if outcome in ("state", "status", "live", "stored", "rejected"):
+            if outcome in ("state", "health", "status", "live", "stored", "rejected"):
                 self._notify(outcome, msg)
         return outcomes
 

@@ -116,6 +116,8 @@ class LiveHub:
                 "time": msg.body["time"],
                 "state": msg.body["state"],
             }
+        elif outcome == "health":
+            event = {"device": msg.device, "health": msg.body["health"]}
         elif outcome == "status":
             event = {"device": msg.device, "status": msg.status}
         elif outcome == "rejected":  # msg is the MessageRejected

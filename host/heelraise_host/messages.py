@@ -10,6 +10,7 @@ Topics (see the shared contract), under a prefix (default ``heelraise``)::
 
     <prefix>/<device>/status        "online" / "offline" (plain text, retained)
     <prefix>/<device>/state         JSON, type "state" (retained)
+    <prefix>/<device>/health        JSON, type "health" (retained: sensor trouble, gaps)
     <prefix>/<device>/event/rep     JSON, type "rep"      (QoS 1)
     <prefix>/<device>/event/set     JSON, type "set"      (QoS 1)
     <prefix>/<device>/event/session JSON, type "session"  (QoS 1)
@@ -59,6 +60,7 @@ TOPIC_TYPES = {
     "event/set": "set",
     "event/session": "session",
     "state": "state",
+    "health": "health",
     "live": "live",
     "status": "status",
 }

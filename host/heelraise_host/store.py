@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS devices (
     device TEXT PRIMARY KEY,
     status TEXT, status_at TEXT,
     state TEXT, state_at TEXT,
-    last_seen TEXT
+    last_seen TEXT,
+    health TEXT, health_at TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     device TEXT NOT NULL,
@@ -393,9 +394,16 @@ class Store:
             )
 
     def set_device(
-        self, device: str, *, status=None, state=None, at: str, last_seen: str | None = None
+        self,
+        device: str,
+        *,
+        status=None,
+        state=None,
+        health=None,
+        at: str,
+        last_seen: str | None = None,
     ) -> None:
-        """Remember a device's latest ``status`` and/or ``state`` (an upsert: never doubles)."""
+        """Remember a device's latest ``status``, ``state`` and/or ``health`` (an upsert)."""
         with self._write_lock:
             conn = self._conn()
             with conn:
@@ -415,6 +423,12 @@ class Store:
                         "UPDATE devices SET state = ?, state_at = ? WHERE device = ?"
                         " AND (state_at IS NULL OR state_at <= ?)",
                         (json.dumps(state), at, device, at),
+                    )
+                if health is not None:
+                    conn.execute(
+                        "UPDATE devices SET health = ?, health_at = ? WHERE device = ?"
+                        " AND (health_at IS NULL OR health_at <= ?)",
+                        (json.dumps(health), at, device, at),
                     )
 
     # ------------------------------------------------------------------ reads
@@ -459,6 +473,8 @@ class Store:
                 "status_at": r["status_at"],
                 "state": None if r["state"] is None else json.loads(r["state"]),
                 "state_at": r["state_at"],
+                "health": None if r["health"] is None else json.loads(r["health"]),
+                "health_at": r["health_at"],
                 "last_seen": r["last_seen"],
             }
             for r in rows
@@ -665,6 +681,8 @@ _ADDED_COLUMNS = (
     ("sets", "message_id", "TEXT"),
     ("sets", "interrupted", "INTEGER NOT NULL DEFAULT 0"),
     ("reps", "rep_id", "TEXT"),
+    ("devices", "health", "TEXT"),
+    ("devices", "health_at", "TEXT"),
 )
 
 

@@ -79,6 +79,7 @@ mode = "free"
 [mqtt]
 host = "{host}"
 port = {int(port)}
+protocol = "3.1.1"  # the embedded amqtt broker speaks 3.1.1 only
 live = true
 outbox_path = {_toml_str(outbox_path)}
 reconnect_min_s = 0.2

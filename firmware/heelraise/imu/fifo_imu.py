@@ -327,6 +327,13 @@ class FifoImu:
         if self._gap_reason is None or reason in ("reconnect", "fifo_overflow", "stuck", "zeros"):
             self._gap_reason = reason
 
+    @property
+    def health_reason(self) -> str | None:
+        """Why ``healthy`` is False: ``stuck``, ``zeros`` or ``read_failures``; None if healthy."""
+        if self.healthy:
+            return None
+        return getattr(self, "_stuck_reason", None) or "read_failures"
+
     def _failed(self, now: float, error: OSError) -> None:
         self.stats.failed_reads += 1
         self._consecutive_failures += 1

@@ -118,6 +118,10 @@ class SimImu:
         return self.driver is None or self.driver.healthy
 
     @property
+    def health_reason(self) -> str | None:
+        return None if self.driver is None else self.driver.health_reason
+
+    @property
     def stats(self):
         return None if self.driver is None else self.driver.stats
 

@@ -20,7 +20,12 @@ object              topic            value
 ``last_raise_s``    ``last_rep``     the last rep's raise time, seconds
 ``last_lower_s``    ``last_rep``     the last rep's lowering time, seconds
 ``heel_rise_mm``    ``last_rep``     the last rep's heel height, millimetres
+``gaps``            ``health``       holes in the sensor stream this session
 ==================  ===============  =========================================
+
+A ``binary_sensor`` ``sensor_problem`` (device_class ``problem``) reads ``health``: on
+while the sensor is unhealthy (stuck, all-zero words, failing reads), the reason and the
+last gap as its attributes.
 
 ``last_rep`` is the newest rep again, retained, so these show the last rep
 after Home Assistant restarts (``event/rep`` is not retained).
@@ -142,6 +147,16 @@ SENSORS = (
         "measurement",
         None,
     ),
+    (
+        "gaps",
+        "Sensor gaps",
+        "health",
+        "{{ value_json.health.gaps }}",
+        None,
+        None,
+        "total_increasing",  # counts a session's gaps: it restarts at 0 with the service
+        "mdi:link-variant-off",
+    ),
 )
 
 
@@ -174,7 +189,7 @@ def discovery_messages(
     if version:
         device["sw_version"] = version
         origin["sw_version"] = version
-    sources = {"state": topics.state, "last_rep": topics.last_rep}
+    sources = {"state": topics.state, "last_rep": topics.last_rep, "health": topics.health}
     out = []
 
     def add(component: str, obj: str, name: str, extra: dict) -> None:
@@ -204,6 +219,21 @@ def discovery_messages(
         if icon:
             extra["icon"] = icon
         add("sensor", obj, name, extra)
+    add(
+        "binary_sensor",
+        "sensor_problem",
+        "Sensor trouble",
+        {
+            "state_topic": topics.health,
+            "value_template": "{{ 'OFF' if value_json.health.healthy else 'ON' }}",
+            "device_class": "problem",
+            "json_attributes_topic": topics.health,
+            "json_attributes_template": (
+                '{{ {"reason": value_json.health.reason, "gap_s": value_json.health.gap_s, '
+                '"last_gap": value_json.health.last_gap} | tojson }}'
+            ),
+        },
+    )
     for obj, name, cmd, icon in BUTTONS:
         add(
             "button",

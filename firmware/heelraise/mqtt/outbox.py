@@ -44,7 +44,7 @@ from heelraise.exceptions import OutboxError
 log = logging.getLogger("heelraise.mqtt.outbox")
 
 #: kinds that may be dropped (oldest first) when the outbox is full
-DROPPABLE = ("state", "cmd_result")
+DROPPABLE = ("state", "cmd_result", "health")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

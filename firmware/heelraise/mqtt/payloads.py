@@ -107,6 +107,9 @@ def session_payload(env: Envelope, event) -> dict:
     d = env.make("session", event.t_s)
     d["id"] = session_message_id(env.device, env.session)
     d["summary"] = event.summary.to_dict()
+    d["summary"].update(
+        gaps=int(getattr(event, "gaps", 0)), gap_s=float(getattr(event, "gap_s", 0))
+    )
     d["endurance"] = getattr(event, "endurance", None)
     return d
 
@@ -121,6 +124,28 @@ def state_payload(env: Envelope, state: dict, sensor_t_s: float | None) -> dict:
         "reps_in_set": int(state["reps_in_set"]),
         "rep_count": int(state["rep_count"]),
         "tempo": None if state.get("tempo") is None else str(state["tempo"]),
+        "gaps": int(state.get("gaps", 0)),
+        "gap_s": round(float(state.get("gap_s", 0.0)), 3),
+    }
+    return d
+
+
+def health_payload(env: Envelope, health: dict, sensor_t_s: float | None) -> dict:
+    """From :meth:`heelraise.service.health.SensorHealth.snapshot` (retained, on change)."""
+    d = env.make("health", sensor_t_s)
+    last = health.get("last_gap")
+    d["health"] = {
+        "healthy": bool(health["healthy"]),
+        "reason": None if health.get("reason") is None else str(health["reason"])[:200],
+        "gaps": int(health["gaps"]),
+        "gap_s": round(float(health["gap_s"]), 3),
+        "last_gap": None
+        if last is None
+        else {
+            "kind": str(last["kind"]),
+            "start_s": round(float(last["start_s"]), 3),
+            "end_s": round(float(last["end_s"]), 3),
+        },
     }
     return d
 

@@ -67,6 +67,9 @@ RECENT_CMD_IDS = 256
 #: with a reason on cmd/result, so a flood never reaches the sensor loop.
 CMD_RATE_PER_S = 5.0
 CMD_BURST = 10
+#: The answer to a command that arrives with the retain flag (at subscribe or published
+#: retained while we are connected): it is never run.
+RETAINED_REFUSAL = "refused: retained commands are not run; publish with retain off"
 
 
 class MqttPublisher:
@@ -140,11 +143,15 @@ class MqttPublisher:
         else:
             import paho.mqtt.client as mqtt
 
+            # MQTT 5: the cmd subscription keeps the retain flag of what is published while
+            # we are connected (retainAsPublished), so a retained command is always seen as one.
+            # No session is kept either way (5: clean start, session expiry 0).
+            v5 = s.protocol == "5"
             client = mqtt.Client(
                 mqtt.CallbackAPIVersion.VERSION2,
                 client_id=client_id,
-                clean_session=True,
-                protocol=mqtt.MQTTv311,
+                clean_session=None if v5 else True,
+                protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
             )
         paho_log = logging.getLogger("heelraise.mqtt.paho")
         if paho_log.isEnabledFor(logging.DEBUG):
@@ -215,6 +222,16 @@ class MqttPublisher:
             retain=True,
             replace_unsent_after=self._handed_seq,
         )
+
+    def on_health(self, health: dict) -> None:
+        """Retained ``health``; every one is kept (the service sends one a second at most), so
+        the dashboard sees each trouble even when the broker was away while it happened."""
+        try:
+            payload = payloads.health_payload(self._env, health, self._sensor_t_s)
+        except (KeyError, TypeError, ValueError) as e:
+            log.error("cannot make the health message from %r: %s", health, e)
+            return
+        self._store("health", self.topics.health, payload, self.settings.qos, retain=True)
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""
@@ -383,6 +400,14 @@ class MqttPublisher:
         subs = [(self.topics.cmd, 1)]
         if s.discovery:
             subs.append((ha_status_topic(s.discovery_prefix), 1))
+        if s.protocol == "5":
+            from paho.mqtt.subscribeoptions import SubscribeOptions
+
+            # retainAsPublished: without it the broker clears the retain flag of a command
+            # published while we are connected, and _handle_cmd could not refuse it.
+            subs = [
+                (topic, SubscribeOptions(qos=qos, retainAsPublished=True)) for topic, qos in subs
+            ]
             self._announce()
         client.subscribe(subs)
         self.connected.set()
@@ -451,14 +476,14 @@ class MqttPublisher:
         if msg.topic != self.topics.cmd:
             log.warning("ignored a command on %r: ours is %r", msg.topic, self.topics.cmd)
             return
+        if not msg.payload:
+            return  # an empty message only clears a retained command (ours comes back too)
         if msg.retain:
             # A retained command would run again at every reconnect.
             log.warning("refused a retained command on %s and cleared it", msg.topic)
             self.client.publish(self.topics.cmd, b"", qos=1, retain=True)
-            self._answer("-", None, False, "retained commands are refused; publish with retain off")
+            self._answer("-", None, False, RETAINED_REFUSAL)
             return
-        if not msg.payload:
-            return  # an empty message only clears a retained command
         if len(msg.payload) > limit:
             self._refuse(
                 "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"

@@ -31,6 +31,8 @@ from heelraise.exceptions import SettingsError
 from heelraise.mqtt.topics import check_prefix
 
 MAX_LIVE_HZ = 25.0
+#: The MQTT versions the publisher speaks (the ``protocol`` setting).
+PROTOCOLS = ("5", "3.1.1")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class MqttSettings:
     prefix: str = "heelraise"
     #: MQTT client id; empty: ``heelraise-<device id>``. Must be unique on the broker.
     client_id: str = ""
+    #: MQTT version, ``"5"`` or ``"3.1.1"``. 5 keeps the retain flag of a command published
+    #: while the device is connected (retainAsPublished), so every retained command is refused;
+    #: under 3.1.1 (brokers without MQTT 5, e.g. the demo's amqtt) only one retained before
+    #: the device connected is recognised as such.
+    protocol: str = "5"
     #: Seconds between keepalive pings; the broker declares us gone (last will) after 1.5x this.
     keepalive: int = 30
     #: QoS of rep/set/session events and command results. 1 (at least once; receivers dedupe
@@ -94,6 +101,7 @@ class MqttSettings:
     def __post_init__(self):
         for name in (
             "host",
+            "protocol",
             "prefix",
             "client_id",
             "outbox_path",
@@ -110,6 +118,8 @@ class MqttSettings:
                 raise SettingsError(f"{name} must be a string, not {value!r}")
         if not isinstance(self.password, str):
             raise SettingsError("password must be a string")
+        if self.protocol not in PROTOCOLS:
+            raise SettingsError(f"protocol must be '5' or '3.1.1', not {self.protocol!r}")
         if not self.host:
             raise SettingsError("host must not be empty")
         _int(self, "port", 1, 65535)

@@ -60,6 +60,11 @@ class Topics:
         return f"{self.base}/state"
 
     @property
+    def health(self) -> str:
+        """Sensor health and this session's gaps, retained (sent on change)."""
+        return f"{self.base}/health"
+
+    @property
     def live(self) -> str:
         return f"{self.base}/live"
 

@@ -45,7 +45,7 @@ from urllib.parse import urljoin
 from heelraise.exceptions import PayloadInvalid
 
 #: Every message type that has a schema file ``<type>.schema.json``.
-TYPES = ("rep", "set", "session", "state", "live", "cmd", "cmd_result")
+TYPES = ("rep", "set", "session", "state", "live", "cmd", "cmd_result", "health")
 
 #: Deepest nesting of objects and arrays a payload may have. The deepest message
 #: (a set: envelope > set > reps > rep > tempo) is 5 levels; a deeper payload is

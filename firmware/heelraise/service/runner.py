@@ -33,6 +33,7 @@ from concurrent.futures import Future
 from heelraise.events import GapEvent, SessionSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.endurance import EnduranceTest
+from heelraise.service.health import SensorHealth
 from heelraise.service.sinks import SessionEvent
 from heelraise.tempo import Tempo
 
@@ -128,6 +129,7 @@ class Service:
         self._last_live_t_s = -math.inf
         self._known_gap: tuple[float, float] | None = None
         self._sensor_ok = True
+        self.health = SensorHealth()  # gaps and sensor health, for the ``health`` message
         self._opened = False
         self._closed = False
         self._behind_warned_at: float | None = None  # clock() of the last "fell behind" warning
@@ -250,6 +252,7 @@ class Service:
             self.tempo or "none",
         )
         self._publish_state(force=True)
+        self._publish_health(self.clock())
         if self.guided and self.button is None and self.coach is not None:
             # no button to press "start": guided mode paces from the start
             self.coach.start_guided(self.tempo)
@@ -278,10 +281,12 @@ class Service:
                 log.warning("sensor unhealthy: reads keep failing (retrying)")
             if self.coach is not None and hasattr(self.coach, "set_sensor_ok"):
                 self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
+            self.health.set_healthy(healthy, getattr(self.imu, "health_reason", None))
         if self.coach is not None:
             self._safely("coach.tick", self.coach.tick, self.clock())
             self._check_endurance()
         self._publish_state()
+        self._publish_health(self.clock())
 
     def close(self) -> None:
         """Shut down cleanly (idempotent): see the module docstring for the order."""
@@ -307,7 +312,9 @@ class Service:
             self._safely("button.close", self.button.close)
         summary = self.session_summary()
         if self._opened:  # a sensor that never opened had no session
+            self._publish_health(math.inf)  # the last gaps, whatever the rate limit
             session = SessionEvent(summary, t_s=self.sensor_t_s, endurance=self.endurance_result)
+            session.gaps, session.gap_s = self.health.gaps, round(self.health.gap_s, 3)
             for sink in self.sinks:
                 self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
         for sink in self.sinks:
@@ -337,6 +344,8 @@ class Service:
             "reps_in_set": int(st.reps_in_set),
             "rep_count": int(st.rep_count),
             "tempo": None if self.tempo is None else str(self.tempo),
+            "gaps": self.health.gaps,
+            "gap_s": round(self.health.gap_s, 3),
         }
 
     def session_summary(self) -> SessionSummary:
@@ -351,6 +360,15 @@ class Service:
             self._safely("coach.on_state", self.coach.on_state, dict(state))
         for sink in self.sinks:
             self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+
+    def _publish_health(self, now_s: float) -> None:
+        """Hand a ``health`` snapshot to the sinks that take one, when it is due."""
+        health = self.health.due(now_s)
+        if health is None:
+            return
+        for sink in self.sinks:
+            if hasattr(sink, "on_health"):
+                self._safely(f"{type(sink).__name__}.on_health", sink.on_health, dict(health))
 
     def _maybe_live(self) -> None:
         st = self.analyzer.state
@@ -390,6 +408,8 @@ class Service:
             kind = getattr(event, "kind", None)
             if kind == "gap" and self._is_known_gap(event):
                 continue  # each hole is reported once, with the IMU's reason
+            if kind == "gap":
+                self.health.add_gap(event.start_s, event.end_s, event.reason)
             if kind == "rep":
                 # debug: the console sink (stdout, which journald keeps too) prints each rep
                 log.debug(

@@ -49,6 +49,9 @@ class SessionEvent:
     t_s: float
     endurance: dict | None = None
     kind: str = "session"
+    #: the session's gaps in the sensor stream: how many, and their seconds in all
+    gaps: int = 0
+    gap_s: float = 0.0
 
 
 def event_to_dict(event) -> dict:

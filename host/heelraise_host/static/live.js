@@ -58,6 +58,7 @@
         this.earlierReps = cur.session_rep_count - cur.reps.length;
       }
       if (d.state) this.onState(cur ? cur.session : null, d.state, d.state_at);
+      if (d.health) this.onHealth(d.health);
       if (cur && cur.ended_at) this.onSession(cur.session, cur.ended_at);
       if (d.trace && d.trace.t_s.length) this.onLive(d.trace.t_s, d.trace.pitch_deg, null);
       this.render();
@@ -103,6 +104,13 @@
       }
       this.part("tempo").textContent = state.tempo || "none";
       this.render();
+    }
+
+    onHealth(health) {
+      // The device's sensor is stuck, all zeros or failing: its missing reps are explained.
+      const badge = this.part("trouble");
+      badge.hidden = health.healthy;
+      badge.title = health.healthy ? "" : health.reason || "";
     }
 
     onStatus(status) {
@@ -224,6 +232,7 @@
     on("set", (c, d) => c.onSet(d.session, d.set));
     on("session", (c, d) => c.onSession(d.session, d.time));
     on("state", (c, d) => c.onState(d.session, d.state, d.time));
+    on("health", (c, d) => c.onHealth(d.health));
     on("status", (c, d) => c.onStatus(d.status));
     on("live", (c, d) => c.onLive(d.t_s, d.pitch_deg, d.phase));
     source.addEventListener("refused", (e) => {

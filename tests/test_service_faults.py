@@ -32,7 +32,7 @@ def session():
 
 class Sink:
     def __init__(self):
-        self.events, self.states = [], []
+        self.events, self.states, self.health = [], [], []
 
     def on_event(self, event):
         self.events.append(event)
@@ -42,6 +42,9 @@ class Sink:
 
     def on_live(self, *a):
         pass
+
+    def on_health(self, health):
+        self.health.append(health)
 
     def close(self):
         pass
@@ -111,3 +114,12 @@ def test_a_driver_reported_hole_costs_no_rep_and_never_splits_the_set(session, k
     else:
         assert summary.rep_count >= 27  # a longer hole drops only the rep it fell in
     assert service.state()["rep_count"] == summary.rep_count
+    # ... and every hole leaves the device: in the published health, the state, the session
+    assert sink.health and sink.health[-1]["gaps"] == 3
+    assert sink.health[-1]["gap_s"] == pytest.approx(
+        sum(g.end_s - g.start_s for g in gaps), abs=0.01
+    )
+    assert sink.health[-1]["last_gap"]["start_s"] == pytest.approx(gaps[-1].start_s, abs=0.01)
+    assert service.state()["gaps"] == 3
+    (session_event,) = sink.kinds("session")
+    assert session_event.gaps == 3

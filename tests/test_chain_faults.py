@@ -47,3 +47,26 @@ def test_a_pause_longer_than_set_gap_ends_a_set():
 def test_a_longer_set_gap_keeps_the_same_reps_in_one_set():
     sets = make_sets(20.0)
     assert [s.rep_count for s in sets] == [12]
+
+
+@pytest.mark.parametrize(
+    ("family", "seed"), [("classic", 2003), ("deep_drop", 2002), ("deep_drop", 2016)]
+)
+def test_every_rep_of_a_step_set_is_judged_on_the_step(family, seed):
+    """Issue 16: a rep early in a step set was judged on the floor (depth 0, so never checked
+    for going past neutral) because the set had not shown its surface yet. When the set
+    closes its reps are judged again on the set's surface."""
+    from heelraise.chain.offline import analyze_arrays
+    from heelraise.settings import AnalyzerSettings
+    from heelraise.sim import simulate_session
+    from heelraise.sim.scoring import family_spec
+
+    spec = family_spec(family, seed)
+    assert spec.surface == "step"
+    sim = simulate_session(spec)
+    sets = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings()).summary.sets
+    assert sets
+    for st in sets:
+        assert {r.surface for r in st.reps} == {"step"}, [r.surface for r in st.reps]
+        for r in st.reps:
+            assert r.depth_deg > 0 or "not_past_neutral" in r.faults

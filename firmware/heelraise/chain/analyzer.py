@@ -104,6 +104,8 @@ class Analyzer:
         self.sets: list[SetSummary] = []
         self.open_set: SetSummary | None = None
         self.set_votes: list[bool] = []
+        #: each open-set rep's fault inputs, to judge it again when the set's surface is known
+        self._judged: list[dict] = []
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
         self.idle_checked = 0
@@ -392,14 +394,44 @@ class Analyzer:
         if self.open_set is None:
             return []
         done = self.open_set
+        self._rejudge_surface(done)
         done.end_s = done.reps[-1].end_s
         done.ended_by = why
         self.sets.append(done)
         self.prev_surface = done.reps[-1].surface
         self.open_set = None
         self.set_votes = []
+        self._judged = []
         self.state.set_open = False
         return [SetEvent(done, t_s)]
+
+    def _surface(self, votes: list[bool], last_vote: bool) -> str:
+        """Floor or step from the set's votes so far (the previous set's surface breaks ties
+        when there are few reps): the majority, a tie going to the latest rep's vote."""
+        if self.settings.surface != "auto":
+            return self.settings.surface
+        votes = list(votes)
+        if self.prev_surface is not None:
+            votes.append(self.prev_surface == "step")
+        n_step, n = sum(votes), len(votes)
+        return "step" if (n_step * 2 > n or (n_step * 2 == n and last_vote)) else "floor"
+
+    def _rejudge_surface(self, done: SetSummary) -> None:
+        """A rep is judged on the surface its set had shown so far; once the set is over,
+        its early reps are judged again on the set's surface (a step set's first reps are
+        checked for going past neutral, like the rest), so the set event's reps agree."""
+        if not self.set_votes:
+            return
+        surface = self._surface(self.set_votes, self.set_votes[-1])
+        for rep, inputs in zip(done.reps, self._judged, strict=True):
+            if rep.surface == surface:
+                continue
+            rep.surface = surface
+            rep.faults = rep_faults(settings=self.settings, surface=surface, **inputs)
+            depth = inputs["depth_deg"]
+            rep.depth_deg = (
+                0.0 if surface == "floor" and depth < self.settings.rocked_back_deg else depth
+            )
 
     def _accept(self, cand: Candidate) -> list:
         s, hist = self.settings, self.history
@@ -440,30 +472,20 @@ class Analyzer:
         st = self.open_set
         vote = looks_like_step(depth, neutral_speed, cand.lower_peak_dps)
         self.set_votes.append(vote)
-        if s.surface != "auto":
-            surface = s.surface
-        else:
-            votes = list(self.set_votes)
-            if self.prev_surface is not None:
-                votes.append(self.prev_surface == "step")
-            n_step = sum(votes)
-            n = len(votes)
-            surface = "step" if (n_step * 2 > n or (n_step * 2 == n and vote)) else "floor"
+        surface = self._surface(self.set_votes, vote)
         best = max([peak] + [x.peak_deg for x in st.reps])
-        raise_s = cand.top_start_s - cand.start_s
-        lower_s = cand.end_s - cand.top_end_s
-        faults = rep_faults(
-            settings=s,
-            surface=surface,
+        judged = dict(
             peak_deg=peak,
             depth_deg=depth,
             roll_deg=roll_deg,
             rebound_dps=rebound,
             lower_peak_dps=cand.lower_peak_dps,
             best_peak_deg=best,
-            raise_s=raise_s,
-            lower_s=lower_s,
+            raise_s=cand.top_start_s - cand.start_s,
+            lower_s=cand.end_s - cand.top_end_s,
         )
+        self._judged.append(judged)
+        faults = rep_faults(settings=s, surface=surface, **judged)
         if surface == "floor" and depth < s.rocked_back_deg:
             depth = 0.0
         tempo = s.tempo

@@ -45,6 +45,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+def publish_from_each(clients, msg_lists) -> None:
+    """Each client publishes its own list at once (a thread each), then disconnects."""
+    threads = [
+        threading.Thread(target=publish_all, args=(c, msgs), kwargs={"timeout_s": 120})
+        for c, msgs in zip(clients, msg_lists, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+
+
 def _publisher(port, devices, sessions, ready, go, published):
     """One process playing ``devices`` shoes (so the ingest's process has a CPU to itself)."""
     plans = [(d, _plan(d, sessions)) for d in devices]
@@ -57,17 +72,7 @@ def _publisher(port, devices, sessions, ready, go, published):
         clients.append(c)
     ready.release()
     go.wait()
-    threads = [
-        threading.Thread(target=publish_all, args=(c, msgs), kwargs={"timeout_s": 120})
-        for c, (_, msgs) in zip(clients, plans, strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in clients:
-        c.disconnect()
-        c.loop_stop()
+    publish_from_each(clients, [msgs for _, msgs in plans])
     published.value += sum(len(m) for _, m in plans)
 
 
@@ -202,17 +207,7 @@ def backlog(port: int, shoes: int, sessions: int, db: Path) -> dict:
         c.connect("127.0.0.1", port)
         c.loop_start()
         clients.append(c)
-    threads = [
-        threading.Thread(target=publish_all, args=(c, msgs), kwargs={"timeout_s": 120})
-        for c, msgs in zip(clients, plans, strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in clients:
-        c.disconnect()
-        c.loop_stop()
+    publish_from_each(clients, plans)
     expected = sum(1 for msgs in plans for m in msgs if "/event/" in m.topic)
     back = Ingest(store, broker=f"127.0.0.1:{port}", client_id="bench-dash")
     t0 = time.perf_counter()

@@ -66,7 +66,7 @@ REP_FIELDS = (
 
 #: Decimals each rounded field of :data:`REP_FIELDS` keeps: times to 1 ms, angles to
 #: 0.01 deg, the heel height to 0.1 mm (finer than any of them is measured).
-_REP_DECIMALS = {
+REP_DECIMALS = {
     "start_s": 3,
     "top_start_s": 3,
     "top_end_s": 3,
@@ -119,7 +119,7 @@ class Rep:
         d = {}
         for name in REP_FIELDS:
             value = getattr(self, name)
-            places = _REP_DECIMALS.get(name)
+            places = REP_DECIMALS.get(name)
             if places is not None and value is not None:
                 value = round(float(value), places)
             elif name == "faults":
@@ -280,6 +280,7 @@ def _means(reps: list[Rep]) -> dict:
 __all__ = [
     "FAULTS",
     "REP_FIELDS",
+    "REP_DECIMALS",
     "Rep",
     "SetSummary",
     "SessionSummary",

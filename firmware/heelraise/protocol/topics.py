@@ -56,6 +56,11 @@ def check_prefix(prefix: str, name: str = "prefix") -> str:
     return prefix
 
 
+def _level(suffix: str, doc: str) -> property:
+    """A topic of :class:`Topics`: ``<base>/<suffix>``."""
+    return property(lambda self: f"{self.base}/{suffix}", doc=doc)
+
+
 @dataclass(frozen=True)
 class Topics:
     """The topics of one device. ``checked=False`` skips the checks of the prefix and the
@@ -74,35 +79,13 @@ class Topics:
     def base(self) -> str:
         return f"{self.prefix}/{self.device_id}"
 
-    @property
-    def status(self) -> str:
-        return f"{self.base}/status"
-
-    @property
-    def state(self) -> str:
-        return f"{self.base}/state"
-
-    @property
-    def health(self) -> str:
-        """Sensor health and this session's gaps, retained (sent on change)."""
-        return f"{self.base}/health"
-
-    @property
-    def live(self) -> str:
-        return f"{self.base}/live"
-
-    @property
-    def last_rep(self) -> str:
-        """The newest rep event again, retained (for Home Assistant's last-rep sensors)."""
-        return f"{self.base}/last_rep"
-
-    @property
-    def cmd(self) -> str:
-        return f"{self.base}/cmd"
-
-    @property
-    def cmd_result(self) -> str:
-        return f"{self.base}/cmd/result"
+    status = _level("status", "``online`` / ``offline``, retained (the last will says offline)")
+    state = _level("state", "the service's snapshot, retained (sent on change)")
+    health = _level("health", "sensor health and this session's gaps, retained (sent on change)")
+    live = _level("live", "decimated pitch and phase, QoS 0 (when live output is on)")
+    last_rep = _level("last_rep", "the newest rep event again, retained (Home Assistant's sensors)")
+    cmd = _level("cmd", "commands in")
+    cmd_result = _level("cmd/result", "each command's answer")
 
     def event(self, kind: str) -> str:
         if kind not in EVENT_KINDS:

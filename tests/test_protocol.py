@@ -12,7 +12,7 @@ import pytest
 from heelraise.events import REP_FIELDS, GapEvent, RepEvent, SessionEvent, SessionSummary, SetEvent
 from heelraise.mqtt.testing import fake_set
 from heelraise.protocol import payloads, validation
-from heelraise.protocol.topics import TOPIC_TYPES, Topics, parse_topic
+from heelraise.protocol.topics import TOPIC_TYPES, Topics, parse_topic, subscription
 from heelraise.protocol.utctime import iso_utc, parse_utc
 from heelraise.service.sinks import event_to_dict
 from heelraise_host import store as host_store
@@ -102,3 +102,20 @@ def test_devicesim_speaks_the_protocol():
 def test_one_utc_time_format(when, text):
     assert iso_utc(when) == text
     assert re.fullmatch(validation.load_schema("defs")["$defs"]["time"]["pattern"], text)
+
+
+def test_topics_built_by_the_shoe_parse_back_and_subscriptions_are_checked():
+    topics = Topics("heelraise/home", "shoe-1")
+    built = {
+        "status": topics.status,
+        "state": topics.state,
+        "health": topics.health,
+        "live": topics.live,
+        **{kind: topics.event(kind) for kind in ("rep", "set", "session")},
+    }
+    for type_, topic in built.items():
+        assert parse_topic(topic, "heelraise/home") == ("shoe-1", type_)
+    assert set(built) == set(TOPIC_TYPES.values())
+    assert subscription("heelraise/home", "event/+") == "heelraise/home/+/event/+"
+    with pytest.raises(ValueError, match="no device topic 'cmd'"):
+        subscription("heelraise", "cmd")

@@ -79,7 +79,7 @@ import time
 from collections.abc import Callable
 
 from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
-from heelraise.protocol.topics import EVENT_KINDS
+from heelraise.protocol.topics import EVENT_KINDS, subscription
 from heelraise.protocol.utctime import iso_utc
 
 from heelraise_host import messages
@@ -188,17 +188,17 @@ class Ingest:
 
     @property
     def topics(self) -> list[tuple[str, int]]:
-        events = f"{self.prefix}/+/event/+"
+        events = subscription(self.prefix, "event/+")
         if self.group:
             events = f"$share/{self.group}/{events}"
         return [
             (events, 1),
             # What the dashboard can lose is QoS 0: never queued for it by the broker
             # while it is away, so it cannot crowd the events out of the queue.
-            (f"{self.prefix}/+/state", 0),
-            (f"{self.prefix}/+/health", 0),
-            (f"{self.prefix}/+/status", 1),
-            (f"{self.prefix}/+/live", 0),
+            (subscription(self.prefix, "state"), 0),
+            (subscription(self.prefix, "health"), 0),
+            (subscription(self.prefix, "status"), 1),
+            (subscription(self.prefix, "live"), 0),
         ]
 
     def add_listener(self, listener: Callable) -> None:

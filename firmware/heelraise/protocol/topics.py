@@ -3,6 +3,8 @@
 >>> t = Topics("heelraise", "shoe-1")
 >>> t.event("rep"), t.status, t.cmd
 ('heelraise/shoe-1/event/rep', 'heelraise/shoe-1/status', 'heelraise/shoe-1/cmd')
+>>> subscription("heelraise", "event/+"), subscription("heelraise", "state")
+('heelraise/+/event/+', 'heelraise/+/state')
 >>> parse_topic("heelraise/shoe-1/event/rep", "heelraise")
 ('shoe-1', 'rep')
 >>> parse_topic("heelraise/shoe-1/cmd", "heelraise")
@@ -109,3 +111,11 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, str]:
             f"expected <prefix>/<device>/{{{','.join(TOPIC_TYPES)}}}",
         )
     return device, kind
+
+
+def subscription(prefix: str, suffix: str) -> str:
+    """The filter for one topic of every device under ``prefix``: ``<prefix>/+/<suffix>``,
+    where ``suffix`` is one of :data:`TOPIC_TYPES` or ``event/+`` (every event)."""
+    if suffix != "event/+" and suffix not in TOPIC_TYPES:
+        raise ValueError(f"no device topic {suffix!r}; known: event/+, {', '.join(TOPIC_TYPES)}")
+    return f"{prefix}/+/{suffix}"

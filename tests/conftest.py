@@ -50,6 +50,7 @@ from heelraise_host.testbroker import (  # noqa: F401 (tests import these from c
     broker_kind,
     free_port,
     wait_until,
+    write_mosquitto_passwords,
 )
 
 # --------------------------------------------------------------------------- certificates

@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 from heelraise.chain.analyzer import AnalyzerState
 from heelraise.clock import ManualClock
-from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
+from heelraise.events import GapEvent, Rep, RepEvent, SessionEvent, SetEvent, SetSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.config import parse_config
 from heelraise.service.runner import COMMANDS_PER_STEP, Service
-from heelraise.service.sinks import SessionEvent
 from heelraise.service.testing import ArrayImu
 from heelraise.tempo import Tempo
 

@@ -30,11 +30,10 @@ import threading
 import time
 from concurrent.futures import Future
 
-from heelraise.events import GapEvent, SessionSummary
+from heelraise.events import GapEvent, SessionEvent, SessionSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.endurance import EnduranceTest
 from heelraise.service.health import SensorHealth
-from heelraise.service.sinks import SessionEvent
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")

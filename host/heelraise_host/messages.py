@@ -10,6 +10,7 @@ Topics (see the shared contract), under a prefix (default ``heelraise``)::
 
     <prefix>/<device>/status        "online" / "offline" (plain text, retained)
     <prefix>/<device>/state         JSON, type "state" (retained)
+    <prefix>/<device>/state/left    the same, of the left shoe of two (and state/right)
     <prefix>/<device>/health        JSON, type "health" (retained: sensor trouble, gaps)
     <prefix>/<device>/event/rep     JSON, type "rep"      (QoS 1)
     <prefix>/<device>/event/set     JSON, type "set"      (QoS 1)
@@ -60,6 +61,8 @@ TOPIC_TYPES = {
     "event/set": "set",
     "event/session": "session",
     "state": "state",
+    "state/left": "state",  # one shoe of two: each side's state is retained on its own
+    "state/right": "state",
     "health": "health",
     "live": "live",
     "status": "status",

@@ -56,10 +56,13 @@ def derived_id(*parts: str) -> str:
     return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
 
 
-def set_message_id(device: str, session: str, set_index: int) -> str:
-    """A set is closed once per session: its message id says which set, whoever closes it
-    (the service, or its journal after an unclean stop), so it is never stored twice."""
-    return derived_id(device, session, "set", int(set_index))
+def set_message_id(device: str, session: str, set_index: int, side: str | None = None) -> str:
+    """A set is closed once per session and side: its message id says which set (and which
+    shoe's; a single unnamed sensor's ids stay as they were), whoever closes it (the service,
+    or its journal after an unclean stop), so it is never stored twice."""
+    if side is None:
+        return derived_id(device, session, "set", int(set_index))
+    return derived_id(device, session, "set", int(set_index), side)
 
 
 def session_message_id(device: str, session: str) -> str:
@@ -88,8 +91,9 @@ class Envelope:
 
 
 def rep_payload(env: Envelope, event) -> dict:
-    """From a :class:`~heelraise.events.RepEvent`."""
+    """From a :class:`~heelraise.events.RepEvent` (its ``side``: which shoe, or None)."""
     d = env.make("rep", event.t_s)
+    d["side"] = getattr(event, "side", None)
     d["rep"] = event.rep.to_dict()
     return d
 
@@ -97,15 +101,29 @@ def rep_payload(env: Envelope, event) -> dict:
 def set_payload(env: Envelope, event) -> dict:
     """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
     d = env.make("set", event.t_s)
-    d["id"] = set_message_id(env.device, env.session, event.summary.index)
+    side = getattr(event, "side", None)
+    d["id"] = set_message_id(env.device, env.session, event.summary.index, side)
+    d["side"] = side
     d["set"] = event.summary.to_dict(with_reps=True)
     return d
 
 
 def session_payload(env: Envelope, event) -> dict:
-    """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``)."""
+    """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``;
+    ``side``, ``sides``: side -> :class:`~heelraise.symmetry.SideTotals` of each shoe
+    measured, ``involved``). ``side`` is "both" when two shoes were measured; ``symmetry``
+    is :func:`heelraise.symmetry.symmetry` of ``sides`` (with one side, it says so)."""
+    from heelraise.symmetry import SIDES, symmetry
+
     d = env.make("session", event.t_s)
     d["id"] = session_message_id(env.device, env.session)
+    sides = dict(getattr(event, "sides", None) or {})
+    if len(sides) == 2:
+        d["side"] = "both"
+    else:
+        d["side"] = next(iter(sides), getattr(event, "side", None))
+    d["sides"] = {s: sides[s].to_dict() for s in SIDES if s in sides}
+    d["symmetry"] = symmetry(sides, involved=getattr(event, "involved", None))
     d["summary"] = event.summary.to_dict()
     d["summary"].update(
         gaps=int(getattr(event, "gaps", 0)), gap_s=float(getattr(event, "gap_s", 0))
@@ -116,6 +134,7 @@ def session_payload(env: Envelope, event) -> dict:
 
 def state_payload(env: Envelope, state: dict, sensor_t_s: float | None) -> dict:
     d = env.make("state", sensor_t_s)
+    d["side"] = state.get("side")  # which shoe's chain this is; None for one unnamed sensor
     d["state"] = {
         "mode": state["mode"],
         "calibrated": bool(state["calibrated"]),

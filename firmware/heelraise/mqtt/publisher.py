@@ -216,7 +216,7 @@ class MqttPublisher:
             return
         self._store(
             "state",
-            self.topics.state,
+            self.topics.side_state(payload["side"]),
             payload,
             self.settings.qos,
             retain=True,
@@ -375,7 +375,12 @@ class MqttPublisher:
                 # The newest rep again, retained: Home Assistant's last-rep sensors read it,
                 # so they show the last rep after HA restarts (event/rep is not retained).
                 # Not an outbox row: only the newest matters, and the next rep replaces it.
-                self.client.publish(self.topics.last_rep, row.payload, qos=row.qos, retain=True)
+                side = json.loads(row.payload).get("side")
+                topic = self.topics.side_last_rep(side)
+                self.client.publish(topic, row.payload, qos=row.qos, retain=True)
+            elif row.kind == "session":
+                # Likewise the newest session, for Home Assistant's per-side totals and LSIs.
+                self.client.publish(self.topics.last_session, row.payload, qos=row.qos, retain=True)
 
     # --- paho callbacks (network thread) ----------------------------------------------------------
 

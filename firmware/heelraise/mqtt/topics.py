@@ -3,6 +3,8 @@
 >>> t = Topics("heelraise", "shoe-1")
 >>> t.event("rep"), t.status, t.cmd
 ('heelraise/shoe-1/event/rep', 'heelraise/shoe-1/status', 'heelraise/shoe-1/cmd')
+>>> t.side_state("left"), t.side_state(None)
+('heelraise/shoe-1/state/left', 'heelraise/shoe-1/state')
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64})*$")
 
 EVENT_KINDS = ("rep", "set", "session")
+#: The shoes a topic level can name (heelraise.symmetry.SIDES).
+SIDE_LEVELS = ("left", "right")
+
+
+def _side_level(side: str) -> str:
+    if side not in SIDE_LEVELS:
+        raise ValueError(f"side {side!r} is not one of {SIDE_LEVELS}")
+    return side
 
 
 def check_device_id(device_id: str) -> str:
@@ -72,6 +82,20 @@ class Topics:
     def last_rep(self) -> str:
         """The newest rep event again, retained (for Home Assistant's last-rep sensors)."""
         return f"{self.base}/last_rep"
+
+    @property
+    def last_session(self) -> str:
+        """The newest session event again, retained (for Home Assistant's LSI sensors)."""
+        return f"{self.base}/last_session"
+
+    def side_state(self, side: str | None) -> str:
+        """One shoe's retained state: ``state/left``, ``state/right``; ``state`` for one
+        unnamed sensor (two shoes on one topic would overwrite each other's retained state)."""
+        return self.state if side is None else f"{self.state}/{_side_level(side)}"
+
+    def side_last_rep(self, side: str | None) -> str:
+        """One shoe's newest rep, retained: ``last_rep/left``, ...; ``last_rep`` unnamed."""
+        return self.last_rep if side is None else f"{self.last_rep}/{_side_level(side)}"
 
     @property
     def cmd(self) -> str:

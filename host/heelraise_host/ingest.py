@@ -242,7 +242,11 @@ class Ingest:
                 outcomes.append(None)  # decided below
             elif msg.type == "state":
                 self.store.set_device(
-                    msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
+                    msg.device,
+                    state=msg.body["state"],
+                    at=msg.body["time"],
+                    last_seen=now,
+                    side=msg.body.get("side"),
                 )
                 outcomes.append("state")
             elif msg.type == "health":  # like state: the newest kept with the device

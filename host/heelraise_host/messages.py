@@ -176,6 +176,14 @@ def parse(
             f"type {body.get('type')!r} on a {kind!r} topic",
         )
     _validate(kind, body, topic, device)
+    side = topic.rpartition("/")[2] if kind == "state" else None
+    if side in ("left", "right") and body["side"] != side:
+        raise MessageRejected(
+            "topic_mismatch",
+            topic,
+            device,
+            f"a state of side {body['side']!r} on the {side} shoe's topic",
+        )
     if body["device"] != device:
         raise MessageRejected(
             "topic_mismatch",

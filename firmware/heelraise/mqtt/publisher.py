@@ -90,8 +90,12 @@ class MqttPublisher:
         client_factory=None,
         clock=None,
         monotonic=None,
+        sides: tuple[str, ...] = (),
     ):
         self.settings = settings
+        #: the shoes this device measures ("left", "right"; () for one unnamed sensor):
+        #: Home Assistant gets each one's entities (and the LSIs with two)
+        self.sides = tuple(sides)
         self._monotonic = monotonic or time.monotonic  # the command rate limit's clock
         self._cmd_tokens = float(CMD_BURST)
         self._cmd_tokens_at: float | None = None
@@ -104,7 +108,7 @@ class MqttPublisher:
         self.connected = threading.Event()
         self._closed = False
         self._sensor_t_s: float | None = None
-        self._last_state: dict | None = None
+        self._last_state: dict[str | None, dict] = {}  # the last state sent, per side
         self._live_on = settings.live
         self._live_t: list[float] = []
         self._live_pitch: list[float] = []
@@ -206,9 +210,9 @@ class MqttPublisher:
     def on_state(self, state: dict) -> None:
         """Retained ``state`` when it changed (an unsent older state is replaced)."""
         state = dict(state)
-        if state == self._last_state:
+        if state == self._last_state.get(state.get("side")):
             return
-        self._last_state = state
+        self._last_state[state.get("side")] = state
         try:
             payload = payloads.state_payload(self._env, state, self._sensor_t_s)
         except (KeyError, TypeError, ValueError) as e:
@@ -463,7 +467,7 @@ class MqttPublisher:
         from heelraise import __version__
 
         for topic, config in discovery_messages(
-            self.topics, self.settings.discovery_prefix, version=__version__
+            self.topics, self.settings.discovery_prefix, version=__version__, sides=self.sides
         ):
             self.client.publish(topic, json.dumps(config), qos=1, retain=True)
 

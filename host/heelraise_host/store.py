@@ -520,8 +520,8 @@ class Store:
     def current_set(self, device: str) -> dict | None:
         """The device's latest session and the reps of its latest set (for the live view)."""
         row = self._rows(
-            "SELECT session, ended_at, interrupted FROM sessions WHERE device = ?"
-            " ORDER BY last_at DESC LIMIT 1",
+            "SELECT session, ended_at, interrupted, sides, symmetry FROM sessions"
+            " WHERE device = ? ORDER BY last_at DESC LIMIT 1",
             (device,),
         )
         if not row:
@@ -554,6 +554,9 @@ class Store:
             "session_rep_count": sum(p["session_rep_count"] for p in per_side.values()),
             # each shoe of a pair: its own latest set, its reps and its session count
             "sides": {_side_of(k): v for k, v in per_side.items() if k},
+            # once the session closed: its per-side totals and LSIs (as its message)
+            "session_sides": json.loads(row[0]["sides"]) if row[0]["sides"] else {},
+            "symmetry": json.loads(row[0]["symmetry"]) if row[0]["symmetry"] else None,
         }
 
     def sessions(

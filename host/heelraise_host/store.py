@@ -753,13 +753,13 @@ class Store:
                     "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
                     "endurance_reps": None if best is None else best.get("reps"),
                     "endurance_decline_pct": None if best is None else best.get("decline_pct"),
-                    **_weekly_lsi(b["symmetry"]),
+                    **weekly_lsi(b["symmetry"]),
                 }
             )
         return out
 
 
-def _weekly_lsi(sessions: list[tuple[str, dict]]) -> dict:
+def weekly_lsi(sessions: list[tuple[str, dict]]) -> dict:
     """A week's LSIs: the mean of its sessions' (started_at, symmetry) LSIs, of those taken
     as its latest session's were (the same ratio and involved side: a week where the
     involved side was set midway is not averaged across the change)."""

@@ -112,3 +112,36 @@ def test_a_single_shoe_looks_as_before(served, new_page):  # noqa: F811
     page.goto(dash.url)
     card = page.locator("section.device", has_text="shoe-1")
     expect(card.locator(".side-badge")).to_be_hidden(timeout=WAIT_MS)
+
+
+def test_a_pair_arriving_live_gets_a_card_per_shoe_and_its_lsis(tmp_path, new_page):  # noqa: F811
+    store = Store(tmp_path / "live.db")
+    ingest = Ingest(store)
+    dash = Dashboard(store, ingest, bind="127.0.0.1:0").start()
+    try:
+        page = new_page(390, 844)
+        page.goto(dash.url)
+        expect(page.locator("#conn")).to_have_text("live", timeout=WAIT_MS)
+        ingest.handle("heelraise/pair-9/status", b"online")  # before any shoe: a placeholder
+        expect(page.locator("section.device")).to_have_count(1, timeout=WAIT_MS)
+        msgs = pair_messages("pair-9", "p-live", reps_per_set=[6])
+        for m in msgs[:-1]:
+            assert ingest.handle(m.topic, m.payload) in ("stored", "state")
+        left = page.locator('section.device[data-side="left"]')
+        right = page.locator('section.device[data-side="right"]')
+        expect(left.locator(".reps")).to_have_text("6", timeout=WAIT_MS)
+        expect(right.locator(".reps")).to_have_text("3", timeout=WAIT_MS)
+        expect(page.locator("section.device")).to_have_count(2)  # the placeholder gave way
+        expect(left.locator(".status")).to_have_text("online")
+        expect(right.locator(".symmetry-slot")).to_be_empty()
+        assert ingest.handle(msgs[-1].topic, msgs[-1].payload) == "stored"
+        sym = msgs[-1].json()["symmetry"]
+        for card in (left, right):
+            expect(card.locator(".phase")).to_have_text("session ended", timeout=WAIT_MS)
+            expect(card.locator('.lsi-row[data-lsi="work_lsi"] .lsi-value')).to_have_text(
+                f"{sym['work_lsi']:.1f}"
+            )
+        assert_fits(page, "live pair 390x844")
+    finally:
+        dash.stop()
+        store.close()

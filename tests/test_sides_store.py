@@ -177,3 +177,31 @@ def test_a_file_from_before_two_shoes_keeps_its_sets_and_reps(tmp_path):
     assert detail["sides"] == {} and detail["symmetry"] is None
     store.close()
     assert Store(path).counts()["reps"] == 1  # opening it again changes nothing
+
+
+def test_json_exports_carry_each_shoes_totals_and_the_lsis(tmp_path):
+    import httpx
+    from heelraise_host.server import Dashboard
+
+    store = Store(tmp_path / "x.db")
+    start = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    msgs = pair_messages("pair-1", "s-1", reps_per_set=[5], start=start)
+    _ingest(msgs, store)
+    sent = msgs[-1].json()
+    dash = Dashboard(store, None, bind="127.0.0.1:0").start()
+    try:
+        with httpx.Client(base_url=dash.url, timeout=10) as c:
+            one = c.get("/api/export?device=pair-1&session=s-1&format=json").json()
+            assert one["sides"] == sent["sides"] and one["symmetry"] == sent["symmetry"]
+            assert {s["side"] for s in one["sets"]} == {"left", "right"}
+            span = c.get("/api/export/range?device=pair-1&since=2026-11-01&format=json").json()
+            (session,) = span["sessions"]
+            assert session["symmetry"]["work_lsi"] == sent["symmetry"]["work_lsi"]
+            text = c.get("/api/export/range?device=pair-1&since=2026-11-01&format=csv").text
+            rows = list(csv.DictReader(io.StringIO(text)))
+            assert [r["side"] for r in rows] == ["left"] * 5 + ["right"] * 2
+            heel_lsi = str(sent["symmetry"]["heel_rise_lsi"])
+            assert {r["session_heel_rise_lsi"] for r in rows} == {heel_lsi}
+    finally:
+        dash.stop()
+        store.close()

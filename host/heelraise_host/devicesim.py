@@ -1,6 +1,6 @@
 """Contract-exact MQTT messages of a made-up training session, for tests, bench and demos.
 
-One job: produce what a shoe would publish (``state``, ``event/rep``,
+One job: produce what a shoe (or a pair of shoes) would publish (``state``, ``event/rep``,
 ``event/set``, ``event/session``, ``live``) for a session with known content,
 without a sensor or the signal chain. Reps are built from
 :class:`heelraise.events.Rep`, so their JSON is exactly ``Rep.to_dict()``.
@@ -14,6 +14,15 @@ Deterministic: the same arguments give the same bytes (message ids come from
 (16, 1, 1.976)
 >>> msgs == session_messages("shoe-1", "s-1", reps_per_set=[3, 2], tempo="3-0-2-1")
 True
+
+A pair of shoes on one device (the weaker right one: fewer reps, a lower heel), each
+message saying its side, and one session message with both and their symmetry:
+
+>>> pair = pair_messages("pair-1", "s-1", reps_per_set=[10], involved="right")
+>>> sorted({m.json().get("side") for m in pair})
+['both', 'left', 'right']
+>>> pair[-1].json()["symmetry"]["reps_lsi"], pair[-1].topic
+(70.0, 'heelraise/pair-1/event/session')
 
 Example (needs a broker)::
 

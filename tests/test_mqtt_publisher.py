@@ -99,7 +99,8 @@ def test_a_set_arrives_in_order_and_every_message_is_valid(
         )
     (s,) = [m.json() for m in rec.on(f"{BASE}/event/set")]
     assert s["set"]["rep_count"] == 6 and len(s["set"]["reps"]) == 6
-    own = [m for m in rec.messages if m.topic not in (f"{BASE}/status", f"{BASE}/last_rep")]
+    copies = (f"{BASE}/status", f"{BASE}/last_rep", f"{BASE}/last_session")
+    own = [m for m in rec.messages if m.topic not in copies]
     assert len({m.json()["id"] for m in own}) == len(own)
     wait_until(lambda: len(pub.outbox) == 0, 10, "outbox drained after acks")
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
+from heelraise.symmetry import SIDES, symmetry
+
 #: Every fault name a rep can carry, from the guide the product was made from.
 FAULTS = (
     "ankle_roll",  # ankle turned in or out by 8 degrees or more
@@ -189,21 +191,23 @@ class SessionSummary:
 class RepEvent:
     rep: Rep
     t_s: float  # sensor time at which the event was decided
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
     kind: ClassVar[str] = "rep"
 
     def body(self) -> dict:
-        return {"rep": self.rep.to_dict()}
+        return {"side": self.side, "rep": self.rep.to_dict()}
 
 
 @dataclass
 class SetEvent:
     summary: SetSummary
     t_s: float
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
     kind: ClassVar[str] = "set"
 
     def body(self) -> dict:
         """The set with its final reps."""
-        return {"set": self.summary.to_dict(with_reps=True)}
+        return {"side": self.side, "set": self.summary.to_dict(with_reps=True)}
 
 
 @dataclass
@@ -235,13 +239,29 @@ class SessionEvent:
     #: the session's gaps in the sensor stream: how many, and their seconds in all
     gaps: int = 0
     gap_s: float = 0.0
+    #: which shoe (one sensor), "left" / "right", or None for one unnamed sensor
+    side: str | None = None
+    #: each measured shoe's totals, side -> heelraise.symmetry.SideTotals (empty: unnamed)
+    sides: dict = field(default_factory=dict)
+    #: the injured side ([user] involved_side), for the LSIs; None: LSI is left / right
+    involved: str | None = None
     kind: ClassVar[str] = "session"
 
     def body(self) -> dict:
-        """The totals (the gaps among them) and the endurance result."""
+        """The shoe ("both" when two were measured), each shoe's totals and their
+        :func:`~heelraise.symmetry.symmetry` (with one side, it says so), the totals (the gaps
+        among them) and the endurance result."""
+        sides = dict(self.sides or {})
+        side = "both" if len(sides) == 2 else next(iter(sides), self.side)
         summary = self.summary.to_dict()
         summary.update(gaps=int(self.gaps), gap_s=float(self.gap_s))
-        return {"summary": summary, "endurance": self.endurance}
+        return {
+            "side": side,
+            "sides": {s: sides[s].to_dict() for s in SIDES if s in sides},
+            "symmetry": symmetry(sides, involved=self.involved),
+            "summary": summary,
+            "endurance": self.endurance,
+        }
 
 
 #: Every event the service hands its sinks.

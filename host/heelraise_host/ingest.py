@@ -8,6 +8,7 @@ Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
     <prefix>/+/state       QoS 0   retained snapshot  -> devices table + live view
+    <prefix>/+/state/+     QoS 0   the same, per shoe of a pair (state/left, state/right)
     <prefix>/+/health      QoS 0   retained health    -> devices table + live view
     <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
     <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
@@ -48,8 +49,8 @@ beside it in its batch are stored as usual. Only a failure of the store itself
 >>> from heelraise_host.store import Store
 >>> ingest = Ingest(Store(":memory:"), clock=lambda: 1795000000.0)
 >>> ingest.topics
-[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/health', 0), \
-('heelraise/+/status', 1), ('heelraise/+/live', 0)]
+[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/state/+', 0), \
+('heelraise/+/health', 0), ('heelraise/+/status', 1), ('heelraise/+/live', 0)]
 >>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2])
 >>> [ingest.handle(m.topic, m.payload) for m in msgs[:3]]
 ['state', 'stored', 'state']
@@ -196,6 +197,7 @@ class Ingest:
             # What the dashboard can lose is QoS 0: never queued for it by the broker
             # while it is away, so it cannot crowd the events out of the queue.
             (subscription(self.prefix, "state"), 0),
+            (subscription(self.prefix, "state/+"), 0),
             (subscription(self.prefix, "health"), 0),
             (subscription(self.prefix, "status"), 1),
             (subscription(self.prefix, "live"), 0),
@@ -236,7 +238,11 @@ class Ingest:
                 outcomes.append(None)  # decided below
             elif msg.type == "state":
                 self.store.set_device(
-                    msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
+                    msg.device,
+                    state=msg.body["state"],
+                    at=msg.body["time"],
+                    last_seen=now,
+                    side=msg.body.get("side"),
                 )
                 outcomes.append("state")
             elif msg.type == "health":  # like state: the newest kept with the device

@@ -10,6 +10,7 @@ Topics (:mod:`heelraise.protocol.topics` parses them), under a prefix (default `
 
     <prefix>/<device>/status        "online" / "offline" (plain text, retained)
     <prefix>/<device>/state         JSON, type "state" (retained)
+    <prefix>/<device>/state/left    the same, of the left shoe of two (and state/right)
     <prefix>/<device>/health        JSON, type "health" (retained: sensor trouble, gaps)
     <prefix>/<device>/event/rep     JSON, type "rep"      (QoS 1)
     <prefix>/<device>/event/set     JSON, type "set"      (QoS 1)
@@ -144,6 +145,14 @@ def parse(
             f"type {body.get('type')!r} on a {kind!r} topic",
         )
     _validate(kind, body, topic, device)
+    side = topic.rpartition("/")[2] if kind == "state" else None
+    if side in ("left", "right") and body["side"] != side:
+        raise MessageRejected(
+            "topic_mismatch",
+            topic,
+            device,
+            f"a state of side {body['side']!r} on the {side} shoe's topic",
+        )
     if body["device"] != device:
         raise MessageRejected(
             "topic_mismatch",

@@ -23,6 +23,7 @@ import math
 import statistics
 
 from heelraise.protocol.utctime import iso_utc, parse_utc
+from heelraise.symmetry import LSI_DECIMALS, LSI_OF
 
 
 def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_offset_min: int = 0):
@@ -33,7 +34,10 @@ def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_of
     rep durations, standard deviation over mean: lower is steadier),
     ``tempo_dev_s`` (mean absolute deviation from the target tempo per
     phase, where a target was set), ``endurance_reps`` (best endurance test)
-    and ``endurance_decline_pct`` (its heel-height decline).
+    and ``endurance_decline_pct`` (its heel-height decline); for two shoes
+    ``reps_lsi``, ``heel_rise_lsi``, ``work_lsi`` (the mean of the week's
+    sessions' LSIs taken the same way as its latest: ``lsi_ratio``, ``involved``)
+    and ``lsi_sessions`` (how many were averaged).
     """
     now = now or dt.datetime.now(dt.UTC)
     shift = dt.timedelta(minutes=tz_offset_min)
@@ -48,6 +52,7 @@ def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_of
             "durations": [],
             "devs": [],
             "endurance": [],
+            "symmetry": [],
         }
         for i in range(weeks)
     }
@@ -63,6 +68,8 @@ def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_of
         b["sessions"] += 1
         if s["endurance"]:
             b["endurance"].append(s["endurance"])
+        if s["symmetry"] and s["symmetry"].get("ratio"):
+            b["symmetry"].append((s["started_at"], s["symmetry"]))
         for r in store.session_reps(s["device"], s["session"]):
             b["reps"] += 1
             if r["heel_rise_mm"] is not None:
@@ -90,4 +97,26 @@ def _week(monday: dt.date, b: dict) -> dict:
         "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
         "endurance_reps": None if best is None else best.get("reps"),
         "endurance_decline_pct": None if best is None else best.get("decline_pct"),
+        **weekly_lsi(b["symmetry"]),
     }
+
+
+def weekly_lsi(sessions: list[tuple[str, dict]]) -> dict:
+    """A week's LSIs: the mean of its sessions' (started_at, symmetry) LSIs, of those taken
+    as its latest session's were (the same ratio and involved side: a week where the
+    involved side was set midway is not averaged across the change)."""
+    out = {name: None for name in LSI_OF.values()}
+    out.update(lsi_ratio=None, involved=None, lsi_sessions=0)
+    if not sessions:
+        return out
+    latest = max(sessions, key=lambda x: x[0])[1]
+    same = [
+        sym
+        for _, sym in sessions
+        if sym["ratio"] == latest["ratio"] and sym.get("involved") == latest.get("involved")
+    ]
+    out.update(lsi_ratio=latest["ratio"], involved=latest.get("involved"), lsi_sessions=len(same))
+    for name in LSI_OF.values():
+        values = [sym[name] for sym in same if isinstance(sym.get(name), (int, float))]
+        out[name] = round(statistics.fmean(values), LSI_DECIMALS) if values else None
+    return out

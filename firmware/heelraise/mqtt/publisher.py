@@ -91,8 +91,12 @@ class MqttPublisher:
         client_factory=None,
         clock=None,
         monotonic=None,
+        sides: tuple[str, ...] = (),
     ):
         self.settings = settings
+        #: the shoes this device measures ("left", "right"; () for one unnamed sensor):
+        #: Home Assistant gets each one's entities (and the LSIs with two)
+        self.sides = tuple(sides)
         self._monotonic = monotonic or time.monotonic  # the command rate limit's clock
         self._cmd_tokens = float(CMD_BURST)
         self._cmd_tokens_at: float | None = None
@@ -105,7 +109,7 @@ class MqttPublisher:
         self.connected = threading.Event()
         self._closed = False
         self._sensor_t_s: float | None = None
-        self._last_state: dict | None = None
+        self._last_state: dict[str | None, dict] = {}  # the last state sent, per side
         self._live_on = settings.live
         self._live_t: list[float] = []
         self._live_pitch: list[float] = []
@@ -207,9 +211,9 @@ class MqttPublisher:
     def on_state(self, state: dict) -> None:
         """Retained ``state`` when it changed (an unsent older state is replaced)."""
         state = dict(state)
-        if state == self._last_state:
+        if state == self._last_state.get(state.get("side")):
             return
-        self._last_state = state
+        self._last_state[state.get("side")] = state
         try:
             payload = payloads.state_payload(self._env, state, self._sensor_t_s)
         except (KeyError, TypeError, ValueError) as e:
@@ -217,7 +221,7 @@ class MqttPublisher:
             return
         self._store(
             "state",
-            self.topics.state,
+            self.topics.side_state(payload["side"]),
             payload,
             self.settings.qos,
             retain=True,
@@ -376,7 +380,12 @@ class MqttPublisher:
                 # The newest rep again, retained: Home Assistant's last-rep sensors read it,
                 # so they show the last rep after HA restarts (event/rep is not retained).
                 # Not an outbox row: only the newest matters, and the next rep replaces it.
-                self.client.publish(self.topics.last_rep, row.payload, qos=row.qos, retain=True)
+                side = json.loads(row.payload).get("side")
+                topic = self.topics.side_last_rep(side)
+                self.client.publish(topic, row.payload, qos=row.qos, retain=True)
+            elif row.kind == "session":
+                # Likewise the newest session, for Home Assistant's per-side totals and LSIs.
+                self.client.publish(self.topics.last_session, row.payload, qos=row.qos, retain=True)
 
     # --- paho callbacks (network thread) ----------------------------------------------------------
 
@@ -459,7 +468,7 @@ class MqttPublisher:
         from heelraise import __version__
 
         for topic, config in discovery_messages(
-            self.topics, self.settings.discovery_prefix, version=__version__
+            self.topics, self.settings.discovery_prefix, version=__version__, sides=self.sides
         ):
             self.client.publish(topic, json.dumps(config), qos=1, retain=True)
 

@@ -52,10 +52,13 @@ def derived_id(*parts: str) -> str:
     return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
 
 
-def set_message_id(device: str, session: str, set_index: int) -> str:
-    """A set is closed once per session: its message id says which set, whoever closes it
-    (the service, or its journal after an unclean stop), so it is never stored twice."""
-    return derived_id(device, session, "set", int(set_index))
+def set_message_id(device: str, session: str, set_index: int, side: str | None = None) -> str:
+    """A set is closed once per session and side: its message id says which set (and which
+    shoe's; a single unnamed sensor's ids stay as they were), whoever closes it (the service,
+    or its journal after an unclean stop), so it is never stored twice."""
+    if side is None:
+        return derived_id(device, session, "set", int(set_index))
+    return derived_id(device, session, "set", int(set_index), side)
 
 
 def session_message_id(device: str, session: str) -> str:
@@ -96,7 +99,7 @@ def rep_payload(env: Envelope, event: RepEvent) -> dict:
 def set_payload(env: Envelope, event: SetEvent) -> dict:
     """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
     d = env.make("set", event.t_s) | event.body()
-    d["id"] = set_message_id(env.device, env.session, event.summary.index)
+    d["id"] = set_message_id(env.device, env.session, event.summary.index, event.side)
     return d
 
 
@@ -109,6 +112,7 @@ def session_payload(env: Envelope, event: SessionEvent) -> dict:
 
 def state_payload(env: Envelope, state: dict, sensor_t_s: float | None) -> dict:
     d = env.make("state", sensor_t_s)
+    d["side"] = state.get("side")  # which shoe's chain this is; None for one unnamed sensor
     d["state"] = {
         "mode": state["mode"],
         "calibrated": bool(state["calibrated"]),

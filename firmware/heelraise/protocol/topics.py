@@ -3,6 +3,8 @@
 >>> t = Topics("heelraise", "shoe-1")
 >>> t.event("rep"), t.status, t.cmd
 ('heelraise/shoe-1/event/rep', 'heelraise/shoe-1/status', 'heelraise/shoe-1/cmd')
+>>> t.side_state("left"), t.side_state(None)
+('heelraise/shoe-1/state/left', 'heelraise/shoe-1/state')
 >>> subscription("heelraise", "event/+"), subscription("heelraise", "state")
 ('heelraise/+/event/+', 'heelraise/+/state')
 >>> parse_topic("heelraise/shoe-1/event/rep", "heelraise")
@@ -10,7 +12,8 @@
 >>> parse_topic("heelraise/shoe-1/cmd", "heelraise")
 Traceback (most recent call last):
 heelraise.exceptions.MessageRejected: unknown_topic on 'heelraise/shoe-1/cmd': \
-expected <prefix>/<device>/{event/rep,event/set,event/session,state,health,live,status}
+expected <prefix>/<device>/{event/rep,event/set,event/session,state,state/left,state/right,\
+health,live,status}
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64})*$")
 
 #: The message types that are events: sent at QoS 1, stored once by message id.
 EVENT_KINDS = ("rep", "set", "session")
+#: The shoes a topic level can name (heelraise.symmetry.SIDES).
+SIDE_LEVELS = ("left", "right")
 
 #: What a device publishes and a receiver reads: topic suffix (after
 #: ``<prefix>/<device>/``) -> message type. ``cmd`` and ``cmd/result`` go the other way.
@@ -37,10 +42,18 @@ TOPIC_TYPES = {
     "event/set": "set",
     "event/session": "session",
     "state": "state",
+    "state/left": "state",  # one shoe of two: each side's state is retained on its own
+    "state/right": "state",
     "health": "health",
     "live": "live",
     "status": "status",
 }
+
+
+def _side_level(side: str) -> str:
+    if side not in SIDE_LEVELS:
+        raise ValueError(f"side {side!r} is not one of {SIDE_LEVELS}")
+    return side
 
 
 def check_device_id(device_id: str) -> str:
@@ -86,8 +99,20 @@ class Topics:
     health = _level("health", "sensor health and this session's gaps, retained (sent on change)")
     live = _level("live", "decimated pitch and phase, QoS 0 (when live output is on)")
     last_rep = _level("last_rep", "the newest rep event again, retained (Home Assistant's sensors)")
+    last_session = _level(
+        "last_session", "the newest session event again, retained (Home Assistant's LSIs)"
+    )
     cmd = _level("cmd", "commands in")
     cmd_result = _level("cmd/result", "each command's answer")
+
+    def side_state(self, side: str | None) -> str:
+        """One shoe's retained state: ``state/left``, ``state/right``; ``state`` for one
+        unnamed sensor (two shoes on one topic would overwrite each other's retained state)."""
+        return self.state if side is None else f"{self.state}/{_side_level(side)}"
+
+    def side_last_rep(self, side: str | None) -> str:
+        """One shoe's newest rep, retained: ``last_rep/left``, ...; ``last_rep`` unnamed."""
+        return self.last_rep if side is None else f"{self.last_rep}/{_side_level(side)}"
 
     def event(self, kind: str) -> str:
         if kind not in EVENT_KINDS:
@@ -115,7 +140,10 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, str]:
 
 def subscription(prefix: str, suffix: str) -> str:
     """The filter for one topic of every device under ``prefix``: ``<prefix>/+/<suffix>``,
-    where ``suffix`` is one of :data:`TOPIC_TYPES` or ``event/+`` (every event)."""
-    if suffix != "event/+" and suffix not in TOPIC_TYPES:
-        raise ValueError(f"no device topic {suffix!r}; known: event/+, {', '.join(TOPIC_TYPES)}")
+    where ``suffix`` is one of :data:`TOPIC_TYPES`, ``event/+`` (every event) or ``state/+``
+    (each shoe of a pair)."""
+    if suffix not in ("event/+", "state/+") and suffix not in TOPIC_TYPES:
+        raise ValueError(
+            f"no device topic {suffix!r}; known: event/+, state/+, {', '.join(TOPIC_TYPES)}"
+        )
     return f"{prefix}/+/{suffix}"

@@ -16,7 +16,7 @@ heelraise.protocol.validation.PayloadUnreadable: nested more than 8 levels deep 
 >>> validate("rep", {"schema": 1, "type": "rep"})
 Traceback (most recent call last):
 heelraise.protocol.validation.SchemaViolation: rep payload invalid at (top level): must contain \
-['device', 'id', 'rep', 'sensor_t_s', 'session', 'time'] properties \
+['device', 'id', 'rep', 'sensor_t_s', 'session', 'side', 'time'] properties \
 (got {'schema': 1, 'type': 'rep'})
 
 One schema (draft 2020-12) per message type: rep, set, session, state, live, cmd

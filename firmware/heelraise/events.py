@@ -19,7 +19,7 @@ service's JSON lines (:mod:`heelraise.service.sinks`):
 >>> rep = Rep(1, 1, 0.0, 2.0, 3.0, 5.5, 24.0, 0.0, 55.0)
 >>> event = RepEvent(rep, t_s=5.6)
 >>> event.kind, sorted(event.body()), event.body()["rep"]["lower_s"]
-('rep', ['rep'], 2.5)
+('rep', ['rep', 'side'], 2.5)
 >>> tuple(rep.to_dict()) == REP_FIELDS
 True
 """

@@ -187,9 +187,9 @@ class Demo:
             pin_factory=MockFactory(pin_class=MockPWMPin),
             render_cues=self.render_cues,
             read_interval_s=read_interval_s(self.speed),
+            stop_when_exhausted=True,
+            extra_sinks=[_GapCounter(self.gaps)],
         )
-        parts.service.stop_when_exhausted = True
-        parts.service.add_sink(_GapCounter(self.gaps))
         return parts
 
     def play(self):
@@ -284,6 +284,9 @@ class _GapCounter:
         pass
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:

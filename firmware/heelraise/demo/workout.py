@@ -63,7 +63,6 @@ def demo_config_text(*, port: int, outbox_path: str, host: str = "127.0.0.1") ->
     return f"""
 [device]
 id = "{DEVICE_ID}"
-live = true
 
 [sensor]
 type = "sim"

@@ -25,11 +25,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
+from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, OutboxError
+from heelraise.service.commands import CommandQueue
 from heelraise.service.journal import Journal, JournalSink, close_interrupted
+from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
+from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 
 log = logging.getLogger("heelraise.service")
@@ -117,6 +122,53 @@ def open_imu(config, kind: str, *, clock, sleep):
     return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep))
 
 
+def live_output(config) -> LiveOutput:
+    """The live stream as ``[mqtt]`` asks for it (off without MQTT: nothing would carry it)."""
+    if config.mqtt is None:
+        return LiveOutput()
+    return LiveOutput(on=config.mqtt.live, rate_hz=config.mqtt.live_hz)
+
+
+def build_service(
+    config,
+    *,
+    imu,
+    analyzer=None,
+    coach=None,
+    sinks=(),
+    button=None,
+    commands: CommandQueue | None = None,
+    clock=None,
+    sleep=None,
+    read_interval_s: float = READ_INTERVAL_S,
+    stop_when_exhausted: bool = False,
+    notifier=None,
+    session_id: str | None = None,
+) -> Service:
+    """The service loop for ``config`` around the parts given (one sensor)."""
+    if analyzer is None:
+        analyzer = Analyzer(config.analyzer_settings())
+    cues = config.cues or CueSettings()
+    return Service(
+        [Shoe(imu, analyzer)],
+        coach=coach,
+        sinks=sinks,
+        button=button,
+        commands=commands,
+        live=live_output(config),
+        tempo=config.tempo.target,
+        guided=config.tempo.mode == "guided",
+        body_mass_kg=config.user.body_mass_kg,
+        pace_tolerance_s=cues.pace_tolerance_s,
+        clock=clock,
+        sleep=sleep,
+        read_interval_s=read_interval_s,
+        stop_when_exhausted=stop_when_exhausted,
+        notifier=notifier,
+        session_id=session_id,
+    )
+
+
 @dataclass
 class Assembly:
     """Everything :func:`assemble` made, so the caller (and tests) can reach each part."""
@@ -147,11 +199,18 @@ def assemble(
     render_cues: bool | None = None,
     mqtt_client_factory=None,
     read_interval_s: float = READ_INTERVAL_S,
+    stop_when_exhausted: bool = False,
+    extra_sinks=(),
 ) -> Assembly:
     """Build the service for ``config`` (``imu_kind`` / ``speed`` override [sensor]).
 
     ``read_interval_s`` is the loop's period on ``clock`` (sensor seconds): 20 ms on a
     shoe; a sped-up simulation reads less often so the loop keeps near 50 Hz of wall time.
+    ``stop_when_exhausted``: end the run when the sensor stream ends (replay, sim).
+    ``extra_sinks`` are handed every event after the console and MQTT ones.
+
+    Wiring goes one way: the command queue first, then the cues and the sinks (the MQTT
+    publisher answers commands through the queue), the service last, from all of them.
     """
     kind = imu_kind or config.sensor.imu_kind
     if speed is None:
@@ -169,92 +228,33 @@ def assemble(
     if pin_factory == "auto":
         pin_factory = pick_pin_factory() if cues else None
     if cues:
-        from heelraise.cues.coach import Coach
+        coach, button = _cues(config, pin_factory, clock, stdout, json_lines, render_cues)
 
-        on_output = None
-        if render_cues is None:
-            render_cues = pin_factory is not None and not json_lines and _isatty(stdout)
-        if render_cues:
-            from heelraise.cues.render import CueConsole
-
-            on_output = CueConsole(stdout, passive=config.pins.buzzer_kind == "passive")
-        coach = Coach(
-            config.pins.pin_map(),
-            config.cues,
-            pin_factory=pin_factory,
-            clock=clock,
-            body_mass_kg=config.user.body_mass_kg,
-            on_output=on_output,
-        )
-        if on_output is not None:
-            on_output.coach = coach
-        if config.pins.button is not None:
-            from heelraise.cues.outputs import SetButton
-
-            try:
-                button = SetButton(
-                    config.pins.button,
-                    pin_factory=pin_factory,
-                    clock=clock,
-                    hold_s=config.cues.button_hold_s,
-                )
-            except BaseException:
-                coach.close()
-                raise
-
+    commands = CommandQueue()
+    publisher = None
     try:
-        service = Service(
+        if config.mqtt is not None:
+            publisher = _publisher(config, session_id, commands, mqtt_client_factory, sinks)
+        sinks += list(extra_sinks)
+        service = build_service(
             config,
             imu=imu,
             coach=coach,
             sinks=sinks,
+            button=button,
+            commands=commands,
             clock=clock,
             sleep=sleep,
             read_interval_s=read_interval_s,
+            stop_when_exhausted=stop_when_exhausted,
             notifier=SystemdNotifier.from_env(),
+            session_id=session_id,
         )
     except BaseException:
         for part in (button, coach):
             if part is not None:
                 part.close()
         raise
-    service.button = button
-    service.session_id = session_id
-
-    publisher = None
-    if config.mqtt is not None:
-        from heelraise.mqtt.publisher import MqttPublisher
-
-        kwargs = {}
-        if mqtt_client_factory is not None:
-            kwargs["client_factory"] = mqtt_client_factory
-        publisher = MqttPublisher(
-            config.mqtt,
-            device_id=config.device.id,
-            session_id=session_id,
-            command_handler=service.submit_command,
-            **kwargs,
-        )
-        # the session journal shares the outbox's file; an unclean stop's set and session are
-        # closed from it (into the outbox) before this session starts
-        journal = None
-        try:
-            journal = Journal(publisher.outbox.path)
-            close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
-        except (OutboxError, sqlite3.Error) as e:
-            log.error(
-                "session journal in %s unusable (%s): an unclean stop will leave this session open",
-                publisher.outbox.path,
-                e,
-            )
-            if journal is not None:
-                journal.close()
-            journal = None
-        if journal is not None:
-            service.add_sink(JournalSink(journal, session_id, config.device.id, role="reps"))
-        service.add_sink(publisher)
-        if journal is not None:
-            service.add_sink(JournalSink(journal, session_id, config.device.id, role="closes"))
     return Assembly(
         service=service,
         clock=clock,
@@ -265,6 +265,81 @@ def assemble(
         publisher=publisher,
         pin_factory=pin_factory,
     )
+
+
+def _cues(config, pin_factory, clock, stdout, json_lines, render_cues):
+    """The coach (with the terminal's cue line when asked) and the set button."""
+    from heelraise.cues.coach import Coach
+
+    on_output = None
+    if render_cues is None:
+        render_cues = pin_factory is not None and not json_lines and _isatty(stdout)
+    if render_cues:
+        from heelraise.cues.render import CueConsole
+
+        on_output = CueConsole(stdout, passive=config.pins.buzzer_kind == "passive")
+    coach = Coach(
+        config.pins.pin_map(),
+        config.cues,
+        pin_factory=pin_factory,
+        clock=clock,
+        on_output=on_output,
+    )
+    if on_output is not None:
+        on_output.coach = coach
+    button = None
+    if config.pins.button is not None:
+        from heelraise.cues.outputs import SetButton
+
+        try:
+            button = SetButton(
+                config.pins.button,
+                pin_factory=pin_factory,
+                clock=clock,
+                hold_s=config.cues.button_hold_s,
+            )
+        except BaseException:
+            coach.close()
+            raise
+    return coach, button
+
+
+def _publisher(config, session_id, commands, mqtt_client_factory, sinks):
+    """The MQTT publisher (answering commands through ``commands``) and the session journal,
+    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes)."""
+    from heelraise.mqtt.publisher import MqttPublisher
+
+    kwargs = {}
+    if mqtt_client_factory is not None:
+        kwargs["client_factory"] = mqtt_client_factory
+    publisher = MqttPublisher(
+        config.mqtt,
+        device_id=config.device.id,
+        session_id=session_id,
+        command_handler=commands.submit,
+        **kwargs,
+    )
+    # the session journal shares the outbox's file; an unclean stop's set and session are
+    # closed from it (into the outbox) before this session starts
+    journal = None
+    try:
+        journal = Journal(publisher.outbox.path)
+        close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
+    except (OutboxError, sqlite3.Error) as e:
+        log.error(
+            "session journal in %s unusable (%s): an unclean stop will leave this session open",
+            publisher.outbox.path,
+            e,
+        )
+        if journal is not None:
+            journal.close()
+        journal = None
+    if journal is not None:
+        sinks.append(JournalSink(journal, session_id, config.device.id, role="reps"))
+    sinks.append(publisher)
+    if journal is not None:
+        sinks.append(JournalSink(journal, session_id, config.device.id, role="closes"))
+    return publisher
 
 
 def _isatty(stream) -> bool:

@@ -4,7 +4,7 @@ Default path ``/etc/heelraise/config.toml`` (``heelraise run --config FILE``
 overrides it). Every table is optional; a missing key takes the default shown
 by ``heelraise config --default``. Tables:
 
-``[device]``   ``id`` (MQTT topic part), ``live`` (live pitch stream on at start)
+``[device]``   ``id`` (MQTT topic part)
 ``[sensor]``   ``type`` mpu6050|lsm6ds|sim|replay, ``bus``, ``address``, ``rate_hz``,
                ``accel_range_g``, ``gyro_range_dps``, ``replay_file``, ``replay_speed``
 ``[pins]``     ``led``, ``buzzer``, ``buzzer_kind`` active|passive, ``button`` (or "none"),
@@ -15,8 +15,8 @@ by ``heelraise config --default``. Tables:
 ``[user]``     ``body_mass_kg``, ``foot_length_m``
 ``[analysis]`` any :class:`~heelraise.settings.AnalyzerSettings` field but ``tempo``,
                ``body_mass_kg`` and ``foot_length_m`` (those live in [tempo] / [user])
-``[mqtt]``     keyword arguments of :class:`heelraise.mqtt.settings.MqttSettings`;
-               absent means no MQTT
+``[mqtt]``     keyword arguments of :class:`heelraise.mqtt.settings.MqttSettings`
+               (``live``: the live pitch stream on at start); absent means no MQTT
 ``[log]``      ``level`` DEBUG|INFO|WARNING|ERROR
 
 Every mistake is a :class:`~heelraise.exceptions.ConfigError` naming the file,
@@ -57,7 +57,6 @@ _DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 @dataclass(frozen=True)
 class DeviceConfig:
     id: str = "heelraise"
-    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,6 +222,8 @@ class _Validator:
         return raw
 
     def device(self, raw) -> DeviceConfig:
+        if raw and "live" in raw:  # the live stream is set in one place: [mqtt]
+            self.fail("device", "live", raw["live"], "moved: set live in [mqtt] (live = true)")
         raw = self._known("device", raw, DeviceConfig)
         if "id" in raw and (not isinstance(raw["id"], str) or not _DEVICE_ID.match(raw["id"])):
             self.fail(
@@ -231,8 +232,6 @@ class _Validator:
                 raw["id"],
                 "must be 1 to 64 letters, digits, '_', '-' or '.' (it is an MQTT topic level)",
             )
-        if "live" in raw:
-            self._bool("device", "live", raw["live"])
         return DeviceConfig(**raw)
 
     def sensor(self, raw) -> SensorConfig:
@@ -481,8 +480,6 @@ _DEFAULT_TEMPLATE = """\
 [device]
 # Name of this shoe/Pi; MQTT topics are heelraise/<id>/... (letters, digits, _ - .)
 id = "heelraise"
-# Stream live pitch (<= 25 Hz) over MQTT from the start (the set_live command toggles it).
-live = false
 
 [sensor]
 # mpu6050 | lsm6ds | sim (built-in simulator) | replay (play replay_file)

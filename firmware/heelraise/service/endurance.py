@@ -1,9 +1,10 @@
-"""The heel-rise endurance test: reps on a 60-beat-a-minute pace until pace or height fails.
+"""The heel-rise endurance test: the one home of its scoring rules.
 
-The metronome beats once a second, one beat up and one beat down, so a rep is
-due every 2 s (30 raises a minute). Beat pair ``j`` starts at
-``first_beat_s + j * 2 * beat_s``; a rep belongs to the pair whose up beat is
-nearest its ``start_s`` (heel starts to rise). The test stops when:
+Paced (the coach's metronome leads): a beat every ``beat_s`` (1 s at the clinical
+60 beats a minute), one beat up and one beat down, so a rep is due every
+``2 * beat_s``. Beat pair ``j`` starts at ``first_beat_s + j * 2 * beat_s``; a rep
+belongs to the pair whose up beat is nearest its ``start_s`` (heel starts to rise).
+The test stops when:
 
 - ``"pace"``: the user misses the pace twice in a row. A miss is a rep whose
   start is more than ``tolerance_s`` (default 0.35 s) off its up beat, a second
@@ -13,13 +14,18 @@ nearest its ``start_s`` (heel starts to rise). The test stops when:
 - ``"height"``: a rep's heel height (``heel_rise_mm``) falls below half of the
   reference, the mean of the first 3 counted reps (checked from the 4th rep on).
 - ``"command"``: :meth:`EnduranceTest.stop` (button, MQTT ``stop_endurance_test``);
-  ``"shutdown"`` when the service stops with a test running.
+  ``"shutdown"`` when the service stops with a test running; ``"set_end"`` when an
+  unpaced test's set ends.
+
+Unpaced (``first_beat_s=None``: no coach, so no beat anyone hears): every rep counts
+until the height fails or the user stops; there is no pace to miss.
 
 Only on-pace reps at full height count. The result (the ``endurance`` object
 of the MQTT ``session`` message) reports them: ``reps``, ``first_heel_rise_mm``,
 ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct`` = 100 x (first -
-last) / first, ``work_j`` = sum of body mass x g (9.80665 m/s^2) x heel height (m), and
-``stopped_by``.
+last) / first, ``work_j`` (:func:`heelraise.symmetry.work_j`: body mass x g x heel
+height, summed) and ``stopped_by``. The cue layer only plays what each verdict
+sounds like.
 
 All times are in the reps' time base (sensor seconds). Example::
 
@@ -41,9 +47,9 @@ import math
 
 from heelraise.events import Rep
 from heelraise.exceptions import SettingsError
-from heelraise.physics import G_MPS2
+from heelraise.symmetry import work_j
 
-STOP_REASONS = ("pace", "height", "command", "shutdown")
+STOP_REASONS = ("pace", "height", "command", "shutdown", "set_end")
 
 
 class EnduranceTest:
@@ -51,7 +57,7 @@ class EnduranceTest:
 
     def __init__(
         self,
-        first_beat_s: float,
+        first_beat_s: float | None,
         *,
         beat_s: float = 1.0,
         tolerance_s: float = 0.35,
@@ -79,7 +85,8 @@ class EnduranceTest:
                 f"endurance test: min_height_fraction must be between 0 and 1, "
                 f"not {min_height_fraction!r}"
             )
-        self.first_beat_s = float(first_beat_s)
+        #: None: unpaced (every rep at full height counts)
+        self.first_beat_s = None if first_beat_s is None else float(first_beat_s)
         self.beat_s = float(beat_s)
         self.pair_s = 2.0 * self.beat_s
         self.tolerance_s = float(tolerance_s)
@@ -98,6 +105,10 @@ class EnduranceTest:
     @property
     def stopped(self) -> bool:
         return self.stopped_by is not None
+
+    @property
+    def paced(self) -> bool:
+        return self.first_beat_s is not None
 
     def up_beat_s(self, pair: int) -> float:
         """When pair ``pair``'s rep should start."""
@@ -119,6 +130,8 @@ class EnduranceTest:
         ``"early"`` (before the first beat's window: ignored) or ``"stopped"``."""
         if self.stopped:
             return "stopped"
+        if not self.paced:
+            return self._judge_height(rep)
         pair = self.pair_of(rep.start_s)
         if pair < 0:
             return "early"
@@ -133,6 +146,9 @@ class EnduranceTest:
         if abs(rep.start_s - self.up_beat_s(pair)) > self.tolerance_s:
             self._miss(pair, "off_pace")
             return "off_pace"
+        return self._judge_height(rep)
+
+    def _judge_height(self, rep: Rep) -> str:
         ref = self.reference_mm
         if ref is not None and rep.heel_rise_mm < self.min_height_fraction * ref:
             self.stopped_by = "height"
@@ -143,7 +159,7 @@ class EnduranceTest:
 
     def check(self, now_s: float) -> bool:
         """Declare beat pairs whose rep can no longer arrive missed; True once stopped."""
-        while not self.stopped:
+        while self.paced and not self.stopped:
             deadline = self.up_beat_s(self._next_pair) + self.tolerance_s + self.report_timeout_s
             if now_s <= deadline:
                 break
@@ -180,13 +196,73 @@ class EnduranceTest:
             }
         first = reps[0].heel_rise_mm
         last = reps[-1].heel_rise_mm
-        heights_m = [r.heel_rise_mm / 1000.0 for r in reps]
         return {
             "reps": len(reps),
             "first_heel_rise_mm": round(first, 1),
             "last_heel_rise_mm": round(last, 1),
             "mean_heel_rise_mm": round(sum(r.heel_rise_mm for r in reps) / len(reps), 1),
             "decline_pct": round(100.0 * (first - last) / first, 1) if first > 0 else None,
-            "work_j": round(self.body_mass_kg * G_MPS2 * sum(heights_m), 1),
+            "work_j": round(work_j((r.heel_rise_mm for r in reps), self.body_mass_kg), 1),
             "stopped_by": self.stopped_by,
         }
+
+
+class EnduranceRun:
+    """One endurance test as the service runs it: the rules above, the coach's cues.
+
+    With a coach, the coach's metronome paces the test (``start_endurance`` gives the
+    first up beat) and :meth:`on_rep` has it sound each verdict; without one the test
+    is unpaced. ``tolerance_s`` is capped at 0.45 of a beat so two beats never share
+    a rep. :meth:`on_rep` and :meth:`check` return the result once the rules stop the
+    test (None while it runs); :meth:`stop` ends it for another reason.
+    """
+
+    def __init__(
+        self,
+        coach=None,
+        *,
+        pace_bpm: float = 60.0,
+        tolerance_s: float = 0.35,
+        body_mass_kg: float = 70.0,
+    ):
+        if isinstance(pace_bpm, bool) or not isinstance(pace_bpm, (int, float)) or pace_bpm <= 0:
+            raise SettingsError(f"pace_bpm must be a number above 0, not {pace_bpm!r}")
+        beat_s = 60.0 / float(pace_bpm)
+        self.coach = coach
+        first_beat_s = None if coach is None else coach.start_endurance(beat_s=beat_s)
+        self.test = EnduranceTest(
+            first_beat_s,
+            beat_s=beat_s,
+            tolerance_s=min(float(tolerance_s), 0.45 * beat_s),
+            body_mass_kg=body_mass_kg,
+        )
+        self.result: dict | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.result is None
+
+    def on_rep(self, rep: Rep) -> dict | None:
+        if not self.running:
+            return None
+        verdict = self.test.on_rep(rep)
+        if self.coach is not None:
+            self.coach.play_verdict(verdict)
+        return self._ended() if self.test.stopped else None
+
+    def check(self, now_s: float) -> dict | None:
+        if self.running and self.test.check(now_s):
+            return self._ended()
+        return None
+
+    def stop(self, reason: str = "command") -> dict:
+        if self.running:
+            self.test.stop(reason)
+            self._ended()
+        return self.result
+
+    def _ended(self) -> dict:
+        self.result = self.test.result()
+        if self.coach is not None:
+            self.coach.end_endurance()
+        return self.result

@@ -311,6 +311,9 @@ class JournalSink:
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         pass
 
+    def on_health(self, health: dict) -> None:
+        pass
+
     def close(self) -> None:
         if self.role == "closes":
             self.journal.close()

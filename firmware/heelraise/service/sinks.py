@@ -4,9 +4,10 @@ The service calls, from its single loop thread, for every sink:
 ``on_event(event)`` for each :class:`~heelraise.events.RepEvent`,
 :class:`~heelraise.events.SetEvent`, :class:`~heelraise.events.GapEvent` and
 the session end, ``on_state(state)`` when the snapshot changes, ``on_live(t_s,
-pitch_deg, phase)`` at up to 25 Hz when live output is on, and ``close()`` once
-at shutdown (flush). A sink must never block the loop for long: network sinks
-queue and return.
+pitch_deg, phase)`` when live output is on (:mod:`heelraise.service.live` says
+which samples), ``on_health(health)`` when a ``health`` snapshot is due
+(:mod:`heelraise.service.health`), and ``close()`` once at shutdown (flush). A sink
+must never block the loop for long: network sinks queue and return.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ class EventSink(Protocol):
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None: ...
 
+    def on_health(self, health: dict) -> None: ...
+
     def close(self) -> None: ...
+
+
+#: What the service calls on every sink (checked when the service is built).
+SINK_METHODS = ("on_event", "on_state", "on_live", "on_health", "close")
 
 
 # --- the session end --------------------------------------------------------------------------
@@ -103,6 +110,9 @@ class ConsoleSink:
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         pass
 
+    def on_health(self, health: dict) -> None:
+        pass
+
     def close(self) -> None:
         try:
             self._stream.flush()
@@ -137,6 +147,9 @@ class JsonLinesSink:
             self._write({"type": "state", "state": state})
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:

@@ -244,6 +244,8 @@ def test_state_snapshots_only_on_change_and_carry_the_contract_keys():
     service, sink, *_ = make(one_set_script(end_s=25.0), config_text='[tempo]\ntarget="3-0-2-1"')
     service.run()
     keys = {
+        "side",
+        "working_side",
         "mode",
         "calibrated",
         "phase",

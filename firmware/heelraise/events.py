@@ -146,6 +146,7 @@ class RepEvent:
     rep: Rep
     t_s: float  # sensor time at which the event was decided
     kind: str = "rep"
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
 
 
 @dataclass
@@ -153,6 +154,7 @@ class SetEvent:
     summary: SetSummary
     t_s: float
     kind: str = "set"
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
 
 
 @dataclass

@@ -4,10 +4,12 @@ Modes:
 
 - ``free`` (default): feedback only. A chirp (and LED flash) for each counted
   rep, a low double buzz for a rep with a fault (too_fast, too_slow, partial,
-  ankle_roll, ...), an arpeggio when a set completes, a long triple beep on
-  sensor trouble (a stream gap, or :meth:`Coach.set_sensor_ok` False). The LED
-  blinks slowly (0.5 s on / 0.5 s off) while the sensor waits to take neutral
-  (stand still), fast (0.1 s / 0.1 s) while the sensor is unhealthy, else off.
+  ankle_roll, ...); with two shoes the right shoe's are a double chirp and a triple
+  buzz (:data:`~heelraise.cues.patterns.REP_FEEDBACK`); an arpeggio when a set
+  completes, a long triple beep on sensor trouble (a stream gap, or
+  :meth:`Coach.set_sensor_ok` False). The LED blinks slowly (0.5 s on / 0.5 s off)
+  while the sensor waits to take neutral (stand still), fast (0.1 s / 0.1 s) while
+  the sensor is unhealthy, else off.
 - ``guided`` (:meth:`Coach.start_guided`): a metronome leads the tempo
   ``lower-bottom-raise-top``: a long beep "rise now", a trill "hold", a double
   pip "lower now", a click at each whole second inside a phase. The LED shows
@@ -49,7 +51,7 @@ import time
 
 from heelraise.cues.metronome import Metronome, endurance_cycle, guided_cycle
 from heelraise.cues.outputs import CueBuzzer, CueLight
-from heelraise.cues.patterns import REP_FAULT, REP_OK, SENSOR_TROUBLE, SET_DONE, Pattern
+from heelraise.cues.patterns import REP_FEEDBACK, SENSOR_TROUBLE, SET_DONE, Pattern
 from heelraise.cues.pins import DEFAULT_PINS, PinMap
 from heelraise.cues.player import PatternPlayer
 from heelraise.cues.settings import CueSettings
@@ -113,7 +115,7 @@ class Coach:
             kind = getattr(event, "kind", None)
             if kind == "rep":
                 if self.mode != "endurance":
-                    self._on_rep(event.rep, now)
+                    self._on_rep(event.rep, getattr(event, "side", None), now)
             elif kind == "set":
                 if self.mode != "endurance":
                     self._play(SET_DONE, now)
@@ -184,18 +186,20 @@ class Coach:
             self._apply(now)
             return metronome.first_beat_s
 
-    def play_verdict(self, verdict: str) -> None:
-        """Sound the endurance test's verdict on a rep: a chirp for ``"counted"`` (when
-        ``rep_chirp``), the fault buzz for ``"off_pace"`` / ``"extra_rep"``, else nothing."""
+    def play_verdict(self, verdict: str, side: str | None = None) -> None:
+        """Sound the endurance test's verdict on a rep of ``side``'s shoe: a chirp for
+        ``"counted"`` (when ``rep_chirp``), the fault buzz for ``"off_pace"`` /
+        ``"extra_rep"``, else nothing."""
+        ok, fault = REP_FEEDBACK[side]
         with self._lock:
             if self._closed:
                 return
             now = self.clock()
             if verdict == "counted":
                 if self.settings.rep_chirp:
-                    self._play(REP_OK, now)
+                    self._play(ok, now)
             elif verdict in ("off_pace", "extra_rep"):
-                self._play(REP_FAULT, now)
+                self._play(fault, now)
             self._apply(now)
 
     def end_endurance(self) -> None:
@@ -265,11 +269,12 @@ class Coach:
 
     # --- inside -------------------------------------------------------------------------------
 
-    def _on_rep(self, rep, now) -> None:
+    def _on_rep(self, rep, side, now) -> None:
+        ok, fault = REP_FEEDBACK[side]
         if rep.faults:
-            self._play(REP_FAULT, now)
+            self._play(fault, now)
         elif self.settings.rep_chirp:
-            self._play(REP_OK, now)
+            self._play(ok, now)
 
     def _to_free(self) -> None:
         self.mode = "free"

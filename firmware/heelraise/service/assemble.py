@@ -29,6 +29,7 @@ from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
 from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, OutboxError
+from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
 from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.live import LiveOutput
@@ -94,14 +95,15 @@ def new_session_id(now=None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def imu_options(config, kind: str, *, clock, sleep) -> dict:
-    """Keyword arguments for ``heelraise.imu.factory.open_imu(kind, ...)`` from [sensor].
+def imu_options(config, kind: str, *, clock, sleep, sensor=None) -> dict:
+    """Keyword arguments for ``heelraise.imu.factory.open_imu(kind, ...)`` from a sensor's
+    table (``sensor``; default ``[sensor]``, the first one).
 
     The clock handed over already runs at the requested speed, so the IMU's own
     ``speed`` stays 1: sensor time, the loop's clock and the coach's clock are
     then one time base (the coach judges the endurance pace on it).
     """
-    s = config.sensor
+    s = sensor or config.sensor
     options = {"clock": clock, "sleep": sleep}
     if kind in ("mpu6050", "lsm6ds"):
         options.update(
@@ -116,10 +118,70 @@ def imu_options(config, kind: str, *, clock, sleep) -> dict:
     return options
 
 
-def open_imu(config, kind: str, *, clock, sleep):
+def open_imu(config, kind: str, *, clock, sleep, sensor=None):
     from heelraise.imu.factory import open_imu as factory
 
-    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep))
+    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep, sensor=sensor))
+
+
+#: ``--imu sim`` with two shoes: the simulated pair's workout (each side's reps per set).
+SIM_PAIR_SETS, SIM_PAIR_REPS = 2, 10
+
+
+def sim_pair_imus(config, *, clock, sleep, seed: int = 0, spec=None) -> dict:
+    """side -> SimImu of a simulated pair (:mod:`heelraise.sim.pair`): two independent
+    sensors (own mounting, biases, noise and oscillator error), the ``order[0]`` side
+    working first while the other shoe stands, the weaker side ([user] involved_side,
+    else the right) making fewer and lower raises."""
+    from heelraise.imu.sim import SimImu
+    from heelraise.sim.pair import PairSpec, simulate_pair
+    from heelraise.sim.session import SessionSpec
+
+    if spec is None:
+        weaker = config.user.involved_side or "right"
+        session = SessionSpec(sets=SIM_PAIR_SETS, reps=SIM_PAIR_REPS, seed=seed)
+        spec = PairSpec(session, weaker=weaker)
+    pair = simulate_pair(spec)
+    sensors = {s.side: s for s in config.shoe_sensors}
+    imus = {}
+    for i, side in enumerate(("left", "right")):
+        drift_ppm = pair.sides[side].spec.clock_drift_ppm  # its oscillator's own error
+        imu = SimImu(
+            pair.sides[side].motion,
+            fs_hz=float(sensors.get(side, config.sensor).rate_hz),
+            clock=clock,
+            sleep=sleep,
+            seed=spec.session.seed * 2 + i + 1,  # each chip its own noise
+            rate_error=float(drift_ppm) * 1e-6,
+            gyr_bias_dps=((0.4, -0.25, 0.15), (-0.3, 0.2, 0.35))[i],
+            stuck_after_s=STUCK_AFTER_S,
+        )
+        imu.session = pair.sides[side]  # the ground truth, in its own time base
+        imu.name = f"simulated MPU-6050 (emulator, {side} shoe)"
+        imus[side] = imu
+    return imus
+
+
+def open_imus(config, kind: str | None = None, *, clock, sleep) -> list:
+    """``[(side, imu), ...]``: one IMU per shoe in the config (``kind`` overrides every
+    sensor's type, e.g. ``--imu sim``; two simulated shoes are a simulated pair)."""
+    sensors = config.shoe_sensors
+    if len(sensors) == 1:
+        s = sensors[0]
+        return [(s.side, open_imu(config, kind or s.imu_kind, clock=clock, sleep=sleep, sensor=s))]
+    kinds = [kind or s.imu_kind for s in sensors]
+    if all(k == "sim" for k in kinds):
+        imus = sim_pair_imus(config, clock=clock, sleep=sleep)
+        return [(s.side, imus[s.side]) for s in sensors]
+    if kind is not None and kind.startswith("replay:"):
+        raise ConfigError(
+            f"--imu {kind}: one recording is one shoe; the config names two "
+            "([sensor.left] / [sensor.right]): give each its replay_file there"
+        )
+    return [
+        (s.side, open_imu(config, k, clock=clock, sleep=sleep, sensor=s))
+        for s, k in zip(sensors, kinds, strict=True)
+    ]
 
 
 def live_output(config) -> LiveOutput:
@@ -132,7 +194,8 @@ def live_output(config) -> LiveOutput:
 def build_service(
     config,
     *,
-    imu,
+    imu=None,
+    imus=None,
     analyzer=None,
     coach=None,
     sinks=(),
@@ -145,12 +208,18 @@ def build_service(
     notifier=None,
     session_id: str | None = None,
 ) -> Service:
-    """The service loop for ``config`` around the parts given (one sensor)."""
-    if analyzer is None:
-        analyzer = Analyzer(config.analyzer_settings())
+    """The service loop for ``config`` around the parts given: ``imu`` (one sensor, its
+    side from ``[sensor] side``) or ``imus`` (``[(side, imu), ...]``, one chain each)."""
+    if (imu is None) == (imus is None):
+        raise ConfigError("build_service needs imu (one sensor) or imus (one per shoe)")
+    if imus is None:
+        imus = [(config.sensor.side, imu)]
+    if analyzer is not None and len(imus) != 1:
+        raise ConfigError("an analyzer can be given for one sensor only")
+    shoes = [Shoe(i, analyzer or Analyzer(config.analyzer_settings()), side) for side, i in imus]
     cues = config.cues or CueSettings()
     return Service(
-        [Shoe(imu, analyzer)],
+        shoes,
         coach=coach,
         sinks=sinks,
         button=button,
@@ -160,6 +229,8 @@ def build_service(
         guided=config.tempo.mode == "guided",
         body_mass_kg=config.user.body_mass_kg,
         pace_tolerance_s=cues.pace_tolerance_s,
+        involved_side=config.user.involved_side,
+        single_leg=config.user.single_leg,
         clock=clock,
         sleep=sleep,
         read_interval_s=read_interval_s,
@@ -192,6 +263,7 @@ def assemble(
     json_lines: bool = False,
     stdout=None,
     imu=None,
+    imus=None,
     clock=None,
     sleep=None,
     pin_factory="auto",
@@ -219,8 +291,8 @@ def assemble(
         clock, default_sleep = make_clock(speed)
         sleep = sleep or default_sleep
     session_id = new_session_id()
-    if imu is None:
-        imu = open_imu(config, kind, clock=clock, sleep=sleep)
+    if imu is None and imus is None:
+        imus = open_imus(config, imu_kind, clock=clock, sleep=sleep)
 
     sinks = [JsonLinesSink(stdout) if json_lines else ConsoleSink(stdout)]
 
@@ -239,6 +311,7 @@ def assemble(
         service = build_service(
             config,
             imu=imu,
+            imus=imus,
             coach=coach,
             sinks=sinks,
             button=button,

@@ -29,6 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from heelraise.exceptions import SettingsError
+from heelraise.symmetry import SIDES
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
@@ -60,6 +61,7 @@ COMMANDS: dict[str, tuple[Arg, ...]] = {
     "start_set": (
         Arg("tempo", "tempo", why="the target tempo for this set (null: none)"),
         Arg("mode", "choice", choices=("free", "guided"), why="guided: the metronome leads"),
+        Arg("side", "choice", choices=SIDES, why="single-leg set: count this shoe only"),
     ),
     "end_set": (),
     "set_tempo": (Arg("tempo", "tempo", required=True, why="the target tempo (null: none)"),),
@@ -72,6 +74,8 @@ COMMANDS: dict[str, tuple[Arg, ...]] = {
             why="metronome beats a minute; 60 is the clinical test's pace, and at 120 a "
             "rep is due every second, as fast as a full heel raise goes",
         ),
+        Arg("side", "choice", choices=SIDES, why="test this shoe only"),
+        Arg("first", "choice", choices=SIDES, why="two shoes: the side tested first"),
     ),
     "stop_endurance_test": (),
     "set_live": (Arg("on", "bool", required=True, why="live pitch stream on or off"),),

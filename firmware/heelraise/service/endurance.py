@@ -224,11 +224,13 @@ class EnduranceRun:
         pace_bpm: float = 60.0,
         tolerance_s: float = 0.35,
         body_mass_kg: float = 70.0,
+        side: str | None = None,
     ):
         if isinstance(pace_bpm, bool) or not isinstance(pace_bpm, (int, float)) or pace_bpm <= 0:
             raise SettingsError(f"pace_bpm must be a number above 0, not {pace_bpm!r}")
         beat_s = 60.0 / float(pace_bpm)
         self.coach = coach
+        self.side = side  # the shoe tested (its cues sound that side's feedback)
         first_beat_s = None if coach is None else coach.start_endurance(beat_s=beat_s)
         self.test = EnduranceTest(
             first_beat_s,
@@ -247,7 +249,7 @@ class EnduranceRun:
             return None
         verdict = self.test.on_rep(rep)
         if self.coach is not None:
-            self.coach.play_verdict(verdict)
+            self.coach.play_verdict(verdict, self.side)
         return self._ended() if self.test.stopped else None
 
     def check(self, now_s: float) -> dict | None:

@@ -34,10 +34,12 @@ from heelraise.cues.settings import CueSettings
 from heelraise.events import SessionSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import CommandQueue
+from heelraise.service.health import REASON_TEXT, SensorHealth
 from heelraise.service.live import LiveOutput
 from heelraise.service.session import HOLD, PRESS, Session
 from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import SINK_METHODS, SessionEvent
+from heelraise.symmetry import side_totals
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
@@ -71,6 +73,8 @@ class Service:
         guided: bool = False,
         body_mass_kg: float = 70.0,
         pace_tolerance_s: float = CueSettings.pace_tolerance_s,
+        involved_side: str | None = None,
+        single_leg: str | None = None,
         clock=None,
         sleep=None,
         read_interval_s: float = READ_INTERVAL_S,
@@ -118,9 +122,18 @@ class Service:
             guided=guided,
             body_mass_kg=body_mass_kg,
             pace_tolerance_s=pace_tolerance_s,
+            involved_side=involved_side,
+            single_leg=single_leg,
         )
+        if single_leg is not None and single_leg not in self.session.sides:
+            raise SettingsError(f"single_leg {single_leg!r}: there is no {single_leg} shoe")
+        self.involved_side = involved_side
+        #: the sensors' health and the session's holes, for the ``health`` message
+        self.health = SensorHealth()
         self._stop_requested = False
-        self._last_state: dict | None = None
+        self._last_state: dict = {}  # side -> the last state sent
+        self._coach_calibrated: bool | None = None
+        self.coach_sensor_ok = True
         self._opened = False
         self._closed = False
         self._behind_warned_at: float | None = None  # clock() of the last "fell behind" warning
@@ -137,10 +150,6 @@ class Service:
     @property
     def imu(self):
         return self.shoes[0].imu
-
-    @property
-    def health(self):
-        return self.shoes[0].health
 
     @property
     def sensor_t_s(self) -> float:
@@ -263,13 +272,14 @@ class Service:
             for gesture in self.button.poll():
                 self.commands.submit(HOLD if gesture == "hold" else PRESS, {})
         self.commands.run_some(self.session.execute)
+        changed = False
         for shoe in self.shoes:
             self._dispatch(shoe.read(), shoe)
             if self.live.on:
                 self._maybe_live(shoe)
-            healthy = shoe.health_changed()
-            if healthy is not None and self.coach is not None:
-                self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
+            changed = shoe.health_changed() is not None or changed
+        if changed:
+            self._health_changed()
         now = self.clock()
         self.session.tick(now)
         if self.coach is not None:
@@ -299,9 +309,16 @@ class Service:
         summary = self.session_summary()
         if self._opened:  # a sensor that never opened had no session
             self._publish_health(math.inf)  # the last gaps, whatever the rate limit
-            session = SessionEvent(summary, t_s=self.sensor_t_s, endurance=self.endurance_result)
-            session.gaps = sum(s.health.gaps for s in self.shoes)
-            session.gap_s = round(sum(s.health.gap_s for s in self.shoes), 3)
+            session = SessionEvent(
+                summary,
+                t_s=self.sensor_t_s,
+                endurance=self.endurance_result,
+                gaps=self.health.gaps,
+                gap_s=round(self.health.gap_s, 3),
+                side=self.shoes[0].side if len(self.shoes) == 1 else None,
+                sides=self.side_totals(),
+                involved=self.involved_side,
+            )
             for sink in self.sinks:
                 self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
         for sink in self.sinks:
@@ -315,11 +332,14 @@ class Service:
 
     # --- state --------------------------------------------------------------------------------
 
-    def state(self) -> dict:
-        """The MQTT ``state`` body: mode, calibration, phase, set and rep counts, tempo."""
-        shoe = self.shoes[0]
+    def state(self, shoe: Shoe | None = None) -> dict:
+        """One shoe's MQTT ``state`` body (default the first): which shoe (``side``), mode,
+        calibration, phase, set and rep counts, tempo, its holes; ``working_side`` when
+        one side counts alone (single-leg, endurance)."""
+        shoe = shoe or self.shoes[0]
         st = shoe.analyzer.state
         return {
+            "side": shoe.side,
             "mode": self.mode,
             "calibrated": bool(st.calibrated),
             "phase": str(st.phase),
@@ -327,22 +347,52 @@ class Service:
             "reps_in_set": int(st.reps_in_set),
             "rep_count": int(st.rep_count),
             "tempo": None if self.tempo is None else str(self.tempo),
-            "gaps": shoe.health.gaps,
-            "gap_s": round(shoe.health.gap_s, 3),
+            "gaps": shoe.gaps,
+            "gap_s": round(shoe.gap_s, 3),
+            "working_side": self.session.working_side,
         }
 
     def session_summary(self) -> SessionSummary:
         return SessionSummary(sets=list(self.sets), sample_rate_hz=self.imu.fs_hz)
 
+    def side_totals(self) -> dict:
+        """side -> :class:`~heelraise.symmetry.SideTotals` of the reps counted on each named
+        shoe (none for one unnamed sensor; a resting side in single-leg mode has none)."""
+        mass = self.session.body_mass_kg
+        return {
+            side: side_totals((r.heel_rise_mm for s in sets for r in s.reps), mass)
+            for side, sets in self.session.side_sets.items()
+            if side is not None
+        }
+
     def _publish_state(self, force: bool = False) -> None:
-        state = self.state()
-        if not force and state == self._last_state:
-            return
-        self._last_state = state
-        if self.coach is not None:
-            self._safely("coach.on_state", self.coach.on_state, dict(state))
-        for sink in self.sinks:
-            self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+        for shoe in self.shoes:
+            state = self.state(shoe)
+            if not force and state == self._last_state.get(shoe.side):
+                continue
+            self._last_state[shoe.side] = state
+            for sink in self.sinks:
+                self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+        calibrated = all(s.analyzer.state.calibrated for s in self.shoes)
+        if self.coach is not None and (force or calibrated != self._coach_calibrated):
+            self._coach_calibrated = calibrated
+            state = dict(self.state(), calibrated=calibrated)  # the cues wait for every shoe
+            self._safely("coach.on_state", self.coach.on_state, state)
+
+    def _health_changed(self) -> None:
+        """A shoe's sensor turned unhealthy or recovered: the ``health`` message says whether
+        all are healthy (with the first unhealthy one's reason), the coach the same."""
+        sick = [s for s in self.shoes if not s.sensor_ok]
+        healthy = not sick
+        reason = None
+        if sick:
+            reason = sick[0].imu.health_reason
+            if len(self.shoes) > 1 and sick[0].side is not None:
+                reason = f"{sick[0].side}: {REASON_TEXT.get(reason or '', reason or 'unhealthy')}"
+        self.health.set_healthy(healthy, reason)
+        if self.coach is not None and healthy != self.coach_sensor_ok:
+            self.coach_sensor_ok = healthy
+            self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
 
     def _publish_health(self, now_s: float) -> None:
         """Hand a ``health`` snapshot to the sinks when it is due."""
@@ -371,6 +421,18 @@ class Service:
     def _dispatch(self, events, shoe: Shoe) -> None:
         for event in events or ():
             kind = event.kind
+            if kind == "gap":
+                self.health.add_gap(event.start_s, event.end_s, event.reason)
+            if kind in ("rep", "set"):
+                event.side = shoe.side
+                if not self.session.counts(shoe.side):
+                    log.debug(
+                        "%s %s not counted: the %s side works",
+                        shoe.side,
+                        kind,
+                        self.session.working_side,
+                    )
+                    continue
             if kind == "rep":
                 # debug: the console sink (stdout, which journald keeps too) prints each rep
                 log.debug(

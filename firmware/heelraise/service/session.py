@@ -6,6 +6,16 @@ counted and the endurance test's run (:class:`~heelraise.service.endurance.Endur
 and asks the coach for the cues each mode has. It touches the signal chains only
 through their ``end_set`` / ``set_tempo`` and hands the events those make to
 ``emit`` (the loop's dispatch), so every event goes the same way.
+
+Two shoes: every shoe's reps count, unless one side works alone: single-leg mode
+(``[user] single_leg``, or ``start_set`` with ``side``) and the endurance test count the
+working side only (:attr:`Session.working_side`; the resting foot's chain keeps running,
+its reps are not counted). The endurance test runs per side, one after the other
+(``start_endurance_test`` ``side``: that side only; ``first``: which side starts, left
+by default): when one side's test ends by its rules, the other side's counts in. Its
+result is the one side's, or both sides' with their LSIs (:func:`heelraise.symmetry.symmetry`
+of the reps, mean heel height and total work counted; ``involved`` from ``[user]
+involved_side``).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from heelraise.cues.settings import CueSettings
 from heelraise.service.commands import check
 from heelraise.service.endurance import EnduranceRun
 from heelraise.service.live import LiveOutput
+from heelraise.symmetry import SIDES, side_totals, symmetry
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
@@ -37,6 +48,8 @@ class Session:
         guided: bool = False,
         body_mass_kg: float = 70.0,
         pace_tolerance_s: float = CueSettings.pace_tolerance_s,
+        involved_side: str | None = None,
+        single_leg: str | None = None,
     ):
         self.shoes = list(shoes)
         self.emit = emit  # emit(events, shoe): the loop's dispatch
@@ -46,8 +59,17 @@ class Session:
         self.guided = bool(guided)
         self.body_mass_kg = float(body_mass_kg)
         self.pace_tolerance_s = float(pace_tolerance_s)
+        self.involved_side = involved_side
+        #: the side that works alone in every set ([user] single_leg), or None: both count
+        self.single_leg = single_leg
+        self._set_side: str | None = None  # this set's single leg (start_set side)
         self.sets: list = []
+        self.side_sets: dict = {}  # side -> the sets counted on that shoe
         self.endurance: EnduranceRun | None = None
+        self._endurance_side: str | None = None  # the side the running test judges
+        self._endurance_next: list = []  # the sides still to test
+        self._endurance_results: dict = {}  # side -> result, in the order tested
+        self._endurance_totals: dict = {}  # side -> SideTotals of its counted reps
         self.endurance_result: dict | None = None
 
     @property
@@ -60,12 +82,32 @@ class Session:
     def set_open(self) -> bool:
         return any(s.analyzer.state.set_open for s in self.shoes)
 
+    @property
+    def sides(self) -> tuple:
+        """The named shoes' sides ("left", "right"); () for one unnamed sensor."""
+        return tuple(s.side for s in self.shoes if s.side is not None)
+
+    @property
+    def working_side(self) -> str | None:
+        """The side that counts alone now (the endurance test's, this set's, or
+        ``single_leg``); None: every shoe counts."""
+        if self.endurance is not None and self._endurance_side is not None:
+            return self._endurance_side
+        return self._set_side or self.single_leg
+
+    def counts(self, side: str | None) -> bool:
+        """Whether a rep or set of the ``side`` shoe counts now."""
+        working = self.working_side
+        return working is None or side is None or side == working
+
     # --- events and time ------------------------------------------------------------------
 
     def on_event(self, event) -> None:
-        """Every event the loop dispatches, before the coach and the sinks see it."""
+        """Every counted event the loop dispatches, before the coach and the sinks."""
         if event.kind == "set":
             self.sets.append(event.summary)
+            self.side_sets.setdefault(event.side, []).append(event.summary)
+            self._set_side = None
         elif event.kind == "rep" and self.endurance is not None:
             self._ended(self.endurance.on_rep(event.rep))
 
@@ -79,16 +121,38 @@ class Session:
             self._ended(self.endurance.check(now_s))
 
     def close(self) -> None:
-        """Shutdown: a running test stops ("shutdown"), the cues go silent."""
+        """Shutdown: a running test stops ("shutdown"); the sides not tested yet are not."""
         if self.endurance is not None:
-            self._ended(self.endurance.stop("shutdown"))
+            self._ended(self.endurance.stop("shutdown"), go_on=False)
 
-    def _ended(self, result) -> None:
+    def _ended(self, result, *, go_on: bool = True) -> None:
+        """One side's test ended with ``result`` (None: it still runs); the next side's
+        starts when ``go_on`` and one is left."""
         if result is None:
             return
+        side, run = self._endurance_side, self.endurance
         self.endurance = None
-        self.endurance_result = result
-        log.info("endurance test: %s", result)
+        self._endurance_results[side] = result
+        heights = [r.heel_rise_mm for r in run.test.counted]
+        self._endurance_totals[side] = side_totals(heights, self.body_mass_kg)
+        where = "" if side is None else f" ({side})"
+        log.info("endurance test%s: %s", where, result)
+        if go_on and self._endurance_next:
+            self._start_run(self._endurance_next.pop(0))
+            log.info("endurance test: now the %s side", self._endurance_side)
+            return
+        self._endurance_next = []
+        self.endurance_result = self._endurance_report()
+
+    def _endurance_report(self) -> dict:
+        """One side's result as it is, or both sides' and their symmetry."""
+        results = self._endurance_results
+        if len(results) == 1:
+            return next(iter(results.values()))
+        return {
+            "sides": {s: results[s] for s in SIDES if s in results},
+            "symmetry": symmetry(self._endurance_totals, involved=self.involved_side),
+        }
 
     # --- commands -------------------------------------------------------------------------
 
@@ -120,6 +184,12 @@ class Session:
             return False, f"set {index} is already open; end it first"
         if self.endurance is not None:
             return False, "an endurance test is running"
+        if "side" in args:
+            err = self._side_ok("start_set", args["side"])
+            if err:
+                return False, err
+            self._set_side = args["side"]
+            log.info("single-leg set: counting the %s side only", args["side"])
         if "tempo" in args:
             self._apply_tempo(args["tempo"])
         if "mode" in args:
@@ -158,23 +228,51 @@ class Session:
         for shoe in self.shoes:
             shoe.analyzer.set_tempo(tempo)
 
+    def _side_ok(self, command: str, side) -> str | None:
+        if side not in self.sides:
+            shoes = " and ".join(self.sides) or "one unnamed sensor"
+            return f"{command}: there is no {side} shoe (the shoes: {shoes})"
+        return None
+
     def _start_endurance_test(self, args) -> tuple[bool, str | None]:
         if self.endurance is not None:
             return False, "an endurance test is already running"
+        for key in ("side", "first"):
+            if key in args:
+                err = self._side_ok("start_endurance_test", args[key])
+                if err:
+                    return False, err
+        if "side" in args and "first" in args:
+            return False, "start_endurance_test: give side (one side) or first (both), not both"
+        if "side" in args:
+            order = [args["side"]]
+        elif self.sides:
+            first = args.get("first", self.sides[0])
+            order = [first] + [s for s in self.sides if s != first]
+        else:
+            order = [None]
         self._end_sets()
         self.endurance_result = None
+        self._endurance_results, self._endurance_totals = {}, {}
+        self._pace_bpm = args.get("pace_bpm", 60.0)
+        self._endurance_next = order[1:]
+        self._start_run(order[0])
+        return True, None
+
+    def _start_run(self, side: str | None) -> None:
+        self._endurance_side = side
         self.endurance = EnduranceRun(
             self.coach,
-            pace_bpm=args.get("pace_bpm", 60.0),
+            pace_bpm=self._pace_bpm,
             tolerance_s=self.pace_tolerance_s,
             body_mass_kg=self.body_mass_kg,
+            side=side,
         )
-        return True, None
 
     def _stop_endurance_test(self, args) -> tuple[bool, str | None]:
         if self.endurance is None:
             return False, "no endurance test is running"
-        self._ended(self.endurance.stop("command"))
+        self._ended(self.endurance.stop("command"), go_on=False)
         self._end_sets()
         return True, None
 

@@ -1,10 +1,12 @@
 """One shoe as the service loop sees it: its sensor, its signal chain, its holes and health.
 
 Each shoe has its own IMU (own clock), its own :class:`~heelraise.chain.analyzer.Analyzer`
-and its own :class:`~heelraise.service.health.SensorHealth`; ``side`` is "left",
-"right" or None (one unnamed sensor). :meth:`Shoe.read` reads the sensor once and
-returns the chain's events, each hole reported once: a gap the IMU reported is not
-reported again when the chain finds it from the timestamps.
+and its own count of holes (``gaps``, ``gap_s``, in its ``state``); ``side`` is "left",
+"right" or None (one unnamed sensor). The service keeps one
+:class:`~heelraise.service.health.SensorHealth` for the ``health`` message.
+:meth:`Shoe.read` reads the sensor once and returns the chain's events, each hole
+reported once: a gap the IMU reported is not reported again when the chain finds it
+from the timestamps.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import logging
 
 from heelraise.events import GapEvent
 from heelraise.imu.base import Imu
-from heelraise.service.health import SensorHealth
 from heelraise.symmetry import check_side
 
 log = logging.getLogger("heelraise.service")
@@ -27,7 +28,8 @@ class Shoe:
         self.imu = imu
         self.analyzer = analyzer
         self.side = check_side(side, "a shoe's side")
-        self.health = SensorHealth()
+        self.gaps = 0
+        self.gap_s = 0.0
         self.sensor_t_s = 0.0
         self.sensor_ok = True
         self.opened = False
@@ -53,7 +55,8 @@ class Shoe:
             events += [e for e in found if not self._is_known_gap(e)]
         for e in events:
             if e.kind == "gap":
-                self.health.add_gap(e.start_s, e.end_s, e.reason)
+                self.gaps += 1
+                self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
         return events
 
     def health_changed(self) -> bool | None:
@@ -67,7 +70,6 @@ class Shoe:
             log.info("sensor%s healthy again", where)
         else:
             log.warning("sensor%s unhealthy: reads keep failing (retrying)", where)
-        self.health.set_healthy(healthy, self.imu.health_reason)
         return healthy
 
     def _imu_gap(self, gap) -> list:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from heelraise.events import SessionSummary
@@ -59,6 +59,12 @@ class SessionEvent:
     #: the session's gaps in the sensor stream: how many, and their seconds in all
     gaps: int = 0
     gap_s: float = 0.0
+    #: which shoe (one sensor), "left" / "right", or None for one unnamed sensor
+    side: str | None = None
+    #: each measured shoe's totals, side -> heelraise.symmetry.SideTotals (empty: unnamed)
+    sides: dict = field(default_factory=dict)
+    #: the injured side ([user] involved_side), for the LSIs; None: LSI is left / right
+    involved: str | None = None
 
 
 def event_to_dict(event) -> dict:

@@ -397,7 +397,13 @@ def _publisher(config, session_id, commands, mqtt_client_factory, sinks):
     journal = None
     try:
         journal = Journal(publisher.outbox.path)
-        close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
+        close_interrupted(
+            journal,
+            publisher.outbox,
+            config.mqtt.prefix,
+            config.mqtt.qos,
+            body_mass_kg=config.user.body_mass_kg,
+        )
     except (OutboxError, sqlite3.Error) as e:
         log.error(
             "session journal in %s unusable (%s): an unclean stop will leave this session open",

@@ -107,8 +107,14 @@ class ConsoleSink:
 
     def on_event(self, event) -> None:
         line = format_event(event)
+        side = getattr(event, "side", None)
+        if line and side is not None and event.kind != "session":
+            line = f"{side:<5} {line}"  # two shoes: which one
         if line:
             self._write(line)
+        if event.kind == "session":
+            for extra in session_sides_lines(event):
+                self._write(extra)
 
     def on_state(self, state: dict) -> None:
         pass
@@ -200,11 +206,48 @@ def format_event(event) -> str | None:
     if kind == "session":
         s = event.summary
         line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
-        if event.endurance:
+        if event.endurance and "reps" in event.endurance:  # one side's (two: see below)
             e = event.endurance
             line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
         return line
     return None
+
+
+def session_sides_lines(event) -> list[str]:
+    """The console's lines for the shoes of a session: each side's totals and the symmetry
+    (or why there is none), and a two-sided endurance test's results and LSIs."""
+    from heelraise.symmetry import symmetry
+
+    lines = []
+    sides = getattr(event, "sides", None) or {}
+    for side, t in sides.items():
+        mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
+        lines.append(f"  {side:<5} {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")
+    if sides:
+        lines.append("  " + symmetry_line(symmetry(sides, involved=event.involved)))
+    e = event.endurance or {}
+    for side, r in e.get("sides", {}).items():
+        lines.append(
+            f"  endurance {side:<5} {r['reps']} reps, work {r['work_j']} J ({r['stopped_by']})"
+        )
+    if "symmetry" in e:
+        lines.append("  endurance " + symmetry_line(e["symmetry"]))
+    return lines
+
+
+def symmetry_line(sym: dict) -> str:
+    """``LSI reps 80.0 %, heel height 77.5 %, work 62.0 % (involved (right) / ...)``."""
+    if sym["reps_lsi"] is None and sym["note"]:
+        return f"symmetry: {sym['note']}"
+
+    def pct(x):
+        return "-" if x is None else f"{x:.1f} %"
+
+    line = (
+        f"LSI reps {pct(sym['reps_lsi'])}, heel height {pct(sym['heel_rise_lsi'])}, "
+        f"work {pct(sym['work_lsi'])} ({sym['label']})"
+    )
+    return line + (f"; {sym['note']}" if sym["note"] else "")
 
 
 def _r(x: float) -> float:

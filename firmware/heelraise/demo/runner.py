@@ -12,7 +12,9 @@ One job: put the real parts together and take them apart again, in order.
   and the real driver) playing :func:`~heelraise.demo.workout.demo_spec`, the
   real Analyzer, the Coach on gpiozero ``MockFactory`` pins drawn in the
   terminal, and the MQTT publisher, on a clock ``speed`` times real time
-  (``math.inf``: a virtual clock, as fast as the CPU allows).
+  (``math.inf``: a virtual clock, as fast as the CPU allows). ``pair=True``: two
+  shoes (:func:`heelraise.service.assemble.sim_pair_imus`), the workout on the left,
+  then a weaker right shoe.
 
 Example (needs a broker, or a free port to run one on)::
 

@@ -22,7 +22,7 @@ MODULES = [
     "heelraise.demo.broker",
     "heelraise.demo.runner",
     "heelraise.sim.session",
-    "heelraise.mqtt.validation",
+    "heelraise.protocol.validation",
     "heelraise.mqtt.settings",
     "heelraise.chain.analyzer",
     "heelraise_host.report",
@@ -31,7 +31,7 @@ MODULES = [
     "heelraise.service.commands",
     "heelraise.service.endurance",
     "heelraise.service.live",
-    "heelraise.mqtt.payloads",
+    "heelraise.protocol.payloads",
     "heelraise.mqtt.testing",
     "heelraise.service.journal",
 ]

@@ -11,11 +11,10 @@ from __future__ import annotations
 import pytest
 from conftest import wait_until
 from heelraise.chain.analyzer import Analyzer
-from heelraise.events import SessionSummary
-from heelraise.mqtt import validation
+from heelraise.events import SessionEvent, SessionSummary
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
-from heelraise.service.sinks import SessionEvent
+from heelraise.protocol import validation
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 

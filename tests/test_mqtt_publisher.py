@@ -10,10 +10,10 @@ import types
 
 import pytest
 from conftest import connect_client, wait_until
-from heelraise.mqtt import validation
 from heelraise.mqtt.publisher import RETAINED_REFUSAL, MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import FakeCommandHandler, fake_set
+from heelraise.protocol import validation
 
 DEVICE = "shoe-1"
 BASE = f"heelraise/{DEVICE}"
@@ -372,7 +372,7 @@ def test_each_home_assistant_control_pressed_twice_runs_twice(commanded):
     """Issue 16: HA's buttons, select and switch send their fixed payload (no id) at every
     press, exactly as discovery announces it; each press runs the command."""
     from heelraise.mqtt.discovery import discovery_messages
-    from heelraise.mqtt.topics import Topics
+    from heelraise.protocol.topics import Topics
 
     pub, handler, send, result_for, results = commanded
     seen_at = itertools.count(100.0, 1.0)  # a person presses about once a second
@@ -402,7 +402,10 @@ def test_a_command_nested_4000_deep_is_refused_cleanly(make_publisher, mqtt_brok
     msg = types.SimpleNamespace(topic=f"{BASE}/cmd", payload=deep.encode(), retain=False)
     with caplog.at_level("WARNING", logger="heelraise.mqtt"):
         pub._on_cmd(None, None, msg)
-    assert answers == [("-", False, "invalid: nested too deep (over 16 levels)")]
+    # one nesting limit for every payload, the validator's (it was 16 here, 8 elsewhere)
+    assert answers == [
+        ("-", False, f"invalid: nested too deep (over {validation.MAX_DEPTH} levels)")
+    ]
     assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
     assert handler.calls == []
     # brackets inside strings are text, not nesting

@@ -49,7 +49,7 @@ def test_a_flood_of_commands_is_refused_busy_and_never_runs_in_one_read():
 
 def test_the_cmd_schema_carries_the_command_table_rules():
     """One table: the schema the publisher checks is the one the table generates."""
-    from heelraise.mqtt.validation import load_schema
+    from heelraise.protocol.validation import load_schema
     from heelraise.service.commands import COMMANDS, args_schema
 
     schema = load_schema("cmd")
@@ -76,7 +76,7 @@ def test_the_cmd_schema_carries_the_command_table_rules():
     ],
 )
 def test_the_publisher_schema_and_the_service_refuse_the_same_commands(name, args):
-    from heelraise.mqtt.validation import errors
+    from heelraise.protocol.validation import errors
     from heelraise.service.commands import check
 
     by_schema = not errors("cmd", {"cmd": name, "args": args})

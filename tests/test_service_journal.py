@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 from conftest import Recorder, wait_until
-from heelraise.events import Rep, SetEvent, SetSummary
-from heelraise.mqtt import payloads, validation
+from heelraise.events import Rep, SessionEvent, SetEvent, SetSummary
 from heelraise.mqtt.outbox import Outbox
+from heelraise.protocol import payloads, validation
 from heelraise.service.journal import Journal, close_interrupted, interrupted_messages
-from heelraise.service.sinks import SessionEvent
 
 
 def rep(set_index: int, index: int, start_s: float) -> Rep:

@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 from heelraise.chain.analyzer import AnalyzerState
 from heelraise.clock import ManualClock
-from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
+from heelraise.events import GapEvent, Rep, RepEvent, SessionEvent, SetEvent, SetSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.assemble import build_service
 from heelraise.service.commands import COMMANDS_PER_STEP
 from heelraise.service.config import parse_config
-from heelraise.service.sinks import SessionEvent
 from heelraise.service.testing import ArrayImu
 from heelraise.tempo import Tempo
 

@@ -6,7 +6,7 @@ import json
 import threading
 
 import pytest
-from heelraise.mqtt import validation
+from heelraise.protocol import validation
 from heelraise.service.assemble import ScaledClock, assemble
 from heelraise.service.config import parse_config
 from heelraise.service.testing import ArrayImu

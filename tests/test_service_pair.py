@@ -237,7 +237,7 @@ def test_an_endurance_test_of_one_side_says_only_that_side_was_measured():
 
 
 def test_a_two_sided_endurance_result_is_a_valid_session_message():
-    from heelraise.mqtt import payloads, validation
+    from heelraise.protocol import payloads, validation
 
     left = one_set(2.0, (60.0, 60.0, 60.0), 25.0)
     right = one_set(31.0, (50.0, 50.0), 50.0)

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from heelraise.mqtt import payloads, validation
 from heelraise.mqtt.discovery import BUTTONS, PHASES, TEMPO_OPTIONS, discovery_messages
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import fake_set
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
 from heelraise.tempo import Tempo
 
 HERE = Path(__file__).resolve().parent

@@ -51,7 +51,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from heelraise_host import exports
+from heelraise_host import exports, trends
 from heelraise_host.store import REP_FIELDS, finite_json
 
 STATIC_DIR = files("heelraise_host") / "static"
@@ -230,7 +230,7 @@ def create_app(
         weeks = _int(q.get("weeks"), "weeks", minimum=1, maximum=260, default=12)
         tz = _int(q.get("tz_offset_min"), "tz_offset_min", minimum=-900, maximum=900, default=0)
         return FiniteJSONResponse(
-            store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz)
+            trends.weekly(store, q.get("device") or None, weeks=weeks, tz_offset_min=tz)
         )
 
     async def api_export(request):

@@ -28,8 +28,10 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from heelraise.events import Rep, SessionSummary, SetSummary
+from heelraise.events import Rep, RepEvent, SessionEvent, SessionSummary, SetEvent, SetSummary
 from heelraise.physics import G_MPS2
+from heelraise.protocol import payloads
+from heelraise.protocol.topics import Topics
 from heelraise.tempo import Tempo, phase_verdict
 
 
@@ -44,28 +46,41 @@ class OutMessage:
         return json.loads(self.payload)
 
 
-class _Envelope:
+class _Shoe:
+    """The protocol's own envelope and topics, on a made-up clock: wall time is ``start``
+    plus the sensor time, ids come from ``rng``, so the same arguments give the same bytes.
+
+    Unlike a shoe's, set and session ids are drawn from ``rng`` too (not derived from the
+    device and session), and the device id is not checked: tests make two devices share
+    ids, two messages compete for one slot, and device names no shoe would take."""
+
     def __init__(self, device, session, prefix, start, rng):
-        self.device, self.session, self.prefix = device, session, prefix.strip("/")
-        self.start, self.rng = start, rng
+        self.topics = Topics(prefix.strip("/"), device, checked=False)
+        self.start, self._t_s = start, 0.0
+        self.env = payloads.Envelope(
+            device,
+            session,
+            wall_clock=lambda: self.start + dt.timedelta(seconds=self._t_s),
+            ids=self._draw_id,
+        )
+        self._rng, self._last_id = rng, ""
 
-    def time(self, t_s: float) -> str:
-        t = self.start + dt.timedelta(seconds=t_s)
-        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    def _draw_id(self) -> str:
+        self._last_id = uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
+        return self._last_id
 
-    def make(self, kind, t_s, body, topic, qos=1, retain=False) -> OutMessage:
-        env = {
-            "schema": 1,
-            "id": uuid.UUID(int=self.rng.getrandbits(128), version=4).hex,
-            "type": kind,
-            "device": self.device,
-            "session": self.session,
-            "time": self.time(t_s),
-            "sensor_t_s": round(t_s, 3),
-        }
-        env.update(body)
-        payload = json.dumps(env, separators=(",", ":")).encode()
-        return OutMessage(f"{self.prefix}/{self.device}/{topic}", payload, qos, retain)
+    def at(self, t_s: float) -> payloads.Envelope:
+        """The envelope maker with the wall clock at sensor time ``t_s``."""
+        self._t_s = t_s
+        return self.env
+
+    def out(self, payload: dict, topic: str, qos=1, retain=False) -> OutMessage:
+        return OutMessage(topic, payloads.encode(payload), qos, retain)
+
+    def drawn_id(self, payload: dict) -> dict:
+        """``payload`` with the id its envelope drew from ``rng``, not the derived one."""
+        payload["id"] = self._last_id
+        return payload
 
 
 def session_messages(
@@ -90,7 +105,8 @@ def session_messages(
     """
     rng = random.Random(seed)
     start = start or dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
-    env = _Envelope(device, session, prefix, start, rng)
+    shoe = _Shoe(device, session, prefix, start, rng)
+    topics = shoe.topics
     target = Tempo.parse(tempo) if tempo else None
     out: list[OutMessage] = []
     sets: list[SetSummary] = []
@@ -98,18 +114,17 @@ def session_messages(
     rep_total = 0
 
     def state(t_s, phase, set_index, reps_in_set):
-        body = {
-            "state": {
-                "mode": "endurance" if endurance else ("guided" if target else "free"),
-                "calibrated": True,
-                "phase": phase,
-                "set": set_index,
-                "reps_in_set": reps_in_set,
-                "rep_count": rep_total,
-                "tempo": None if target is None else str(target),
-            }
+        snapshot = {
+            "mode": "endurance" if endurance else ("guided" if target else "free"),
+            "calibrated": True,
+            "phase": phase,
+            "set": set_index,
+            "reps_in_set": reps_in_set,
+            "rep_count": rep_total,
+            "tempo": None if target is None else str(target),
         }
-        return env.make("state", t_s, body, "state", retain=True)
+        payload = payloads.state_payload(shoe.at(t_s), snapshot, t_s)
+        return shoe.out(payload, topics.state, retain=True)
 
     out.append(state(0.5, "still", 0, 0))
     for set_index, n in enumerate(reps_per_set, start=1):
@@ -149,19 +164,21 @@ def session_messages(
                     if verdict and verdict not in rep.faults:
                         rep.faults.append(verdict)
             if live:
-                out.extend(_live_batches(env, rep))
+                out.extend(_live_batches(shoe, rep))
             if reps:
                 reps[-1].bottom_hold_s = rep.start_s - reps[-1].end_s
             reps.append(rep)
             rep_total += 1
             decided = rep.end_s + 0.3
-            out.append(env.make("rep", decided, {"rep": rep.to_dict()}, "event/rep"))
+            payload = payloads.rep_payload(shoe.at(decided), RepEvent(rep, decided))
+            out.append(shoe.out(payload, topics.event("rep")))
             out.append(state(decided, "bottom", set_index, k))
             t = rep.end_s + 0.1 + rng.uniform(0, 0.2)
         summary = SetSummary(set_index, set_start, t, reps, "pause")
         sets.append(summary)
         t += 8.0
-        out.append(env.make("set", t, {"set": summary.to_dict(with_reps=True)}, "event/set"))
+        payload = shoe.drawn_id(payloads.set_payload(shoe.at(t), SetEvent(summary, t)))
+        out.append(shoe.out(payload, topics.event("set")))
         out.append(state(t, "still", set_index, 0))
         t += 20.0
     total = SessionSummary(sets, sample_rate_hz=100.0)
@@ -177,18 +194,13 @@ def session_messages(
             "work_j": round(70 * G_MPS2 * sum(heights) / 1000, 1),
             "stopped_by": "pause",
         }
-    out.append(
-        env.make(
-            "session",
-            t,
-            {"summary": total.to_dict(), "endurance": endurance_body},
-            "event/session",
-        )
-    )
+    event = SessionEvent(total, t, endurance_body)
+    payload = shoe.drawn_id(payloads.session_payload(shoe.at(t), event))
+    out.append(shoe.out(payload, topics.event("session")))
     return out
 
 
-def _live_batches(env: _Envelope, rep: Rep, rate_hz: float = 25.0, batch: int = 5):
+def _live_batches(shoe: _Shoe, rep: Rep, rate_hz: float = 25.0, batch: int = 5):
     """Pitch samples across one rep, a batch of ``batch`` samples per message (QoS 0)."""
     n = int((rep.end_s - rep.start_s) * rate_hz)
     ts, pitch, phase = [], [], []
@@ -205,8 +217,9 @@ def _live_batches(env: _Envelope, rep: Rep, rate_hz: float = 25.0, batch: int = 
         phase.append(ph)
     out = []
     for i in range(0, n, batch):
-        body = {"t_s": ts[i : i + batch], "pitch_deg": pitch[i : i + batch], "phase": phase[i]}
-        out.append(env.make("live", ts[i], body, "live", qos=0))
+        env = shoe.at(ts[i : i + batch][-1])  # a batch is sent at its last sample
+        payload = payloads.live_payload(env, ts[i : i + batch], pitch[i : i + batch], phase[i])
+        out.append(shoe.out(payload, shoe.topics.live, qos=0))
     return out
 
 

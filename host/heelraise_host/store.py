@@ -48,13 +48,13 @@ e443df789558467f9ba91faf7a024204; refusing its replacement 000000000000000000000
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import sqlite3
-import statistics
 import threading
 from pathlib import Path
+
+from heelraise import events
 
 _MESSAGES = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -120,25 +120,9 @@ CREATE TABLE IF NOT EXISTS reps (
 """
 )
 
-#: rep columns in export order (the Rep.to_dict() names, plus where it belongs)
-REP_FIELDS = (
-    "start_s",
-    "top_start_s",
-    "top_end_s",
-    "end_s",
-    "raise_s",
-    "top_hold_s",
-    "lower_s",
-    "bottom_hold_s",
-    "peak_deg",
-    "depth_deg",
-    "heel_rise_mm",
-    "roll_deg",
-    "surface",
-    "faults",
-    "tempo",
-    "deviation_s",
-)
+#: rep columns in export order: the rep's fields (heelraise.events.REP_FIELDS) but where it
+#: belongs (``set``, ``index``), which are the key columns ``set_index`` and ``rep_index``
+REP_FIELDS = tuple(f for f in events.REP_FIELDS if f not in ("set", "index"))
 _REP_JSON = ("faults", "tempo", "deviation_s")
 SET_FIELDS = (
     "rep_count",
@@ -600,79 +584,6 @@ class Store:
         )
         return [_rep_dict(r) for r in rows]
 
-    def trends(
-        self, device: str | None = None, *, weeks: int = 12, now=None, tz_offset_min: int = 0
-    ) -> list[dict]:
-        """Per calendar week (Monday start, in the viewer's time zone), oldest first.
-
-        ``tz_offset_min`` is minutes *ahead* of UTC (UTC+1 is 60). Each week:
-        ``sessions``, ``reps``, ``mean_heel_rise_mm``, ``tempo_cv_pct`` (spread of
-        rep durations, standard deviation over mean: lower is steadier),
-        ``tempo_dev_s`` (mean absolute deviation from the target tempo per
-        phase, where a target was set), ``endurance_reps`` (best endurance test)
-        and ``endurance_decline_pct`` (its heel-height decline).
-        """
-        now = now or dt.datetime.now(dt.UTC)
-        shift = dt.timedelta(minutes=tz_offset_min)
-        local_today = (now + shift).date()
-        first_monday = local_today - dt.timedelta(days=local_today.weekday(), weeks=weeks - 1)
-        since_utc = dt.datetime.combine(first_monday, dt.time(), dt.UTC) - shift
-        since = since_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        buckets = {
-            first_monday + dt.timedelta(weeks=i): {
-                "sessions": 0,
-                "reps": 0,
-                "heel": [],
-                "durations": [],
-                "devs": [],
-                "endurance": [],
-            }
-            for i in range(weeks)
-        }
-        for s in self.sessions(device, since=since):
-            try:
-                start = _parse_time(s["started_at"]) + shift
-            except ValueError:  # a file written before times were checked at the door
-                continue
-            monday = start.date() - dt.timedelta(days=start.weekday())
-            b = buckets.get(monday)
-            if b is None:
-                continue
-            b["sessions"] += 1
-            if s["endurance"]:
-                b["endurance"].append(s["endurance"])
-            for r in self.session_reps(s["device"], s["session"]):
-                b["reps"] += 1
-                if r["heel_rise_mm"] is not None:
-                    b["heel"].append(r["heel_rise_mm"])
-                if r["start_s"] is not None and r["end_s"] is not None:
-                    b["durations"].append(r["end_s"] - r["start_s"])
-                for v in (r["deviation_s"] or {}).values():
-                    if isinstance(v, (int, float)) and math.isfinite(v):
-                        b["devs"].append(abs(v))
-        out = []
-        for monday, b in sorted(buckets.items()):
-            d = b["durations"]
-            cv = None
-            if len(d) >= 2 and statistics.fmean(d) > 0:
-                cv = round(100 * statistics.stdev(d) / statistics.fmean(d), 1)
-            best = max(b["endurance"], key=lambda e: e.get("reps") or 0, default=None)
-            out.append(
-                {
-                    "week": monday.isoformat(),
-                    "sessions": b["sessions"],
-                    "reps": b["reps"],
-                    "mean_heel_rise_mm": round(statistics.fmean(b["heel"]), 1)
-                    if b["heel"]
-                    else None,
-                    "tempo_cv_pct": cv,
-                    "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
-                    "endurance_reps": None if best is None else best.get("reps"),
-                    "endurance_decline_pct": None if best is None else best.get("decline_pct"),
-                }
-            )
-        return out
-
 
 #: columns added since the first release: (table, column, declaration)
 _ADDED_COLUMNS = (
@@ -760,10 +671,6 @@ def _rep_dict(r) -> dict:
         d["faults"] = []
     d["final"] = bool(r["final"])
     return d
-
-
-def _parse_time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _message_row(msg, received_at: str) -> tuple:

@@ -40,6 +40,7 @@ import socket
 import threading
 
 from heelraise.exceptions import MessageRejected
+from heelraise.protocol.topics import subscription
 
 from heelraise_host import messages
 from heelraise_host.ingest import IngestError, parse_hostport
@@ -204,9 +205,9 @@ def watch(
         name="heelraise-watch",
         on_connect=lambda c: c.subscribe(
             [
-                (f"{prefix}/+/event/rep", 1),
-                (f"{prefix}/+/state", 1),
-                (f"{prefix}/+/status", 1),
+                (subscription(prefix, "event/rep"), 1),
+                (subscription(prefix, "state"), 1),
+                (subscription(prefix, "status"), 1),
             ]
         ),
         on_subscribe=lambda c, reason_codes: subscribed.set(),

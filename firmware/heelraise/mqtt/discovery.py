@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import re
 
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol.topics import Topics
 
 #: Every phase the analyzer reports in ``state`` (heelraise.chain.analyzer; checked by a
 #: test against its source), the options of the ``phase`` enum sensor.

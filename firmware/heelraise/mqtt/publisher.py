@@ -31,7 +31,7 @@ How it works, thread by thread:
   ``discovery``, announces the device to Home Assistant.
 
 Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, nested at most
-``payloads.MAX_JSON_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
+``validation.MAX_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
 retained, not a repeat of a recent id (only commands with an id are deduplicated; a
 repeat answers "duplicate"), within the rate limit (``CMD_BURST``, ``CMD_RATE_PER_S``); then
 ``command_handler(name, args)`` (the service's ``CommandQueue.submit``) returns a
@@ -52,11 +52,12 @@ import threading
 import time
 
 from heelraise.exceptions import OutboxError, PayloadInvalid, SettingsError
-from heelraise.mqtt import diagnose, payloads, validation
+from heelraise.mqtt import diagnose
 from heelraise.mqtt.discovery import discovery_messages, ha_status_topic
 from heelraise.mqtt.outbox import Outbox
 from heelraise.mqtt.settings import MqttSettings
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
 
 log = logging.getLogger("heelraise.mqtt")
 
@@ -188,14 +189,14 @@ class MqttPublisher:
 
     def on_event(self, event) -> None:
         """Store a rep/set/session event in the outbox and wake the sender (never blocks)."""
-        kind = getattr(event, "kind", None)
         t_s = getattr(event, "t_s", None)
         if t_s is not None:
             self._sensor_t_s = float(t_s)
-        maker = payloads.EVENT_PAYLOADS.get(kind)
+        maker = payloads.EVENT_PAYLOADS.get(type(event))
         if maker is None:
-            log.debug("no MQTT message for a %r event", kind)
+            log.debug("no MQTT message for a %s", type(event).__name__)
             return
+        kind = event.kind
         try:
             payload = maker(self._env, event)
         except Exception as e:  # a malformed event object: say what, keep running
@@ -474,15 +475,14 @@ class MqttPublisher:
                 "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"
             )
             return
-        if payloads.json_depth_exceeds(msg.payload):
-            self._refuse(
-                "-", None, f"invalid: nested too deep (over {payloads.MAX_JSON_DEPTH} levels)"
-            )
-            return
         try:
             data = validation.loads(msg.payload)  # finite numbers, nesting bounded
         except validation.PayloadUnreadable as e:
-            self._refuse("-", None, f"command is unreadable: {e}")
+            if e.reason == "too_deep":
+                why = f"invalid: nested too deep (over {validation.MAX_DEPTH} levels)"
+            else:
+                why = f"command is unreadable: {e}"
+            self._refuse("-", None, why)
             return
         if not isinstance(data, dict):
             self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")

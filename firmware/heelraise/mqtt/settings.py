@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from heelraise.exceptions import SettingsError
-from heelraise.mqtt.topics import check_prefix
+from heelraise.protocol.topics import check_prefix
 
 MAX_LIVE_HZ = 25.0
 #: The MQTT versions the publisher speaks (the ``protocol`` setting).

@@ -37,13 +37,13 @@ the table and key, the value found and what is allowed::
 from __future__ import annotations
 
 import dataclasses
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from heelraise.cues.pins import DEFAULT_PINS
 from heelraise.exceptions import ConfigError, SettingsError
+from heelraise.protocol.topics import DEVICE_ID, DEVICE_ID_RULE
 from heelraise.settings import AnalyzerSettings
 from heelraise.symmetry import SIDES
 from heelraise.tempo import Tempo
@@ -57,7 +57,6 @@ MIN_RATE_HZ, MAX_RATE_HZ = 25, 1000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: [analysis] takes every AnalyzerSettings field except these (set elsewhere).
 _NOT_IN_ANALYSIS = ("tempo", "body_mass_kg", "foot_length_m")
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -254,12 +253,12 @@ class _Validator:
         if raw and "live" in raw:  # the live stream is set in one place: [mqtt]
             self.fail("device", "live", raw["live"], "moved: set live in [mqtt] (live = true)")
         raw = self._known("device", raw, DeviceConfig)
-        if "id" in raw and (not isinstance(raw["id"], str) or not _DEVICE_ID.match(raw["id"])):
+        if "id" in raw and (not isinstance(raw["id"], str) or not DEVICE_ID.match(raw["id"])):
             self.fail(
                 "device",
                 "id",
                 raw["id"],
-                "must be 1 to 64 letters, digits, '_', '-' or '.' (it is an MQTT topic level)",
+                f"must be {DEVICE_ID_RULE}",
             )
         return DeviceConfig(**raw)
 

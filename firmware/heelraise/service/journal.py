@@ -41,11 +41,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from heelraise.events import Rep, SessionSummary, SetEvent, SetSummary
+from heelraise.events import Rep, RepEvent, SessionEvent, SessionSummary, SetEvent, SetSummary
 from heelraise.exceptions import OutboxError
-from heelraise.mqtt import payloads
-from heelraise.mqtt.topics import Topics
-from heelraise.service.sinks import SessionEvent
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
 from heelraise.settings import AnalyzerSettings
 from heelraise.symmetry import side_totals
 
@@ -314,8 +313,6 @@ def close_interrupted(
 
     Returns the :class:`LeftOver` closed, or None when the last stop was clean.
     """
-    from heelraise.mqtt import validation
-
     left = journal.left_over()
     if left is None:
         return None
@@ -365,12 +362,11 @@ class JournalSink:
             self.journal.begin(self.session_id, self.device_id)
 
     def on_event(self, event) -> None:
-        kind = getattr(event, "kind", None)
-        if self.role == "reps" and kind == "rep":
+        if self.role == "reps" and isinstance(event, RepEvent):
             self.journal.add_rep(event.rep, event.t_s, event.side)
-        elif self.role == "closes" and kind == "set":
+        elif self.role == "closes" and isinstance(event, SetEvent):
             self.journal.close_set(event.summary, event.t_s, event.side)
-        elif self.role == "closes" and kind == "session":
+        elif self.role == "closes" and isinstance(event, SessionEvent):
             self.journal.clear()
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:

@@ -31,14 +31,14 @@ import time
 from concurrent.futures import Future
 
 from heelraise.cues.settings import CueSettings
-from heelraise.events import SessionSummary
+from heelraise.events import SessionEvent, SessionSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import CommandQueue
 from heelraise.service.health import REASON_TEXT, SensorHealth
 from heelraise.service.live import LiveOutput
 from heelraise.service.session import HOLD, PRESS, Session
 from heelraise.service.shoe import Shoe
-from heelraise.service.sinks import SINK_METHODS, SessionEvent
+from heelraise.service.sinks import SINK_METHODS
 from heelraise.symmetry import side_totals
 from heelraise.tempo import Tempo
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from heelraise.events import SessionSummary
+from heelraise.events import Event, GapEvent, RepEvent, SessionEvent, SetEvent
+from heelraise.symmetry import symmetry
 
 log = logging.getLogger(__name__)
 
@@ -40,49 +40,9 @@ class EventSink(Protocol):
 SINK_METHODS = ("on_event", "on_state", "on_live", "on_health", "close")
 
 
-# --- the session end --------------------------------------------------------------------------
-
-
-@dataclass
-class SessionEvent:
-    """The service stopped: everything counted, and the endurance test result if one ran.
-
-    ``endurance`` is None or a dict with ``reps``, ``first_heel_rise_mm``,
-    ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct``, ``work_j``,
-    ``stopped_by`` (the MQTT ``event/session`` body).
-    """
-
-    summary: SessionSummary
-    t_s: float
-    endurance: dict | None = None
-    kind: str = "session"
-    #: the session's gaps in the sensor stream: how many, and their seconds in all
-    gaps: int = 0
-    gap_s: float = 0.0
-    #: which shoe (one sensor), "left" / "right", or None for one unnamed sensor
-    side: str | None = None
-    #: each measured shoe's totals, side -> heelraise.symmetry.SideTotals (empty: unnamed)
-    sides: dict = field(default_factory=dict)
-    #: the injured side ([user] involved_side), for the LSIs; None: LSI is left / right
-    involved: str | None = None
-
-
-def event_to_dict(event) -> dict:
-    """One event as a JSON-ready dict: ``{"type": kind, "t_s": ..., <body>}``."""
-    kind = getattr(event, "kind", None)
-    d: dict = {"type": kind, "t_s": _r(event.t_s)}
-    if kind == "rep":
-        d["rep"] = event.rep.to_dict()
-    elif kind == "set":
-        d["set"] = event.summary.to_dict(with_reps=True)
-    elif kind == "gap":
-        d.update(start_s=_r(event.start_s), end_s=_r(event.end_s), reason=event.reason)
-    elif kind == "session":
-        d["summary"] = event.summary.to_dict()
-        d["endurance"] = event.endurance
-    else:
-        raise TypeError(f"not a heelraise event: {event!r}")
-    return d
+def event_to_dict(event: Event) -> dict:
+    """One event as a JSON line: ``{"type": kind, "t_s": ..., <its body()>}``."""
+    return {"type": event.kind, "t_s": round(float(event.t_s), 3), **event.body()}
 
 
 # --- console and JSON lines -------------------------------------------------------------------
@@ -178,46 +138,61 @@ class JsonLinesSink:
             log.warning("JSON output failed: %s", e)
 
 
-def format_event(event) -> str | None:
-    """The console line for an event."""
-    kind = getattr(event, "kind", None)
-    if kind == "rep":
-        r = event.rep
-        line = (
-            f"set {r.set} rep {r.index}: raise {r.raise_s:.1f} s, top {r.top_hold_s:.1f} s, "
-            f"lower {r.lower_s:.1f} s, peak {r.peak_deg:.1f} deg, heel {r.heel_rise_mm:.0f} mm"
+def _rep_line(event: RepEvent) -> str:
+    r = event.rep
+    line = (
+        f"set {r.set} rep {r.index}: raise {r.raise_s:.1f} s, top {r.top_hold_s:.1f} s, "
+        f"lower {r.lower_s:.1f} s, peak {r.peak_deg:.1f} deg, heel {r.heel_rise_mm:.0f} mm"
+    )
+    if r.faults:
+        line += " [" + ", ".join(r.faults) + "]"
+    return line
+
+
+def _set_line(event: SetEvent) -> str:
+    s = event.summary
+    line = f"set {s.index} done: {s.rep_count} reps ({s.ended_by})"
+    if s.reps:
+        n = s.rep_count
+        line += (
+            f", mean raise {sum(r.raise_s for r in s.reps) / n:.1f} s"
+            f" / top {sum(r.top_hold_s for r in s.reps) / n:.1f} s"
+            f" / lower {sum(r.lower_s for r in s.reps) / n:.1f} s"
         )
-        if r.faults:
-            line += " [" + ", ".join(r.faults) + "]"
-        return line
-    if kind == "set":
-        s = event.summary
-        line = f"set {s.index} done: {s.rep_count} reps ({s.ended_by})"
-        if s.reps:
-            n = s.rep_count
-            line += (
-                f", mean raise {sum(r.raise_s for r in s.reps) / n:.1f} s"
-                f" / top {sum(r.top_hold_s for r in s.reps) / n:.1f} s"
-                f" / lower {sum(r.lower_s for r in s.reps) / n:.1f} s"
-            )
-        return line
-    if kind == "gap":
-        return f"gap in the sensor stream {event.start_s:.3f}-{event.end_s:.3f} s ({event.reason})"
-    if kind == "session":
-        s = event.summary
-        line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
-        if event.endurance and "reps" in event.endurance:  # one side's (two: see below)
-            e = event.endurance
-            line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
-        return line
-    return None
+    return line
+
+
+def _gap_line(event: GapEvent) -> str:
+    return f"gap in the sensor stream {event.start_s:.3f}-{event.end_s:.3f} s ({event.reason})"
+
+
+def _session_line(event: SessionEvent) -> str:
+    s = event.summary
+    line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
+    if event.endurance and "reps" in event.endurance:  # one side's (two: see below)
+        e = event.endurance
+        line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
+    return line
+
+
+#: event type -> its console line
+_LINES = {
+    RepEvent: _rep_line,
+    SetEvent: _set_line,
+    GapEvent: _gap_line,
+    SessionEvent: _session_line,
+}
+
+
+def format_event(event) -> str | None:
+    """The console line for an event (None for anything else)."""
+    line = _LINES.get(type(event))
+    return None if line is None else line(event)
 
 
 def session_sides_lines(event) -> list[str]:
     """The console's lines for the shoes of a session: each side's totals and the symmetry
     (or why there is none), and a two-sided endurance test's results and LSIs."""
-    from heelraise.symmetry import symmetry
-
     lines = []
     sides = getattr(event, "sides", None) or {}
     for side, t in sides.items():
@@ -248,7 +223,3 @@ def symmetry_line(sym: dict) -> str:
         f"work {pct(sym['work_lsi'])} ({sym['label']})"
     )
     return line + (f"; {sym['note']}" if sym["note"] else "")
-
-
-def _r(x: float) -> float:
-    return round(float(x), 3)

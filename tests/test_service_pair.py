@@ -15,6 +15,7 @@ from heelraise.exceptions import ConfigError, SettingsError
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
+from heelraise.service.session import SessionPlan
 from heelraise.service.shoe import Shoe
 from heelraise.service.testing import ArrayImu
 from heelraise.sim.pair import PairSpec, simulate_pair
@@ -141,7 +142,7 @@ def test_a_single_leg_set_by_command_names_a_shoe_that_exists():
     )
     service.close()
     with pytest.raises(SettingsError, match="single_leg 'right': there is no right shoe"):
-        Service([Shoe(imu, Analyzer(), "left")], single_leg="right")
+        Service([Shoe(imu, Analyzer(), "left")], plan=SessionPlan(single_leg="right"))
 
 
 # --- per-side cues ------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def scripted_pair(script_left, script_right, config_text=None):
     service = Service(
         shoes,
         sinks=[sink],
-        involved_side="right",
+        plan=SessionPlan(involved_side="right"),
         clock=clock,
         sleep=clock.sleep,
         stop_when_exhausted=True,

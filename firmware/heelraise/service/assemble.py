@@ -35,6 +35,7 @@ from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
+from heelraise.service.session import SessionPlan
 from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 
@@ -225,12 +226,14 @@ def build_service(
         button=button,
         commands=commands,
         live=live_output(config),
-        tempo=config.tempo.target,
-        guided=config.tempo.mode == "guided",
-        body_mass_kg=config.user.body_mass_kg,
-        pace_tolerance_s=cues.pace_tolerance_s,
-        involved_side=config.user.involved_side,
-        single_leg=config.user.single_leg,
+        plan=SessionPlan(
+            tempo=config.tempo.target,
+            guided=config.tempo.mode == "guided",
+            body_mass_kg=config.user.body_mass_kg,
+            pace_tolerance_s=cues.pace_tolerance_s,
+            involved_side=config.user.involved_side,
+            single_leg=config.user.single_leg,
+        ),
         clock=clock,
         sleep=sleep,
         read_interval_s=read_interval_s,

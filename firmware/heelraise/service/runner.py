@@ -30,13 +30,12 @@ import math
 import time
 from concurrent.futures import Future
 
-from heelraise.cues.settings import CueSettings
 from heelraise.events import SessionEvent, SessionSummary
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import CommandQueue
 from heelraise.service.health import REASON_TEXT, SensorHealth
 from heelraise.service.live import LiveOutput
-from heelraise.service.session import HOLD, PRESS, Session
+from heelraise.service.session import HOLD, PRESS, Session, SessionPlan
 from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import SINK_METHODS
 from heelraise.symmetry import side_totals
@@ -69,12 +68,7 @@ class Service:
         button=None,
         commands: CommandQueue | None = None,
         live: LiveOutput | None = None,
-        tempo: Tempo | None = None,
-        guided: bool = False,
-        body_mass_kg: float = 70.0,
-        pace_tolerance_s: float = CueSettings.pace_tolerance_s,
-        involved_side: str | None = None,
-        single_leg: str | None = None,
+        plan: SessionPlan | None = None,
         clock=None,
         sleep=None,
         read_interval_s: float = READ_INTERVAL_S,
@@ -118,16 +112,9 @@ class Service:
             emit=self._dispatch,
             coach=coach,
             live=self.live,
-            tempo=tempo,
-            guided=guided,
-            body_mass_kg=body_mass_kg,
-            pace_tolerance_s=pace_tolerance_s,
-            involved_side=involved_side,
-            single_leg=single_leg,
+            plan=plan,
         )
-        if single_leg is not None and single_leg not in self.session.sides:
-            raise SettingsError(f"single_leg {single_leg!r}: there is no {single_leg} shoe")
-        self.involved_side = involved_side
+        self.involved_side = self.session.involved_side
         #: the sensors' health and the session's holes, for the ``health`` message
         self.health = SensorHealth()
         self._stop_requested = False

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from heelraise.cues.settings import CueSettings
+from heelraise.exceptions import SettingsError
 from heelraise.service.commands import check
 from heelraise.service.endurance import EnduranceRun
 from heelraise.service.live import LiveOutput
@@ -31,6 +33,20 @@ from heelraise.symmetry import SIDES, side_totals, symmetry
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """How the session starts out and what it judges by (from the config's [tempo], [user]
+    and [cues]); the commands change the tempo and mode from there."""
+
+    tempo: Tempo | None = None  # the target tempo ([tempo] target)
+    guided: bool = False  # the metronome leads ([tempo] mode = "guided")
+    body_mass_kg: float = 70.0  # the work of a rep: body mass x g x heel height
+    pace_tolerance_s: float = CueSettings.pace_tolerance_s  # endurance: off-beat allowance
+    involved_side: str | None = None  # the LSIs' numerator; None: left / right
+    single_leg: str | None = None  # the side that works alone in every set; None: both
+
 
 #: Internal gestures of the set button (from the loop thread or a keyboard thread).
 PRESS, HOLD = "_toggle_set", "_toggle_endurance"
@@ -44,24 +60,24 @@ class Session:
         emit: Callable,
         coach=None,
         live: LiveOutput | None = None,
-        tempo: Tempo | None = None,
-        guided: bool = False,
-        body_mass_kg: float = 70.0,
-        pace_tolerance_s: float = CueSettings.pace_tolerance_s,
-        involved_side: str | None = None,
-        single_leg: str | None = None,
+        plan: SessionPlan | None = None,
     ):
+        plan = plan or SessionPlan()
         self.shoes = list(shoes)
         self.emit = emit  # emit(events, shoe): the loop's dispatch
         self.coach = coach
         self.live = live if live is not None else LiveOutput()
-        self.tempo = tempo
-        self.guided = bool(guided)
-        self.body_mass_kg = float(body_mass_kg)
-        self.pace_tolerance_s = float(pace_tolerance_s)
-        self.involved_side = involved_side
+        self.tempo = plan.tempo
+        self.guided = bool(plan.guided)
+        self.body_mass_kg = float(plan.body_mass_kg)
+        self.pace_tolerance_s = float(plan.pace_tolerance_s)
+        self.involved_side = plan.involved_side
         #: the side that works alone in every set ([user] single_leg), or None: both count
-        self.single_leg = single_leg
+        self.single_leg = plan.single_leg
+        if self.single_leg is not None and self.single_leg not in self.sides:
+            raise SettingsError(
+                f"single_leg {self.single_leg!r}: there is no {self.single_leg} shoe"
+            )
         self._set_side: str | None = None  # this set's single leg (start_set side)
         self.sets: list = []
         self.side_sets: dict = {}  # side -> the sets counted on that shoe

@@ -56,6 +56,7 @@ class ReplayImu:
         self.fs_hz = float(fs_hz) if fs_hz else float("nan")
         self.block_bytes = block_bytes
         self.healthy = True
+        self.health_reason = None  # a file never turns unhealthy (the Imu protocol)
         self._reader = None
         self._blocks = None  # the pass's block iterator
         self._eof = False

@@ -5,8 +5,9 @@ Wiring (the service does this from the ``[mqtt]`` config table; needs a broker):
     from heelraise.mqtt.publisher import MqttPublisher
     from heelraise.mqtt.settings import MqttSettings
     pub = MqttPublisher(MqttSettings(host="192.168.1.20"), device_id="shoe-1",
-                        session_id="20261124T031500Z", command_handler=service.submit_command)
-    service.add_sink(pub)        # on_event / on_state / on_live from the loop thread
+                        session_id="20261124T031500Z", command_handler=commands.submit)
+    # a sink of the service (heelraise.service.assemble): on_event / on_state / on_live
+    # from the loop thread
     pub.close()                  # at shutdown: drain (bounded), retained "offline", disconnect
 
 How it works, thread by thread:
@@ -15,8 +16,9 @@ How it works, thread by thread:
   its JSON payload, writes it to the SQLite :class:`~heelraise.mqtt.outbox.Outbox`
   and wakes the sender. That is all: no network, no waiting on the broker.
   ``on_state`` does the same for the retained ``state`` (only when it changed;
-  an unsent older state is replaced). ``on_live`` keeps every n-th sample and
-  sends a batch at QoS 0 when connected, else drops it (live is "now" only).
+  an unsent older state is replaced). ``on_live`` batches the samples the service
+  decimated (heelraise.service.live) and sends a batch at QoS 0 when connected,
+  else drops it (live is "now" only).
 - **sender thread**: hands outbox rows to paho in order (at most ``WINDOW`` not
   yet acknowledged), and deletes a row when paho reports the broker's PUBACK
   (``on_publish``). After a disconnect paho itself resends what it holds; after a
@@ -32,7 +34,7 @@ Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, nested at most
 ``validation.MAX_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
 retained, not a repeat of a recent id (only commands with an id are deduplicated; a
 repeat answers "duplicate"), within the rate limit (``CMD_BURST``, ``CMD_RATE_PER_S``); then
-``command_handler(name, args)`` (the service's ``submit_command``) returns a
+``command_handler(name, args)`` (the service's ``CommandQueue.submit``) returns a
 Future of ``(ok, reason)``, and the answer goes to ``cmd/result`` with the
 caller's id. Anything else is refused there with a reason; nothing raises.
 
@@ -110,10 +112,8 @@ class MqttPublisher:
         self._closed = False
         self._sensor_t_s: float | None = None
         self._last_state: dict[str | None, dict] = {}  # the last state sent, per side
-        self._live_on = settings.live
         self._live_t: list[float] = []
         self._live_pitch: list[float] = []
-        self._live_next_s = -float("inf")
         self._recent_cmds: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._cmd_lock = threading.Lock()
         self._refusal_logged: str | None = None
@@ -239,19 +239,13 @@ class MqttPublisher:
         self._store("health", self.topics.health, payload, self.settings.qos, retain=True)
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""
+        """Batch the live samples the service hands over (it decides whether the stream is
+        on and decimates it: heelraise.service.live); send a batch every ``live_batch_s``
+        at QoS 0 when connected, else drop it (live is "now" only)."""
         self._sensor_t_s = float(t_s)
-        if not self._live_on:
-            return
-        period = 1.0 / self.settings.live_hz
-        if t_s < self._live_next_s - 1e-6:
-            return
-        # Due times advance by whole periods, so 25 Hz in gives live_hz out on average.
-        late = t_s - self._live_next_s
-        self._live_next_s = t_s + period if late >= period else self._live_next_s + period
         self._live_t.append(float(t_s))
         self._live_pitch.append(float(pitch_deg))
-        full = t_s - self._live_t[0] + period > self.settings.live_batch_s + 1e-6
+        full = t_s - self._live_t[0] >= self.settings.live_batch_s - 1e-6
         if not full and len(self._live_t) < 250:
             return
         t, p = self._live_t, self._live_pitch
@@ -264,15 +258,6 @@ class MqttPublisher:
             log.warning("live batch not sent: %s", e)
             return
         self.client.publish(self.topics.live, body, qos=0, retain=False)
-
-    @property
-    def live(self) -> bool:
-        return self._live_on
-
-    def set_live(self, on: bool) -> None:
-        self._live_on = bool(on)
-        self._live_t, self._live_pitch = [], []
-        self._live_next_s = -float("inf")
 
     def close(self) -> None:
         """Drain the outbox (at most ``close_timeout_s``), publish ``offline``, disconnect."""
@@ -566,8 +551,6 @@ class MqttPublisher:
             ok, reason = future.result()
         except Exception as e:
             ok, reason = False, f"{type(e).__name__}: {e}"
-        if ok and cmd == "set_live":
-            self.set_live(args["on"])
         self._answer(cmd_id, cmd, bool(ok), None if reason is None else str(reason))
 
     def _refuse(self, cmd_id, cmd, reason) -> None:

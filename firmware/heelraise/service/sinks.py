@@ -4,9 +4,10 @@ The service calls, from its single loop thread, for every sink:
 ``on_event(event)`` for each :class:`~heelraise.events.RepEvent`,
 :class:`~heelraise.events.SetEvent`, :class:`~heelraise.events.GapEvent` and
 the session end, ``on_state(state)`` when the snapshot changes, ``on_live(t_s,
-pitch_deg, phase)`` at up to 25 Hz when live output is on, and ``close()`` once
-at shutdown (flush). A sink must never block the loop for long: network sinks
-queue and return.
+pitch_deg, phase)`` when live output is on (:mod:`heelraise.service.live` says
+which samples), ``on_health(health)`` when a ``health`` snapshot is due
+(:mod:`heelraise.service.health`), and ``close()`` once at shutdown (flush). A sink
+must never block the loop for long: network sinks queue and return.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from typing import Protocol, runtime_checkable
 
 from heelraise.events import Event, GapEvent, RepEvent, SessionEvent, SetEvent
+from heelraise.symmetry import symmetry
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,13 @@ class EventSink(Protocol):
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None: ...
 
+    def on_health(self, health: dict) -> None: ...
+
     def close(self) -> None: ...
+
+
+#: What the service calls on every sink (checked when the service is built).
+SINK_METHODS = ("on_event", "on_state", "on_live", "on_health", "close")
 
 
 def event_to_dict(event: Event) -> dict:
@@ -59,13 +67,22 @@ class ConsoleSink:
 
     def on_event(self, event) -> None:
         line = format_event(event)
+        side = getattr(event, "side", None)
+        if line and side is not None and event.kind != "session":
+            line = f"{side:<5} {line}"  # two shoes: which one
         if line:
             self._write(line)
+        if event.kind == "session":
+            for extra in session_sides_lines(event):
+                self._write(extra)
 
     def on_state(self, state: dict) -> None:
         pass
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:
@@ -102,6 +119,9 @@ class JsonLinesSink:
             self._write({"type": "state", "state": state})
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:
@@ -149,7 +169,7 @@ def _gap_line(event: GapEvent) -> str:
 def _session_line(event: SessionEvent) -> str:
     s = event.summary
     line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
-    if event.endurance:
+    if event.endurance and "reps" in event.endurance:  # one side's (two: see below)
         e = event.endurance
         line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
     return line
@@ -168,3 +188,38 @@ def format_event(event) -> str | None:
     """The console line for an event (None for anything else)."""
     line = _LINES.get(type(event))
     return None if line is None else line(event)
+
+
+def session_sides_lines(event) -> list[str]:
+    """The console's lines for the shoes of a session: each side's totals and the symmetry
+    (or why there is none), and a two-sided endurance test's results and LSIs."""
+    lines = []
+    sides = getattr(event, "sides", None) or {}
+    for side, t in sides.items():
+        mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
+        lines.append(f"  {side:<5} {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")
+    if sides:
+        lines.append("  " + symmetry_line(symmetry(sides, involved=event.involved)))
+    e = event.endurance or {}
+    for side, r in e.get("sides", {}).items():
+        lines.append(
+            f"  endurance {side:<5} {r['reps']} reps, work {r['work_j']} J ({r['stopped_by']})"
+        )
+    if "symmetry" in e:
+        lines.append("  endurance " + symmetry_line(e["symmetry"]))
+    return lines
+
+
+def symmetry_line(sym: dict) -> str:
+    """``LSI reps 80.0 %, heel height 77.5 %, work 62.0 % (involved (right) / ...)``."""
+    if sym["reps_lsi"] is None and sym["note"]:
+        return f"symmetry: {sym['note']}"
+
+    def pct(x):
+        return "-" if x is None else f"{x:.1f} %"
+
+    line = (
+        f"LSI reps {pct(sym['reps_lsi'])}, heel height {pct(sym['heel_rise_lsi'])}, "
+        f"work {pct(sym['work_lsi'])} ({sym['label']})"
+    )
+    return line + (f"; {sym['note']}" if sym["note"] else "")

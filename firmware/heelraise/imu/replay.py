@@ -29,7 +29,6 @@ from heelraise.exceptions import SensorError
 from heelraise.imu.base import Gap, SampleBlock
 from heelraise.settings import MAX_GAP_S
 
-
 #: bytes of text read at a time: a quarter of ``analyze``'s blocks. The service holds about
 #: five times a block (text, parsed columns, the buffer it refills) while it plays, so it
 #: saves ~4 MB of RSS at 1 kHz; reading is a small part of the loop's CPU either way.

@@ -311,6 +311,7 @@ class MqttPublisher:
         self._wake.set()
 
     def _sender_main(self) -> None:
+        validation.compile_all()  # once, here: not in the middle of the session
         while True:
             self._wake.wait(0.5)
             self._wake.clear()

@@ -84,10 +84,30 @@ def pick_pin_factory():
     set; gpiozero's MockFactory (with PWM) anywhere else."""
     if os.environ.get("GPIOZERO_PIN_FACTORY") or on_raspberry_pi():
         return None
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
+    from gpiozero.pins.mock import MockFactory
 
     log.info("not on a Raspberry Pi: cues drive gpiozero's MockFactory pins")
-    return MockFactory(pin_class=MockPWMPin)
+    return MockFactory(pin_class=_recent_states_pin())
+
+
+#: How many state changes a stand-in pin of :func:`pick_pin_factory` keeps: a mock pin records
+#: every change (a test's history); the service only ever looks at the pin's present state,
+#: so a session's hours of cues would otherwise grow its memory (about 1 MB an hour).
+MOCK_PIN_STATES = 256
+
+
+def _recent_states_pin():
+    """gpiozero's ``MockPWMPin`` keeping only its last :data:`MOCK_PIN_STATES` states."""
+    import collections
+
+    from gpiozero.pins.mock import MockPWMPin
+
+    class RecentStatesPWMPin(MockPWMPin):
+        def clear_states(self):
+            super().clear_states()
+            self.states = collections.deque(self.states, MOCK_PIN_STATES)
+
+    return RecentStatesPWMPin
 
 
 def new_session_id(now=None) -> str:

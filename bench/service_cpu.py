@@ -1,6 +1,6 @@
 """CPU and memory of the service's own process over an hour of 1 kHz data, with cues and MQTT.
 
-    python bench/service_cpu.py [--minutes 60] [--no-mqtt] [--dir DIR]
+    python bench/service_cpu.py [--minutes 60] [--no-mqtt] [--dir DIR] [--pair [--repeats 3]]
 
 The real command, ``heelraise run --config CFG --speed max --json``, in a process of its
 own: a simulated 1 kHz workout (``heelraise simulate``, 22 minutes) played end to end for
@@ -14,6 +14,11 @@ samples come from the file, as on the Pi they come from the chip (the I2C driver
 Printed: CPU of one core per second of sensor data (user + system of the service process,
 from GNU time; target <= 5 %), peak RSS (target <= 45 MB), and RSS (``/proc``) at the
 10th minute and at the end of the sensor data: growth under 1 MB an hour wanted.
+
+``--pair``: the same command with one sensor and with two (``[sensor.left]`` and
+``[sensor.right]``, each replaying the recording at 1 kHz: one chain per shoe), run
+interleaved ``--repeats`` times; printed: each one's median CPU and their ratio (issue 15's
+target: two sensors at most 1.8x one).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,7 @@ MEMORY_ENV = ("MALLOC_ARENA_MAX",)
 CPU_TARGET_PCT = 5.0
 RSS_TARGET_MB = 45.0
 GROWTH_TARGET_MB = 1.0
+PAIR_RATIO_TARGET = 1.8
 
 
 def unit_env() -> dict[str, str]:
@@ -73,11 +80,68 @@ def child_of(pid: int) -> int | None:
         return None
 
 
+def run_service(d: Path, sensor_toml: str, seconds: float, port: int | None):
+    """``heelraise run`` on ``sensor_toml`` for ``seconds`` of data, its own process under GNU
+    time: ``(cpu_s, peak_mb, wall_s, json_lines, [(sensor_s, rss_mb)], last_sensor_s)``."""
+    config = f'[device]\nid = "bench"\n{sensor_toml}[tempo]\ntarget = "3-0-2-1"\n'
+    if port is not None:
+        config += (
+            f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\noutbox_path = "{d / "outbox.sqlite3"}"\n'
+        )
+    cfg = d / "config.toml"
+    cfg.write_text(config)
+    times = d / "service.time"
+    argv = [*heelraise_command(), "run", "--config", str(cfg), "--speed", "max"]
+    argv += ["--seconds", f"{seconds:g}", "--json"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**ENV, **unit_env()},
+        text=True,
+    )
+    sensor_t = [0.0]
+    lines = [0]
+
+    def read_events():
+        for line in proc.stdout:
+            lines[0] += 1
+            try:
+                sensor_t[0] = max(sensor_t[0], float(json.loads(line).get("t_s") or 0.0))
+            except ValueError:
+                pass
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    samples = []  # (sensor seconds so far, RSS MB)
+    service = None
+    while proc.poll() is None:
+        service = service or child_of(proc.pid)
+        rss = rss_mb(service) if service else None
+        if rss is not None:
+            samples.append((sensor_t[0], rss))
+        time.sleep(0.05)
+    reader.join(5.0)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode})")
+    _, user, system, peak_kb = times.read_text().split()[-4:]
+    cpu = float(user) + float(system)
+    return cpu, int(peak_kb) / 1024.0, wall, lines[0], samples, sensor_t[0]
+
+
+def replay_toml(path: Path, table: str = "sensor") -> str:
+    return f'[{table}]\ntype = "replay"\nreplay_file = "{path}"\nrate_hz = 1000\n'
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--minutes", type=float, default=60.0, help="minutes of sensor data")
     p.add_argument("--no-mqtt", action="store_true", help="no broker, no MQTT sink")
     p.add_argument("--dir", help="keep the recordings here (default: a temporary folder)")
+    p.add_argument("--pair", action="store_true", help="one sensor against two, interleaved")
+    p.add_argument("--repeats", type=int, default=3, help="with --pair: runs of each")
     args = p.parse_args(argv)
     tmp = None if args.dir else tempfile.TemporaryDirectory(prefix="heelraise-service-cpu-")
     d = Path(args.dir or tmp.name)
@@ -91,62 +155,18 @@ def main(argv=None) -> int:
         hour = d / f"replay_{tiles}x.csv"
         if not hour.exists():
             tiled(src, hour, tiles)
-        config = (
-            f'[device]\nid = "bench"\n[sensor]\ntype = "replay"\nreplay_file = "{hour}"\n'
-            f'rate_hz = 1000\n[tempo]\ntarget = "3-0-2-1"\n'
-        )
+        port = None
         if not args.no_mqtt:
             broker, port = start_mosquitto(d)
-            config += (
-                f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n'
-                f'outbox_path = "{d / "outbox.sqlite3"}"\n'
-            )
-        cfg = d / "config.toml"
-        cfg.write_text(config)
         seconds = args.minutes * 60.0
-        times = d / "service.time"
-        argv = [*heelraise_command(), "run", "--config", str(cfg), "--speed", "max"]
-        argv += ["--seconds", f"{seconds:g}", "--json"]
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**ENV, **unit_env()},
-            text=True,
-        )
-        sensor_t = [0.0]
-        lines = [0]
-
-        def read_events():
-            for line in proc.stdout:
-                lines[0] += 1
-                try:
-                    sensor_t[0] = max(sensor_t[0], float(json.loads(line).get("t_s") or 0.0))
-                except ValueError:
-                    pass
-
-        reader = threading.Thread(target=read_events, daemon=True)
-        reader.start()
-        samples = []  # (sensor seconds so far, RSS MB)
-        service = None
-        while proc.poll() is None:
-            service = service or child_of(proc.pid)
-            rss = rss_mb(service) if service else None
-            if rss is not None:
-                samples.append((sensor_t[0], rss))
-            time.sleep(0.05)
-        reader.join(5.0)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode})")
-        _, user, system, peak_kb = times.read_text().split()[-4:]
-        cpu = float(user) + float(system)
-        peak = int(peak_kb) / 1024.0
+        mqtt = "with" if not args.no_mqtt else "without"
+        if args.pair:
+            return pair(d, hour, seconds, port, args.repeats, mqtt)
+        cpu, peak, wall, lines, samples, last_t = run_service(d, replay_toml(hour), seconds, port)
         print(
-            f"heelraise run --imu replay (1 kHz) {'with' if not args.no_mqtt else 'without'} "
+            f"heelraise run --imu replay (1 kHz) {mqtt} "
             f"MQTT, cues on mock pins: {args.minutes:g} min of sensor data in {wall:.0f} s "
-            f"wall; {lines[0]} JSON lines"
+            f"wall; {lines} JSON lines"
         )
         pct = 100.0 * cpu / seconds
         print(
@@ -159,13 +179,13 @@ def main(argv=None) -> int:
             f"{'meets' if peak <= RSS_TARGET_MB else 'MISSES'})"
         )
         at10 = [r for t, r in samples if 600.0 <= t <= 660.0]
-        end = [r for t, r in samples if t >= sensor_t[0] - 60.0]
+        end = [r for t, r in samples if t >= last_t - 60.0]
         if at10 and end:
             growth = end[-1] - at10[0]
-            per_hour = growth * 3600.0 / max(sensor_t[0] - 600.0, 1.0)
+            per_hour = growth * 3600.0 / max(last_t - 600.0, 1.0)
             print(
                 f"  RSS {at10[0]:.1f} MB at minute 10, {end[-1]:.1f} MB at minute "
-                f"{sensor_t[0] / 60:.0f}: {per_hour:+.2f} MB an hour (target < "
+                f"{last_t / 60:.0f}: {per_hour:+.2f} MB an hour (target < "
                 f"{GROWTH_TARGET_MB:g})"
             )
     finally:
@@ -174,6 +194,34 @@ def main(argv=None) -> int:
             broker.wait(10)
         if tmp is not None:
             tmp.cleanup()
+    return 0
+
+
+def pair(d: Path, recording: Path, seconds: float, port, repeats: int, mqtt: str) -> int:
+    """One sensor against two (each replaying ``recording``), interleaved, medians."""
+    one = replay_toml(recording)
+    two = replay_toml(recording, "sensor.left") + replay_toml(recording, "sensor.right")
+    cpus: dict[str, list[float]] = {"one sensor": [], "two sensors": []}
+    peaks: dict[str, list[float]] = {"one sensor": [], "two sensors": []}
+    for _ in range(repeats):
+        for name, sensors in (("one sensor", one), ("two sensors", two)):
+            cpu, peak, *_ = run_service(d, sensors, seconds, port)
+            cpus[name].append(cpu)
+            peaks[name].append(peak)
+    print(
+        f"heelraise run, 1 kHz replay per sensor, {mqtt} MQTT, cues on mock pins, "
+        f"{seconds / 60:g} min of data, {repeats} interleaved runs each (CPU s, start-up "
+        "included):"
+    )
+    for name in cpus:
+        runs = " / ".join(f"{c:.2f}" for c in cpus[name])
+        print(
+            f"  {name}: CPU median {statistics.median(cpus[name]):.2f} s ({runs}), "
+            f"peak RSS median {statistics.median(peaks[name]):.1f} MB"
+        )
+    ratio = statistics.median(cpus["two sensors"]) / statistics.median(cpus["one sensor"])
+    verdict = "meets" if ratio <= PAIR_RATIO_TARGET else "MISSES"
+    print(f"  two / one: {ratio:.2f}x (target <= {PAIR_RATIO_TARGET:g}x: {verdict})")
     return 0
 
 

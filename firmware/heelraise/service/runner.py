@@ -30,7 +30,7 @@ import math
 import time
 from concurrent.futures import Future
 
-from heelraise.events import SessionEvent, SessionSummary
+from heelraise.events import GapEvent, RepEvent, SessionEvent, SessionSummary, SetEvent
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import CommandQueue
 from heelraise.service.health import REASON_TEXT, SensorHealth
@@ -407,20 +407,19 @@ class Service:
 
     def _dispatch(self, events, shoe: Shoe) -> None:
         for event in events or ():
-            kind = event.kind
-            if kind == "gap":
+            if isinstance(event, GapEvent):
                 self.health.add_gap(event.start_s, event.end_s, event.reason)
-            if kind in ("rep", "set"):
+            if isinstance(event, (RepEvent, SetEvent)):
                 event.side = shoe.side
                 if not self.session.counts(shoe.side):
                     log.debug(
                         "%s %s not counted: the %s side works",
                         shoe.side,
-                        kind,
+                        event.kind,
                         self.session.working_side,
                     )
                     continue
-            if kind == "rep":
+            if isinstance(event, RepEvent):
                 # debug: the console sink (stdout, which journald keeps too) prints each rep
                 log.debug(
                     "rep %d of set %d: raise %.2f s top %.2f s lower %.2f s peak %.1f deg%s",
@@ -432,7 +431,7 @@ class Service:
                     event.rep.peak_deg,
                     (" faults " + ",".join(event.rep.faults)) if event.rep.faults else "",
                 )
-            elif kind == "set":
+            elif isinstance(event, SetEvent):
                 log.debug(
                     "set %d ended (%s): %d reps",
                     event.summary.index,

@@ -67,12 +67,13 @@ class ConsoleSink:
 
     def on_event(self, event) -> None:
         line = format_event(event)
-        side = getattr(event, "side", None)
-        if line and side is not None and event.kind != "session":
+        session = isinstance(event, SessionEvent)
+        side = getattr(event, "side", None)  # a GapEvent has none
+        if line and side is not None and not session:
             line = f"{side:<5} {line}"  # two shoes: which one
         if line:
             self._write(line)
-        if event.kind == "session":
+        if session:
             for extra in session_sides_lines(event):
                 self._write(extra)
 

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
-from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
@@ -218,7 +217,7 @@ def build_service(
     if analyzer is not None and len(imus) != 1:
         raise ConfigError("an analyzer can be given for one sensor only")
     shoes = [Shoe(i, analyzer or Analyzer(config.analyzer_settings()), side) for side, i in imus]
-    cues = config.cues or CueSettings()
+    cues = config.cues
     return Service(
         shoes,
         coach=coach,

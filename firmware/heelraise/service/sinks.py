@@ -191,11 +191,11 @@ def format_event(event) -> str | None:
     return None if line is None else line(event)
 
 
-def session_sides_lines(event) -> list[str]:
+def session_sides_lines(event: SessionEvent) -> list[str]:
     """The console's lines for the shoes of a session: each side's totals and the symmetry
     (or why there is none), and a two-sided endurance test's results and LSIs."""
     lines = []
-    sides = getattr(event, "sides", None) or {}
+    sides = event.sides or {}
     for side, t in sides.items():
         mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
         lines.append(f"  {side:<5} {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")

@@ -417,12 +417,12 @@ def test_button_press_toggles_the_set_and_hold_toggles_the_endurance_test():
     assert [e.kind for e in sink.events] == ["rep", "rep", "set"]
     button.pending = ["hold"]
     service.step()
-    assert service.mode == "endurance" and ("start_endurance", 1.0) in coach.calls
+    assert service.session.mode == "endurance" and ("start_endurance", 1.0) in coach.calls
     assert sink.states[-1]["mode"] == "endurance"
     button.pending = ["press"]  # a press during the test stops it
     service.step()
-    assert service.mode == "free"
-    assert service.endurance_result["stopped_by"] == "command"
+    assert service.session.mode == "free"
+    assert service.session.endurance_result["stopped_by"] == "command"
     service.close()
     assert button.closed
 
@@ -440,11 +440,11 @@ def test_the_endurance_test_ends_itself_when_the_pace_is_missed_and_says_so():
     while clock() < 1008.3:
         service.step()
         clock.sleep(0.02)
-    assert service.mode == "endurance"
+    assert service.session.mode == "endurance"
     while clock() < 1008.4:
         service.step()
         clock.sleep(0.02)
-    assert service.mode == "free" and sink.states[-1]["mode"] == "free"
+    assert service.session.mode == "free" and sink.states[-1]["mode"] == "free"
     assert ("end_endurance",) in coach.calls
     service.close()
     e = sink.events[-1].endurance

@@ -201,6 +201,14 @@ def one_set(start_s, heights, end_s):
     return script + [(end_s, SetEvent(summary, end_s))]
 
 
+def run_out(service, clock):
+    """Step the service until both scripted shoes have run dry, then close it."""
+    while not all(s.imu.finished for s in service.shoes):
+        service.step()
+        clock.sleep(0.02)
+    service.close()
+
+
 def test_the_endurance_test_runs_left_then_right_and_reports_both_and_their_lsis():
     # no coach: each side's test is unpaced and ends with that side's set
     left = one_set(2.0, (60.0, 60.0, 60.0, 60.0), 30.0)  # 4 reps at 60 mm, set ends at 30 s
@@ -211,10 +219,7 @@ def test_the_endurance_test_runs_left_then_right_and_reports_both_and_their_lsis
     service.step()
     assert f.result(timeout=0) == (True, None)
     assert service.state()["working_side"] == "left"
-    while not all(s.imu.finished for s in service.shoes):
-        service.step()
-        clock.sleep(0.02)
-    service.close()
+    run_out(service, clock)
     e = sink.events[-1].endurance
     assert e["sides"]["left"]["reps"] == 4 and e["sides"]["left"]["stopped_by"] == "set_end"
     assert e["sides"]["right"]["reps"] == 3 and e["sides"]["right"]["stopped_by"] == "set_end"
@@ -229,10 +234,7 @@ def test_an_endurance_test_of_one_side_says_only_that_side_was_measured():
     service.open()
     service.submit_command("start_endurance_test", {"side": "left"})
     service.step()
-    while not all(s.imu.finished for s in service.shoes):
-        service.step()
-        clock.sleep(0.02)
-    service.close()
+    run_out(service, clock)
     e = sink.events[-1].endurance
     assert e["reps"] == 2 and e["stopped_by"] == "set_end"  # one side: its result as it is
 
@@ -246,10 +248,7 @@ def test_a_two_sided_endurance_result_is_a_valid_session_message():
     service.open()
     service.submit_command("start_endurance_test", {"first": "left"})
     service.step()
-    while not all(s.imu.finished for s in service.shoes):
-        service.step()
-        clock.sleep(0.02)
-    service.close()
+    run_out(service, clock)
     event = sink.events[-1]
     assert set(event.endurance) == {"sides", "symmetry"}
     body = payloads.session_payload(

@@ -191,15 +191,20 @@ def test_select_template_renders_to_a_valid_command(ha_python):
         assert _as_command(rendered[option]) == {"cmd": "set_tempo", "args": {"tempo": option}}
 
 
-def test_last_rep_is_retained_for_a_late_subscriber(mqtt_broker, mqtt_subscriber, tmp_path):
+def _publisher(broker, tmp_path, device_id: str, **kw) -> MqttPublisher:
+    """A publisher of session "s-1" on the test broker, reconnecting fast."""
     settings = MqttSettings(
-        host=mqtt_broker.host,
-        port=mqtt_broker.port,
+        host=broker.host,
+        port=broker.port,
         outbox_path=str(tmp_path / "o.sqlite"),
         reconnect_min_s=0.05,
         reconnect_max_s=0.3,
     )
-    pub = MqttPublisher(settings, device_id="shoe-1", session_id="s-1")
+    return MqttPublisher(settings, device_id=device_id, session_id="s-1", **kw)
+
+
+def test_last_rep_is_retained_for_a_late_subscriber(mqtt_broker, mqtt_subscriber, tmp_path):
+    pub = _publisher(mqtt_broker, tmp_path, "shoe-1")
     try:
         for e in fake_set(1, 3):
             pub.on_event(e)
@@ -305,14 +310,7 @@ def test_a_pairs_last_rep_and_session_are_retained_per_shoe(mqtt_broker, mqtt_su
     from heelraise.events import SessionEvent, SessionSummary
     from heelraise.symmetry import side_totals
 
-    settings = MqttSettings(
-        host=mqtt_broker.host,
-        port=mqtt_broker.port,
-        outbox_path=str(tmp_path / "o.sqlite"),
-        reconnect_min_s=0.05,
-        reconnect_max_s=0.3,
-    )
-    pub = MqttPublisher(settings, device_id="pair-1", session_id="s-1", sides=("left", "right"))
+    pub = _publisher(mqtt_broker, tmp_path, "pair-1", sides=("left", "right"))
     try:
         left, right = fake_set(1, 3), fake_set(1, 2)
         for e in left:

@@ -104,6 +104,27 @@ def test_export_by_device_and_date_range(client, store):
     assert r.status_code == 200 and len(list(csv.DictReader(io.StringIO(r.text)))) == 20
 
 
+def test_report_weeks_are_the_trends_weeks(store):
+    """One home for the weekly sums: the report's weeks are the trend page's weeks with a
+    session, and a week's faulty share is its reps with a fault over its reps."""
+    from heelraise_host import trends
+
+    rep = build_report(store, device="shoe-1", since="2026-11-01")
+    now = dt.datetime(2026, 11, 12, 12, 0, tzinfo=dt.UTC)  # the Thursday of the second week
+    page = [w for w in trends.weekly(store, "shoe-1", weeks=3, now=now) if w["sessions"]]
+    assert rep["weeks"] == page and len(page) == 2
+    for week, days in zip(page, ((0, 4), (9,)), strict=True):
+        reps = [
+            r
+            for k, d in enumerate((0, 4, 9))
+            if d in days
+            for r in store.session_reps("shoe-1", f"shoe-1-s{k}")
+        ]
+        faulty = sum(1 for r in reps if r["faults"])
+        assert 0 < faulty < len(reps) == week["reps"]
+        assert week["faulty_pct"] == round(100 * faulty / len(reps), 1)
+
+
 def test_report_content(store, client):
     rep = client.get("/api/report?device=shoe-1&since=2026-11-01").json()
     assert rep["session_count"] == 3 and rep["rep_count"] == 60

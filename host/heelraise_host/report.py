@@ -36,7 +36,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from heelraise_host.trends import weekly_lsi
+from heelraise.protocol.utctime import iso_utc
+
+from heelraise_host.trends import by_week
 
 #: what a date bound must look like
 DATE_FORMAT = "YYYY-MM-DD"
@@ -97,8 +99,7 @@ def date_bounds(
     shift = dt.timedelta(minutes=tz_offset_min)
 
     def iso(day: dt.date) -> str:
-        t = dt.datetime.combine(day, dt.time(), dt.UTC) - shift
-        return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return iso_utc(dt.datetime.combine(day, dt.time(), dt.UTC) - shift)
 
     lo = iso(days["since"]) if days["since"] else None
     hi = iso(days["until"] + dt.timedelta(days=1)) if days["until"] else None
@@ -222,47 +223,6 @@ def _session_report(d: dict) -> dict:
         "sides": d.get("sides") or {},
         "symmetry": d.get("symmetry"),
     }
-
-
-def weekly(sessions: list[dict], tz_offset_min: int = 0) -> list[dict]:
-    """Per calendar week (Monday start, local time) with a session, oldest first."""
-    shift = dt.timedelta(minutes=tz_offset_min)
-    weeks: dict[dt.date, list[dict]] = {}
-    for s in sessions:
-        t = dt.datetime.fromisoformat(s["started_at"].replace("Z", "+00:00")) + shift
-        monday = t.date() - dt.timedelta(days=t.weekday())
-        weeks.setdefault(monday, []).append(s)
-    out = []
-    for monday, group in sorted(weeks.items()):
-        reps = sum(s["rep_count"] for s in group)
-        faulty = sum(s["faulty_reps"] for s in group)
-        heights = [
-            (s["mean_heel_rise_mm"], s["rep_count"]) for s in group if s["mean_heel_rise_mm"]
-        ]
-        weight = sum(n for _, n in heights)
-        best = max(
-            (s["endurance"] for s in group if s["endurance"]),
-            key=lambda e: e.get("reps") or 0,
-            default=None,
-        )
-        lsis = weekly_lsi(
-            [(s["started_at"], s["symmetry"]) for s in group if (s["symmetry"] or {}).get("ratio")]
-        )
-        out.append(
-            {
-                "week": monday.isoformat(),
-                "sessions": len(group),
-                "reps": reps,
-                "mean_heel_rise_mm": round(sum(h * n for h, n in heights) / weight, 1)
-                if weight
-                else None,
-                "faulty_pct": round(100.0 * faulty / reps, 1) if reps else None,
-                "endurance_reps": None if best is None else best.get("reps"),
-                "endurance_decline_pct": None if best is None else best.get("decline_pct"),
-                **lsis,
-            }
-        )
-    return out
 
 
 def limb_symmetry(sessions: list[dict]) -> list[dict]:
@@ -428,7 +388,10 @@ def build_report(
         "rep_count": sum(s["rep_count"] for s in sessions),
         "sessions": sessions,
         "endurance": endurance,
-        "weeks": weekly(sessions, tz_offset_min),
+        "weeks": by_week(
+            (dict(d, reps=[r for s in d["sets"] for r in s["reps"]]) for d in details),
+            tz_offset_min,
+        ),
         "symmetry": symmetry(details),
         "limb_symmetry": limb_symmetry(sessions),
         "suggestion": suggest_next(sessions, settings)

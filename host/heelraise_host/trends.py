@@ -1,7 +1,8 @@
 """The dashboard's analytics: a device's training per calendar week, from the store.
 
-One job: read sessions and reps out of a :class:`~heelraise_host.store.Store` and sum
-them up by week; nothing is written. The page's trend charts and the report use it.
+One job: sum sessions and their reps up by calendar week (:func:`by_week`); nothing is
+written. The page's trend charts read the store's last weeks (:func:`weekly`), the
+report (:mod:`heelraise_host.report`) the weeks of its own sessions.
 
 >>> import datetime as dt
 >>> from heelraise_host import messages
@@ -27,42 +28,47 @@ from heelraise.symmetry import LSI_DECIMALS, LSI_OF
 
 
 def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_offset_min: int = 0):
-    """Per calendar week (Monday start, in the viewer's time zone), oldest first.
+    """The last ``weeks`` calendar weeks up to ``now`` of ``device`` (None: every device) in
+    the store, empty weeks too: :func:`by_week` of its sessions with their reps.
 
-    ``tz_offset_min`` is minutes *ahead* of UTC (UTC+1 is 60). Each week:
-    ``sessions``, ``reps``, ``mean_heel_rise_mm``, ``tempo_cv_pct`` (spread of
-    rep durations, standard deviation over mean: lower is steadier),
-    ``tempo_dev_s`` (mean absolute deviation from the target tempo per
-    phase, where a target was set), ``endurance_reps`` (best endurance test)
-    and ``endurance_decline_pct`` (its heel-height decline); for two shoes
-    ``reps_lsi``, ``heel_rise_lsi``, ``work_lsi`` (the mean of the week's
-    sessions' LSIs taken the same way as its latest: ``lsi_ratio``, ``involved``)
-    and ``lsi_sessions`` (how many were averaged).
+    ``tz_offset_min`` is minutes *ahead* of UTC (UTC+1 is 60).
     """
     now = now or dt.datetime.now(dt.UTC)
     shift = dt.timedelta(minutes=tz_offset_min)
     local_today = (now + shift).date()
     first_monday = local_today - dt.timedelta(days=local_today.weekday(), weeks=weeks - 1)
     since_utc = dt.datetime.combine(first_monday, dt.time(), dt.UTC) - shift
-    buckets = {
-        first_monday + dt.timedelta(weeks=i): {
-            "sessions": 0,
-            "reps": 0,
-            "heel": [],
-            "durations": [],
-            "devs": [],
-            "endurance": [],
-            "symmetry": [],
-        }
-        for i in range(weeks)
-    }
-    for s in store.sessions(device, since=iso_utc(since_utc)):
+    sessions = (  # a generator: one session's reps at a time, not the weeks' all at once
+        dict(s, reps=store.session_reps(s["device"], s["session"]))
+        for s in store.sessions(device, since=iso_utc(since_utc))
+    )
+    mondays = [first_monday + dt.timedelta(weeks=i) for i in range(weeks)]
+    return by_week(sessions, tz_offset_min, mondays=mondays)
+
+
+def by_week(sessions, tz_offset_min: int = 0, *, mondays=None) -> list[dict]:
+    """Per calendar week (Monday start, in the viewer's time zone), oldest first.
+
+    ``sessions``: dicts with ``started_at``, ``endurance``, ``symmetry`` (as the store's
+    sessions) and ``reps`` (the store's rep dicts). ``mondays``: exactly those weeks,
+    empty ones too (sessions of other weeks are left out); None: each week with a
+    session. Each week: ``sessions``, ``reps``, ``mean_heel_rise_mm`` (over its reps),
+    ``faulty_pct`` (its reps with a fault, %), ``tempo_cv_pct`` (spread of rep
+    durations, standard deviation over mean: lower is steadier), ``tempo_dev_s`` (mean
+    absolute deviation from the target tempo per phase, where a target was set),
+    ``endurance_reps`` (best endurance test) and ``endurance_decline_pct`` (its
+    heel-height decline); for two shoes ``reps_lsi``, ``heel_rise_lsi``, ``work_lsi``
+    (:func:`weekly_lsi`), ``lsi_ratio``, ``involved`` and ``lsi_sessions``.
+    """
+    shift = dt.timedelta(minutes=tz_offset_min)
+    buckets = {} if mondays is None else {monday: _bucket() for monday in mondays}
+    for s in sessions:
         try:
             start = parse_utc(s["started_at"]) + shift
         except ValueError:  # a file written before times were checked at the door
             continue
         monday = start.date() - dt.timedelta(days=start.weekday())
-        b = buckets.get(monday)
+        b = buckets.setdefault(monday, _bucket()) if mondays is None else buckets.get(monday)
         if b is None:
             continue
         b["sessions"] += 1
@@ -70,8 +76,9 @@ def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_of
             b["endurance"].append(s["endurance"])
         if s["symmetry"] and s["symmetry"].get("ratio"):
             b["symmetry"].append((s["started_at"], s["symmetry"]))
-        for r in store.session_reps(s["device"], s["session"]):
+        for r in s["reps"]:
             b["reps"] += 1
+            b["faulty"] += bool(r.get("faults"))
             if r["heel_rise_mm"] is not None:
                 b["heel"].append(r["heel_rise_mm"])
             if r["start_s"] is not None and r["end_s"] is not None:
@@ -80,6 +87,19 @@ def weekly(store, device: str | None = None, *, weeks: int = 12, now=None, tz_of
                 if isinstance(v, (int, float)) and math.isfinite(v):
                     b["devs"].append(abs(v))
     return [_week(monday, b) for monday, b in sorted(buckets.items())]
+
+
+def _bucket() -> dict:
+    return {
+        "sessions": 0,
+        "reps": 0,
+        "faulty": 0,
+        "heel": [],
+        "durations": [],
+        "devs": [],
+        "endurance": [],
+        "symmetry": [],
+    }
 
 
 def _week(monday: dt.date, b: dict) -> dict:
@@ -93,6 +113,7 @@ def _week(monday: dt.date, b: dict) -> dict:
         "sessions": b["sessions"],
         "reps": b["reps"],
         "mean_heel_rise_mm": round(statistics.fmean(b["heel"]), 1) if b["heel"] else None,
+        "faulty_pct": round(100.0 * b["faulty"] / b["reps"], 1) if b["reps"] else None,
         "tempo_cv_pct": cv,
         "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
         "endurance_reps": None if best is None else best.get("reps"),

@@ -55,6 +55,7 @@ from heelraise.cues.patterns import REP_FEEDBACK, SENSOR_TROUBLE, SET_DONE, Patt
 from heelraise.cues.pins import DEFAULT_PINS, PinMap
 from heelraise.cues.player import PatternPlayer
 from heelraise.cues.settings import CueSettings
+from heelraise.events import GapEvent, RepEvent, SetEvent
 from heelraise.exceptions import SettingsError
 from heelraise.tempo import Tempo
 
@@ -112,14 +113,13 @@ class Coach:
             if self._closed:
                 return
             now = self.clock()
-            kind = getattr(event, "kind", None)
-            if kind == "rep":
+            if isinstance(event, RepEvent):
                 if self.mode != "endurance":
-                    self._on_rep(event.rep, getattr(event, "side", None), now)
-            elif kind == "set":
+                    self._on_rep(event.rep, event.side, now)
+            elif isinstance(event, SetEvent):
                 if self.mode != "endurance":
                     self._play(SET_DONE, now)
-            elif kind == "gap":
+            elif isinstance(event, GapEvent):
                 self._trouble(now)
             self._apply(now)
 

@@ -58,6 +58,7 @@ from heelraise.demo.workout import (
     demo_spec,
     read_interval_s,
 )
+from heelraise.events import GapEvent
 from heelraise.exceptions import DemoError, HeelraiseError
 
 log = logging.getLogger("heelraise.demo")
@@ -300,7 +301,7 @@ class _GapCounter:
         self.gaps = gaps
 
     def on_event(self, event) -> None:
-        if getattr(event, "kind", None) == "gap":
+        if isinstance(event, GapEvent):
             self.gaps.append(event)
 
     def on_state(self, state: dict) -> None:

@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     print("started", flush=True)
     for event in fake_set(a.set_index, a.reps) if a.reps else []:
         pub.on_event(event)
-        if event.kind == "rep":
+        if isinstance(event, RepEvent):
             print(f"stored {event.rep.set} {event.rep.index}", flush=True)
         else:
             print("stored set", flush=True)

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
-from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
@@ -212,25 +211,16 @@ def live_output(config) -> LiveOutput:
     return LiveOutput(on=config.mqtt.live, rate_hz=config.mqtt.live_hz)
 
 
-def build_service(
-    config,
-    *,
-    imu=None,
-    imus=None,
-    analyzer=None,
-    coach=None,
-    sinks=(),
-    button=None,
-    commands: CommandQueue | None = None,
-    clock=None,
-    sleep=None,
-    read_interval_s: float = READ_INTERVAL_S,
-    stop_when_exhausted: bool = False,
-    notifier=None,
-    session_id: str | None = None,
-) -> Service:
+def build_service(config, *, imu=None, imus=None, analyzer=None, **loop) -> Service:
     """The service loop for ``config`` around the parts given: ``imu`` (one sensor, its
-    side from ``[sensor] side``) or ``imus`` (``[(side, imu), ...]``, one chain each)."""
+    side from ``[sensor] side``) or ``imus`` (``[(side, imu), ...]``, one chain each).
+
+    ``loop``: the loop's own keywords (``coach``, ``sinks``, ``button``, ``commands``,
+    ``clock``, ``sleep``, ``read_interval_s``, ``stop_when_exhausted``, ``notifier``,
+    ``session_id``), handed to :class:`~heelraise.service.runner.Service` as they are:
+    their defaults live there, once. The config gives the shoes, the live output and
+    the session's plan.
+    """
     if (imu is None) == (imus is None):
         raise ConfigError("build_service needs imu (one sensor) or imus (one per shoe)")
     if imus is None:
@@ -238,29 +228,15 @@ def build_service(
     if analyzer is not None and len(imus) != 1:
         raise ConfigError("an analyzer can be given for one sensor only")
     shoes = [Shoe(i, analyzer or Analyzer(config.analyzer_settings()), side) for side, i in imus]
-    cues = config.cues or CueSettings()
-    return Service(
-        shoes,
-        coach=coach,
-        sinks=sinks,
-        button=button,
-        commands=commands,
-        live=live_output(config),
-        plan=SessionPlan(
-            tempo=config.tempo.target,
-            guided=config.tempo.mode == "guided",
-            body_mass_kg=config.user.body_mass_kg,
-            pace_tolerance_s=cues.pace_tolerance_s,
-            involved_side=config.user.involved_side,
-            single_leg=config.user.single_leg,
-        ),
-        clock=clock,
-        sleep=sleep,
-        read_interval_s=read_interval_s,
-        stop_when_exhausted=stop_when_exhausted,
-        notifier=notifier,
-        session_id=session_id,
+    plan = SessionPlan(
+        tempo=config.tempo.target,
+        guided=config.tempo.mode == "guided",
+        body_mass_kg=config.user.body_mass_kg,
+        pace_tolerance_s=config.cues.pace_tolerance_s,
+        involved_side=config.user.involved_side,
+        single_leg=config.user.single_leg,
     )
+    return Service(shoes, live=live_output(config), plan=plan, **loop)
 
 
 @dataclass

@@ -41,8 +41,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heelraise.cues.pins import DEFAULT_PINS
+from heelraise.cues.pins import DEFAULT_PINS, PinMap
+from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, SettingsError
+from heelraise.mqtt.settings import MqttSettings
 from heelraise.protocol.topics import DEVICE_ID, DEVICE_ID_RULE
 from heelraise.settings import AnalyzerSettings
 from heelraise.symmetry import SIDES
@@ -96,8 +98,6 @@ class PinsConfig:
 
     def pin_map(self):
         """The cues' :class:`~heelraise.cues.pins.PinMap` for these pins."""
-        from heelraise.cues.pins import PinMap
-
         return PinMap(
             led=self.led,
             led_pwm=self.led_pwm,
@@ -134,13 +134,13 @@ class Config:
     #: the one sensor, or the first of two (left)
     sensor: SensorConfig = field(default_factory=SensorConfig)
     #: every sensor, one per shoe: ``(sensor,)``, or the left and the right one
-    sensors: tuple = ()
+    sensors: tuple[SensorConfig, ...] = ()
     pins: PinsConfig = field(default_factory=PinsConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
-    cues: object = None  # heelraise.cues.settings.CueSettings (defaults when None)
+    cues: CueSettings = field(default_factory=CueSettings)
     user: UserConfig = field(default_factory=UserConfig)
     analysis: dict = field(default_factory=dict)  # validated AnalyzerSettings keywords
-    mqtt: object | None = None  # heelraise.mqtt.settings.MqttSettings, or None: no MQTT
+    mqtt: MqttSettings | None = None  # None: no MQTT
     log: LogConfig = field(default_factory=LogConfig)
     path: str | None = None
 
@@ -400,9 +400,7 @@ class _Validator:
             self.fail("tempo", "mode", mode, 'must be "free" or "guided"')
         return TempoConfig(**raw)
 
-    def cues(self, raw):
-        from heelraise.cues.settings import CueSettings
-
+    def cues(self, raw) -> CueSettings:
         raw = self._known("cues", raw, CueSettings)
         try:
             return CueSettings(**raw)
@@ -453,11 +451,7 @@ class _Validator:
             self.fail("analysis", None, None, str(e))
         return raw
 
-    def mqtt(self, raw) -> object:
-        try:
-            from heelraise.mqtt.settings import MqttSettings
-        except ImportError as e:  # pragma: no cover - the MQTT package is part of heelraise
-            raise ConfigError(f"{self.name}: [mqtt]: MQTT support is not available ({e})") from None
+    def mqtt(self, raw) -> MqttSettings:
         raw = self._known("mqtt", raw, MqttSettings)
         try:
             return MqttSettings(**raw)
@@ -528,10 +522,6 @@ def _toml_value(value) -> str:
 
 
 def _mqtt_defaults() -> str:
-    try:
-        from heelraise.mqtt.settings import MqttSettings
-    except ImportError:
-        return '# host = "localhost"\n# port = 1883'
     lines = []
     for f in dataclasses.fields(MqttSettings):
         if f.default is not dataclasses.MISSING:

@@ -44,7 +44,9 @@ All times are in the reps' time base (sensor seconds). Example::
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+from heelraise.cues.settings import CueSettings
 from heelraise.events import Rep
 from heelraise.exceptions import SettingsError
 from heelraise.symmetry import work_j
@@ -52,49 +54,62 @@ from heelraise.symmetry import work_j
 STOP_REASONS = ("pace", "height", "command", "shutdown", "set_end")
 
 
-class EnduranceTest:
-    """Judges reps against the endurance pace; see the module docstring for the rules."""
+@dataclass(frozen=True)
+class EnduranceRules:
+    """The endurance test's numbers; the module docstring says how each is used."""
 
-    def __init__(
-        self,
-        first_beat_s: float | None,
-        *,
-        beat_s: float = 1.0,
-        tolerance_s: float = 0.35,
-        body_mass_kg: float = 70.0,
-        report_timeout_s: float = 4.0,
-        reference_reps: int = 3,
-        min_height_fraction: float = 0.5,
-        misses_to_stop: int = 2,
-    ):
-        for name, value in (
-            ("beat_s", beat_s),
-            ("tolerance_s", tolerance_s),
-            ("body_mass_kg", body_mass_kg),
-            ("report_timeout_s", report_timeout_s),
-        ):
+    #: s from one beat to the next: 1 s is the clinical 60 beats a minute
+    beat_s: float = 1.0
+    #: s a rep's start may be off its up beat and still be on pace ([cues] pace_tolerance_s)
+    tolerance_s: float = CueSettings.pace_tolerance_s
+    #: kg, for the work done (body mass x g x heel height)
+    body_mass_kg: float = 70.0
+    #: s after an up beat (and the tolerance) for its rep to be reported: a rep is only
+    #: reported once its lowering has stopped
+    report_timeout_s: float = 4.0
+    #: the first counted reps whose mean heel height is the reference
+    reference_reps: int = 3
+    #: a rep under this share of the reference heel height ends the test (the guide's half)
+    min_height_fraction: float = 0.5
+    #: misses in a row that end the test
+    misses_to_stop: int = 2
+
+    def __post_init__(self):
+        for name in ("beat_s", "tolerance_s", "body_mass_kg", "report_timeout_s"):
+            value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise SettingsError(f"endurance test: {name} must be greater than 0, not {value!r}")
-        if not tolerance_s < beat_s:
+            object.__setattr__(self, name, float(value))
+        if not self.tolerance_s < self.beat_s:
             raise SettingsError(
-                f"endurance test: tolerance_s ({tolerance_s!r}) must be shorter than a beat "
-                f"({beat_s!r} s)"
+                f"endurance test: tolerance_s ({self.tolerance_s!r}) must be shorter than a "
+                f"beat ({self.beat_s!r} s)"
             )
-        if not 0 < min_height_fraction < 1:
+        if not 0 < self.min_height_fraction < 1:
             raise SettingsError(
                 f"endurance test: min_height_fraction must be between 0 and 1, "
-                f"not {min_height_fraction!r}"
+                f"not {self.min_height_fraction!r}"
             )
+        object.__setattr__(self, "min_height_fraction", float(self.min_height_fraction))
+        object.__setattr__(self, "reference_reps", int(self.reference_reps))
+        object.__setattr__(self, "misses_to_stop", int(self.misses_to_stop))
+
+    @property
+    def pair_s(self) -> float:
+        """s from one rep's up beat to the next's: one beat up, one beat down."""
+        return 2.0 * self.beat_s
+
+
+class EnduranceTest:
+    """Judges reps against the endurance pace; see the module docstring for the rules.
+
+    ``rules``: the keywords of :class:`EnduranceRules` (its defaults otherwise).
+    """
+
+    def __init__(self, first_beat_s: float | None, **rules):
+        self.rules = EnduranceRules(**rules)
         #: None: unpaced (every rep at full height counts)
         self.first_beat_s = None if first_beat_s is None else float(first_beat_s)
-        self.beat_s = float(beat_s)
-        self.pair_s = 2.0 * self.beat_s
-        self.tolerance_s = float(tolerance_s)
-        self.body_mass_kg = float(body_mass_kg)
-        self.report_timeout_s = float(report_timeout_s)
-        self.reference_reps = int(reference_reps)
-        self.min_height_fraction = float(min_height_fraction)
-        self.misses_to_stop = int(misses_to_stop)
         self.counted: list[Rep] = []
         #: (pair index, why) for every miss: "off_pace", "extra_rep", "no_rep"
         self.misses: list[tuple[int, str]] = []
@@ -112,17 +127,17 @@ class EnduranceTest:
 
     def up_beat_s(self, pair: int) -> float:
         """When pair ``pair``'s rep should start."""
-        return self.first_beat_s + pair * self.pair_s
+        return self.first_beat_s + pair * self.rules.pair_s
 
     def pair_of(self, start_s: float) -> int:
-        return math.floor((start_s - self.first_beat_s) / self.pair_s + 0.5)
+        return math.floor((start_s - self.first_beat_s) / self.rules.pair_s + 0.5)
 
     @property
     def reference_mm(self) -> float | None:
         """Mean heel height of the first counted reps, once there are enough."""
-        if len(self.counted) < self.reference_reps:
+        if len(self.counted) < self.rules.reference_reps:
             return None
-        first = self.counted[: self.reference_reps]
+        first = self.counted[: self.rules.reference_reps]
         return sum(r.heel_rise_mm for r in first) / len(first)
 
     def on_rep(self, rep: Rep) -> str:
@@ -143,14 +158,14 @@ class EnduranceTest:
             if self.stopped:
                 return "stopped"
         self._next_pair = pair + 1
-        if abs(rep.start_s - self.up_beat_s(pair)) > self.tolerance_s:
+        if abs(rep.start_s - self.up_beat_s(pair)) > self.rules.tolerance_s:
             self._miss(pair, "off_pace")
             return "off_pace"
         return self._judge_height(rep)
 
     def _judge_height(self, rep: Rep) -> str:
         ref = self.reference_mm
-        if ref is not None and rep.heel_rise_mm < self.min_height_fraction * ref:
+        if ref is not None and rep.heel_rise_mm < self.rules.min_height_fraction * ref:
             self.stopped_by = "height"
             return "too_low"
         self.counted.append(rep)
@@ -160,7 +175,8 @@ class EnduranceTest:
     def check(self, now_s: float) -> bool:
         """Declare beat pairs whose rep can no longer arrive missed; True once stopped."""
         while self.paced and not self.stopped:
-            deadline = self.up_beat_s(self._next_pair) + self.tolerance_s + self.report_timeout_s
+            rules = self.rules
+            deadline = self.up_beat_s(self._next_pair) + rules.tolerance_s + rules.report_timeout_s
             if now_s <= deadline:
                 break
             self._miss(self._next_pair, "no_rep")
@@ -178,31 +194,20 @@ class EnduranceTest:
     def _miss(self, pair: int, why: str) -> None:
         self.misses.append((pair, why))
         self._misses_in_row += 1
-        if self._misses_in_row >= self.misses_to_stop:
+        if self._misses_in_row >= self.rules.misses_to_stop:
             self.stopped_by = "pace"
 
     def result(self) -> dict:
         """The endurance result (``stopped_by`` is None while the test runs)."""
-        reps = self.counted
-        if not reps:
-            return {
-                "reps": 0,
-                "first_heel_rise_mm": None,
-                "last_heel_rise_mm": None,
-                "mean_heel_rise_mm": None,
-                "decline_pct": None,
-                "work_j": 0.0,
-                "stopped_by": self.stopped_by,
-            }
-        first = reps[0].heel_rise_mm
-        last = reps[-1].heel_rise_mm
+        mm = [r.heel_rise_mm for r in self.counted]
+        first, last = (mm[0], mm[-1]) if mm else (None, None)
         return {
-            "reps": len(reps),
-            "first_heel_rise_mm": round(first, 1),
-            "last_heel_rise_mm": round(last, 1),
-            "mean_heel_rise_mm": round(sum(r.heel_rise_mm for r in reps) / len(reps), 1),
-            "decline_pct": round(100.0 * (first - last) / first, 1) if first > 0 else None,
-            "work_j": round(work_j((r.heel_rise_mm for r in reps), self.body_mass_kg), 1),
+            "reps": len(mm),
+            "first_heel_rise_mm": None if first is None else round(first, 1),
+            "last_heel_rise_mm": None if last is None else round(last, 1),
+            "mean_heel_rise_mm": round(sum(mm) / len(mm), 1) if mm else None,
+            "decline_pct": round(100.0 * (first - last) / first, 1) if mm and first > 0 else None,
+            "work_j": round(work_j(mm, self.rules.body_mass_kg), 1),
             "stopped_by": self.stopped_by,
         }
 
@@ -222,8 +227,8 @@ class EnduranceRun:
         coach=None,
         *,
         pace_bpm: float = 60.0,
-        tolerance_s: float = 0.35,
-        body_mass_kg: float = 70.0,
+        tolerance_s: float = EnduranceRules.tolerance_s,
+        body_mass_kg: float = EnduranceRules.body_mass_kg,
         side: str | None = None,
     ):
         if isinstance(pace_bpm, bool) or not isinstance(pace_bpm, (int, float)) or pace_bpm <= 0:

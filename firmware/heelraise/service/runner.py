@@ -30,7 +30,7 @@ import math
 import time
 from concurrent.futures import Future
 
-from heelraise.events import SessionEvent, SessionSummary
+from heelraise.events import GapEvent, RepEvent, SessionEvent, SessionSummary, SetEvent
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import CommandQueue
 from heelraise.service.health import REASON_TEXT, SensorHealth
@@ -39,7 +39,6 @@ from heelraise.service.session import HOLD, PRESS, Session, SessionPlan
 from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import SINK_METHODS
 from heelraise.symmetry import side_totals
-from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
 
@@ -142,22 +141,6 @@ class Service:
     def sensor_t_s(self) -> float:
         return self.shoes[0].sensor_t_s
 
-    @property
-    def sets(self) -> list:
-        return self.session.sets
-
-    @property
-    def endurance_result(self) -> dict | None:
-        return self.session.endurance_result
-
-    @property
-    def mode(self) -> str:
-        return self.session.mode
-
-    @property
-    def tempo(self) -> Tempo | None:
-        return self.session.tempo
-
     # --- from other threads -------------------------------------------------------------------
 
     def submit_command(self, name: str, args: dict | None = None) -> Future:
@@ -248,7 +231,7 @@ class Service:
             shoe.open()
             self._opened = True  # a session began: the first sensor is open
             log.info("sensor %s at %g Hz", shoe.label, shoe.imu.fs_hz)
-        log.info("mode %s; tempo %s", self.mode, self.tempo or "none")
+        log.info("mode %s; tempo %s", self.session.mode, self.session.tempo or "none")
         self._publish_state(force=True)
         self._publish_health(self.clock())
         self.session.start(button=self.button is not None)
@@ -299,7 +282,7 @@ class Service:
             session = SessionEvent(
                 summary,
                 t_s=self.sensor_t_s,
-                endurance=self.endurance_result,
+                endurance=self.session.endurance_result,
                 gaps=self.health.gaps,
                 gap_s=round(self.health.gap_s, 3),
                 side=self.shoes[0].side if len(self.shoes) == 1 else None,
@@ -327,20 +310,20 @@ class Service:
         st = shoe.analyzer.state
         return {
             "side": shoe.side,
-            "mode": self.mode,
+            "mode": self.session.mode,
             "calibrated": bool(st.calibrated),
             "phase": str(st.phase),
             "set": int(st.set_index),
             "reps_in_set": int(st.reps_in_set),
             "rep_count": int(st.rep_count),
-            "tempo": None if self.tempo is None else str(self.tempo),
+            "tempo": None if self.session.tempo is None else str(self.session.tempo),
             "gaps": shoe.gaps,
             "gap_s": round(shoe.gap_s, 3),
             "working_side": self.session.working_side,
         }
 
     def session_summary(self) -> SessionSummary:
-        return SessionSummary(sets=list(self.sets), sample_rate_hz=self.imu.fs_hz)
+        return SessionSummary(sets=list(self.session.sets), sample_rate_hz=self.imu.fs_hz)
 
     def side_totals(self) -> dict:
         """side -> :class:`~heelraise.symmetry.SideTotals` of the reps counted on each named
@@ -407,20 +390,19 @@ class Service:
 
     def _dispatch(self, events, shoe: Shoe) -> None:
         for event in events or ():
-            kind = event.kind
-            if kind == "gap":
+            if isinstance(event, GapEvent):
                 self.health.add_gap(event.start_s, event.end_s, event.reason)
-            if kind in ("rep", "set"):
+            if isinstance(event, (RepEvent, SetEvent)):
                 event.side = shoe.side
                 if not self.session.counts(shoe.side):
                     log.debug(
                         "%s %s not counted: the %s side works",
                         shoe.side,
-                        kind,
+                        event.kind,
                         self.session.working_side,
                     )
                     continue
-            if kind == "rep":
+            if isinstance(event, RepEvent):
                 # debug: the console sink (stdout, which journald keeps too) prints each rep
                 log.debug(
                     "rep %d of set %d: raise %.2f s top %.2f s lower %.2f s peak %.1f deg%s",
@@ -432,7 +414,7 @@ class Service:
                     event.rep.peak_deg,
                     (" faults " + ",".join(event.rep.faults)) if event.rep.faults else "",
                 )
-            elif kind == "set":
+            elif isinstance(event, SetEvent):
                 log.debug(
                     "set %d ended (%s): %d reps",
                     event.summary.index,

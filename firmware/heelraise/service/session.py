@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from heelraise.cues.settings import CueSettings
+from heelraise.events import RepEvent, SetEvent
 from heelraise.exceptions import SettingsError
 from heelraise.service.commands import check
 from heelraise.service.endurance import EnduranceRun
@@ -120,16 +121,20 @@ class Session:
 
     def on_event(self, event) -> None:
         """Every counted event the loop dispatches, before the coach and the sinks."""
-        if event.kind == "set":
+        if isinstance(event, SetEvent):
             self.sets.append(event.summary)
             self.side_sets.setdefault(event.side, []).append(event.summary)
             self._set_side = None
-        elif event.kind == "rep" and self.endurance is not None:
+        elif isinstance(event, RepEvent) and self.endurance is not None:
             self._ended(self.endurance.on_rep(event.rep))
 
     def after_event(self, event) -> None:
         """After the sinks: an unpaced endurance test ends with its set (the user stopped)."""
-        if event.kind == "set" and self.endurance is not None and not self.endurance.test.paced:
+        if (
+            isinstance(event, SetEvent)
+            and self.endurance is not None
+            and not self.endurance.test.paced
+        ):
             self._ended(self.endurance.stop("set_end"))
 
     def tick(self, now_s: float) -> None:

@@ -54,7 +54,7 @@ class Shoe:
             found = self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps) or []
             events += [e for e in found if not self._is_known_gap(e)]
         for e in events:
-            if e.kind == "gap":
+            if isinstance(e, GapEvent):
                 self.gaps += 1
                 self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
         return events
@@ -76,7 +76,7 @@ class Shoe:
         log.warning("sensor gap %.3f-%.3f s (%s)", gap.start_s, gap.end_s, gap.reason)
         self._known_gap = (gap.start_s, gap.end_s)
         events = list(self.analyzer.mark_gap(gap.start_s, gap.end_s, gap.reason) or [])
-        if not any(e.kind == "gap" for e in events):
+        if not any(isinstance(e, GapEvent) for e in events):
             events.append(GapEvent(gap.start_s, gap.end_s, gap.reason, t_s=gap.end_s))
         return events
 
@@ -86,7 +86,11 @@ class Shoe:
 
     def _is_known_gap(self, event) -> bool:
         """The chain found again (from the timestamps) a hole the IMU already reported."""
-        if event.kind != "gap" or self._known_gap is None or event.reason != "missing_samples":
+        if (
+            not isinstance(event, GapEvent)
+            or self._known_gap is None
+            or event.reason != "missing_samples"
+        ):
             return False
         start_s, end_s = self._known_gap
         return (

@@ -67,12 +67,13 @@ class ConsoleSink:
 
     def on_event(self, event) -> None:
         line = format_event(event)
-        side = getattr(event, "side", None)
-        if line and side is not None and event.kind != "session":
+        session = isinstance(event, SessionEvent)
+        side = getattr(event, "side", None)  # a GapEvent has none
+        if line and side is not None and not session:
             line = f"{side:<5} {line}"  # two shoes: which one
         if line:
             self._write(line)
-        if event.kind == "session":
+        if session:
             for extra in session_sides_lines(event):
                 self._write(extra)
 
@@ -190,11 +191,11 @@ def format_event(event) -> str | None:
     return None if line is None else line(event)
 
 
-def session_sides_lines(event) -> list[str]:
+def session_sides_lines(event: SessionEvent) -> list[str]:
     """The console's lines for the shoes of a session: each side's totals and the symmetry
     (or why there is none), and a two-sided endurance test's results and LSIs."""
     lines = []
-    sides = getattr(event, "sides", None) or {}
+    sides = event.sides or {}
     for side, t in sides.items():
         mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
         lines.append(f"  {side:<5} {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")

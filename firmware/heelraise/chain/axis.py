@@ -15,7 +15,6 @@ first estimate skewed by a rolled ankle is corrected.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,16 +115,12 @@ class PitchAxis:
 
 
 def _principal_axis(cov: np.ndarray) -> np.ndarray | None:
-    """Unit eigenvector of the larger eigenvalue of a symmetric 2x2 matrix, in closed form
-    (np.linalg.eigh costs more than the rest of a rep's refinement); None if isotropic."""
-    a, b, c = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
-    lam = 0.5 * (a + c) + math.hypot(0.5 * (a - c), b)
-    # (A - lam I) x = 0 has solutions (lam - c, b) and (b, lam - a): take the better conditioned.
-    x, y = (lam - c, b) if a >= c else (b, lam - a)
-    n = math.hypot(x, y)
-    if n == 0.0:
+    """Unit eigenvector of the larger eigenvalue of a symmetric 2x2 matrix; None if
+    isotropic (no direction is preferred)."""
+    w, v = np.linalg.eigh(cov)  # eigenvalues ascending
+    if w[1] - w[0] <= 1e-12 * max(abs(w[1]), 1.0):
         return None
-    return np.array([x / n, y / n])
+    return v[:, 1]
 
 
 _NONE = -(2**62)  # "no such sample yet" for _last_index

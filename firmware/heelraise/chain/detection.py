@@ -9,12 +9,12 @@ sample whatever the chunking:
 
     rise  --(pitch >= bottom + rise_min and >= peak_min)-->  fall
     fall  --(pitch <= top - fall_fraction * (top - bottom))-->  stop
-    stop  --(lowering speed < 1/16 of its peak)-->  confirm
+    stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
 The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
-rate. A candidate with walking-speed rotation in it is not a rep.
+rate (no speed profile assumed). A candidate with walking-speed rotation in it is not a rep.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
+from heelraise.chain.phases import first_true, onset_time, stop_time
 from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
 
 
@@ -41,6 +41,9 @@ class DetectionSettings:
     neutral_deg: float = 2.0
     #: s: decided this long after the lowering stops (bounce window)
     confirm_s: float = 0.1
+    #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
+    #: ripple, halves 5 Hz; a 0.05 s lag against a stop that a ripple dip fakes)
+    stop_smooth_s: float = 0.1
     #: s: longer than this is not a rep (standing on the toes, a long stretch)
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
@@ -51,8 +54,6 @@ class DetectionSettings:
     min_rate_dps: float = 5.0
     #: s: the bottom is the lowest settled pitch this far back
     base_window_s: float = 3.0
-    #: s: crossing and fit disagree by more than this: sway spoilt the crossing
-    fit_trust_s: float = 0.25
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -78,7 +79,7 @@ class Candidate:
 
     base_idx: int  # bottom before the rise
     top_idx: int  # highest pitch
-    stop_idx: int  # where the lowering speed fell under 1/16 of its peak
+    stop_idx: int  # where the lowering rate fell under 1/16 of its peak (see the stop mode)
     decide_idx: int  # where it was decided (confirmation done)
     start_s: float
     top_start_s: float
@@ -205,19 +206,27 @@ class RepDetector:
             elif self.mode == "stop":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 cmv = np.minimum.accumulate(np.minimum(v, self.vl_val))
-                cond = v > cmv / 16.0
+                # Stopped when the rate averaged over the last stop_smooth_s (balance ripple
+                # averages out; a dip of the ripple is not a stop) is under 1/16 of the peak.
+                cond = self._trailing_rate(hist, a, v, axis) > cmv / 16.0
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
                 if j is None:
                     self._wait(hist, end_here)
                     continue
-                self.stop_idx = a + j
-                # Decide DETECTION.confirm_s after the speed fell under 1/16 of its peak; the stop
-                # itself is extrapolated from the deceleration when the rep is timed.
-                self.confirm_t = hist.at("t", self.stop_idx) + DETECTION.confirm_s
+                # The stop is where the rate itself first fell under 1/16 of the peak in that
+                # averaging window (an abrupt stop, then a rebound, is seen from there on).
+                n = max(1, int(round(DETECTION.stop_smooth_s * self.grid_hz)))
+                lo = max(hist.first, self.top_idx, a + j - n + 1)
+                w = hist.rows(lo, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+                k = first_true(w > self.vl_val / 16.0)
+                self.stop_idx = lo + (k if k is not None else len(w) - 1)
+                # Decide DETECTION.confirm_s after that; the stop instant itself is
+                # extrapolated from the deceleration when the rep is timed.
+                self.confirm_t = hist.at("t", a + j) + DETECTION.confirm_s
                 self.mode = "confirm"
-                self.cursor = self.stop_idx + 1
+                self.cursor = a + j + 1
             elif self.mode == "confirm":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 t = r[:, hist.col["t"]]
@@ -243,6 +252,18 @@ class RepDetector:
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
                 self.after_idx = stop
         return out
+
+    def _trailing_rate(self, hist, a: int, v: np.ndarray, axis) -> np.ndarray:
+        """The pitch rate at rows a, a+1, ... (``v``) averaged over the last ``stop_smooth_s``
+        (fewer rows where the history is shorter)."""
+        n = max(1, int(round(DETECTION.stop_smooth_s * self.grid_hz)))
+        lo = max(hist.first, a - n + 1)
+        pre = hist.rows(lo, a)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+        x = np.concatenate((pre, v))
+        c = np.concatenate(([0.0], np.cumsum(x)))
+        i = np.arange(len(pre), len(x)) + 1
+        k = np.maximum(i - n, 0)
+        return (c[i] - c[k]) / (i - k)
 
     def _wait(self, hist, end: int) -> None:
         """Nothing decided up to ``end``; a movement up there longer than ``max_rep_s`` is not
@@ -272,7 +293,6 @@ class RepDetector:
         top_start = stop_time(t, v, i_vr)
         top_end = onset_time(t, v_down, vl_rel)
         end = stop_time(t, v_down, vl_rel)
-        start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
         # Already rising when the data resumed after a gap: its start was not seen.
@@ -408,43 +428,3 @@ def _fraction(mask) -> float:
 def _span(t, t0, t1) -> slice:
     """Rows with t0 <= t <= t1 (t is sorted)."""
     return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "right")))
-
-
-def _level(t, pitch, t0, t1, fallback):
-    """Median pitch over [t0, t1] (sorting a few dozen values is far cheaper than np.median)."""
-    seg = np.sort(pitch[_span(t, t0, t1)])
-    n = len(seg)
-    if n == 0:
-        return fallback
-    m = n // 2
-    return float(seg[m]) if n % 2 else 0.5 * (float(seg[m - 1]) + float(seg[m]))
-
-
-def _refit(t, pitch, start, top_start, top_end, end):
-    """Refine the four instants by fitting each movement's middle (see phases.fit_span)."""
-    i_top = int(np.argmax(pitch))
-    bottom0 = _level(t, pitch, start - 0.25, start, float(pitch[0]))
-    top = (
-        _level(t, pitch, top_start, top_end, float(pitch[i_top]))
-        if top_end - top_start >= 0.1
-        else float(pitch[i_top])
-    )
-    after = pitch[int(np.searchsorted(t, top_end, "right")) :]
-    bottom1 = float(after.min()) if len(after) else float(pitch[-1])
-    rise = _span(t, start - 0.3, min(top_start + 0.3, t[i_top]))
-    fit = fit_span(t[rise], pitch[rise], bottom0, top)
-    if fit is not None:
-        start = _prefer(start, fit[0])
-        top_start = _prefer(top_start, fit[1])
-    fall = _span(t, max(top_end - 0.3, t[i_top]), end + 0.3)
-    fit = fit_span(t[fall], pitch[fall], top, bottom1)
-    if fit is not None:
-        top_end = _prefer(top_end, fit[0])
-        end = _prefer(end, fit[1])
-    return start, top_start, top_end, end
-
-
-def _prefer(crossing: float, fitted: float) -> float:
-    """The crossing estimate is sharper on a clean signal; when sway or tremor has moved
-    it far from what the movement's middle implies, trust the fit."""
-    return crossing if abs(crossing - fitted) <= DETECTION.fit_trust_s else fitted

@@ -40,10 +40,12 @@ class DetectionSettings:
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
     neutral_deg: float = 2.0
     #: s: decided this long after the lowering stops (bounce window)
-    confirm_s: float = 0.1
+    confirm_s: float = 0.02
     #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
     #: ripple, halves 5 Hz; a 0.05 s lag against a stop that a ripple dip fakes)
     stop_smooth_s: float = 0.1
+    #: ... or this share of the time from the top to half-way down, when shorter
+    stop_smooth_share: float = 0.25
     #: s: longer than this is not a rep (standing on the toes, a long stretch)
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
@@ -117,6 +119,7 @@ class RepDetector:
         self.top_idx = cursor
         self.vl_val = 0.0
         self.stop_idx = None
+        self.fall_rows = 0
         self.confirm_t = None
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
@@ -200,6 +203,7 @@ class RepDetector:
                     self._wait(hist, end_here)
                     continue
                 self.mode = "stop"
+                self.fall_rows = a + j - self.top_idx  # top to half-way down
                 v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 self.vl_val = float(v.min())
                 self.cursor = a + j + 1
@@ -217,7 +221,7 @@ class RepDetector:
                     continue
                 # The stop is where the rate itself first fell under 1/16 of the peak in that
                 # averaging window (an abrupt stop, then a rebound, is seen from there on).
-                n = max(1, int(round(DETECTION.stop_smooth_s * self.grid_hz)))
+                n = self._stop_rows()
                 lo = max(hist.first, self.top_idx, a + j - n + 1)
                 w = hist.rows(lo, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 k = first_true(w > self.vl_val / 16.0)
@@ -253,10 +257,17 @@ class RepDetector:
                 self.after_idx = stop
         return out
 
+    def _stop_rows(self) -> int:
+        """Rows the stop's rate is averaged over: ``stop_smooth_s``, or ``stop_smooth_share``
+        of the time from the top to half-way down when that is shorter (a quick lowering
+        has little ripple beside its speed, and a long average would hold its stop back)."""
+        n = DETECTION.stop_smooth_s * self.grid_hz
+        return max(1, int(round(min(n, DETECTION.stop_smooth_share * self.fall_rows))))
+
     def _trailing_rate(self, hist, a: int, v: np.ndarray, axis) -> np.ndarray:
         """The pitch rate at rows a, a+1, ... (``v``) averaged over the last ``stop_smooth_s``
         (fewer rows where the history is shorter)."""
-        n = max(1, int(round(DETECTION.stop_smooth_s * self.grid_hz)))
+        n = self._stop_rows()
         lo = max(hist.first, a - n + 1)
         pre = hist.rows(lo, a)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
         x = np.concatenate((pre, v))

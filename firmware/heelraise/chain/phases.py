@@ -91,22 +91,22 @@ def _half_run(s: np.ndarray, i_peak: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _smoothed(t: np.ndarray, s: np.ndarray, i_peak: int, step: int) -> tuple[np.ndarray, int]:
+def _smoothed(t: np.ndarray, s: np.ndarray, i_peak: int, step: int) -> tuple[np.ndarray, int, int]:
     """``s`` smoothed as much as its noise needs, and the smoothed speed's peak.
 
     A ``ripple_box_s`` box (nulls 5, 10, ... 25 Hz balance ripple) gives the speed bell
     and what is left over near rest (the ripple); the box used is ``smooth_fraction`` of
     the flank being timed (half the peak down to L: short against a brisk ramp), longer
     in proportion to the ripple (its RMS over ``quiet_fraction`` of L) when that is
-    larger, up to ``ripple_box_s``."""
+    larger, up to ``ripple_box_s``; and the half-width of that box, in samples."""
     n = len(s)
     if n < 3:
-        return s, i_peak
+        return s, i_peak, 0
     dt = (t[-1] - t[0]) / (n - 1)
     probe = _box(s, int(round(0.5 * PHASE.ripple_box_s / dt)))
     i_top = _probe_peak(probe, i_peak)
     if probe[i_top] <= 0:
-        return s, i_peak
+        return s, i_peak, 0
     lo, hi = _half_run(probe, i_top)
     peak = float(probe[i_top])
     a, b = max(0, lo - (hi - lo)), min(n, hi + (hi - lo) + 1)  # the bell and its flanks
@@ -125,8 +125,9 @@ def _smoothed(t: np.ndarray, s: np.ndarray, i_peak: int, step: int) -> tuple[np.
     flank_s = (k if k is not None else (edge if step < 0 else n - 1 - edge)) * dt
     box_s = PHASE.smooth_fraction * flank_s
     width_s = min(box_s * max(1.0, noise), max(box_s, PHASE.ripple_box_s))
-    out = _box(s, int(round(0.5 * width_s / dt)))
-    return out, lo + int(np.argmax(out[lo : hi + 1]))
+    h = int(round(0.5 * width_s / dt))
+    out = _box(s, h)
+    return out, lo + int(np.argmax(out[lo : hi + 1])), h
 
 
 def _probe_peak(probe: np.ndarray, i_peak: int) -> int:
@@ -200,8 +201,20 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None) -> 
     return None if best is None else best[1]
 
 
+def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
+    """An instant extrapolated past the end of what was seen, no further past it than the
+    deceleration seen (from the band's 4L crossing to the end) took: a few samples of a
+    flattening rate can put a fitted line's zero anywhere."""
+    seen = float(t[edge]) - float(t[i_band])
+    return float(np.clip(t0, float(t[edge]) - abs(seen), float(t[edge]) + abs(seen)))
+
+
 def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float:
-    s, i_peak = _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
+    s, i_peak, h = _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
+    if step > 0 and h and len(s) - h > i_peak + 1:
+        # The box is one-sided in its last h samples (biased towards the faster past): a
+        # stop is read from what it saw whole.
+        t, s = t[: len(s) - h], s[: len(s) - h]
     peak = s[i_peak]
     edge = 0 if step < 0 else len(s) - 1
     if peak <= 0:
@@ -219,7 +232,7 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float
             # little to tell the exponent, so the shortest extrapolation, a straight line.
             t0 = _band_fit(t, s, run[k3:], _EXPONENTS[:1])
             if t0 is not None and (t0 - float(t[edge])) * step >= 0:
-                return t0
+                return _past_edge(t, run[k3], edge, t0)
         # The speed never fell that low: the valley, or the end of what was seen.
         return t_v
     t0 = _band_fit(t, s, run[k3:k1])
@@ -228,7 +241,7 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float
     if i_v == edge and s[i_v] > 0.0:
         # Still moving at the end of what was seen (a stop is decided as the speed dies
         # away): the extrapolation may lie past it.
-        return t0
+        return _past_edge(t, run[k3], edge, t0)
     # Never back past the valley (the movement before, or the turn after).
     return max(t0, t_v) if step < 0 else min(t0, t_v)
 

@@ -32,9 +32,24 @@ from brokers import start_mosquitto
 from footprint import tiled
 from speed import ENV, heelraise_command, simulated_recording
 
+UNIT = Path(__file__).resolve().parents[1] / "firmware" / "deploy" / "heelraise.service"
+#: what the systemd unit sets for the process that matters to its memory (malloc's arenas)
+MEMORY_ENV = ("MALLOC_ARENA_MAX",)
 CPU_TARGET_PCT = 5.0
 RSS_TARGET_MB = 45.0
 GROWTH_TARGET_MB = 1.0
+
+
+def unit_env() -> dict[str, str]:
+    """The unit's ``Environment=`` settings named in MEMORY_ENV: the service measured as it
+    runs on the Pi (the pin factory and the rest stay as the bench needs them)."""
+    env = {}
+    for line in UNIT.read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line[len("Environment=") :].partition("=")
+            if key in MEMORY_ENV:
+                env[key] = value
+    return env
 
 
 def rss_mb(pid: int) -> float | None:
@@ -97,7 +112,7 @@ def main(argv=None) -> int:
             ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *argv],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=ENV,
+            env={**ENV, **unit_env()},
             text=True,
         )
         sensor_t = [0.0]

@@ -46,9 +46,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from heelraise.cues.coach import Coach
 from heelraise.cues.testing import mock_pins_follow
 from heelraise.imu.sim import SimImu
-from heelraise.service.assemble import ScaledClock
+from heelraise.service.assemble import ScaledClock, build_service
 from heelraise.service.config import parse_config
-from heelraise.service.runner import Service
 
 TARGET_MS = 60.0
 TEMPO = "2-0-1-0"
@@ -79,6 +78,9 @@ class StampingSink:
         pass
 
     def on_live(self, t_s, pitch_deg, phase):
+        pass
+
+    def on_health(self, health):
         pass
 
     def close(self):
@@ -133,7 +135,7 @@ def _session(clock, seed, read_s, fs_hz, reps, guided):
     coach = Coach(config.pins.pin_map(), config.cues, pin_factory=factory, clock=clock)
     coach.player.history = []  # every start (the player keeps only the last HISTORY_LEN)
     sink = StampingSink(clock)
-    service = Service(
+    service = build_service(
         config,
         imu=imu,
         coach=coach,

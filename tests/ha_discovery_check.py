@@ -5,6 +5,9 @@ stdin: JSON ``[[topic, config], ...]``; stdout: JSON ``{"version": ..., "results
 with, per config, ``ok``, ``error``, ``dropped`` (keys HA's schema silently removed, that
 is keys this HA version does not know) and ``rendered``: for a ``command_template``, what
 HA's template engine makes of each of the config's ``options`` (as HA does on a selection).
+An item ``[topic, config, payload]`` also gets ``state`` and ``attributes``: what HA's
+engine makes of its ``value_template`` and ``json_attributes_template`` for that payload
+(a JSON object, as the device publishes it).
 Used by tests/test_views_discovery.py.
 """
 
@@ -22,7 +25,7 @@ except ImportError:
     from homeassistant.components.mqtt.discovery import MQTT_ORIGIN_INFO_SCHEMA
 
 
-def check(topic: str, config: dict) -> dict:
+def check(topic: str, config: dict, payload=None) -> dict:
     component = topic.split("/")[1]
     module = importlib.import_module(f"homeassistant.components.mqtt.{component}")
     out = {"topic": topic, "ok": True, "error": None, "dropped": []}
@@ -40,6 +43,11 @@ def check(topic: str, config: dict) -> dict:
             v: template.async_render({"value": v}, parse_result=False)
             for v in config.get("options", [])
         }
+    if payload is not None:
+        variables = {"value": json.dumps(payload), "value_json": payload}
+        for key, name in (("value_template", "state"), ("json_attributes_template", "attributes")):
+            if key in validated:
+                out[name] = validated[key].async_render(variables, parse_result=False)
     return out
 
 
@@ -51,7 +59,7 @@ async def _main(items, config_dir) -> list[dict]:
     if hasattr(frame, "async_setup"):  # 2025.x; 2024.x needs no frame helper
         frame.async_setup(hass)
     try:
-        results = [check(t, c) for t, c in items]
+        results = [check(*item) for item in items]
         return results
     finally:
         await hass.async_stop(force=True)

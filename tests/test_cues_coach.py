@@ -227,63 +227,6 @@ def test_close_turns_everything_off_and_releases_pins(clock):
     LED(17, pin_factory=factory).close()  # the pin is free again
 
 
-def test_endurance_beats_and_stops_when_pace_missed_twice(clock):
-    results = []
-    coach, led, buzzer = make(clock, body_mass_kg=80.0, on_endurance_done=results.append)
-    coach.start_endurance()  # counts 0, 1, 2; up beats at 3, 5, 7, ...; down at 4, 6, ...
-    for i, start in enumerate((3.05, 4.9, 7.1)):  # three on-pace reps, reported at end
-        step_until(coach, clock, start + 1.9)
-        coach.on_event(RepEvent(rep(start_s=start, mm=60.0, index=i + 1), t_s=start + 1.9))
-    step_until(coach, clock, 16.0)
-    # no rep for pair 3 (up at 9 s): missed at 9 + 0.35 + 4 = 13.35; pair 4 (11 s) at 15.35
-    assert results == [coach.endurance_result]
-    assert results[0] == {
-        "reps": 3,
-        "first_heel_rise_mm": 60.0,
-        "last_heel_rise_mm": 60.0,
-        "mean_heel_rise_mm": 60.0,
-        "decline_pct": 0.0,
-        "work_j": 141.2,  # 80 kg x 9.80665 (heelraise.physics.G_MPS2) x 0.06 m x 3
-        "stopped_by": "pace",
-    }
-    assert coach.mode == "free" and coach.metronome is None
-    names = [n for _, n in coach.player.history]
-    assert names[:5] == ["count", "count", "count", "rise_now", "lower_now"]
-    assert names.count("rep_ok") == 3 and names[-1] == "set_done"
-    # the beats before the stop: up beats are long (0.3 s), down beats two pips
-    on_times = [t for t, v in changes(buzzer) if v == 1.0]
-    # rep 1's chirp (4.95-5.0) ends as the 5 s up beat falls due: the beat keeps 40 ms apart
-    assert on_times[:10] == [0.0, 1.0, 2.0, 3.0, 4.0, 4.16, 4.95, 5.04, 6.0, 6.16]
-    assert set_done_start(coach) == pytest.approx(15.355)
-
-
-def set_done_start(coach):
-    return [t for t, n in coach.player.history if n == "set_done"][0]
-
-
-def test_endurance_stop_command_reports_result(clock):
-    results = []
-    coach, led, buzzer = make(clock, on_endurance_done=results.append)
-    coach.start_endurance(pace_bpm=60)
-    step_until(coach, clock, 5.0)
-    coach.on_event(RepEvent(rep(start_s=3.0, mm=50.0), t_s=4.9))
-    result = coach.stop()
-    assert result["reps"] == 1 and result["stopped_by"] == "command"
-    assert results == [result]
-    assert coach.stop() is None  # nothing running any more
-
-
-def test_endurance_height_drop_stops_the_test(clock):
-    results = []
-    coach, led, buzzer = make(clock, on_endurance_done=results.append)
-    coach.start_endurance()
-    for i, (start, mm) in enumerate(((3.0, 60.0), (5.0, 58.0), (7.0, 56.0), (9.0, 28.0))):
-        step_until(coach, clock, start + 1.9)
-        coach.on_event(RepEvent(rep(start_s=start, mm=mm, index=i + 1), t_s=start + 1.9))
-    assert results and results[0]["stopped_by"] == "height"
-    assert results[0]["reps"] == 3 and results[0]["last_heel_rise_mm"] == 56.0
-
-
 def test_pwm_led_needs_a_pwm_factory(clock):
     with pytest.raises(PinMapError, match="led_pwm"):
         Coach(PinMap(led_pwm=True), pin_factory=MockFactory(), clock=clock)
@@ -324,11 +267,3 @@ def test_tones_of_guided_cues_on_passive_buzzer(clock):
             seen.append(f)
     assert seen == [pytest.approx(x) for x in (G6, A6, E6, A5, A6)]
     assert C4 < A5  # the fault buzz is the lowest pitch
-
-
-def test_endurance_stopped_by_shutdown_says_so(clock):
-    coach, led, buzzer = make(clock)
-    coach.start_endurance()
-    step_until(coach, clock, 3.5)
-    assert coach.stop("shutdown")["stopped_by"] == "shutdown"
-    assert buzzer.state == 0 and led.state == 0

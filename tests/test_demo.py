@@ -77,6 +77,32 @@ def test_demo_plays_the_workout_into_the_dashboard_and_stops_its_broker():
     assert not listening("127.0.0.1", port), "the embedded broker still listens after close()"
 
 
+def test_demo_pair_plays_two_shoes_the_right_one_weaker():
+    port = free_port()
+    out = io.StringIO()
+    demo = Demo(speed=math.inf, port=port, http="127.0.0.1:0", stdout=out, pair=True)
+    try:
+        demo.start()
+        assert [s.side for s in demo.parts.service.shoes] == ["left", "right"]
+        summary = demo.play()
+        assert demo.workout_finished and demo.gaps == []
+        service = demo.parts.service
+        totals = service.side_totals()
+        for side, imu in demo.sim_imus.items():  # each shoe's own count, exact
+            assert totals[side].reps == len(imu.session.truth["reps"]), side
+        assert (totals["left"].reps, totals["right"].reps) == (30, 24)  # 80 %: the weaker
+        assert totals["right"].mean_heel_rise_mm < totals["left"].mean_heel_rise_mm
+        assert summary.rep_count == 54 and service.involved_side == "right"
+        assert demo.wait_delivered(30.0), "the dashboard never stored the session event"
+        assert demo.stored()["summary"]["rep_count"] == 54
+        assert not demo.ingest.rejected, dict(demo.ingest.rejected)  # both shoes' reps stored
+        text = out.getvalue()
+        assert text.count("right set 1 rep ") == 8 and text.count("left  set 1 rep ") == 10
+        assert "LSI reps 80.0 %" in text and "involved (right) / uninvolved (left)" in text
+    finally:
+        demo.close()
+
+
 def test_demo_uses_a_broker_that_already_runs(mqtt_broker, mqtt_subscriber):
     events = mqtt_subscriber(mqtt_broker, f"heelraise/{DEVICE_ID}/event/#")
     demo = Demo(

@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 import httpx
-from heelraise.mqtt import payloads
+from heelraise.protocol import payloads
 from heelraise_host.ingest import Ingest
 from heelraise_host.server import Dashboard
 from heelraise_host.store import Store

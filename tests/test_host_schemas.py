@@ -12,7 +12,7 @@ import copy
 import jsonschema
 import pytest
 from heelraise.exceptions import PayloadInvalid
-from heelraise.mqtt import validation
+from heelraise.protocol import validation
 from heelraise_host.devicesim import session_messages
 from referencing import Registry, Resource
 

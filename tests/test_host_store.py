@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 
+from heelraise_host import trends
 from heelraise_host.app import session_csv
 from heelraise_host.devicesim import session_messages
 from heelraise_host.messages import Message
@@ -97,12 +98,14 @@ def test_trends_bucket_sessions_by_local_week(tmp_path):
             store.add_event(m, received_at="2026-11-24T08:00:00.000Z")
     now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
-    utc = {w["week"]: w for w in store.trends("shoe-1", weeks=3, now=now)}
+    utc = {w["week"]: w for w in trends.weekly(store, "shoe-1", weeks=3, now=now)}
     assert list(utc) == ["2026-11-09", "2026-11-16", "2026-11-23"]
     assert utc["2026-11-16"]["reps"] == 3 and utc["2026-11-23"]["reps"] == 0
     assert utc["2026-11-09"]["reps"] == 5 and utc["2026-11-09"]["sessions"] == 1
 
-    plus1 = {w["week"]: w for w in store.trends("shoe-1", weeks=3, now=now, tz_offset_min=60)}
+    plus1 = {
+        w["week"]: w for w in trends.weekly(store, "shoe-1", weeks=3, now=now, tz_offset_min=60)
+    }
     assert plus1["2026-11-23"]["reps"] == 3 and plus1["2026-11-16"]["reps"] == 0
 
     week = utc["2026-11-09"]

@@ -111,3 +111,20 @@ def test_dashboard_command_names_a_bad_bind(tmp_path):
     )
     assert out.returncode == 2
     assert "--bind 'localhost:x': port 'x' is not a number" in out.stderr
+
+
+def test_a_pair_shows_a_row_block_per_shoe():
+    from heelraise_host.devicesim import pair_messages
+
+    table = RepTable(rows_per_device=20)
+    table.take("heelraise/pair-1/status", b"online")  # before its shoes: a placeholder
+    for m in pair_messages("pair-1", "s-1", reps_per_set=[5]):
+        table.take(m.topic, m.payload)
+    assert table.rejected == {}
+    assert sorted(table.reps) == [("pair-1", "left"), ("pair-1", "right")]
+    assert len(table.reps[("pair-1", "left")]) == 5 and len(table.reps[("pair-1", "right")]) == 2
+    assert table.rep_totals["pair-1"] == 7
+    console = Console(width=120, color_system=None, record=True)
+    console.print(table.render())
+    text = console.export_text()
+    assert "pair-1 left" in text and "pair-1 right" in text

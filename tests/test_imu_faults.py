@@ -68,8 +68,8 @@ def test_a_live_noisy_chip_never_looks_stuck():
 
 def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue():
     from heelraise.imu.sim import SimImu
+    from heelraise.service.assemble import build_service
     from heelraise.service.config import parse_config
-    from heelraise.service.runner import Service
 
     class Coach:
         def __init__(self):
@@ -107,6 +107,10 @@ def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue()
         def on_live(self, *a):
             pass
 
+        def on_health(self, health):
+
+            pass
+
         def close(self):
             pass
 
@@ -124,7 +128,7 @@ def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue()
 
     imu.read = read
     coach, sink = Coach(), Sink()
-    service = Service(
+    service = build_service(
         parse_config(""),
         imu=imu,
         coach=coach,

@@ -11,11 +11,10 @@ from __future__ import annotations
 import pytest
 from conftest import wait_until
 from heelraise.chain.analyzer import Analyzer
-from heelraise.events import SessionSummary
-from heelraise.mqtt import validation
+from heelraise.events import SessionEvent, SessionSummary
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
-from heelraise.service.sinks import SessionEvent
+from heelraise.protocol import validation
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 
@@ -76,8 +75,9 @@ def test_simulated_session_through_the_analyzer_arrives_valid(
     rec.wait_for(lambda ms: ms[-1].payload == b"offline", what="offline")
     kinds = []
     for m in rec.messages:
-        if m.topic == f"{BASE}/last_rep":  # the newest rep again, retained, for Home Assistant
-            validation.validate("rep", m.json())
+        if m.topic in (f"{BASE}/last_rep", f"{BASE}/last_session"):
+            # the newest rep / session again, retained, for Home Assistant
+            validation.validate(m.topic.rpartition("_")[2], m.json())
             continue
         msg = parse(m.topic, m.payload, prefix="heelraise")  # the dashboard accepts it
         if msg.body is not None:

@@ -7,16 +7,16 @@ import re
 
 import jsonschema
 import pytest
-from heelraise.events import SessionSummary
+from heelraise.events import SessionEvent, SessionSummary
 from heelraise.exceptions import OutboxError, PayloadInvalid, SettingsError
-from heelraise.mqtt import payloads, validation
 from heelraise.mqtt.discovery import discovery_messages
 from heelraise.mqtt.outbox import Outbox
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import fake_set
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
+from heelraise.protocol.utctime import iso_utc
 from heelraise.service.health import SensorHealth
-from heelraise.service.sinks import SessionEvent
 
 ENV = payloads.Envelope("shoe-1", "sess-1", wall_clock=lambda: 1795576500.1239)
 STATE = {
@@ -49,8 +49,8 @@ def test_envelope_fields():
 
 
 def test_iso_time_truncates_milliseconds():
-    assert payloads.iso_utc(0.9999) == "1970-01-01T00:00:00.999Z"
-    assert payloads.iso_utc(1.0) == "1970-01-01T00:00:01.000Z"
+    assert iso_utc(0.9999) == "1970-01-01T00:00:00.999Z"
+    assert iso_utc(1.0) == "1970-01-01T00:00:01.000Z"
 
 
 def test_payloads_of_every_type_validate():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from heelraise.clock import ManualClock
+from heelraise.service.assemble import build_service
+from heelraise.service.commands import COMMANDS_PER_STEP, MAX_QUEUED_COMMANDS
 from heelraise.service.config import parse_config
-from heelraise.service.runner import COMMANDS_PER_STEP, MAX_QUEUED_COMMANDS, Service
 from heelraise.service.testing import ArrayImu
 
 
@@ -15,18 +17,18 @@ def test_a_flood_of_commands_is_refused_busy_and_never_runs_in_one_read():
     acc = np.zeros((n, 3))
     acc[:, 2] = 1.0
     imu = ArrayImu(np.arange(n) / 100.0, acc, np.zeros((n, 3)), clock=clock)
-    service = Service(
+    service = build_service(
         parse_config(""), imu=imu, clock=clock, sleep=clock.sleep, stop_when_exhausted=True
     )
     per_step, futures = [], []
-    real_execute = service._execute
+    real_execute = service.session.execute
     ran = []
 
     def execute(name, args):
         ran.append(name)
         return real_execute(name, args)
 
-    service._execute = execute
+    service.session.execute = execute
     real_read = imu.read
 
     def read():
@@ -43,3 +45,40 @@ def test_a_flood_of_commands_is_refused_busy_and_never_runs_in_one_read():
     assert sum(ok for ok, _ in results) == MAX_QUEUED_COMMANDS
     steps = np.diff([0, *per_step])
     assert steps.max() <= COMMANDS_PER_STEP  # a read is never held up by more than a few
+
+
+def test_the_cmd_schema_carries_the_command_table_rules():
+    """One table: the schema the publisher checks is the one the table generates."""
+    from heelraise.protocol.validation import load_schema
+    from heelraise.service.commands import COMMANDS, args_schema
+
+    schema = load_schema("cmd")
+    assert schema["properties"]["cmd"]["enum"] == list(COMMANDS)
+    assert schema["allOf"] == args_schema()
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("start_endurance_test", {"pace_bpm": 4}),
+        ("start_endurance_test", {"pace_bpm": 5}),
+        ("start_endurance_test", {"pace_bpm": 120}),
+        ("start_endurance_test", {"pace_bpm": 121}),
+        ("start_endurance_test", {"pace_bpm": True}),
+        ("set_live", {"on": 1}),
+        ("set_live", {}),
+        ("set_tempo", {"tempo": None}),
+        ("set_tempo", {}),
+        ("start_set", {"mode": "guided", "tempo": "3-0-2-1"}),
+        ("start_set", {"mode": "fast"}),
+        ("end_set", {}),
+        ("end_set", {"now": True}),
+    ],
+)
+def test_the_publisher_schema_and_the_service_refuse_the_same_commands(name, args):
+    from heelraise.protocol.validation import errors
+    from heelraise.service.commands import check
+
+    by_schema = not errors("cmd", {"cmd": name, "args": args})
+    by_table = check(name, args)[1] is None
+    assert by_schema == by_table

@@ -59,7 +59,6 @@ def test_a_full_config_maps_onto_its_parts():
         """
 [device]
 id = "left-shoe"
-live = true
 [sensor]
 type = "lsm6ds"
 address = 0x6A
@@ -83,13 +82,15 @@ foot_length_m = 0.28
 [analysis]
 set_gap_s = 12.0
 surface = "step"
+[mqtt]
+live = true
 [log]
 level = "debug"
 """,
         "full.toml",
     )
     assert config.path == "full.toml"
-    assert config.device.id == "left-shoe" and config.device.live is True
+    assert config.device.id == "left-shoe" and config.mqtt.live is True
     assert config.sensor.address == 0x6A and config.sensor.imu_kind == "lsm6ds"
     assert config.pins.button is None and config.pins.buzzer_kind == "passive"
     assert config.tempo.target == Tempo.parse("3-0-2-X") and config.tempo.mode == "guided"
@@ -233,3 +234,8 @@ def test_mqtt_mistakes_are_named_too(text, message):
         parse_config(text, "c.toml")
     assert message in str(info.value)
     assert "24680" not in str(info.value)  # a secret is never echoed
+
+
+def test_live_is_set_in_one_place_and_the_old_place_says_where():
+    with pytest.raises(ConfigError, match=r"\[device\] live = true: moved: set live in \[mqtt\]"):
+        parse_config("[device]\nlive = true\n", "x.toml")

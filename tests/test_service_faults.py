@@ -10,8 +10,8 @@ import pytest
 from heelraise.clock import ManualClock
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.imu.sim import SimImu
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
-from heelraise.service.runner import Service
 from heelraise.sim import simulate_session
 
 START_S = 2000.0
@@ -93,7 +93,7 @@ def test_a_driver_reported_hole_costs_no_rep_and_never_splits_the_set(session, k
 
     imu.read = read
     sink = Sink()
-    service = Service(
+    service = build_service(
         parse_config(""),
         imu=imu,
         sinks=[sink],

@@ -10,12 +10,12 @@ from heelraise.exceptions import PayloadInvalid
 from heelraise.imu.emulator_mpu6050 import StillMotion
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.imu.sim import SimImu
-from heelraise.mqtt import validation
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
+from heelraise.protocol import validation
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 from heelraise.service.health import REASON_TEXT
-from heelraise.service.runner import Service
 
 DEVICE = "health-shoe"
 BASE = f"heelraise/{DEVICE}"
@@ -58,7 +58,7 @@ def test_a_frozen_sensor_is_published_unhealthy_then_healthy(
     )
     wait_until(pub.connected.is_set, 10, what="the publisher connected")
     clock = ManualClock(1000.0)
-    service = Service(
+    service = build_service(
         parse_config(""),
         imu=frozen_for(clock, 10.0, 1005.0),
         sinks=[pub],
@@ -94,7 +94,7 @@ def test_a_frozen_sensor_is_published_unhealthy_then_healthy(
 
 
 def test_the_health_schema_refuses_a_bad_message():
-    from heelraise.mqtt import payloads
+    from heelraise.protocol import payloads
 
     env = payloads.Envelope("shoe-1", "s1", wall_clock=lambda: 0.0)
     good = payloads.health_payload(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from heelraise.clock import ManualClock
 from heelraise.imu.base import Gap, SampleBlock
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 from heelraise.service.health import HEALTH_MIN_INTERVAL_S
-from heelraise.service.runner import Service
 
 
 class FlakyImu:
@@ -56,7 +56,7 @@ class HealthSink:
 def test_health_is_rate_limited_but_a_change_goes_out_at_once():
     clock = ManualClock(0.0)
     sink = HealthSink(clock)
-    service = Service(
+    service = build_service(
         parse_config(""), imu=FlakyImu(clock), sinks=[sink], clock=clock, sleep=clock.sleep
     )
     service.run(duration_s=6.0)  # 300 reads, 300 gaps

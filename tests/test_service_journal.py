@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 from conftest import Recorder, wait_until
-from heelraise.events import Rep, SetEvent, SetSummary
-from heelraise.mqtt import payloads, validation
+from heelraise.events import Rep, SessionEvent, SetEvent, SetSummary
 from heelraise.mqtt.outbox import Outbox
+from heelraise.protocol import payloads, validation
 from heelraise.service.journal import Journal, close_interrupted, interrupted_messages
-from heelraise.service.sinks import SessionEvent
 
 
 def rep(set_index: int, index: int, start_s: float) -> Rep:
@@ -236,3 +235,50 @@ def test_kill_9_mid_set_then_a_restart_closes_the_old_set_and_session(tmp_path, 
     assert not any(m.get("interrupted") for m in events("session") if m["session"] != old_session)
     assert "closed from the journal as interrupted" in stderr
     json.dumps(summary)  # plain JSON all the way
+
+
+def test_two_shoes_keep_their_sets_apart_in_the_journal(tmp_path):
+    """Both shoes count a set 1: each is journalled under its side, and closed as its own."""
+    path = str(tmp_path / "outbox.sqlite")
+    journal = Journal(path)
+    journal.begin("s-pair", "shoe-1")
+    for i in (1, 2, 3):
+        journal.add_rep(rep(1, i, 10.0 * i), t_s=10.0 * i + 5.2, side="left")
+    journal.close_set(SetSummary(1, 10.0, 35.0, [rep(1, i, 10.0 * i) for i in (1, 2, 3)], "pause"),
+                      t_s=40.0, side="left")  # fmt: skip
+    for i in (1, 2):
+        journal.add_rep(rep(1, i, 100.0 + 10 * i), t_s=115.2 + 10 * i, side="right")
+    journal.close()
+    left = Journal(path).left_over()  # what a kill -9 now leaves, after a reopen
+    assert [(side, s.index, s.rep_count) for side, s in left.closed] == [("left", 1, 3)]
+    assert [(side, s.index, s.rep_count) for side, s in left.open] == [("right", 1, 2)]
+    assert left.summary.rep_count == 5
+    messages = interrupted_messages(left, wall_clock=lambda: 0.0, body_mass_kg=80.0)
+    assert [m["type"] for m in messages] == ["set", "session"]
+    for m in messages:
+        validation.validate(m["type"], m)
+    totals = left.sides(80.0)
+    assert totals["left"].reps == 3 and totals["right"].reps == 2
+
+
+def test_a_journal_written_before_two_shoes_is_still_closed(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "outbox.sqlite")
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE journal_session (one INTEGER PRIMARY KEY CHECK (one = 1),
+            session TEXT NOT NULL, device TEXT NOT NULL, sensor_t_s REAL);
+        CREATE TABLE journal_rep (set_index INTEGER NOT NULL, rep_index INTEGER NOT NULL,
+            rep TEXT NOT NULL, PRIMARY KEY (set_index, rep_index));
+        CREATE TABLE journal_set (set_index INTEGER PRIMARY KEY, start_s REAL NOT NULL,
+            end_s REAL NOT NULL, ended_by TEXT NOT NULL);
+        INSERT INTO journal_session VALUES (1, 's-old', 'shoe-1', 12.0);
+        """
+    )
+    db.execute("INSERT INTO journal_rep VALUES (1, 1, ?)", (json.dumps(rep(1, 1, 3.0).to_dict()),))
+    db.commit()
+    db.close()
+    left = Journal(path).left_over()
+    assert left.session_id == "s-old" and [(side, s.index) for side, s in left.open] == [(None, 1)]

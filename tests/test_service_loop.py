@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from heelraise.chain.analyzer import AnalyzerState
 from heelraise.clock import ManualClock
-from heelraise.events import GapEvent, Rep, RepEvent, SetEvent, SetSummary
+from heelraise.events import GapEvent, Rep, RepEvent, SessionEvent, SetEvent, SetSummary
 from heelraise.exceptions import SettingsError
+from heelraise.service.assemble import build_service
+from heelraise.service.commands import COMMANDS_PER_STEP
 from heelraise.service.config import parse_config
-from heelraise.service.runner import COMMANDS_PER_STEP, Service
-from heelraise.service.sinks import SessionEvent
 from heelraise.service.testing import ArrayImu
 from heelraise.tempo import Tempo
 
@@ -102,19 +102,22 @@ class RecordingSink:
     def on_live(self, t_s, pitch_deg, phase):
         self.live.append((t_s, pitch_deg, phase))
 
+    def on_health(self, health):
+        pass
+
     def close(self):
         self.closed += 1
         self.log.append(("close",))
 
 
 class FakeCoach:
-    """Records calls; runs an "endurance test" that ends itself when told to (``fail``)."""
+    """Records calls; paces an endurance test whose first up beat is ``first_beat_s``."""
 
-    def __init__(self, log=None):
+    def __init__(self, log=None, first_beat_s=None):
         self.calls = [] if log is None else log
         self.mode = "free"
-        self.endurance_result = None
-        self.fail = None
+        self.first_beat_s = first_beat_s  # None: three beats after the start
+        self.clock = None  # make() hands over its clock
 
     def on_event(self, event):
         self.calls.append(("on_event", event.kind))
@@ -123,30 +126,46 @@ class FakeCoach:
         self.calls.append(("on_state", state["phase"]))
 
     def tick(self, now_s):
-        if self.mode == "endurance" and self.fail:
-            self.mode, self.endurance_result = "free", {"reps": 0, "stopped_by": self.fail}
+        pass
 
     def start_guided(self, tempo):
         self.calls.append(("start_guided", str(tempo)))
         self.mode = "guided"
 
-    def start_endurance(self, **options):
-        self.calls.append(("start_endurance", options))
+    def start_endurance(self, beat_s):
+        self.calls.append(("start_endurance", beat_s))
         self.mode = "endurance"
+        return self.clock() + 3 * beat_s if self.first_beat_s is None else self.first_beat_s
+
+    def play_verdict(self, verdict):
+        self.calls.append(("verdict", verdict))
+
+    def end_endurance(self):
+        self.calls.append(("end_endurance",))
+        self.mode = "free"
 
     def stop(self):
         self.calls.append(("stop",))
-        result = None
-        if self.mode == "endurance":
-            result = self.endurance_result = {"reps": 0, "stopped_by": "command"}
         self.mode = "free"
-        return result
 
     def close(self):
         self.calls.append(("close",))
 
     def set_sensor_ok(self, ok):
         self.calls.append(("sensor_ok", ok))
+
+
+NO_COACH = object()
+
+
+class IdleButton:
+    """A set button nobody presses."""
+
+    def poll(self):
+        return []
+
+    def close(self):
+        pass
 
 
 def make(script=(), seconds=30.0, config_text="", gaps=(), sinks=None, coach=None, **kw):
@@ -159,10 +178,14 @@ def make(script=(), seconds=30.0, config_text="", gaps=(), sinks=None, coach=Non
     imu = ArrayImu(t, acc, np.zeros((n, 3)), clock=clock, gaps=gaps)
     analyzer = ScriptedAnalyzer(script)
     sink = RecordingSink()
-    service = Service(
+    if coach is None:
+        coach = FakeCoach()
+    if isinstance(coach, FakeCoach):
+        coach.clock = clock
+    service = build_service(
         parse_config(config_text),
         imu=imu,
-        coach=coach if coach is not None else FakeCoach(),
+        coach=None if coach is NO_COACH else coach,
         sinks=sinks if sinks is not None else [sink],
         clock=clock,
         sleep=clock.sleep,
@@ -220,6 +243,8 @@ def test_state_snapshots_only_on_change_and_carry_the_contract_keys():
     service, sink, *_ = make(one_set_script(end_s=25.0), config_text='[tempo]\ntarget="3-0-2-1"')
     service.run()
     keys = {
+        "side",
+        "working_side",
         "mode",
         "calibrated",
         "phase",
@@ -242,7 +267,7 @@ def test_live_pitch_is_off_by_default_and_at_most_25_hz_when_on():
     service, sink, *_ = make(seconds=10.0)
     service.run()
     assert sink.live == []
-    service, sink, *_ = make(seconds=10.0, config_text="[device]\nlive = true")
+    service, sink, *_ = make(seconds=10.0, config_text="[mqtt]\nlive = true\nlive_hz = 25")
     service.run()
     t = np.array([x[0] for x in sink.live])
     assert np.all(np.diff(t) >= 0.04 - 1e-9)
@@ -251,7 +276,7 @@ def test_live_pitch_is_off_by_default_and_at_most_25_hz_when_on():
 
 
 def test_set_live_command_switches_the_live_stream():
-    service, sink, _, _, clock = make(seconds=4.0)
+    service, sink, _, _, clock = make(seconds=4.0, config_text="[mqtt]\nlive_hz = 25")
     service.open()
     for _ in range(50):
         service.step()
@@ -392,7 +417,7 @@ def test_button_press_toggles_the_set_and_hold_toggles_the_endurance_test():
     assert [e.kind for e in sink.events] == ["rep", "rep", "set"]
     button.pending = ["hold"]
     service.step()
-    assert service.mode == "endurance" and ("start_endurance", {}) in coach.calls
+    assert service.mode == "endurance" and ("start_endurance", 1.0) in coach.calls
     assert sink.states[-1]["mode"] == "endurance"
     button.pending = ["press"]  # a press during the test stops it
     service.step()
@@ -402,33 +427,42 @@ def test_button_press_toggles_the_set_and_hold_toggles_the_endurance_test():
     assert button.closed
 
 
-def test_the_coach_ending_the_endurance_test_is_noticed_and_reported():
-    coach = FakeCoach()
+def test_the_endurance_test_ends_itself_when_the_pace_is_missed_and_says_so():
+    coach = FakeCoach(first_beat_s=1000.0)  # pairs of beats every 4 s at 30 bpm
     service, sink, _, _, clock = make(seconds=3.0, coach=coach)
     service.open()
     f = service.submit_command("start_endurance_test", {"pace_bpm": 30})
     service.step()
     assert f.result(timeout=0) == (True, None)
-    assert coach.calls[-2:] == [("start_endurance", {"pace_bpm": 30.0}), ("on_state", "still")]
+    assert coach.calls[-2:] == [("start_endurance", 2.0), ("on_state", "still")]
     assert sink.states[-1]["mode"] == "endurance"
-    coach.fail = "pace"
-    service.step()
+    # no rep at all: pair 0 is missed at 1000 + 0.35 + 4 s, pair 1 at 1008.35 s: stopped
+    while clock() < 1008.3:
+        service.step()
+        clock.sleep(0.02)
+    assert service.mode == "endurance"
+    while clock() < 1008.4:
+        service.step()
+        clock.sleep(0.02)
     assert service.mode == "free" and sink.states[-1]["mode"] == "free"
+    assert ("end_endurance",) in coach.calls
     service.close()
-    assert sink.events[-1].endurance == {"reps": 0, "stopped_by": "pace"}
+    e = sink.events[-1].endurance
+    assert e["reps"] == 0 and e["stopped_by"] == "pace"
 
 
 def test_without_a_coach_the_endurance_test_tallies_its_reps_into_the_session_event():
     script = one_set_script(reps=3, first_s=5.0, end_s=29.0)
-    service, sink, _, _, clock = make(script, config_text="[user]\nbody_mass_kg = 80")
-    service.coach = None
+    service, sink, _, _, clock = make(
+        script, config_text="[user]\nbody_mass_kg = 80", coach=NO_COACH
+    )
     service.open()
     f = service.submit_command("start_endurance_test", {"pace_bpm": 30})
     service.step()
     assert f.result(timeout=0) == (True, None)
     assert service.submit_command("start_endurance_test").done() is False
     service.step()
-    while not service.imu.exhausted:
+    while not service.imu.finished:
         service.step()
         clock.sleep(0.02)
     service.close()
@@ -516,7 +550,7 @@ def test_a_sensor_that_fails_to_open_raises_and_still_closes_the_sinks():
     clock = ManualClock()
     sink = RecordingSink()
     imu = ArrayImu(np.zeros(1), np.zeros((1, 3)), np.zeros((1, 3)), clock=clock, fail_open=True)
-    service = Service(
+    service = build_service(
         parse_config(""), imu=imu, sinks=[sink], clock=clock, analyzer=ScriptedAnalyzer()
     )
     with pytest.raises(SensorError):
@@ -546,7 +580,7 @@ def test_guided_mode_without_a_button_paces_from_the_start():
     assert ("start_guided", "3-0-2-1") in coach.calls
     service.close()
     coach = FakeCoach()
-    service, *_ = make(seconds=1.0, config_text=cfg, coach=coach, button=type("B", (), {})())
+    service, *_ = make(seconds=1.0, config_text=cfg, coach=coach, button=IdleButton())
     service.open()
     assert not any(c[0] == "start_guided" for c in coach.calls)
     service.close()
@@ -577,7 +611,7 @@ def test_falling_behind_is_warned_once_then_at_most_every_10_s_with_a_count(capl
     assert 1 + sum(counts) == coach.stalls  # nothing is lost from the count
     assert "in the last 10.5 s" in warned[1] and "in the last 10.5 s" in warned[2]
     # the loop carried on: everything after the stalls was still read and delivered
-    assert imu.exhausted
+    assert imu.finished
     assert [e.kind for e in sink.events] == ["rep", "rep", "rep", "set", "session"]
 
 

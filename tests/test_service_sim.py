@@ -8,8 +8,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
-from heelraise.service.runner import Service
 from heelraise.service.sinks import JsonLinesSink
 from heelraise.service.testing import ArrayImu
 from heelraise.sim import simulate_session
@@ -41,6 +41,10 @@ class Sink:
         self.states.append(state)
 
     def on_live(self, t_s, pitch_deg, phase):
+        pass
+
+    def on_health(self, health):
+
         pass
 
     def close(self):
@@ -84,7 +88,7 @@ def service_for(sim, *, gaps=(), coach=None, config_text="", extra_sinks=(), not
     sink = Sink()
     config = parse_config(config_text)
     analyzer = HandoffAnalyzer(config.analyzer_settings(), clock) if note_handoff else None
-    service = Service(
+    service = build_service(
         config,
         imu=imu,
         coach=coach,
@@ -152,7 +156,7 @@ def test_end_set_command_splits_a_set_and_set_tempo_judges_the_rest(one_set):
     assert f_tempo.result(timeout=0) == (True, None)
     assert sink.kinds("set")[0].summary.ended_by == "command"
     assert sink.kinds("set")[0].summary.rep_count == 4
-    while not service.imu.exhausted:
+    while not service.imu.finished:
         service.step()
         clock.sleep(0.02)
     service.close()

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from heelraise.clock import ManualClock
 from heelraise.service import exit_codes
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
-from heelraise.service.runner import Service
 from heelraise.service.sdnotify import SystemdNotifier
 from heelraise.service.testing import ArrayImu
 
@@ -135,7 +135,7 @@ def test_the_service_is_ready_after_the_sensor_opened_and_pings_while_it_reads(n
     opened = []
     real_open = imu.open
     imu.open = lambda: (opened.append(received(sock)), real_open())[1]
-    service = Service(
+    service = build_service(
         parse_config(""),
         imu=imu,
         clock=clock,
@@ -168,7 +168,7 @@ def test_a_hung_sensor_read_stops_the_watchdog_pings(notify_socket):
 
     imu.read = read
     notifier = SystemdNotifier(path, watchdog_s=1.0, clock=clock)
-    service = Service(
+    service = build_service(
         parse_config(""),
         imu=imu,
         clock=clock,

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from heelraise.mqtt import payloads, validation
 from heelraise.mqtt.discovery import BUTTONS, PHASES, TEMPO_OPTIONS, discovery_messages
 from heelraise.mqtt.publisher import MqttPublisher
 from heelraise.mqtt.settings import MqttSettings
 from heelraise.mqtt.testing import fake_set
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
 from heelraise.tempo import Tempo
 
 HERE = Path(__file__).resolve().parent
@@ -210,5 +210,140 @@ def test_last_rep_is_retained_for_a_late_subscriber(mqtt_broker, mqtt_subscriber
         body = m.json()
         validation.validate("rep", body)
         assert (body["rep"]["set"], body["rep"]["index"]) == (1, 3)
+    finally:
+        pub.close()
+
+
+# --- two shoes --------------------------------------------------------------------------------
+
+PAIR = Topics("heelraise", "pair-1")
+PAIR_MSGS = discovery_messages(PAIR, "homeassistant", version="0.1.0", sides=("left", "right"))
+PAIR_BY_OBJ = {t.split("/")[3]: (t, c) for t, c in PAIR_MSGS}
+
+
+def _pair_session(**kw) -> dict:
+    from heelraise.events import SessionEvent, SessionSummary
+
+    events = fake_set(1, 3)
+    summary = SessionSummary(sets=[events[-1].summary])
+    env = payloads.Envelope("pair-1", "s")
+    body = payloads.session_payload(env, SessionEvent(summary, 40.0, **kw))
+    validation.validate("session", body)
+    return body
+
+
+def test_two_shoes_get_per_side_entities_and_the_lsis_all_passing_has_schema(ha_python):
+    from heelraise.symmetry import side_totals
+
+    left = side_totals([60.0, 62.0, 58.0], body_mass_kg=70.0)
+    right = side_totals([45.0, 48.0], body_mass_kg=70.0)
+    session = _pair_session(sides={"left": left, "right": right}, involved="right")
+    state = payloads.state_payload(
+        payloads.Envelope("pair-1", "s"),
+        {
+            "mode": "free",
+            "calibrated": True,
+            "phase": "top",
+            "set": 2,
+            "reps_in_set": 4,
+            "rep_count": 14,
+            "tempo": None,
+            "side": "right",
+        },
+        1.0,
+    )
+    sample = {PAIR.last_session: session, PAIR.side_state("right"): state}
+    items = [[t, c, sample.get(c.get("state_topic"))] for t, c in PAIR_MSGS]
+    items = [i if i[2] is not None else i[:2] for i in items]
+    answer = ha_check(ha_python, items)
+    assert len(answer["results"]) == len(PAIR_MSGS) == 2 * 7 + 1 + 2 * 3 + 3 + 1 + 4 + 1 + 1
+    for r in answer["results"]:
+        assert r["ok"], f"HA {answer['version']} refuses {r['topic']}: {r['error']}"
+        assert set(r["dropped"]) <= newer_than(answer["version"]), (r["topic"], r["dropped"])
+    got = {r["topic"].split("/")[3]: r for r in answer["results"]}
+    # what HA shows, rendered by its own template engine from the device's messages
+    assert got["reps_lsi"]["state"] == "66.7" and got["work_lsi"]["state"] == "51.7"
+    assert json.loads(got["reps_lsi"]["attributes"])["ratio"] == "involved/uninvolved"
+    assert json.loads(got["heel_rise_lsi"]["attributes"])["involved"] == "right"
+    assert got["left_session_reps"]["state"] == "3" and got["right_session_reps"]["state"] == "2"
+    assert got["right_session_work_j"]["state"] == str(right.to_dict()["work_j"])
+    assert got["right_reps_in_set"]["state"] == "4" and got["right_phase"]["state"] == "top"
+    # a session of one shoe: no LSI, and HA's sensor goes unknown ("None")
+    one = _pair_session(side="left", sides={"left": left})
+    lsi_topic, lsi = PAIR_BY_OBJ["reps_lsi"]
+    right_topic, right_reps = PAIR_BY_OBJ["right_session_reps"]
+    answer = ha_check(ha_python, [[lsi_topic, lsi, one], [right_topic, right_reps, one]])
+    assert [r["state"] for r in answer["results"]] == ["None", "None"]
+
+
+def test_each_shoes_entities_read_its_own_topics_and_keep_unique_ids():
+    ids = [c["unique_id"] for _, c in PAIR_MSGS]
+    assert len(ids) == len(set(ids))
+    for side in ("left", "right"):
+        _, reps = PAIR_BY_OBJ[f"{side}_reps_in_set"]
+        assert reps["state_topic"] == f"heelraise/pair-1/state/{side}"
+        assert reps["name"] == f"{side.capitalize()} reps in set"
+        _, heel = PAIR_BY_OBJ[f"{side}_heel_rise_mm"]
+        assert heel["state_topic"] == f"heelraise/pair-1/last_rep/{side}"
+    assert PAIR_BY_OBJ["gaps"][1]["state_topic"] == "heelraise/pair-1/health"
+    assert PAIR_BY_OBJ["tempo"][1]["state_topic"] == "heelraise/pair-1/state/left"
+    for obj in ("reps_lsi", "heel_rise_lsi", "work_lsi"):
+        _, c = PAIR_BY_OBJ[obj]
+        assert c["state_topic"] == "heelraise/pair-1/last_session"
+        assert c["unit_of_measurement"] == "%"
+    # one named shoe: its own entities, no LSI; one unnamed sensor: as before
+    one = {t.split("/")[3] for t, _ in discovery_messages(PAIR, sides=("right",))}
+    assert "right_reps_in_set" in one and "reps_lsi" not in one and "left_phase" not in one
+    assert {t.split("/")[3] for t, _ in discovery_messages(PAIR)} == set(BY_OBJ)
+    with pytest.raises(ValueError, match="middle"):
+        discovery_messages(PAIR, sides=("middle",))
+
+
+def test_a_pairs_last_rep_and_session_are_retained_per_shoe(mqtt_broker, mqtt_subscriber, tmp_path):
+    import dataclasses
+
+    from heelraise.events import SessionEvent, SessionSummary
+    from heelraise.symmetry import side_totals
+
+    settings = MqttSettings(
+        host=mqtt_broker.host,
+        port=mqtt_broker.port,
+        outbox_path=str(tmp_path / "o.sqlite"),
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.3,
+    )
+    pub = MqttPublisher(settings, device_id="pair-1", session_id="s-1", sides=("left", "right"))
+    try:
+        left, right = fake_set(1, 3), fake_set(1, 2)
+        for e in left:
+            pub.on_event(dataclasses.replace(e, side="left"))
+        for e in right:
+            pub.on_event(dataclasses.replace(e, side="right"))
+        totals = {
+            "left": side_totals([r.heel_rise_mm for r in left[-1].summary.reps], 70.0),
+            "right": side_totals([r.heel_rise_mm for r in right[-1].summary.reps], 70.0),
+        }
+        summary = SessionSummary(sets=[left[-1].summary, right[-1].summary])
+        pub.on_event(SessionEvent(summary, 50.0, sides=totals, involved="right"))
+        wait_until(lambda: pub.connected.is_set() and len(pub.outbox) == 0, 10, "all acked")
+        late = mqtt_subscriber(mqtt_broker, "heelraise/pair-1/#")  # HA after a restart
+        late.wait_for(
+            lambda ms: (
+                {m.topic for m in ms if m.retain}
+                >= {
+                    "heelraise/pair-1/last_rep/left",
+                    "heelraise/pair-1/last_rep/right",
+                    "heelraise/pair-1/last_session",
+                }
+            ),
+            what="the retained copies",
+        )
+        retained = [m for m in late.messages if m.retain and m.topic != PAIR.status]
+        by_topic = {m.topic: m.json() for m in retained}
+        assert by_topic["heelraise/pair-1/last_rep/left"]["rep"]["index"] == 3
+        assert by_topic["heelraise/pair-1/last_rep/right"]["rep"]["index"] == 2
+        session = by_topic["heelraise/pair-1/last_session"]
+        validation.validate("session", session)
+        assert session["symmetry"]["reps_lsi"] == 66.7
     finally:
         pub.close()

@@ -1,4 +1,4 @@
-"""What the signal chain tells the rest of the product: reps, sets, sessions.
+"""What the signal chain tells the rest of the product: reps, sets, sessions, gaps.
 
 These plain dataclasses are the contract between the analysis core and its
 consumers (the terminal, the cues, the MQTT publisher, the recordings' JSON).
@@ -11,11 +11,25 @@ tenths of a second before ``end_s`` as well as after it. ``bottom_hold_s`` is
 still ``None`` then: the pause at the bottom is only known when the next rep
 starts. The :class:`SetSummary` emitted when the set ends carries the final reps,
 with ``bottom_hold_s`` filled in (``None`` stays only on a set's last rep).
+
+Each event has one serialiser, :meth:`body`: the JSON fields it adds to a message,
+the same in the MQTT payload (:mod:`heelraise.protocol.payloads`) and in the
+service's JSON lines (:mod:`heelraise.service.sinks`):
+
+>>> rep = Rep(1, 1, 0.0, 2.0, 3.0, 5.5, 24.0, 0.0, 55.0)
+>>> event = RepEvent(rep, t_s=5.6)
+>>> event.kind, sorted(event.body()), event.body()["rep"]["lower_s"]
+('rep', ['rep', 'side'], 2.5)
+>>> tuple(rep.to_dict()) == REP_FIELDS
+True
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
+
+from heelraise.symmetry import SIDES, symmetry
 
 #: Every fault name a rep can carry, from the guide the product was made from.
 FAULTS = (
@@ -27,6 +41,47 @@ FAULTS = (
     "too_fast",  # a phase well shorter than the target tempo
     "too_slow",  # a phase well longer than the target tempo
 )
+
+
+#: A rep's JSON fields in order: ``analyze --json``, every MQTT message, the dashboard's
+#: columns and exports. The rep schema (``protocol/schemas/defs.schema.json``) names the same.
+REP_FIELDS = (
+    "set",
+    "index",
+    "start_s",
+    "top_start_s",
+    "top_end_s",
+    "end_s",
+    "raise_s",
+    "top_hold_s",
+    "lower_s",
+    "bottom_hold_s",
+    "peak_deg",
+    "depth_deg",
+    "heel_rise_mm",
+    "roll_deg",
+    "surface",
+    "faults",
+    "tempo",
+    "deviation_s",
+)
+
+#: Decimals each rounded field of :data:`REP_FIELDS` keeps: times to 1 ms, angles to
+#: 0.01 deg, the heel height to 0.1 mm (finer than any of them is measured).
+REP_DECIMALS = {
+    "start_s": 3,
+    "top_start_s": 3,
+    "top_end_s": 3,
+    "end_s": 3,
+    "raise_s": 3,
+    "top_hold_s": 3,
+    "lower_s": 3,
+    "bottom_hold_s": 3,
+    "peak_deg": 2,
+    "depth_deg": 2,
+    "heel_rise_mm": 1,
+    "roll_deg": 2,
+}
 
 
 @dataclass
@@ -62,27 +117,17 @@ class Rep:
         return self.end_s - self.top_end_s
 
     def to_dict(self) -> dict:
-        """The rep as in ``heelraise analyze --json`` (times rounded to 1 ms)."""
-        return {
-            "set": self.set,
-            "index": self.index,
-            "start_s": _r(self.start_s),
-            "top_start_s": _r(self.top_start_s),
-            "top_end_s": _r(self.top_end_s),
-            "end_s": _r(self.end_s),
-            "raise_s": _r(self.raise_s),
-            "top_hold_s": _r(self.top_hold_s),
-            "lower_s": _r(self.lower_s),
-            "bottom_hold_s": None if self.bottom_hold_s is None else _r(self.bottom_hold_s),
-            "peak_deg": round(self.peak_deg, 2),
-            "depth_deg": round(self.depth_deg, 2),
-            "heel_rise_mm": round(self.heel_rise_mm, 1),
-            "roll_deg": round(self.roll_deg, 2),
-            "surface": self.surface,
-            "faults": list(self.faults),
-            "tempo": self.tempo,
-            "deviation_s": self.deviation_s,
-        }
+        """The rep as in ``heelraise analyze --json``: :data:`REP_FIELDS`, rounded."""
+        d = {}
+        for name in REP_FIELDS:
+            value = getattr(self, name)
+            places = REP_DECIMALS.get(name)
+            if places is not None and value is not None:
+                value = round(float(value), places)
+            elif name == "faults":
+                value = list(value)
+            d[name] = value
+        return d
 
 
 @dataclass
@@ -138,21 +183,31 @@ class SessionSummary:
         return d
 
 
-# Event wrappers: what Analyzer.update() returns, in stream order.
+# Events: what Analyzer.update() returns, in stream order, and the service's session end.
+# ``kind`` names the message type; ``body()`` is the one serialiser of each.
 
 
 @dataclass
 class RepEvent:
     rep: Rep
     t_s: float  # sensor time at which the event was decided
-    kind: str = "rep"
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
+    kind: ClassVar[str] = "rep"
+
+    def body(self) -> dict:
+        return {"side": self.side, "rep": self.rep.to_dict()}
 
 
 @dataclass
 class SetEvent:
     summary: SetSummary
     t_s: float
-    kind: str = "set"
+    side: str | None = None  # "left" / "right": which shoe; None for one unnamed sensor
+    kind: ClassVar[str] = "set"
+
+    def body(self) -> dict:
+        """The set with its final reps."""
+        return {"side": self.side, "set": self.summary.to_dict(with_reps=True)}
 
 
 @dataclass
@@ -163,7 +218,54 @@ class GapEvent:
     end_s: float
     reason: str
     t_s: float = 0.0
-    kind: str = "gap"
+    kind: ClassVar[str] = "gap"
+
+    def body(self) -> dict:
+        return {"start_s": _r(self.start_s), "end_s": _r(self.end_s), "reason": self.reason}
+
+
+@dataclass
+class SessionEvent:
+    """The service stopped: everything counted, and the endurance test result if one ran.
+
+    ``endurance`` is None or a dict with ``reps``, ``first_heel_rise_mm``,
+    ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct``, ``work_j``,
+    ``stopped_by`` (the MQTT ``event/session`` body).
+    """
+
+    summary: SessionSummary
+    t_s: float
+    endurance: dict | None = None
+    #: the session's gaps in the sensor stream: how many, and their seconds in all
+    gaps: int = 0
+    gap_s: float = 0.0
+    #: which shoe (one sensor), "left" / "right", or None for one unnamed sensor
+    side: str | None = None
+    #: each measured shoe's totals, side -> heelraise.symmetry.SideTotals (empty: unnamed)
+    sides: dict = field(default_factory=dict)
+    #: the injured side ([user] involved_side), for the LSIs; None: LSI is left / right
+    involved: str | None = None
+    kind: ClassVar[str] = "session"
+
+    def body(self) -> dict:
+        """The shoe ("both" when two were measured), each shoe's totals and their
+        :func:`~heelraise.symmetry.symmetry` (with one side, it says so), the totals (the gaps
+        among them) and the endurance result."""
+        sides = dict(self.sides or {})
+        side = "both" if len(sides) == 2 else next(iter(sides), self.side)
+        summary = self.summary.to_dict()
+        summary.update(gaps=int(self.gaps), gap_s=float(self.gap_s))
+        return {
+            "side": side,
+            "sides": {s: sides[s].to_dict() for s in SIDES if s in sides},
+            "symmetry": symmetry(sides, involved=self.involved),
+            "summary": summary,
+            "endurance": self.endurance,
+        }
+
+
+#: Every event the service hands its sinks.
+Event = RepEvent | SetEvent | GapEvent | SessionEvent
 
 
 def _r(x: float) -> float:
@@ -197,11 +299,15 @@ def _means(reps: list[Rep]) -> dict:
 
 __all__ = [
     "FAULTS",
+    "REP_FIELDS",
+    "REP_DECIMALS",
     "Rep",
     "SetSummary",
     "SessionSummary",
     "RepEvent",
     "SetEvent",
     "GapEvent",
+    "SessionEvent",
+    "Event",
     "asdict",
 ]

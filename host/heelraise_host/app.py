@@ -38,6 +38,7 @@ import re
 from importlib.resources import files
 from urllib.parse import parse_qsl, urlencode
 
+from heelraise.symmetry import LSI_OF
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -51,7 +52,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from heelraise_host import exports
+from heelraise_host import exports, trends
 from heelraise_host.store import REP_FIELDS, finite_json
 
 STATIC_DIR = files("heelraise_host") / "static"
@@ -230,7 +231,7 @@ def create_app(
         weeks = _int(q.get("weeks"), "weeks", minimum=1, maximum=260, default=12)
         tz = _int(q.get("tz_offset_min"), "tz_offset_min", minimum=-900, maximum=900, default=0)
         return FiniteJSONResponse(
-            store.trends(q.get("device") or None, weeks=weeks, tz_offset_min=tz)
+            trends.weekly(store, q.get("device") or None, weeks=weeks, tz_offset_min=tz)
         )
 
     async def api_export(request):
@@ -327,22 +328,26 @@ _DEVIATIONS = ("raise_s", "top_hold_s", "lower_s", "bottom_hold_s")
 
 #: CSV columns, one row per rep
 CSV_COLUMNS = (
-    ("device", "session", "set", "rep")
+    ("device", "session", "set", "rep", "side")
     + tuple(c for c in REP_FIELDS if c not in ("tempo", "deviation_s"))
     + ("tempo",)
     + tuple(f"deviation_{k}" for k in _DEVIATIONS)
+    + tuple(f"session_{name}" for name in LSI_OF.values())
 )
 
 
 def session_csv(detail: dict) -> str:
-    """One row per rep. Text cells that a spreadsheet would run as a formula get a ``'``."""
+    """One row per rep, with its shoe's side and the session's LSIs (empty without two
+    shoes). Text cells that a spreadsheet would run as a formula get a ``'``."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    sym = detail.get("symmetry") or {}
+    lsis = [sym.get(name) for name in LSI_OF.values()]  # the session's, on each of its rows
     for s in detail["sets"]:
         for r in s["reps"]:
             dev = r.get("deviation_s") or {}
-            row = [detail["device"], detail["session"], r["set"], r["index"]]
+            row = [detail["device"], detail["session"], r["set"], r["index"], s.get("side")]
             for c in REP_FIELDS:
                 if c in ("tempo", "deviation_s"):
                     continue
@@ -350,6 +355,7 @@ def session_csv(detail: dict) -> str:
                 row.append(";".join(v) if c == "faults" else v)
             row.append((r.get("tempo") or {}).get("text"))
             row += [dev.get(k) for k in _DEVIATIONS]
+            row += lsis
             writer.writerow(["" if v is None else _cell(v) for v in row])
     return buf.getvalue()
 

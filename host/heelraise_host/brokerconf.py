@@ -2,9 +2,9 @@
 
 One job: read ``firmware/deploy/mosquitto/mosquitto.conf`` (in a source checkout)
 and give its queue, in-flight and session limits as mosquitto config lines, so
-that the test fixtures (``tests/conftest.py``) and the benches
-(``bench/brokers.py``) run mosquitto with exactly what a deployer gets, never
-raised ones. Listeners, logins, TLS and where to save are each starter's own.
+that the one test broker (``heelraise_host.testbroker``, started by the test fixtures and
+the benches) runs mosquitto with exactly what a deployer gets, never
+raised ones. Listeners, logins, TLS and where to save are the starter's.
 
 ``heelraise demo`` embeds amqtt, which has no such settings (it has no queue
 limit at all), so it does not use this.

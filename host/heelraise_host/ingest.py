@@ -8,6 +8,7 @@ Subscriptions (paho-mqtt 2.x, ``CallbackAPIVersion.VERSION2``)::
 
     <prefix>/+/event/+     QoS 1   rep, set, session  -> stored, idempotent by id
     <prefix>/+/state       QoS 0   retained snapshot  -> devices table + live view
+    <prefix>/+/state/+     QoS 0   the same, per shoe of a pair (state/left, state/right)
     <prefix>/+/health      QoS 0   retained health    -> devices table + live view
     <prefix>/+/status      QoS 1   online / offline   -> devices table + live view
     <prefix>/+/live        QoS 0   pitch trace        -> live view only (never stored)
@@ -48,8 +49,8 @@ beside it in its batch are stored as usual. Only a failure of the store itself
 >>> from heelraise_host.store import Store
 >>> ingest = Ingest(Store(":memory:"), clock=lambda: 1795000000.0)
 >>> ingest.topics
-[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/health', 0), \
-('heelraise/+/status', 1), ('heelraise/+/live', 0)]
+[('heelraise/+/event/+', 1), ('heelraise/+/state', 0), ('heelraise/+/state/+', 0), \
+('heelraise/+/health', 0), ('heelraise/+/status', 1), ('heelraise/+/live', 0)]
 >>> msgs = session_messages("shoe-1", "s-1", reps_per_set=[3, 2])
 >>> [ingest.handle(m.topic, m.payload) for m in msgs[:3]]
 ['state', 'stored', 'state']
@@ -72,7 +73,6 @@ Example (needs a broker)::
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 import queue
 import threading
@@ -80,6 +80,8 @@ import time
 from collections.abc import Callable
 
 from heelraise.exceptions import HeelraiseError, MessageRejected, SettingsError
+from heelraise.protocol.topics import EVENT_KINDS, subscription
+from heelraise.protocol.utctime import iso_utc
 
 from heelraise_host import messages
 from heelraise_host.mqttlink import check_protocol
@@ -125,11 +127,6 @@ def parse_hostport(text: str, default_port: int, what: str = "address") -> tuple
     if not 0 <= port <= 65535:
         raise SettingsError(f"{what} {text!r}: port {port} is outside 0 to 65535")
     return host, port
-
-
-def utc_now_iso(clock: Callable[[], float] = time.time) -> str:
-    t = dt.datetime.fromtimestamp(clock(), dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 class Ingest:
@@ -192,17 +189,18 @@ class Ingest:
 
     @property
     def topics(self) -> list[tuple[str, int]]:
-        events = f"{self.prefix}/+/event/+"
+        events = subscription(self.prefix, "event/+")
         if self.group:
             events = f"$share/{self.group}/{events}"
         return [
             (events, 1),
             # What the dashboard can lose is QoS 0: never queued for it by the broker
             # while it is away, so it cannot crowd the events out of the queue.
-            (f"{self.prefix}/+/state", 0),
-            (f"{self.prefix}/+/health", 0),
-            (f"{self.prefix}/+/status", 1),
-            (f"{self.prefix}/+/live", 0),
+            (subscription(self.prefix, "state"), 0),
+            (subscription(self.prefix, "state/+"), 0),
+            (subscription(self.prefix, "health"), 0),
+            (subscription(self.prefix, "status"), 1),
+            (subscription(self.prefix, "live"), 0),
         ]
 
     def add_listener(self, listener: Callable) -> None:
@@ -220,7 +218,7 @@ class Ingest:
     def handle_batch(self, items) -> list[str]:
         """:meth:`handle` for several ``(topic, payload)`` pairs; events are stored in
         one transaction (what makes thousands of events a second possible)."""
-        now = utc_now_iso(self._clock)
+        now = iso_utc(self._clock())
         outcomes: list[str | None] = []
         parsed: list = []
         events: list[tuple[int, object]] = []
@@ -235,12 +233,16 @@ class Ingest:
                 parsed.append(e)
                 continue
             parsed.append(msg)
-            if msg.type in messages.EVENT_TYPES:
+            if msg.type in EVENT_KINDS:  # stored durably, once by message id
                 events.append((i, msg))
                 outcomes.append(None)  # decided below
             elif msg.type == "state":
                 self.store.set_device(
-                    msg.device, state=msg.body["state"], at=msg.body["time"], last_seen=now
+                    msg.device,
+                    state=msg.body["state"],
+                    at=msg.body["time"],
+                    last_seen=now,
+                    side=msg.body.get("side"),
                 )
                 outcomes.append("state")
             elif msg.type == "health":  # like state: the newest kept with the device

@@ -115,6 +115,7 @@ class LiveHub:
                 "session": msg.session,
                 "time": msg.body["time"],
                 "state": msg.body["state"],
+                "side": msg.body.get("side"),  # which shoe of a pair; None: one sensor
             }
         elif outcome == "health":
             event = {"device": msg.device, "health": msg.body["health"]}
@@ -226,6 +227,7 @@ class LiveHub:
 def _event_data(row: dict) -> dict:
     body = row["body"]
     data = {"device": row["device"], "session": row["session"], "time": body["time"]}
+    data["side"] = body.get("side")
     if row["type"] == "rep":
         data["rep"] = body["rep"]
     elif row["type"] == "set":
@@ -233,6 +235,8 @@ def _event_data(row: dict) -> dict:
     else:
         data["summary"] = body["summary"]
         data["endurance"] = body.get("endurance")
+        data["sides"] = body.get("sides") or {}
+        data["symmetry"] = body.get("symmetry")
     return data
 
 

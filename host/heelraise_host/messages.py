@@ -6,19 +6,20 @@ device and what exactly was wrong. Nothing here touches the network or the store
 so the dashboard's ingest and ``heelraise watch`` share it and tests call it
 directly.
 
-Topics (see the shared contract), under a prefix (default ``heelraise``)::
+Topics (:mod:`heelraise.protocol.topics` parses them), under a prefix (default ``heelraise``)::
 
     <prefix>/<device>/status        "online" / "offline" (plain text, retained)
     <prefix>/<device>/state         JSON, type "state" (retained)
+    <prefix>/<device>/state/left    the same, of the left shoe of two (and state/right)
     <prefix>/<device>/health        JSON, type "health" (retained: sensor trouble, gaps)
     <prefix>/<device>/event/rep     JSON, type "rep"      (QoS 1)
     <prefix>/<device>/event/set     JSON, type "set"      (QoS 1)
     <prefix>/<device>/event/session JSON, type "session"  (QoS 1)
     <prefix>/<device>/live          JSON, type "live"     (QoS 0)
 
-Every JSON payload is read and validated by :mod:`heelraise.mqtt.validation`, the
+Every JSON payload is read and validated by :mod:`heelraise.protocol.validation`, the
 same code the device uses: JSON within the limits (finite numbers, nesting), then
-the schema shipped in ``heelraise/mqtt/schemas/<type>.schema.json``.
+the schema shipped in ``heelraise/protocol/schemas/<type>.schema.json``.
 
 >>> from heelraise_host.devicesim import session_messages
 >>> rep = session_messages("shoe-1", "s-1", reps_per_set=[1])[1]
@@ -43,30 +44,15 @@ import logging
 from dataclasses import dataclass, field
 
 from heelraise.exceptions import MessageRejected
-from heelraise.mqtt import validation
+from heelraise.protocol import validation
+from heelraise.protocol.payloads import SCHEMA_VERSION
+from heelraise.protocol.topics import parse_topic
 
 log = logging.getLogger(__name__)
-
-#: The envelope version this host understands.
-SCHEMA_VERSION = 1
 
 #: Default payload ceiling. A set message carries every rep (about 600 bytes
 #: each), so 256 KiB leaves room for a set of several hundred reps.
 MAX_PAYLOAD_BYTES = 256 * 1024
-
-#: topic suffix (after ``<prefix>/<device>/``) -> message type
-TOPIC_TYPES = {
-    "event/rep": "rep",
-    "event/set": "set",
-    "event/session": "session",
-    "state": "state",
-    "health": "health",
-    "live": "live",
-    "status": "status",
-}
-
-#: types stored durably (idempotent by message id); the others are "now" only
-EVENT_TYPES = ("rep", "set", "session")
 
 #: every reason a message can be refused, for counters and the health page
 REJECT_KINDS = (
@@ -105,20 +91,6 @@ class Message:
         return None if self.body is None else self.body.get("session")
 
 
-def split_topic(topic: str, prefix: str) -> tuple[str, str]:
-    """``(device, type)`` for a topic under ``prefix``; raises MessageRejected("unknown_topic")."""
-    head = prefix.rstrip("/") + "/"
-    if not topic.startswith(head):
-        raise MessageRejected("unknown_topic", topic, None, f"not under prefix {prefix!r}")
-    device, _, rest = topic[len(head) :].partition("/")
-    kind = TOPIC_TYPES.get(rest)
-    if not device or kind is None:
-        raise MessageRejected(
-            "unknown_topic", topic, device or None, f"expected <prefix>/<device>/{{{_suffixes()}}}"
-        )
-    return device, kind
-
-
 def parse(
     topic: str,
     payload: bytes,
@@ -127,7 +99,7 @@ def parse(
     max_payload_bytes: int = MAX_PAYLOAD_BYTES,
 ) -> Message:
     """Check one MQTT message; returns a :class:`Message` or raises MessageRejected."""
-    device, kind = split_topic(topic, prefix)
+    device, kind = parse_topic(topic, prefix)
     if len(payload) > max_payload_bytes:
         raise MessageRejected(
             "oversized",
@@ -173,6 +145,14 @@ def parse(
             f"type {body.get('type')!r} on a {kind!r} topic",
         )
     _validate(kind, body, topic, device)
+    side = topic.rpartition("/")[2] if kind == "state" else None
+    if side in ("left", "right") and body["side"] != side:
+        raise MessageRejected(
+            "topic_mismatch",
+            topic,
+            device,
+            f"a state of side {body['side']!r} on the {side} shoe's topic",
+        )
     if body["device"] != device:
         raise MessageRejected(
             "topic_mismatch",
@@ -188,7 +168,3 @@ def _validate(kind: str, body: dict, topic: str, device: str) -> None:
         validation.validate(kind, body)
     except validation.SchemaViolation as e:
         raise MessageRejected(e.reason, topic, device, f"at {e.where}: {e.message}") from None
-
-
-def _suffixes() -> str:
-    return ",".join(TOPIC_TYPES)

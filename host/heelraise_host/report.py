@@ -2,8 +2,9 @@
 
 One job: read the store and work out what a clinician wants on one printed page:
 the sessions with their sets, reps, tempo against target, heel height and
-faults; endurance test results; weekly trends; with two shoes (devices), their
-symmetry; fatigue within each set (heel height and rise speed falling over its
+faults; endurance test results; weekly trends; with two shoes on one device, each
+session's limb symmetry indices (LSIs) and their weekly means; with two devices, how
+the two differ; fatigue within each set (heel height and rise speed falling over its
 reps); and, for one device, a suggested target for the next session,
 progressed from the last ones as the guide says (more reps, then longer holds
 at the top, then added weight). The page
@@ -34,6 +35,8 @@ import datetime as dt
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+
+from heelraise_host.trends import weekly_lsi
 
 #: what a date bound must look like
 DATE_FORMAT = "YYYY-MM-DD"
@@ -176,6 +179,7 @@ def _set_report(s: dict) -> dict:
     faults = Counter(f for r in reps for f in r.get("faults") or [])
     out = {
         "index": s["index"],
+        "side": s.get("side"),  # which shoe ("left" / "right"), None for one unnamed sensor
         "reps": len(reps),
         "ended_by": (s.get("summary") or {}).get("ended_by"),
         "tempo": _tempo_text(reps),
@@ -214,6 +218,9 @@ def _session_report(d: dict) -> dict:
         "faults": dict(sorted(faults.items())),
         "endurance": d.get("endurance"),
         "sets": sets,
+        "side": d.get("side"),
+        "sides": d.get("sides") or {},
+        "symmetry": d.get("symmetry"),
     }
 
 
@@ -238,6 +245,9 @@ def weekly(sessions: list[dict], tz_offset_min: int = 0) -> list[dict]:
             key=lambda e: e.get("reps") or 0,
             default=None,
         )
+        lsis = weekly_lsi(
+            [(s["started_at"], s["symmetry"]) for s in group if (s["symmetry"] or {}).get("ratio")]
+        )
         out.append(
             {
                 "week": monday.isoformat(),
@@ -249,9 +259,26 @@ def weekly(sessions: list[dict], tz_offset_min: int = 0) -> list[dict]:
                 "faulty_pct": round(100.0 * faulty / reps, 1) if reps else None,
                 "endurance_reps": None if best is None else best.get("reps"),
                 "endurance_decline_pct": None if best is None else best.get("decline_pct"),
+                **lsis,
             }
         )
     return out
+
+
+def limb_symmetry(sessions: list[dict]) -> list[dict]:
+    """Each session of two shoes (one device, left and right) with both shoes' totals and
+    its LSIs (the session message's ``symmetry``), oldest first; [] when there is none."""
+    return [
+        {
+            "device": s["device"],
+            "session": s["session"],
+            "started_at": s["started_at"],
+            "sides": s["sides"],
+            "symmetry": s["symmetry"],
+        }
+        for s in sessions
+        if s["symmetry"] and s["symmetry"].get("ratio")
+    ]
 
 
 def symmetry(details: list[dict]) -> dict | None:
@@ -403,6 +430,7 @@ def build_report(
         "endurance": endurance,
         "weeks": weekly(sessions, tz_offset_min),
         "symmetry": symmetry(details),
+        "limb_symmetry": limb_symmetry(sessions),
         "suggestion": suggest_next(sessions, settings)
         if len(set(s["device"] for s in sessions)) <= 1
         else None,

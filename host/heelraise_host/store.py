@@ -15,11 +15,18 @@ Tables (times ``*_at`` are the envelope's UTC ISO-8601 ``time``, ``*_s`` the
 sensor clock)::
 
     messages (seq, id, type, device, session, time, received_at, body), UNIQUE (device, id)
-    devices  (device, status, status_at, state, state_at, last_seen)
+    devices  (device, status, status_at, state, state_at, last_seen, health, health_at,
+              side_states)
     sessions (device, session, started_at, last_at, ended_at, summary, endurance,
-              message_id, interrupted)
-    sets     (device, session, set_index, ..., the SetSummary fields, message_id, interrupted)
-    reps     (device, session, set_index, rep_index, ..., the Rep fields, final, rep_id)
+              message_id, interrupted, side, sides, symmetry)
+    sets     (device, session, side, set_index, ..., the SetSummary fields, message_id,
+              interrupted)
+    reps     (device, session, side, set_index, rep_index, ..., the Rep fields, final, rep_id)
+
+Two shoes on one device: every rep and set is kept under its ``side`` ("left", "right";
+``""`` in the table for a single unnamed sensor, None when read), so each shoe's set 1
+is its own; a shoe's state is kept in ``side_states`` beside the device's ``state``; a
+session keeps its message's ``side``, per-side totals ``sides`` and ``symmetry`` block.
 
 A file made by an older dashboard is brought to this schema when opened, keeping its rows.
 
@@ -48,13 +55,14 @@ e443df789558467f9ba91faf7a024204; refusing its replacement 000000000000000000000
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import sqlite3
-import statistics
 import threading
+import uuid
 from pathlib import Path
+
+from heelraise import events
 
 _MESSAGES = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -94,6 +102,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_time ON sessions (started_at);
 CREATE TABLE IF NOT EXISTS sets (
     device TEXT NOT NULL,
     session TEXT NOT NULL,
+    side TEXT NOT NULL DEFAULT '',
     set_index INTEGER NOT NULL,
     rep_count INTEGER, start_s REAL, end_s REAL, ended_by TEXT,
     mean_raise_s REAL, mean_top_hold_s REAL, mean_lower_s REAL,
@@ -101,11 +110,12 @@ CREATE TABLE IF NOT EXISTS sets (
     ended_at TEXT,
     message_id TEXT,
     interrupted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (device, session, set_index)
+    PRIMARY KEY (device, session, side, set_index)
 );
 CREATE TABLE IF NOT EXISTS reps (
     device TEXT NOT NULL,
     session TEXT NOT NULL,
+    side TEXT NOT NULL DEFAULT '',
     set_index INTEGER NOT NULL,
     rep_index INTEGER NOT NULL,
     time TEXT NOT NULL,
@@ -115,30 +125,14 @@ CREATE TABLE IF NOT EXISTS reps (
     surface TEXT, faults TEXT, tempo TEXT, deviation_s TEXT,
     final INTEGER NOT NULL DEFAULT 0,
     rep_id TEXT,
-    PRIMARY KEY (device, session, set_index, rep_index)
+    PRIMARY KEY (device, session, side, set_index, rep_index)
 );
 """
 )
 
-#: rep columns in export order (the Rep.to_dict() names, plus where it belongs)
-REP_FIELDS = (
-    "start_s",
-    "top_start_s",
-    "top_end_s",
-    "end_s",
-    "raise_s",
-    "top_hold_s",
-    "lower_s",
-    "bottom_hold_s",
-    "peak_deg",
-    "depth_deg",
-    "heel_rise_mm",
-    "roll_deg",
-    "surface",
-    "faults",
-    "tempo",
-    "deviation_s",
-)
+#: rep columns in export order: the rep's fields (heelraise.events.REP_FIELDS) but where it
+#: belongs (``set``, ``index``), which are the key columns ``set_index`` and ``rep_index``
+REP_FIELDS = tuple(f for f in events.REP_FIELDS if f not in ("set", "index"))
 _REP_JSON = ("faults", "tempo", "deviation_s")
 SET_FIELDS = (
     "rep_count",
@@ -164,24 +158,27 @@ _TOUCH_SESSION = (
     " last_at = max(last_at, excluded.last_at)"
 )
 _NEW_REP = (
-    f"INSERT INTO reps (device, session, set_index, rep_index, time, {', '.join(REP_FIELDS)},"
-    f" final, rep_id) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, ?, ?)"
+    f"INSERT INTO reps (device, session, side, set_index, rep_index, time,"
+    f" {', '.join(REP_FIELDS)}, final, rep_id)"
+    f" VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, ?, ?)"
 )
 # A set message's final rep (bottom_hold_s filled) wins over the early rep event,
 # whichever arrives first: the early one only leaves its id on a final row.
 _FINAL_REP = (
-    f"INSERT INTO reps (device, session, set_index, rep_index, time, {', '.join(REP_FIELDS)},"
-    f" final) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, 1)"
-    f" ON CONFLICT(device, session, set_index, rep_index) DO UPDATE SET"
+    f"INSERT INTO reps (device, session, side, set_index, rep_index, time,"
+    f" {', '.join(REP_FIELDS)}, final)"
+    f" VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in REP_FIELDS)}, 1)"
+    f" ON CONFLICT(device, session, side, set_index, rep_index) DO UPDATE SET"
     f" {', '.join(f'{c} = excluded.{c}' for c in REP_FIELDS)}, final = 1"
 )
 _PUT_SET = (
-    f"INSERT INTO sets (device, session, set_index, {', '.join(SET_FIELDS)}, ended_at,"
-    f" message_id, interrupted) VALUES (?, ?, ?, {', '.join('?' for _ in SET_FIELDS)}, ?, ?, ?)"
+    f"INSERT INTO sets (device, session, side, set_index, {', '.join(SET_FIELDS)}, ended_at,"
+    f" message_id, interrupted)"
+    f" VALUES (?, ?, ?, ?, {', '.join('?' for _ in SET_FIELDS)}, ?, ?, ?)"
 )
 _END_SESSION = (
     "UPDATE sessions SET ended_at = ?, summary = ?, endurance = ?, message_id = ?,"
-    " interrupted = ? WHERE device = ? AND session = ?"
+    " interrupted = ?, side = ?, sides = ?, symmetry = ? WHERE device = ? AND session = ?"
 )
 #: what a message the store cannot file raises (the others in its batch still land);
 #: sqlite3.OperationalError (disk full, locked, I/O) is the store's trouble, not the
@@ -207,7 +204,7 @@ class Conflict(Exception):
 _SESSIONS_WITH_COUNTS = (
     "SELECT s.*, (SELECT count(*) FROM reps r WHERE r.device = s.device"
     " AND r.session = s.session) AS rep_count,"
-    " (SELECT count(DISTINCT set_index) FROM reps r WHERE r.device = s.device"
+    " (SELECT count(DISTINCT r.side || '/' || set_index) FROM reps r WHERE r.device = s.device"
     " AND r.session = s.session) AS set_count,"
     " (SELECT avg(heel_rise_mm) FROM reps r WHERE r.device = s.device"
     " AND r.session = s.session) AS mean_heel_rise_mm"
@@ -227,7 +224,9 @@ class Store:
         self._all_lock = threading.Lock()
         if self.path == ":memory:":
             # One shared in-memory database for every thread of this process.
-            self.path = f"file:heelraise-{id(self)}?mode=memory&cache=shared"
+            # Named by a fresh uuid, not id(self): a store that was dropped without close()
+            # keeps its database alive, and a new object may be given its id.
+            self.path = f"file:heelraise-{uuid.uuid4().hex}?mode=memory&cache=shared"
             self._uri = True
             self._keepalive = self._connect()
         else:
@@ -331,23 +330,26 @@ class Store:
             return False  # this device sent this id before
         conn.execute(_TOUCH_DEVICE, (device, time))
         conn.execute(_TOUCH_SESSION, (device, session, time, time))
+        side = _side_key(body.get("side"))
         if msg.type == "rep":
-            self._add_rep(conn, device, session, time, id_, body["rep"])
+            self._add_rep(conn, device, session, side, time, id_, body["rep"])
         elif msg.type == "set":
             s = body["set"]
             taken = conn.execute(
-                "SELECT message_id FROM sets WHERE device = ? AND session = ? AND set_index = ?",
-                (device, session, s["index"]),
+                "SELECT message_id FROM sets WHERE device = ? AND session = ? AND side = ?"
+                " AND set_index = ?",
+                (device, session, side, s["index"]),
             ).fetchone()
             if taken is not None:
                 raise Conflict(
-                    f"set {s['index']} of session {session!r} was already reported by message"
-                    f" {taken[0]}; refusing its replacement {id_}"
+                    f"set {s['index']}{_of_side(side)} of session {session!r} was already"
+                    f" reported by message {taken[0]}; refusing its replacement {id_}"
                 )
             interrupted = int(bool(body.get("interrupted")))
-            conn.execute(_PUT_SET, (*_set_row(device, session, time, s), id_, interrupted))
+            row = _set_row(device, session, side, time, s)
+            conn.execute(_PUT_SET, (*row, id_, interrupted))
             for rep in s["reps"]:
-                conn.execute(_FINAL_REP, _rep_row(device, session, time, rep))
+                conn.execute(_FINAL_REP, _rep_row(device, session, side, time, rep))
         else:
             taken = conn.execute(
                 "SELECT message_id FROM sessions WHERE device = ? AND session = ?",
@@ -366,31 +368,35 @@ class Store:
                     _json_or_none(body.get("endurance")),
                     id_,
                     int(bool(body.get("interrupted"))),
+                    body.get("side"),
+                    _json_or_none(body.get("sides")),
+                    _json_or_none(body.get("symmetry")),
                     device,
                     session,
                 ),
             )
         return True
 
-    def _add_rep(self, conn, device, session, time, id_, rep) -> None:
-        key = (device, session, rep["set"], rep["index"])
+    def _add_rep(self, conn, device, session, side, time, id_, rep) -> None:
+        key = (device, session, side, rep["set"], rep["index"])
         row = conn.execute(
-            "SELECT rep_id FROM reps WHERE device = ? AND session = ? AND set_index = ?"
-            " AND rep_index = ?",
+            "SELECT rep_id FROM reps WHERE device = ? AND session = ? AND side = ?"
+            " AND set_index = ? AND rep_index = ?",
             key,
         ).fetchone()
         if row is None:
-            conn.execute(_NEW_REP, (*_rep_row(device, session, time, rep), 0, id_))
+            conn.execute(_NEW_REP, (*_rep_row(device, session, side, time, rep), 0, id_))
         elif row[0] is None:  # its set's final row came first: keep it, note the id
             conn.execute(
-                "UPDATE reps SET rep_id = ? WHERE device = ? AND session = ? AND set_index = ?"
-                " AND rep_index = ?",
+                "UPDATE reps SET rep_id = ? WHERE device = ? AND session = ? AND side = ?"
+                " AND set_index = ? AND rep_index = ?",
                 (id_, *key),
             )
         else:
             raise Conflict(
-                f"rep {rep['index']} of set {rep['set']} in session {session!r} was already"
-                f" reported by message {row[0]}; refusing its replacement {id_}"
+                f"rep {rep['index']} of set {rep['set']}{_of_side(side)} in session"
+                f" {session!r} was already reported by message {row[0]};"
+                f" refusing its replacement {id_}"
             )
 
     def set_device(
@@ -402,8 +408,10 @@ class Store:
         health=None,
         at: str,
         last_seen: str | None = None,
+        side: str | None = None,
     ) -> None:
-        """Remember a device's latest ``status``, ``state`` and/or ``health`` (an upsert)."""
+        """Remember a device's latest ``status``, ``state`` and/or ``health`` (an upsert).
+        A ``state`` of one shoe of two (``side``) is kept per side, in ``side_states``."""
         with self._write_lock:
             conn = self._conn()
             with conn:
@@ -418,7 +426,18 @@ class Store:
                         "UPDATE devices SET status = ?, status_at = ? WHERE device = ?",
                         (status, at, device),
                     )
-                if state is not None:
+                if state is not None and side is not None:
+                    row = conn.execute(
+                        "SELECT side_states FROM devices WHERE device = ?", (device,)
+                    ).fetchone()
+                    states = json.loads(row[0]) if row[0] else {}
+                    if states.get(side, {}).get("at", "") <= at:
+                        states[side] = {"state": state, "at": at}
+                        conn.execute(
+                            "UPDATE devices SET side_states = ? WHERE device = ?",
+                            (json.dumps(states), device),
+                        )
+                elif state is not None:
                     conn.execute(
                         "UPDATE devices SET state = ?, state_at = ? WHERE device = ?"
                         " AND (state_at IS NULL OR state_at <= ?)",
@@ -476,6 +495,8 @@ class Store:
                 "health": None if r["health"] is None else json.loads(r["health"]),
                 "health_at": r["health_at"],
                 "last_seen": r["last_seen"],
+                # each shoe of a pair: {"left": {"state": {...}, "at": time}, ...}
+                "sides": json.loads(r["side_states"]) if r["side_states"] else {},
             }
             for r in rows
         ]
@@ -483,28 +504,43 @@ class Store:
     def current_set(self, device: str) -> dict | None:
         """The device's latest session and the reps of its latest set (for the live view)."""
         row = self._rows(
-            "SELECT session, ended_at, interrupted FROM sessions WHERE device = ?"
-            " ORDER BY last_at DESC LIMIT 1",
+            "SELECT session, ended_at, interrupted, sides, symmetry FROM sessions"
+            " WHERE device = ? ORDER BY last_at DESC LIMIT 1",
             (device,),
         )
         if not row:
             return None
         session, ended_at = row[0]["session"], row[0]["ended_at"]
         interrupted = bool(row[0]["interrupted"])
-        top = self._rows(
-            "SELECT max(set_index) FROM reps WHERE device = ? AND session = ?", (device, session)
-        )[0][0]
-        reps = [] if top is None else self._reps(device, session, top)
-        total = self._rows(
-            "SELECT count(*) FROM reps WHERE device = ? AND session = ?", (device, session)
-        )[0][0]
+        per_side = {}
+        for r in self._rows(
+            "SELECT side, max(set_index) AS top, count(*) AS n FROM reps"
+            " WHERE device = ? AND session = ? GROUP BY side ORDER BY side",
+            (device, session),
+        ):
+            per_side[r["side"]] = {
+                "set": r["top"],
+                "reps": self._reps(device, session, r["top"], r["side"]),
+                "session_rep_count": r["n"],
+            }
+        # the set shown for the device as a whole: an unnamed sensor's, or the newest
+        latest = max(
+            per_side.values(),
+            key=lambda p: (p["set"], max((r["time"] for r in p["reps"]), default="")),
+            default=None,
+        )
         return {
             "session": session,
             "ended_at": ended_at,
             "interrupted": interrupted,
-            "set": top or 0,
-            "reps": reps,
-            "session_rep_count": total,
+            "set": 0 if latest is None else latest["set"],
+            "reps": [] if latest is None else latest["reps"],
+            "session_rep_count": sum(p["session_rep_count"] for p in per_side.values()),
+            # each shoe of a pair: its own latest set, its reps and its session count
+            "sides": {_side_of(k): v for k, v in per_side.items() if k},
+            # once the session closed: its per-side totals and LSIs (as its message)
+            "session_sides": json.loads(row[0]["sides"]) if row[0]["sides"] else {},
+            "symmetry": json.loads(row[0]["symmetry"]) if row[0]["symmetry"] else None,
         }
 
     def sessions(
@@ -529,6 +565,9 @@ class Store:
 
     def _session_row(self, r) -> dict:
         mean = r["mean_heel_rise_mm"]
+        sides = self._side_totals(r["device"], r["session"])
+        for side, totals in (json.loads(r["sides"]) if r["sides"] else {}).items():
+            sides[side] = totals  # the shoe's own totals (with work) once the session closed
         return {
             "device": r["device"],
             "session": r["session"],
@@ -540,7 +579,27 @@ class Store:
             "mean_heel_rise_mm": None if mean is None else round(mean, 1),
             "endurance": None if r["endurance"] is None else json.loads(r["endurance"]),
             "interrupted": bool(r["interrupted"]),
+            "side": r["side"] if r["ended_at"] else _session_side(sides),
+            "sides": sides,
+            "symmetry": None if r["symmetry"] is None else json.loads(r["symmetry"]),
         }
+
+    def _side_totals(self, device: str, session: str) -> dict:
+        """Each named shoe's stored reps and their mean heel height (work comes with the
+        session message: it needs the body mass)."""
+        out = {}
+        for r in self._rows(
+            "SELECT side, count(*) AS n, avg(heel_rise_mm) AS heel FROM reps"
+            " WHERE device = ? AND session = ? AND side != '' GROUP BY side ORDER BY side",
+            (device, session),
+        ):
+            heel = r["heel"]
+            out[r["side"]] = {
+                "reps": r["n"],
+                "mean_heel_rise_mm": None if heel is None else round(heel, 1),
+                "work_j": None,
+            }
+        return out
 
     def session_detail(self, device: str, session: str) -> dict | None:
         """One session: its sets (summaries where a set message came) with their reps."""
@@ -553,31 +612,32 @@ class Store:
         out = self._session_row(rows[0])
         out["summary"] = None if rows[0]["summary"] is None else json.loads(rows[0]["summary"])
         summaries = {
-            r["set_index"]: r
+            (r["side"], r["set_index"]): r
             for r in self._rows(
                 "SELECT * FROM sets WHERE device = ? AND session = ?", (device, session)
             )
         }
-        indexes = sorted(
+        keys = sorted(
             set(summaries)
             | {
-                r[0]
+                (r[0], r[1])
                 for r in self._rows(
-                    "SELECT DISTINCT set_index FROM reps WHERE device = ? AND session = ?",
+                    "SELECT DISTINCT side, set_index FROM reps WHERE device = ? AND session = ?",
                     (device, session),
                 )
             }
         )
         sets = []
-        for i in indexes:
+        for side, i in keys:  # an unnamed sensor's sets, then the left shoe's, the right's
             s = {
                 "index": i,
+                "side": _side_of(side),
                 "summary": None,
                 "interrupted": False,
-                "reps": self._reps(device, session, i),
+                "reps": self._reps(device, session, i, side),
             }
-            if i in summaries:
-                row = summaries[i]
+            if (side, i) in summaries:
+                row = summaries[(side, i)]
                 s["interrupted"] = bool(row["interrupted"])
                 s["summary"] = {n: row[n] for n in SET_FIELDS}
                 s["summary"]["fault_counts"] = json.loads(row["fault_counts"] or "{}")
@@ -585,93 +645,22 @@ class Store:
         out["sets"] = sets
         return out
 
-    def _reps(self, device: str, session: str, set_index: int) -> list[dict]:
+    def _reps(self, device: str, session: str, set_index: int, side: str = "") -> list[dict]:
         rows = self._rows(
-            "SELECT * FROM reps WHERE device = ? AND session = ? AND set_index = ?"
+            "SELECT * FROM reps WHERE device = ? AND session = ? AND side = ? AND set_index = ?"
             " ORDER BY rep_index",
-            (device, session, set_index),
+            (device, session, side, set_index),
         )
         return [_rep_dict(r) for r in rows]
 
     def session_reps(self, device: str, session: str) -> list[dict]:
+        """Every rep of a session: an unnamed sensor's, then the left shoe's, the right's."""
         rows = self._rows(
-            "SELECT * FROM reps WHERE device = ? AND session = ? ORDER BY set_index, rep_index",
+            "SELECT * FROM reps WHERE device = ? AND session = ?"
+            " ORDER BY side, set_index, rep_index",
             (device, session),
         )
         return [_rep_dict(r) for r in rows]
-
-    def trends(
-        self, device: str | None = None, *, weeks: int = 12, now=None, tz_offset_min: int = 0
-    ) -> list[dict]:
-        """Per calendar week (Monday start, in the viewer's time zone), oldest first.
-
-        ``tz_offset_min`` is minutes *ahead* of UTC (UTC+1 is 60). Each week:
-        ``sessions``, ``reps``, ``mean_heel_rise_mm``, ``tempo_cv_pct`` (spread of
-        rep durations, standard deviation over mean: lower is steadier),
-        ``tempo_dev_s`` (mean absolute deviation from the target tempo per
-        phase, where a target was set), ``endurance_reps`` (best endurance test)
-        and ``endurance_decline_pct`` (its heel-height decline).
-        """
-        now = now or dt.datetime.now(dt.UTC)
-        shift = dt.timedelta(minutes=tz_offset_min)
-        local_today = (now + shift).date()
-        first_monday = local_today - dt.timedelta(days=local_today.weekday(), weeks=weeks - 1)
-        since_utc = dt.datetime.combine(first_monday, dt.time(), dt.UTC) - shift
-        since = since_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        buckets = {
-            first_monday + dt.timedelta(weeks=i): {
-                "sessions": 0,
-                "reps": 0,
-                "heel": [],
-                "durations": [],
-                "devs": [],
-                "endurance": [],
-            }
-            for i in range(weeks)
-        }
-        for s in self.sessions(device, since=since):
-            try:
-                start = _parse_time(s["started_at"]) + shift
-            except ValueError:  # a file written before times were checked at the door
-                continue
-            monday = start.date() - dt.timedelta(days=start.weekday())
-            b = buckets.get(monday)
-            if b is None:
-                continue
-            b["sessions"] += 1
-            if s["endurance"]:
-                b["endurance"].append(s["endurance"])
-            for r in self.session_reps(s["device"], s["session"]):
-                b["reps"] += 1
-                if r["heel_rise_mm"] is not None:
-                    b["heel"].append(r["heel_rise_mm"])
-                if r["start_s"] is not None and r["end_s"] is not None:
-                    b["durations"].append(r["end_s"] - r["start_s"])
-                for v in (r["deviation_s"] or {}).values():
-                    if isinstance(v, (int, float)) and math.isfinite(v):
-                        b["devs"].append(abs(v))
-        out = []
-        for monday, b in sorted(buckets.items()):
-            d = b["durations"]
-            cv = None
-            if len(d) >= 2 and statistics.fmean(d) > 0:
-                cv = round(100 * statistics.stdev(d) / statistics.fmean(d), 1)
-            best = max(b["endurance"], key=lambda e: e.get("reps") or 0, default=None)
-            out.append(
-                {
-                    "week": monday.isoformat(),
-                    "sessions": b["sessions"],
-                    "reps": b["reps"],
-                    "mean_heel_rise_mm": round(statistics.fmean(b["heel"]), 1)
-                    if b["heel"]
-                    else None,
-                    "tempo_cv_pct": cv,
-                    "tempo_dev_s": round(statistics.fmean(b["devs"]), 3) if b["devs"] else None,
-                    "endurance_reps": None if best is None else best.get("reps"),
-                    "endurance_decline_pct": None if best is None else best.get("decline_pct"),
-                }
-            )
-        return out
 
 
 #: columns added since the first release: (table, column, declaration)
@@ -683,7 +672,13 @@ _ADDED_COLUMNS = (
     ("reps", "rep_id", "TEXT"),
     ("devices", "health", "TEXT"),
     ("devices", "health_at", "TEXT"),
+    ("devices", "side_states", "TEXT"),
+    ("sessions", "side", "TEXT"),
+    ("sessions", "sides", "TEXT"),
+    ("sessions", "symmetry", "TEXT"),
 )
+#: tables whose key gained the shoe's side (two shoes' set 1 are two sets): rebuilt
+_SIDED_TABLES = ("sets", "reps")
 
 
 def _migrate(conn) -> None:
@@ -692,6 +687,22 @@ def _migrate(conn) -> None:
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    for table in _SIDED_TABLES:
+        have = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        if "side" in have:
+            continue
+        # The key gains ``side``: a new table with the new key, every row copied (side "":
+        # they came from single sensors), all or nothing.
+        create = next(
+            stmt for stmt in _SCHEMA.split(";") if f"CREATE TABLE IF NOT EXISTS {table} " in stmt
+        )
+        cols = ", ".join(have)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
+        conn.execute(create)
+        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {table}_old")
+        conn.execute(f"DROP TABLE {table}_old")
+        conn.execute("COMMIT")
     for index in conn.execute("PRAGMA index_list(messages)").fetchall():
         columns = [r[2] for r in conn.execute(f"PRAGMA index_info('{index[1]}')")]
         if index[2] and columns == ["id"]:
@@ -729,10 +740,29 @@ def _json_or_none(value):
     return None if value is None else json.dumps(value)
 
 
-def _rep_row(device, session, time, rep: dict) -> tuple:
+def _side_key(side: str | None) -> str:
+    """A message's side as kept in the sets and reps tables ("" for an unnamed sensor)."""
+    return "" if side is None else side
+
+
+def _side_of(key: str) -> str | None:
+    return key or None
+
+
+def _of_side(key: str) -> str:
+    return f" of the {key} shoe" if key else ""
+
+
+def _session_side(sides: dict) -> str | None:
+    """A session's side from its reps before its message came: both, one, or unnamed."""
+    return "both" if len(sides) == 2 else next(iter(sides), None)
+
+
+def _rep_row(device, session, side, time, rep: dict) -> tuple:
     return (
         device,
         session,
+        side,
         rep["set"],
         rep["index"],
         time,
@@ -740,9 +770,9 @@ def _rep_row(device, session, time, rep: dict) -> tuple:
     )
 
 
-def _set_row(device, session, time, s: dict) -> tuple:
+def _set_row(device, session, side, time, s: dict) -> tuple:
     values = [json.dumps(s.get(n) or {}) if n == "fault_counts" else s.get(n) for n in SET_FIELDS]
-    return (device, session, s["index"], *values, time)
+    return (device, session, side, s["index"], *values, time)
 
 
 def _rep_value(name, value):
@@ -752,7 +782,8 @@ def _rep_value(name, value):
 
 
 def _rep_dict(r) -> dict:
-    d = {"set": r["set_index"], "index": r["rep_index"], "time": r["time"]}
+    d = {"set": r["set_index"], "index": r["rep_index"], "side": _side_of(r["side"])}
+    d["time"] = r["time"]
     for name in REP_FIELDS:
         v = r[name]
         d[name] = json.loads(v) if name in _REP_JSON and v is not None else v
@@ -760,10 +791,6 @@ def _rep_dict(r) -> dict:
         d["faults"] = []
     d["final"] = bool(r["final"])
     return d
-
-
-def _parse_time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _message_row(msg, received_at: str) -> tuple:

@@ -40,6 +40,7 @@ import socket
 import threading
 
 from heelraise.exceptions import MessageRejected
+from heelraise.protocol.topics import subscription
 
 from heelraise_host import messages
 from heelraise_host.ingest import IngestError, parse_hostport
@@ -47,30 +48,41 @@ from heelraise_host.mqttlink import MqttLink
 
 
 class RepTable:
-    """The last ``rows_per_device`` reps of every device, with its status and phase."""
+    """The last ``rows_per_device`` reps of every device (of each shoe of a pair, shown as
+    ``device left`` / ``device right``), with its status and phase."""
 
     def __init__(self, rows_per_device: int = 8):
         self.rows_per_device = rows_per_device
-        self.reps: dict[str, collections.deque] = {}
+        self.reps: dict[tuple[str, str], collections.deque] = {}  # (device, side or "")
         self.status: dict[str, str] = {}
-        self.state: dict[str, dict] = {}
+        self.state: dict[tuple[str, str], dict] = {}
         self.rep_totals = collections.Counter()
         self.rejected = collections.Counter()
         self._seen: set[tuple[str, str]] = set()
 
     def add(self, msg: messages.Message) -> None:
         device = msg.device
-        self.reps.setdefault(device, collections.deque(maxlen=self.rows_per_device))
+        shoe = (device, (msg.body or {}).get("side") or "")
         if msg.type == "status":
             self.status[device] = msg.status
-        elif msg.type == "state":
-            self.state[device] = msg.body["state"]
+            if not any(d == device for d, _ in self.reps):
+                self.reps[shoe] = collections.deque(maxlen=self.rows_per_device)
+            return
+        if msg.type not in ("state", "rep"):
+            return  # a set or session ("both" shoes) is not a row of its own
+        self.reps.setdefault(shoe, collections.deque(maxlen=self.rows_per_device))
+        if shoe[1]:  # a shoe of a pair: a row of its own replaces the device's placeholder
+            placeholder = self.reps.get((device, ""))
+            if placeholder is not None and not placeholder:
+                del self.reps[(device, "")]
+        if msg.type == "state":
+            self.state[shoe] = msg.body["state"]
         elif msg.type == "rep":
             key = (device, msg.id)  # ids are unique per device only
             if key in self._seen:  # a QoS 1 redelivery
                 return
             self._seen.add(key)
-            self.reps[device].append((msg.session, msg.body["rep"]))
+            self.reps[shoe].append((msg.session, msg.body["rep"]))
             self.rep_totals[device] += 1
 
     def reject(self, e: MessageRejected) -> None:
@@ -102,9 +114,9 @@ class RepTable:
             ("faults", "left"),
         ):
             table.add_column(name, justify=justify)
-        for device in sorted(self.reps):
-            state = self.state.get(device) or {}
-            rows = list(self.reps[device]) or [(None, None)]
+        for device, side in sorted(self.reps):
+            state = self.state.get((device, side)) or {}
+            rows = list(self.reps[(device, side)]) or [(None, None)]
             for i, (session, rep) in enumerate(rows):
                 first = i == 0
                 # Text(): device ids and sessions are data, never rich markup.
@@ -112,7 +124,7 @@ class RepTable:
                 # An offline device's last phase is stale: show none.
                 phase = "" if status == "offline" else str(state.get("phase", ""))
                 cells = [
-                    Text(device if first else ""),
+                    Text((f"{device} {side}" if side else device) if first else ""),
                     Text(status if first else ""),
                     Text(phase if first else ""),
                 ]
@@ -204,9 +216,10 @@ def watch(
         name="heelraise-watch",
         on_connect=lambda c: c.subscribe(
             [
-                (f"{prefix}/+/event/rep", 1),
-                (f"{prefix}/+/state", 1),
-                (f"{prefix}/+/status", 1),
+                (subscription(prefix, "event/rep"), 1),
+                (subscription(prefix, "state"), 1),
+                (subscription(prefix, "state/+"), 1),  # each shoe of a pair
+                (subscription(prefix, "status"), 1),
             ]
         ),
         on_subscribe=lambda c, reason_codes: subscribed.set(),

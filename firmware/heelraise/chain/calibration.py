@@ -28,8 +28,9 @@ class StillCalibrator:
         self.block_len = block_len
         self.still_gyr_dps = still_gyr_dps
         self.still_acc_g = still_acc_g
-        self.block = None  # the block whose first rows are in ``sums``
-        self.sums = np.zeros(13)  # count, gyr(3) acc(3), then their squares
+        self.block = None  # the block whose first ``filled`` rows are in ``rows``
+        self.rows = np.empty((block_len, 6))  # gyr(3) acc(3) of the block in progress
+        self.filled = 0
         self.bias_dps: np.ndarray | None = None
         self.up: np.ndarray | None = None
         self.g_ref = 1.0
@@ -41,63 +42,55 @@ class StillCalibrator:
         updates: list[CalibrationUpdate] = []
         if len(k) == 0:
             return updates
-        if k[-1] - k[0] == len(k) - 1:  # consecutive rows, as the analyzer feeds them
-            self._feed_run(int(k[0]), acc_g, gyr_dps, updates)
-            return updates
-        runs = np.concatenate(([0], np.flatnonzero(np.diff(k) != 1) + 1, [len(k)]))
-        for a, b in pairwise(runs.tolist()):
-            self._feed_run(int(k[a]), acc_g[a:b], gyr_dps[a:b], updates)
+        x = np.concatenate((gyr_dps, acc_g), axis=1)
+        if k[-1] - k[0] == len(k) - 1:  # consecutive, as the analyzer feeds them: one run
+            runs = [0, len(k)]
+        else:
+            runs = [0, *(np.flatnonzero(np.diff(k) != 1) + 1).tolist(), len(k)]
+        for a, b in pairwise(runs):
+            self._feed_run(int(k[a]), x[a:b], updates)
         return updates
 
     def reset_block(self):
         """A gap: the block in progress cannot be still."""
         self.block = None
-        self.sums[:] = 0
+        self.filled = 0
 
-    def _feed_run(self, k0: int, acc_g, gyr_dps, updates: list) -> None:
-        """Consecutive rows from grid index ``k0``. The whole blocks among them are judged
-        together; the rows before the first block boundary and after the last are
-        accumulated across calls."""
-        n, b = len(acc_g), self.block_len
+    def _feed_run(self, k0: int, x: np.ndarray, updates: list) -> None:
+        """Consecutive gyr+acc rows from grid index ``k0``. The whole blocks among them are
+        judged together; the rows before the first block boundary and after the last are
+        kept across calls until their block is whole."""
+        n, b = len(x), self.block_len
         head = min(n, -k0 % b)  # rows up to the end of the block k0 falls in
         if head:
-            self._accumulate(k0 // b, gyr_dps[:head], acc_g[:head], updates)
+            self._keep(k0 // b, x[:head], updates)
         whole_end = head + (n - head) // b * b
         if whole_end > head:
-            self._judge_blocks(
-                (k0 + head) // b, gyr_dps[head:whole_end], acc_g[head:whole_end], updates
-            )
+            self.reset_block()  # an open earlier block did not get all its rows
+            self._judge_blocks((k0 + head) // b, x[head:whole_end], updates)
         if whole_end < n:
-            self._accumulate((k0 + whole_end) // b, gyr_dps[whole_end:], acc_g[whole_end:], updates)
+            self._keep((k0 + whole_end) // b, x[whole_end:], updates)
 
-    def _accumulate(self, block: int, gyr_dps, acc_g, updates: list) -> None:
+    def _keep(self, block: int, x: np.ndarray, updates: list) -> None:
         """Add rows of ``block``; judge it when it is whole. An open earlier block did not
         get all its rows (a gap cut it), so it is dropped."""
         if self.block != block:
             self.block = block
-            self.sums[:] = 0
-        x = np.concatenate((gyr_dps, acc_g), axis=1)
-        self.sums[0] += len(x)
-        self.sums[1:7] += x.sum(0)
-        self.sums[7:13] += (x * x).sum(0)
-        if self.sums[0] == self.block_len:
-            n = self.sums[0]
-            mean = self.sums[1:7] / n
-            var = np.maximum(self.sums[7:13] / n - mean**2, 0)
-            if self._still(mean, var)[0]:
-                updates.append(self._take(block, mean))
+            self.filled = 0
+        self.rows[self.filled : self.filled + len(x)] = x
+        self.filled += len(x)
+        if self.filled == self.block_len:
+            self._judge_blocks(block, self.rows, updates)
             self.reset_block()
 
-    def _judge_blocks(self, first_block: int, gyr_dps, acc_g, updates: list) -> None:
-        """Whole blocks ``first_block``, ``first_block + 1``, ... (all their rows, in order)."""
-        self.reset_block()  # an open earlier block did not get all its rows
+    def _judge_blocks(self, first_block: int, x: np.ndarray, updates: list) -> None:
+        """Whole blocks ``first_block``, ``first_block + 1``, ...: all their gyr+acc rows,
+        in order."""
         b = self.block_len
-        nb = len(gyr_dps) // b
+        nb = len(x) // b
         # Laid out (row in block, channel, block): the sums over a block's rows then run
         # along the first axis, in row order, a whole row of blocks at a time.
-        x = np.empty((b, 6, nb))
-        x[:, :3] = gyr_dps.reshape(nb, b, 3).transpose(1, 2, 0)
-        x[:, 3:] = acc_g.reshape(nb, b, 3).transpose(1, 2, 0)
+        x = x.reshape(nb, b, 6).transpose(1, 2, 0).copy()
         mean = x.mean(axis=0)
         x -= mean  # x is a copy: the deviations, in place
         var = np.square(x, out=x).mean(axis=0)

@@ -16,15 +16,11 @@ in one pass, without (N, 6) temporaries the size of the whole input.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 #: samples integrated at a time: numpy's cost per call is then negligible, and a block's
 #: knot values and running integrals (2 x 16384 x 6 floats, 1.5 MB) stay in the CPU's caches
 BLOCK_KNOTS = 16384
-#: below this many rows numpy's cost per call dominates: the plain ways are the quicker
-MANY_ROWS = 256
 
 
 class GridResampler:
@@ -63,7 +59,8 @@ class GridResampler:
         # Repeated timestamps: keep the first sample of each time.
         if dt.min() <= 0:
             keep = dt > 0
-            t_s, columns = t_s[keep], tuple(_select_rows(c, keep) for c in columns)
+            # np.compress: 5x faster than c[keep] on rows of 3 (numpy 2.4), the same rows
+            t_s, columns = t_s[keep], tuple(np.compress(keep, c, axis=0) for c in columns)
             if len(t_s) == 0:
                 return _nothing(columns)
             dt = _steps(t_s, self.last_t)
@@ -175,17 +172,10 @@ class GridResampler:
 
 
 def _running_integral(kv: np.ndarray, dt: np.ndarray, cum: np.ndarray) -> None:
-    """cum[j] = cum[0] + the trapezoids of knots kv[0..j] (``dt`` apart), in place.
-
-    The sum runs on float pairs as complex numbers: two columns' chains of additions go at
-    once, each addition rounded exactly as the real one."""
+    """cum[j] = cum[0] + the trapezoids of knots kv[0..j] (``dt`` apart), in place."""
     np.add(kv[1:], kv[:-1], out=cum[1:])
-    cum[1:] *= _per_row(0.5 * dt, cum.shape[1])
-    if cum.shape[1] % 2 == 0:
-        pairs = cum.view(np.complex128)
-        np.add.accumulate(pairs, axis=0, out=pairs)
-    else:
-        np.add.accumulate(cum, axis=0, out=cum)
+    cum[1:] *= 0.5 * dt[:, None]
+    np.cumsum(cum, axis=0, out=cum)
 
 
 def _integral_at(tq, kt, kv, dt, cum, out) -> None:
@@ -193,24 +183,14 @@ def _integral_at(tq, kt, kv, dt, cum, out) -> None:
     into ``out``: ``cum[i] + x * (v0 + 0.5 * slope * x)`` from the knot i before tq."""
     i = kt.searchsorted(tq, side="right") - 1
     np.minimum(i, len(dt) - 1, out=i)
-    width = out.shape[1]
-    x = _per_row(tq - kt[i], width)
-    v0 = kv.take(i, axis=0, mode="clip")  # "clip": no bounds check, 4x faster
-    kv.take(i + 1, axis=0, out=out, mode="clip")
-    out -= v0
-    out /= _per_row(2.0 * dt[i], width)  # half the slope, bit for bit 0.5 * slope
+    x = (tq - kt[i])[:, None]
+    v0 = kv[i]
+    np.subtract(kv[i + 1], v0, out=out)
+    out /= 2.0 * dt[i][:, None]  # half the slope, bit for bit 0.5 * slope
     out *= x
     out += v0
     out *= x
-    out += cum.take(i, axis=0, mode="clip")
-
-
-def _per_row(a: np.ndarray, width: int) -> np.ndarray:
-    """(n,) -> (n, width), each value along its row. A long ``a`` is repeated: a multiplication
-    by it then runs as one long loop, several times faster than by a broadcast a[:, None]."""
-    if len(a) < MANY_ROWS:
-        return a[:, None]
-    return a.repeat(width).reshape(len(a), width)
+    out += cum[i]
 
 
 def _put_side_by_side(out: np.ndarray, columns: tuple[np.ndarray, ...]) -> None:
@@ -218,41 +198,8 @@ def _put_side_by_side(out: np.ndarray, columns: tuple[np.ndarray, ...]) -> None:
     left = 0
     for c in columns:
         right = left + c.shape[1]
-        if len(c) < MANY_ROWS or not _copy_row_items(out[:, left:right], c):
-            out[:, left:right] = c
+        out[:, left:right] = c
         left = right
-
-
-def _select_rows(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """a[keep] for an (n, c) array and a boolean mask of its rows."""
-    items = _row_items(a)
-    if items is None:
-        return a[keep]
-    return items[keep].view(a.dtype).reshape(-1, a.shape[1])
-
-
-def _copy_row_items(dst: np.ndarray, src: np.ndarray) -> bool:
-    """dst[...] = src through _row_items; False (nothing copied) if that cannot be done."""
-    dst_items, src_items = _row_items(dst), _row_items(src)
-    if dst_items is None or src_items is None or dst.dtype != src.dtype:
-        return False
-    dst_items[...] = src_items
-    return True
-
-
-def _row_items(a: np.ndarray) -> np.ndarray | None:
-    """An (n, c) array seen as n opaque items of c numbers (None if a row is not contiguous
-    in memory): numpy copies and selects those several times faster than rows of a few
-    numbers."""
-    try:
-        return a.view(_item_dtype(a.shape[1] * a.itemsize))[:, 0]
-    except ValueError:
-        return None
-
-
-@functools.cache
-def _item_dtype(nbytes: int) -> np.dtype:
-    return np.dtype((np.void, nbytes))
 
 
 def _rows(columns: tuple[np.ndarray, ...], index) -> tuple[np.ndarray, ...]:

@@ -3,6 +3,7 @@
     heelraise demo                          # real time (about 5 minutes), dashboard on :8080
     heelraise demo --speed 10               # ten times faster
     heelraise demo --speed max --exit-when-done
+    heelraise demo --pair                   # two shoes, the right one weaker: LSIs
     heelraise demo --broker 127.0.0.1:1884 --bind 127.0.0.1:9000 --seconds 120
 
 Starts an MQTT broker in this process (amqtt) unless one already listens at
@@ -89,6 +90,12 @@ def add_arguments(parser) -> None:
         " the demo ends); 'heelraise dashboard --db FILE' shows it again later",
     )
     parser.add_argument(
+        "--pair",
+        action="store_true",
+        help="two shoes: the workout on the left, then a weaker right shoe (fewer, lower"
+        " raises); each side's totals and the LSIs at the end",
+    )
+    parser.add_argument(
         "--no-cues",
         action="store_true",
         help="do not draw the LED and buzzer in the terminal (the coach still drives them)",
@@ -146,7 +153,7 @@ def _isatty(stream) -> bool:
 
 def run(args) -> int:
     from heelraise.demo.runner import Demo
-    from heelraise.demo.summary import speed_text, summary_lines
+    from heelraise.demo.summary import pair_lines, speed_text, summary_lines
 
     logging.getLogger().setLevel(args.log_level)
     for noisy in ("amqtt", "transitions"):  # amqtt's connection chatter
@@ -155,7 +162,12 @@ def run(args) -> int:
     t0 = time.monotonic()
     db = os.path.expanduser(args.db) if args.db else ":memory:"
     demo = Demo(
-        speed=args.speed, port=args.port, http=args.http, db=db, render_cues=not args.no_cues
+        speed=args.speed,
+        port=args.port,
+        http=args.http,
+        db=db,
+        render_cues=not args.no_cues,
+        pair=args.pair,
     )
 
     def on_signal(signum, frame):
@@ -186,8 +198,11 @@ def run(args) -> int:
                 "heelraise demo: open that address in a browser to watch the reps arrive live;"
                 " Ctrl-C ends the demo"
             )
+        what = "3 sets x 10 heel raises (tempo 3-1-2-0, on a step)"
+        if args.pair:
+            what += " on the left shoe, then fewer and lower ones on the right (weaker) shoe"
         _say(
-            f"heelraise demo: playing 3 sets x 10 heel raises (tempo 3-1-2-0, on a step) at"
+            f"heelraise demo: playing {what} at"
             f" speed {speed_text(args.speed)}, session {demo.session_id}"
         )
         summary = demo.play()
@@ -195,6 +210,13 @@ def run(args) -> int:
         if not demo.stopping:
             delivered = demo.wait_delivered(DELIVERY_TIMEOUT_S)
         truth = demo.sim_imu.session.truth if demo.sim_imu.session is not None else None
+        set_sides = None
+        if args.pair:  # each side's truth is in pair_lines below
+            truth = None
+            of = {
+                id(x): side for side, xs in demo.parts.service.session.side_sets.items() for x in xs
+            }
+            set_sides = [of.get(id(x)) for x in summary.sets]
         lines = summary_lines(
             summary,
             speed=args.speed,
@@ -204,7 +226,17 @@ def run(args) -> int:
             session_url=demo.session_url(),
             gaps=demo.gaps,
             finished=demo.workout_finished,
+            set_sides=set_sides,
         )
+        if args.pair:
+            service = demo.parts.service
+            truths = {side: imu.session.truth for side, imu in demo.sim_imus.items()}
+            lines[1:1] = pair_lines(
+                service.side_totals(),
+                involved=service.involved_side,
+                truths=truths,
+                body_mass_kg=service.session.body_mass_kg,
+            )
         for line in lines:
             _say(line)
         if not demo.stopping and not delivered:

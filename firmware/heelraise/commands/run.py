@@ -115,12 +115,14 @@ def _run(args) -> int:
         log.error("--speed only applies to --imu sim or replay:FILE, not a real sensor")
         return exit_codes.USAGE
 
+    kind = args.imu or config.sensor.imu_kind
     parts = assemble(
         config,
         imu_kind=args.imu,
         speed=args.speed,
         json_lines=args.json,
         cues=not args.no_cues,
+        stop_when_exhausted=kind == "sim" or kind.startswith("replay:"),
     )
     service = parts.service
     log.info(
@@ -153,8 +155,6 @@ def _run(args) -> int:
         sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
     try:
-        kind = args.imu or config.sensor.imu_kind
-        service.stop_when_exhausted = kind == "sim" or kind.startswith("replay:")
         if timer is not None:
             timer.start()
         service.run()
@@ -221,7 +221,7 @@ def _start_enter_button(service, console) -> None:
     def read_keys():
         for line in sys.stdin:
             if line.strip().lower() == "h":
-                service.submit_command("_toggle_endurance", {})
+                service.hold_button()
             else:
                 service.press_button()
 

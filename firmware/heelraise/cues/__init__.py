@@ -6,9 +6,10 @@ One module per job:
 - :mod:`~heelraise.cues.patterns`: the cue vocabulary (rhythms, pitches, priorities)
 - :mod:`~heelraise.cues.metronome`: when guided / endurance cues are due, what the LED shows
 - :mod:`~heelraise.cues.player`: one pattern at a time, rep feedback at once, else by priority
-- :mod:`~heelraise.cues.endurance`: the heel-rise endurance test's rules and result
 - :mod:`~heelraise.cues.outputs`: the LED, buzzer and button (gpiozero, ``pin_factory=``)
-- :mod:`~heelraise.cues.coach`: what the service calls (events, state, modes, tick)
+- :mod:`~heelraise.cues.coach`: what the service calls (events, state, modes, tick); the
+  endurance test's rules are the service's (:mod:`heelraise.service.endurance`), the coach
+  only plays its cues
 - :mod:`~heelraise.cues.render`: the LED and buzzer as text in a terminal
 
 ``from heelraise.cues import Coach`` works; gpiozero is imported only then.
@@ -17,7 +18,6 @@ One module per job:
 _LAZY = {
     "Coach": "heelraise.cues.coach",
     "CueSettings": "heelraise.cues.settings",
-    "EnduranceTest": "heelraise.cues.endurance",
     "PinMap": "heelraise.cues.pins",
     "DEFAULT_PINS": "heelraise.cues.pins",
     "load_pin_map": "heelraise.cues.pins",

@@ -4,20 +4,23 @@ Modes:
 
 - ``free`` (default): feedback only. A chirp (and LED flash) for each counted
   rep, a low double buzz for a rep with a fault (too_fast, too_slow, partial,
-  ankle_roll, ...), an arpeggio when a set completes, a long triple beep on
-  sensor trouble (a stream gap, or :meth:`Coach.set_sensor_ok` False). The LED
-  blinks slowly (0.5 s on / 0.5 s off) while the sensor waits to take neutral
-  (stand still), fast (0.1 s / 0.1 s) while the sensor is unhealthy, else off.
+  ankle_roll, ...); with two shoes the right shoe's are a double chirp and a triple
+  buzz (:data:`~heelraise.cues.patterns.REP_FEEDBACK`); an arpeggio when a set
+  completes, a long triple beep on sensor trouble (a stream gap, or
+  :meth:`Coach.set_sensor_ok` False). The LED blinks slowly (0.5 s on / 0.5 s off)
+  while the sensor waits to take neutral (stand still), fast (0.1 s / 0.1 s) while
+  the sensor is unhealthy, else off.
 - ``guided`` (:meth:`Coach.start_guided`): a metronome leads the tempo
   ``lower-bottom-raise-top``: a long beep "rise now", a trill "hold", a double
   pip "lower now", a click at each whole second inside a phase. The LED shows
   the phase: on = rise, pulsing = hold, off = lower. Feedback sounds still play
   (LED left to the metronome).
 - ``endurance`` (:meth:`Coach.start_endurance`): 3 count clicks, then 60 beats a
-  minute, "rise now" on up beats and "lower now" on down beats (LED on / off);
-  reps are judged by :class:`~heelraise.cues.endurance.EnduranceTest` until the
-  pace or the height fails; the result goes to ``on_endurance_done(result)``
-  and :attr:`Coach.endurance_result`.
+  minute, "rise now" on up beats and "lower now" on down beats (LED on / off).
+  The coach only plays the test: its rules are
+  :class:`heelraise.service.endurance.EnduranceTest`'s, which judges each rep;
+  :meth:`Coach.play_verdict` sounds the verdict (a chirp for a counted rep, the
+  fault buzz for one off the pace) and :meth:`Coach.end_endurance` the end.
 
 Every output is stepped by :meth:`Coach.tick` (the service calls it each loop,
 about every 20 ms, or :meth:`Coach.start_ticker` runs a 5 ms ticker thread), so
@@ -46,10 +49,9 @@ import math
 import threading
 import time
 
-from heelraise.cues.endurance import EnduranceTest
 from heelraise.cues.metronome import Metronome, endurance_cycle, guided_cycle
 from heelraise.cues.outputs import CueBuzzer, CueLight
-from heelraise.cues.patterns import REP_FAULT, REP_OK, SENSOR_TROUBLE, SET_DONE, Pattern
+from heelraise.cues.patterns import REP_FEEDBACK, SENSOR_TROUBLE, SET_DONE, Pattern
 from heelraise.cues.pins import DEFAULT_PINS, PinMap
 from heelraise.cues.player import PatternPlayer
 from heelraise.cues.settings import CueSettings
@@ -72,16 +74,11 @@ class Coach:
         *,
         pin_factory=None,
         clock=time.monotonic,
-        body_mass_kg: float = 70.0,
-        on_endurance_done=None,
         on_output=None,
     ):
         self.pins = pins or DEFAULT_PINS
         self.settings = settings or CueSettings()
         self.clock = clock
-        self.body_mass_kg = float(body_mass_kg)
-        #: Called with the endurance result dict when a test stops (from the calling thread).
-        self.on_endurance_done = on_endurance_done
         #: Called as ``on_output(now_s, led_level, buzzer_tone_hz)`` after outputs change.
         self.on_output = on_output
         self.light = CueLight(self.pins.led, pwm=self.pins.led_pwm, pin_factory=pin_factory)
@@ -95,8 +92,6 @@ class Coach:
         self.player = PatternPlayer()
         self.mode = "free"
         self.metronome: Metronome | None = None
-        self.endurance: EnduranceTest | None = None
-        self.endurance_result: dict | None = None
         self.calibrated: bool | None = None  # None: not told yet
         self.sensor_ok = True
         self._calibrating_since_s: float | None = None
@@ -111,22 +106,22 @@ class Coach:
     # --- what the service tells us ----------------------------------------------------------
 
     def on_event(self, event) -> None:
-        """A RepEvent, SetEvent or GapEvent (anything else is ignored)."""
-        done = None
+        """A RepEvent, SetEvent or GapEvent (anything else is ignored). In endurance mode a
+        rep sounds through :meth:`play_verdict` (the test judges it), not here."""
         with self._lock:
             if self._closed:
                 return
             now = self.clock()
             kind = getattr(event, "kind", None)
             if kind == "rep":
-                done = self._on_rep(event.rep, now)
+                if self.mode != "endurance":
+                    self._on_rep(event.rep, getattr(event, "side", None), now)
             elif kind == "set":
                 if self.mode != "endurance":
                     self._play(SET_DONE, now)
             elif kind == "gap":
                 self._trouble(now)
             self._apply(now)
-        self._notify(done)
 
     def on_state(self, state) -> None:
         """The analyzer's state (an AnalyzerState or the MQTT ``state`` dict)."""
@@ -160,64 +155,77 @@ class Coach:
     # --- modes --------------------------------------------------------------------------------
 
     def start_guided(self, tempo: Tempo | str) -> None:
-        """Lead ``tempo`` (e.g. ``"3-0-2-1"``) with the metronome; ends an endurance test."""
+        """Lead ``tempo`` (e.g. ``"3-0-2-1"``) with the metronome."""
         cycle = guided_cycle(tempo)
         with self._lock:
             if self._closed:
                 return
             now = self.clock()
-            done = self._end_endurance("command") if self.endurance else None
             self.mode = "guided"
             self._start_metronome(
                 Metronome(cycle, now, lead_in_counts=self.settings.lead_in_counts)
             )
             self._apply(now)
-        self._notify(done)
 
-    def start_endurance(self, *, pace_bpm: float = 60.0, body_mass_kg: float | None = None) -> None:
-        """Start the heel-rise endurance test: count-in, then ``pace_bpm`` beats a minute."""
-        if isinstance(pace_bpm, bool) or not isinstance(pace_bpm, (int, float)) or pace_bpm <= 0:
-            raise SettingsError(f"pace_bpm must be a number above 0, not {pace_bpm!r}")
-        beat_s = 60.0 / float(pace_bpm)
-        mass = self.body_mass_kg if body_mass_kg is None else body_mass_kg
-        with self._lock:
-            if self._closed:
-                return
-            now = self.clock()
-            metronome = Metronome(
-                endurance_cycle(beat_s), now, lead_in_counts=self.settings.endurance_counts
-            )
-            test = EnduranceTest(
-                metronome.first_beat_s,
-                beat_s=beat_s,
-                tolerance_s=min(self.settings.pace_tolerance_s, 0.45 * beat_s),
-                body_mass_kg=mass,
-            )
-            self.mode = "endurance"
-            self.endurance = test
-            self.endurance_result = None
-            self._start_metronome(metronome)
-            self._apply(now)
+    def start_endurance(self, *, beat_s: float = 1.0) -> float | None:
+        """Pace the endurance test: count-in, then a beat every ``beat_s`` (up, down, ...).
 
-    def stop(self, reason: str = "command") -> dict | None:
-        """Back to free mode, silence; returns the endurance result if a test was running
-        (``stopped_by`` = ``reason``: "command" or "shutdown")."""
+        Returns the first up beat's time (on ``clock``), which the test judges reps by
+        (None once closed)."""
+        if isinstance(beat_s, bool) or not isinstance(beat_s, (int, float)) or beat_s <= 0:
+            raise SettingsError(f"beat_s must be a number of seconds above 0, not {beat_s!r}")
         with self._lock:
             if self._closed:
                 return None
             now = self.clock()
-            done = self._end_endurance(reason) if self.endurance else None
+            metronome = Metronome(
+                endurance_cycle(float(beat_s)), now, lead_in_counts=self.settings.endurance_counts
+            )
+            self.mode = "endurance"
+            self._start_metronome(metronome)
+            self._apply(now)
+            return metronome.first_beat_s
+
+    def play_verdict(self, verdict: str, side: str | None = None) -> None:
+        """Sound the endurance test's verdict on a rep of ``side``'s shoe: a chirp for
+        ``"counted"`` (when ``rep_chirp``), the fault buzz for ``"off_pace"`` /
+        ``"extra_rep"``, else nothing."""
+        ok, fault = REP_FEEDBACK[side]
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock()
+            if verdict == "counted":
+                if self.settings.rep_chirp:
+                    self._play(ok, now)
+            elif verdict in ("off_pace", "extra_rep"):
+                self._play(fault, now)
+            self._apply(now)
+
+    def end_endurance(self) -> None:
+        """The endurance test ended: the metronome stops and the "set done" arpeggio plays."""
+        with self._lock:
+            if self._closed or self.mode != "endurance":
+                return
+            now = self.clock()
+            self._to_free()
+            self._play(SET_DONE, now)
+            self._apply(now)
+
+    def stop(self) -> None:
+        """Back to free mode, silence."""
+        with self._lock:
+            if self._closed:
+                return
+            now = self.clock()
             self._to_free()
             self.player.clear()
             self._apply(now)
-        self._notify(done)
-        return done
 
     # --- time ---------------------------------------------------------------------------------
 
     def tick(self, now_s: float | None = None) -> None:
         """Advance the metronome, patterns and LED to ``now_s`` (default: ``clock()``)."""
-        done = None
         with self._lock:
             if self._closed:
                 return
@@ -227,12 +235,9 @@ class Coach:
                     if now - t <= STALE_CUE_S:
                         self._play(pattern, now)
                 self._last_metronome_s = now
-            if self.endurance is not None and self.endurance.check(now):
-                done = self._end_endurance(self.endurance.stopped_by)
             if not self.sensor_ok and now - self._last_trouble_s >= self.settings.trouble_repeat_s:
                 self._trouble(now)
             self._apply(now)
-        self._notify(done)
 
     def start_ticker(self, period_s: float = 0.005) -> None:
         """Tick from a daemon thread every ``period_s`` (for callers without a loop)."""
@@ -264,36 +269,16 @@ class Coach:
 
     # --- inside -------------------------------------------------------------------------------
 
-    def _on_rep(self, rep, now) -> dict | None:
-        if self.mode == "endurance" and self.endurance is not None:
-            verdict = self.endurance.on_rep(rep)
-            if verdict == "counted":
-                if self.settings.rep_chirp:
-                    self._play(REP_OK, now)
-            elif verdict in ("off_pace", "extra_rep"):
-                self._play(REP_FAULT, now)
-            if self.endurance.stopped:
-                return self._end_endurance(self.endurance.stopped_by)
-            return None
+    def _on_rep(self, rep, side, now) -> None:
+        ok, fault = REP_FEEDBACK[side]
         if rep.faults:
-            self._play(REP_FAULT, now)
+            self._play(fault, now)
         elif self.settings.rep_chirp:
-            self._play(REP_OK, now)
-        return None
-
-    def _end_endurance(self, reason: str) -> dict:
-        test = self.endurance
-        result = test.stop(reason)
-        log.info("endurance test stopped (%s): %s", reason, result)
-        self.endurance_result = result
-        self._to_free()
-        self._play(SET_DONE, self.clock())
-        return result
+            self._play(ok, now)
 
     def _to_free(self) -> None:
         self.mode = "free"
         self.metronome = None
-        self.endurance = None
         self._last_metronome_s = None
 
     def _start_metronome(self, metronome: Metronome) -> None:
@@ -334,10 +319,6 @@ class Coach:
         after = (self.light.level, self.buzzer.tone_hz)
         if self.on_output is not None and after != before:
             self.on_output(now, *after)
-
-    def _notify(self, result) -> None:
-        if result is not None and self.on_endurance_done is not None:
-            self.on_endurance_done(result)
 
 
 def _blink(elapsed_s: float, half_period_s: float) -> float:

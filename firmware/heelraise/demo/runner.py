@@ -12,7 +12,9 @@ One job: put the real parts together and take them apart again, in order.
   and the real driver) playing :func:`~heelraise.demo.workout.demo_spec`, the
   real Analyzer, the Coach on gpiozero ``MockFactory`` pins drawn in the
   terminal, and the MQTT publisher, on a clock ``speed`` times real time
-  (``math.inf``: a virtual clock, as fast as the CPU allows).
+  (``math.inf``: a virtual clock, as fast as the CPU allows). ``pair=True``: two
+  shoes (:func:`heelraise.service.assemble.sim_pair_imus`), the workout on the left,
+  then a weaker right shoe.
 
 Example (needs a broker, or a free port to run one on)::
 
@@ -49,7 +51,13 @@ import threading
 import time
 
 from heelraise.demo.broker import ensure_broker
-from heelraise.demo.workout import DEVICE_ID, demo_config_text, demo_spec, read_interval_s
+from heelraise.demo.workout import (
+    DEVICE_ID,
+    PAIR_WEAKER,
+    demo_config_text,
+    demo_spec,
+    read_interval_s,
+)
 from heelraise.exceptions import DemoError, HeelraiseError
 
 log = logging.getLogger("heelraise.demo")
@@ -71,6 +79,7 @@ class Demo:
         stdout=None,
         render_cues: bool = True,
         subscribe_timeout_s: float = 15.0,
+        pair: bool = False,
     ):
         if not speed > 0:
             raise DemoError(f"speed must be above 0, not {speed!r}")
@@ -80,6 +89,9 @@ class Demo:
         self.broker_host = broker_host
         self.db = db
         self.spec = spec if spec is not None else demo_spec()
+        #: two shoes (the left playing ``spec``, then the weaker right one), or one
+        self.pair = bool(pair)
+        self.sim_imus: dict = {}  # side -> SimImu with two shoes
         self.stdout = stdout if stdout is not None else sys.stdout
         self.render_cues = render_cues
         self.subscribe_timeout_s = subscribe_timeout_s
@@ -157,39 +169,49 @@ class Demo:
         from gpiozero.pins.mock import MockFactory, MockPWMPin
 
         from heelraise.imu.sim import SimImu
-        from heelraise.service.assemble import assemble, make_clock
+        from heelraise.service.assemble import assemble, make_clock, sim_pair_imus
         from heelraise.service.config import parse_config
+        from heelraise.sim.pair import PairSpec
 
         config = parse_config(
             demo_config_text(
                 port=self.port,
                 host=self.broker_host,
                 outbox_path=f"{self._workdir}/outbox.sqlite",
+                pair=self.pair,
             ),
             "<demo config>",
         )
         clock, sleep = make_clock(self.speed)
         spec = self.spec
-        options = {k: getattr(spec, k) for k in spec.__dataclass_fields__ if k != "seed"}
-        self.sim_imu = SimImu(
-            fs_hz=float(config.sensor.rate_hz),
-            clock=clock,
-            sleep=sleep,
-            seed=spec.seed,
-            session_options=options,
-        )
+        imus = None
+        if self.pair:
+            pair_spec = PairSpec(spec, weaker=PAIR_WEAKER)
+            self.sim_imus = sim_pair_imus(config, clock=clock, sleep=sleep, spec=pair_spec)
+            self.sim_imu = self.sim_imus["left"]
+            imus = list(self.sim_imus.items())
+        else:
+            options = {k: getattr(spec, k) for k in spec.__dataclass_fields__ if k != "seed"}
+            self.sim_imu = SimImu(
+                fs_hz=float(config.sensor.rate_hz),
+                clock=clock,
+                sleep=sleep,
+                seed=spec.seed,
+                session_options=options,
+            )
         parts = assemble(
             config,
-            imu=self.sim_imu,
+            imu=None if self.pair else self.sim_imu,
+            imus=imus,
             clock=clock,
             sleep=sleep,
             stdout=self.stdout,
             pin_factory=MockFactory(pin_class=MockPWMPin),
             render_cues=self.render_cues,
             read_interval_s=read_interval_s(self.speed),
+            stop_when_exhausted=True,
+            extra_sinks=[_GapCounter(self.gaps)],
         )
-        parts.service.stop_when_exhausted = True
-        parts.service.add_sink(_GapCounter(self.gaps))
         return parts
 
     def play(self):
@@ -210,7 +232,8 @@ class Demo:
     @property
     def workout_finished(self) -> bool:
         """The whole simulated session was played (not cut short by stop())."""
-        return bool(self.sim_imu is not None and self.sim_imu.finished)
+        imus = list(self.sim_imus.values()) or [self.sim_imu]
+        return all(imu is not None and imu.finished for imu in imus)
 
     def stop(self) -> None:
         """Ask everything to wind down (safe from a signal handler or another thread)."""
@@ -284,6 +307,9 @@ class _GapCounter:
         pass
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import math
 
+from heelraise.service.sinks import symmetry_line
+from heelraise.symmetry import side_totals, symmetry
+
 
 def _duration(seconds: float) -> str:
     seconds = max(0.0, float(seconds))
@@ -37,8 +40,10 @@ def summary_lines(
     session_url: str | None = None,
     gaps=(),
     finished: bool = True,
+    set_sides=None,
 ) -> list[str]:
-    """The summary as lines (no trailing newlines)."""
+    """The summary as lines (no trailing newlines). ``set_sides``: two shoes, the side of
+    each of ``summary.sets`` in order."""
     sets = list(summary.sets)
     head = "workout done" if finished else "workout stopped early"
     line = f"{head}: {summary.rep_count} reps in {len(sets)} sets"
@@ -49,8 +54,9 @@ def summary_lines(
             line += f", played in {_duration(wall_s)} at speed {speed_text(speed)}"
         line += ")"
     lines = [line]
-    for s in sets:
-        text = f"  set {s.index}: {s.rep_count} reps"
+    for i, s in enumerate(sets):
+        side = f"{set_sides[i]} " if set_sides else ""
+        text = f"  {side}set {s.index}: {s.rep_count} reps"
         if s.reps:
             n = len(s.reps)
             text += (
@@ -84,4 +90,26 @@ def summary_lines(
         if session_url:
             text += f"; this session: {session_url}"
         lines.append(text)
+    return lines
+
+
+def pair_lines(
+    sides: dict, *, involved: str | None, truths: dict, body_mass_kg: float
+) -> list[str]:
+    """Two shoes: each side's totals as counted, the LSIs, and the same from the simulator's
+    truth (``truths``: side -> the simulated session's truth)."""
+    lines = []
+    for side, t in sides.items():
+        mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
+        lines.append(f"  {side:<5} shoe: {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")
+    lines.append("  " + symmetry_line(symmetry(sides, involved=involved)))
+    if truths:
+        made = {
+            side: side_totals([r["heel_rise_mm"] for r in tr["reps"]], body_mass_kg)
+            for side, tr in truths.items()
+        }
+        counts = ", ".join(f"{made[s].reps} on the {s}" for s in made)
+        lines.append(
+            f"  the simulator made {counts}; its " + symmetry_line(symmetry(made, involved))
+        )
     return lines

@@ -10,6 +10,9 @@ is fixed, so every demo is the same session and the tests can count on it
     >>> spec = demo_spec()
     >>> spec.sets, spec.reps, spec.tempo, spec.surface
     (3, 10, '3-1-2-0', 'step')
+
+``heelraise demo --pair`` plays two shoes (:func:`demo_pair_spec`): the left one this
+workout, then the right one, weaker, while the left stands.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ DEVICE_ID = "demo-shoe"
 TEMPO = "3-1-2-0"
 #: Seed of the simulated session (the analyzer counts this one exactly: 30 reps, 3 sets).
 SEED = 1
+#: ``heelraise demo --pair``: the weaker (involved) shoe; it makes 80 % of the reps per set
+#: at 80 % of the heel height (heelraise.sim.pair), after the other shoe's turn.
+PAIR_WEAKER = "right"
 #: Sensor rate of the simulated MPU-6050. 100 Hz keeps the emulated FIFO (85 samples) and the
 #: analyzer's cost comfortable at high speed factors; the analyzer resamples anyway.
 RATE_HZ = 100
@@ -49,6 +55,14 @@ def demo_spec(**overrides) -> SessionSpec:
     return spec
 
 
+def demo_pair_spec():
+    """Two shoes: :func:`demo_spec` on the left, then the weaker right shoe (fewer, lower
+    raises: :class:`heelraise.sim.pair.PairSpec`'s defaults)."""
+    from heelraise.sim.pair import PairSpec
+
+    return PairSpec(demo_spec(), weaker=PAIR_WEAKER)
+
+
 def read_interval_s(speed: float) -> float:
     """Sensor seconds between reads so the loop runs about 50 times a second of wall time."""
     if math.isinf(speed):
@@ -56,19 +70,28 @@ def read_interval_s(speed: float) -> float:
     return min(MAX_READ_INTERVAL_S, max(0.02, 0.02 * speed))
 
 
-def demo_config_text(*, port: int, outbox_path: str, host: str = "127.0.0.1") -> str:
+def demo_config_text(
+    *, port: int, outbox_path: str, host: str = "127.0.0.1", pair: bool = False
+) -> str:
     """The service configuration (TOML) of the demo shoe: simulated sensor, free mode with
     a target tempo (each rep judged, a chirp or a fault buzz), live pitch on, MQTT to
-    ``host:port``."""
-    return f"""
-[device]
-id = "{DEVICE_ID}"
-live = true
-
+    ``host:port``. ``pair``: two shoes, the right one the involved (weaker) side."""
+    sensors = f"""
 [sensor]
 type = "sim"
 rate_hz = {RATE_HZ}
+"""
+    if pair:
+        sensors += f"""[sensor.left]
+[sensor.right]
 
+[user]
+involved_side = "{PAIR_WEAKER}"
+"""
+    return f"""
+[device]
+id = "{DEVICE_ID}"
+{sensors}
 [pins]
 button = "none"
 

@@ -45,6 +45,19 @@ class Imu(Protocol):
     name: str  # e.g. "MPU-6050 @0x68 on /dev/i2c-1"
     fs_hz: float  # configured output data rate
 
+    @property
+    def healthy(self) -> bool:
+        """False while reads keep failing or the sensor is stuck (the service says so)."""
+
+    @property
+    def health_reason(self) -> str | None:
+        """Why ``healthy`` is False (``stuck``, ``zeros``, ``read_failures``); None if healthy."""
+
+    @property
+    def finished(self) -> bool:
+        """No sample will ever come again (a replay or simulation played to its end); a
+        live sensor is never finished."""
+
     def open(self) -> None:
         """Find, reset and configure the sensor; start sampling."""
 

@@ -328,6 +328,11 @@ class FifoImu:
             self._gap_reason = reason
 
     @property
+    def finished(self) -> bool:
+        """A live chip never runs dry (the Imu protocol)."""
+        return False
+
+    @property
     def health_reason(self) -> str | None:
         """Why ``healthy`` is False: ``stuck``, ``zeros`` or ``read_failures``; None if healthy."""
         if self.healthy:

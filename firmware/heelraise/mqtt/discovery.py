@@ -23,6 +23,16 @@ object              topic            value
 ``gaps``            ``health``       holes in the sensor stream this session
 ==================  ===============  =========================================
 
+Two shoes (``sides=("left", "right")``; one named shoe: ``sides=("left",)``): the
+``state`` and ``last_rep`` sensors are made for each shoe, from its own retained topics
+(``state/left``, ``last_rep/left``, ...), as ``left_reps_in_set``, ``right_heel_rise_mm``
+and so on, named "Left reps in set", ...; each shoe also gets its totals of the last
+session from the retained ``last_session`` (``left_session_reps``,
+``left_session_heel_rise_mm``, ``left_session_work_j``), and with two shoes the
+session's LSIs (``reps_lsi``, ``heel_rise_lsi``, ``work_lsi``, %, with the ratio, label,
+involved side and note as attributes): unknown when the session could not take them.
+The tempo select reads the first shoe's state (one coach leads both).
+
 A ``binary_sensor`` ``sensor_problem`` (device_class ``problem``) reads ``health``: on
 while the sensor is unhealthy (stuck, all-zero words, failing reads), the reason and the
 last gap as its attributes.
@@ -54,7 +64,7 @@ from __future__ import annotations
 import json
 import re
 
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol.topics import Topics
 
 #: Every phase the analyzer reports in ``state`` (heelraise.chain.analyzer; checked by a
 #: test against its source), the options of the ``phase`` enum sensor.
@@ -160,6 +170,21 @@ SENSORS = (
 )
 
 
+#: per shoe, from the retained last session: (object, name, total, unit, icon)
+SIDE_SESSION_SENSORS = (
+    ("session_reps", "reps last session", "reps", None, "mdi:counter"),
+    ("session_heel_rise_mm", "mean heel height last session", "mean_heel_rise_mm", "mm", None),
+    ("session_work_j", "work last session", "work_j", "J", "mdi:weight-lifter"),
+)
+
+#: the session's limb symmetry indices (heelraise.symmetry.LSI_OF): (object, name)
+LSI_SENSORS = (
+    ("reps_lsi", "Reps LSI"),
+    ("heel_rise_lsi", "Heel height LSI"),
+    ("work_lsi", "Work LSI"),
+)
+
+
 def node_id(device_id: str) -> str:
     """HA allows ``[a-zA-Z0-9_-]`` in discovery topic levels; dots become underscores."""
     return "heelraise_" + re.sub(r"[^A-Za-z0-9_-]", "_", device_id)
@@ -175,9 +200,16 @@ def _command(cmd: str, args: dict | None = None) -> str:
 
 
 def discovery_messages(
-    topics: Topics, discovery_prefix: str = "homeassistant", version: str = ""
+    topics: Topics,
+    discovery_prefix: str = "homeassistant",
+    version: str = "",
+    sides: tuple[str, ...] = (),
 ) -> list[tuple[str, dict]]:
-    """``[(config topic, config payload)]`` for every sensor and control of this device."""
+    """``[(config topic, config payload)]`` for every sensor and control of this device;
+    ``sides``: the shoes it measures (() for one unnamed sensor)."""
+    for side in sides:
+        if side not in ("left", "right"):
+            raise ValueError(f"side {side!r} is not 'left' or 'right'")
     node = node_id(topics.device_id)
     device = {
         "identifiers": [node],
@@ -206,8 +238,8 @@ def discovery_messages(
         }
         out.append((f"{discovery_prefix}/{component}/{node}/{obj}/config", config))
 
-    for obj, name, source, template, unit, device_class, state_class, icon in SENSORS:
-        extra = {"state_topic": sources[source], "value_template": template}
+    def sensor(obj, name, topic, template, unit, device_class, state_class, icon, **more):
+        extra = {"state_topic": topic, "value_template": template}
         if unit:
             extra["unit_of_measurement"] = unit
         if device_class:
@@ -218,7 +250,44 @@ def discovery_messages(
             extra["state_class"] = state_class
         if icon:
             extra["icon"] = icon
-        add("sensor", obj, name, extra)
+        add("sensor", obj, name, {**extra, **more})
+
+    for obj, name, source, template, unit, device_class, state_class, icon in SENSORS:
+        if not sides or source == "health":  # health is the device's, not a shoe's
+            sensor(obj, name, sources[source], template, unit, device_class, state_class, icon)
+            continue
+        for side in sides:
+            topic = topics.side_state(side) if source == "state" else topics.side_last_rep(side)
+            label = f"{side.capitalize()} {name[0].lower()}{name[1:]}"
+            sensor(f"{side}_{obj}", label, topic, template, unit, device_class, state_class, icon)
+    for side in sides:
+        for obj, name, total, unit, icon in SIDE_SESSION_SENSORS:
+            template = (
+                f"{{{{ value_json.sides.{side}.{total} if '{side}' in value_json.sides"
+                " else None }}"
+            )
+            label = f"{side.capitalize()} {name}"
+            topic = topics.last_session
+            sensor(f"{side}_{obj}", label, topic, template, unit, None, "measurement", icon)
+    if len(sides) == 2:
+        attributes = (
+            '{{ {"ratio": value_json.symmetry.ratio, "label": value_json.symmetry.label, '
+            '"involved": value_json.symmetry.involved, "note": value_json.symmetry.note} '
+            "| tojson }}"
+        )
+        for obj, name in LSI_SENSORS:
+            sensor(
+                obj,
+                name,
+                topics.last_session,
+                f"{{{{ value_json.symmetry.{obj} }}}}",
+                "%",
+                None,
+                "measurement",
+                "mdi:scale-balance",
+                json_attributes_topic=topics.last_session,
+                json_attributes_template=attributes,
+            )
     add(
         "binary_sensor",
         "sensor_problem",
@@ -252,7 +321,7 @@ def discovery_messages(
                 '{"cmd": "set_tempo", "args": {"tempo": '
                 '{{ "null" if value == "none" else (value | tojson) }}}}'
             ),
-            "state_topic": topics.state,
+            "state_topic": topics.side_state(sides[0] if sides else None),
             "value_template": "{{ value_json.state.tempo or 'none' }}",
             "options": list(TEMPO_OPTIONS),
             "icon": "mdi:metronome",

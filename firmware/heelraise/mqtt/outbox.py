@@ -121,17 +121,17 @@ class Outbox:
     ) -> int:
         """Store one message; returns its ``seq``. Raises OutboxError when full of events.
 
-        ``replace_unsent_after``: for ``state``, delete rows of the same kind with
-        ``seq`` greater than this (not yet handed to the client), since only the
-        newest state matters.
+        ``replace_unsent_after``: for ``state``, delete rows of the same kind and topic
+        (each shoe has its own state topic) with ``seq`` greater than this (not yet
+        handed to the client), since only the newest state matters.
         """
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 if replace_unsent_after is not None:
                     n = self._db.execute(
-                        "DELETE FROM outbox WHERE kind = ? AND seq > ?",
-                        (kind, replace_unsent_after),
+                        "DELETE FROM outbox WHERE kind = ? AND topic = ? AND seq > ?",
+                        (kind, topic, replace_unsent_after),
                     ).rowcount
                     self._count -= n
                     self.stats.coalesced += n

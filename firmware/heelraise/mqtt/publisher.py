@@ -5,8 +5,9 @@ Wiring (the service does this from the ``[mqtt]`` config table; needs a broker):
     from heelraise.mqtt.publisher import MqttPublisher
     from heelraise.mqtt.settings import MqttSettings
     pub = MqttPublisher(MqttSettings(host="192.168.1.20"), device_id="shoe-1",
-                        session_id="20261124T031500Z", command_handler=service.submit_command)
-    service.add_sink(pub)        # on_event / on_state / on_live from the loop thread
+                        session_id="20261124T031500Z", command_handler=commands.submit)
+    # a sink of the service (heelraise.service.assemble): on_event / on_state / on_live
+    # from the loop thread
     pub.close()                  # at shutdown: drain (bounded), retained "offline", disconnect
 
 How it works, thread by thread:
@@ -15,8 +16,9 @@ How it works, thread by thread:
   its JSON payload, writes it to the SQLite :class:`~heelraise.mqtt.outbox.Outbox`
   and wakes the sender. That is all: no network, no waiting on the broker.
   ``on_state`` does the same for the retained ``state`` (only when it changed;
-  an unsent older state is replaced). ``on_live`` keeps every n-th sample and
-  sends a batch at QoS 0 when connected, else drops it (live is "now" only).
+  an unsent older state is replaced). ``on_live`` batches the samples the service
+  decimated (heelraise.service.live) and sends a batch at QoS 0 when connected,
+  else drops it (live is "now" only).
 - **sender thread**: hands outbox rows to paho in order (at most ``WINDOW`` not
   yet acknowledged), and deletes a row when paho reports the broker's PUBACK
   (``on_publish``). After a disconnect paho itself resends what it holds; after a
@@ -29,10 +31,10 @@ How it works, thread by thread:
   ``discovery``, announces the device to Home Assistant.
 
 Commands (``<prefix>/<device>/cmd``): at most ``max_cmd_bytes``, nested at most
-``payloads.MAX_JSON_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
+``validation.MAX_DEPTH`` deep, UTF-8 JSON valid against ``cmd.schema.json``, not
 retained, not a repeat of a recent id (only commands with an id are deduplicated; a
 repeat answers "duplicate"), within the rate limit (``CMD_BURST``, ``CMD_RATE_PER_S``); then
-``command_handler(name, args)`` (the service's ``submit_command``) returns a
+``command_handler(name, args)`` (the service's ``CommandQueue.submit``) returns a
 Future of ``(ok, reason)``, and the answer goes to ``cmd/result`` with the
 caller's id. Anything else is refused there with a reason; nothing raises.
 
@@ -50,11 +52,12 @@ import threading
 import time
 
 from heelraise.exceptions import OutboxError, PayloadInvalid, SettingsError
-from heelraise.mqtt import diagnose, payloads, validation
+from heelraise.mqtt import diagnose
 from heelraise.mqtt.discovery import discovery_messages, ha_status_topic
 from heelraise.mqtt.outbox import Outbox
 from heelraise.mqtt.settings import MqttSettings
-from heelraise.mqtt.topics import Topics
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
 
 log = logging.getLogger("heelraise.mqtt")
 
@@ -90,8 +93,12 @@ class MqttPublisher:
         client_factory=None,
         clock=None,
         monotonic=None,
+        sides: tuple[str, ...] = (),
     ):
         self.settings = settings
+        #: the shoes this device measures ("left", "right"; () for one unnamed sensor):
+        #: Home Assistant gets each one's entities (and the LSIs with two)
+        self.sides = tuple(sides)
         self._monotonic = monotonic or time.monotonic  # the command rate limit's clock
         self._cmd_tokens = float(CMD_BURST)
         self._cmd_tokens_at: float | None = None
@@ -104,11 +111,9 @@ class MqttPublisher:
         self.connected = threading.Event()
         self._closed = False
         self._sensor_t_s: float | None = None
-        self._last_state: dict | None = None
-        self._live_on = settings.live
+        self._last_state: dict[str | None, dict] = {}  # the last state sent, per side
         self._live_t: list[float] = []
         self._live_pitch: list[float] = []
-        self._live_next_s = -float("inf")
         self._recent_cmds: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._cmd_lock = threading.Lock()
         self._refusal_logged: str | None = None
@@ -188,14 +193,14 @@ class MqttPublisher:
 
     def on_event(self, event) -> None:
         """Store a rep/set/session event in the outbox and wake the sender (never blocks)."""
-        kind = getattr(event, "kind", None)
         t_s = getattr(event, "t_s", None)
         if t_s is not None:
             self._sensor_t_s = float(t_s)
-        maker = payloads.EVENT_PAYLOADS.get(kind)
+        maker = payloads.EVENT_PAYLOADS.get(type(event))
         if maker is None:
-            log.debug("no MQTT message for a %r event", kind)
+            log.debug("no MQTT message for a %s", type(event).__name__)
             return
+        kind = event.kind
         try:
             payload = maker(self._env, event)
         except Exception as e:  # a malformed event object: say what, keep running
@@ -206,9 +211,9 @@ class MqttPublisher:
     def on_state(self, state: dict) -> None:
         """Retained ``state`` when it changed (an unsent older state is replaced)."""
         state = dict(state)
-        if state == self._last_state:
+        if state == self._last_state.get(state.get("side")):
             return
-        self._last_state = state
+        self._last_state[state.get("side")] = state
         try:
             payload = payloads.state_payload(self._env, state, self._sensor_t_s)
         except (KeyError, TypeError, ValueError) as e:
@@ -216,7 +221,7 @@ class MqttPublisher:
             return
         self._store(
             "state",
-            self.topics.state,
+            self.topics.side_state(payload["side"]),
             payload,
             self.settings.qos,
             retain=True,
@@ -234,19 +239,13 @@ class MqttPublisher:
         self._store("health", self.topics.health, payload, self.settings.qos, retain=True)
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        """Decimate to ``live_hz``; send a batch every ``live_batch_s`` at QoS 0 when connected."""
+        """Batch the live samples the service hands over (it decides whether the stream is
+        on and decimates it: heelraise.service.live); send a batch every ``live_batch_s``
+        at QoS 0 when connected, else drop it (live is "now" only)."""
         self._sensor_t_s = float(t_s)
-        if not self._live_on:
-            return
-        period = 1.0 / self.settings.live_hz
-        if t_s < self._live_next_s - 1e-6:
-            return
-        # Due times advance by whole periods, so 25 Hz in gives live_hz out on average.
-        late = t_s - self._live_next_s
-        self._live_next_s = t_s + period if late >= period else self._live_next_s + period
         self._live_t.append(float(t_s))
         self._live_pitch.append(float(pitch_deg))
-        full = t_s - self._live_t[0] + period > self.settings.live_batch_s + 1e-6
+        full = t_s - self._live_t[0] >= self.settings.live_batch_s - 1e-6
         if not full and len(self._live_t) < 250:
             return
         t, p = self._live_t, self._live_pitch
@@ -259,15 +258,6 @@ class MqttPublisher:
             log.warning("live batch not sent: %s", e)
             return
         self.client.publish(self.topics.live, body, qos=0, retain=False)
-
-    @property
-    def live(self) -> bool:
-        return self._live_on
-
-    def set_live(self, on: bool) -> None:
-        self._live_on = bool(on)
-        self._live_t, self._live_pitch = [], []
-        self._live_next_s = -float("inf")
 
     def close(self) -> None:
         """Drain the outbox (at most ``close_timeout_s``), publish ``offline``, disconnect."""
@@ -375,7 +365,12 @@ class MqttPublisher:
                 # The newest rep again, retained: Home Assistant's last-rep sensors read it,
                 # so they show the last rep after HA restarts (event/rep is not retained).
                 # Not an outbox row: only the newest matters, and the next rep replaces it.
-                self.client.publish(self.topics.last_rep, row.payload, qos=row.qos, retain=True)
+                side = json.loads(row.payload).get("side")
+                topic = self.topics.side_last_rep(side)
+                self.client.publish(topic, row.payload, qos=row.qos, retain=True)
+            elif row.kind == "session":
+                # Likewise the newest session, for Home Assistant's per-side totals and LSIs.
+                self.client.publish(self.topics.last_session, row.payload, qos=row.qos, retain=True)
 
     # --- paho callbacks (network thread) ----------------------------------------------------------
 
@@ -458,7 +453,7 @@ class MqttPublisher:
         from heelraise import __version__
 
         for topic, config in discovery_messages(
-            self.topics, self.settings.discovery_prefix, version=__version__
+            self.topics, self.settings.discovery_prefix, version=__version__, sides=self.sides
         ):
             self.client.publish(topic, json.dumps(config), qos=1, retain=True)
 
@@ -489,15 +484,14 @@ class MqttPublisher:
                 "-", None, f"command is {len(msg.payload)} bytes, more than max_cmd_bytes {limit}"
             )
             return
-        if payloads.json_depth_exceeds(msg.payload):
-            self._refuse(
-                "-", None, f"invalid: nested too deep (over {payloads.MAX_JSON_DEPTH} levels)"
-            )
-            return
         try:
             data = validation.loads(msg.payload)  # finite numbers, nesting bounded
         except validation.PayloadUnreadable as e:
-            self._refuse("-", None, f"command is unreadable: {e}")
+            if e.reason == "too_deep":
+                why = f"invalid: nested too deep (over {validation.MAX_DEPTH} levels)"
+            else:
+                why = f"command is unreadable: {e}"
+            self._refuse("-", None, why)
             return
         if not isinstance(data, dict):
             self._refuse("-", None, f"command must be a JSON object, not {type(data).__name__}")
@@ -557,8 +551,6 @@ class MqttPublisher:
             ok, reason = future.result()
         except Exception as e:
             ok, reason = False, f"{type(e).__name__}: {e}"
-        if ok and cmd == "set_live":
-            self.set_live(args["on"])
         self._answer(cmd_id, cmd, bool(ok), None if reason is None else str(reason))
 
     def _refuse(self, cmd_id, cmd, reason) -> None:

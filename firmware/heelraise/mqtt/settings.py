@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from heelraise.exceptions import SettingsError
-from heelraise.mqtt.topics import check_prefix
+from heelraise.protocol.topics import check_prefix
 
 MAX_LIVE_HZ = 25.0
 #: The MQTT versions the publisher speaks (the ``protocol`` setting).
@@ -57,10 +57,9 @@ class MqttSettings:
     #: outbox's guarantee (a message counts as delivered once written to the socket).
     qos: int = 1
     #: Publish the live pitch stream (``live`` topic, QoS 0) from the start; the ``set_live``
-    #: command switches it at run time. The service's ``[device] live`` decides whether
-    #: samples are produced at all.
+    #: command switches it at run time (the one place it is set; heelraise.service.live).
     live: bool = False
-    #: Live samples per second sent (decimated from the service's up to 25 Hz), 0 < x <= 25.
+    #: Live samples per second sent (the service decimates to it), 0 < x <= 25.
     live_hz: float = 10.0
     #: Live samples are sent in batches of this many seconds (fewer, larger messages).
     live_batch_s: float = 0.5

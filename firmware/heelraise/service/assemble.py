@@ -25,11 +25,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock
+from heelraise.cues.settings import CueSettings
 from heelraise.exceptions import ConfigError, OutboxError
+from heelraise.imu.fifo_imu import STUCK_AFTER_S
+from heelraise.service.commands import CommandQueue
 from heelraise.service.journal import Journal, JournalSink, close_interrupted
+from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
+from heelraise.service.session import SessionPlan
+from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 
 log = logging.getLogger("heelraise.service")
@@ -89,14 +96,15 @@ def new_session_id(now=None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def imu_options(config, kind: str, *, clock, sleep) -> dict:
-    """Keyword arguments for ``heelraise.imu.factory.open_imu(kind, ...)`` from [sensor].
+def imu_options(config, kind: str, *, clock, sleep, sensor=None) -> dict:
+    """Keyword arguments for ``heelraise.imu.factory.open_imu(kind, ...)`` from a sensor's
+    table (``sensor``; default ``[sensor]``, the first one).
 
     The clock handed over already runs at the requested speed, so the IMU's own
     ``speed`` stays 1: sensor time, the loop's clock and the coach's clock are
     then one time base (the coach judges the endurance pace on it).
     """
-    s = config.sensor
+    s = sensor or config.sensor
     options = {"clock": clock, "sleep": sleep}
     if kind in ("mpu6050", "lsm6ds"):
         options.update(
@@ -111,10 +119,128 @@ def imu_options(config, kind: str, *, clock, sleep) -> dict:
     return options
 
 
-def open_imu(config, kind: str, *, clock, sleep):
+def open_imu(config, kind: str, *, clock, sleep, sensor=None):
     from heelraise.imu.factory import open_imu as factory
 
-    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep))
+    return factory(kind, **imu_options(config, kind, clock=clock, sleep=sleep, sensor=sensor))
+
+
+#: ``--imu sim`` with two shoes: the simulated pair's workout (each side's reps per set).
+SIM_PAIR_SETS, SIM_PAIR_REPS = 2, 10
+
+
+def sim_pair_imus(config, *, clock, sleep, seed: int = 0, spec=None) -> dict:
+    """side -> SimImu of a simulated pair (:mod:`heelraise.sim.pair`): two independent
+    sensors (own mounting, biases, noise and oscillator error), the ``order[0]`` side
+    working first while the other shoe stands, the weaker side ([user] involved_side,
+    else the right) making fewer and lower raises."""
+    from heelraise.imu.sim import SimImu
+    from heelraise.sim.pair import PairSpec, simulate_pair
+    from heelraise.sim.session import SessionSpec
+
+    if spec is None:
+        weaker = config.user.involved_side or "right"
+        session = SessionSpec(sets=SIM_PAIR_SETS, reps=SIM_PAIR_REPS, seed=seed)
+        spec = PairSpec(session, weaker=weaker)
+    pair = simulate_pair(spec)
+    sensors = {s.side: s for s in config.shoe_sensors}
+    imus = {}
+    for i, side in enumerate(("left", "right")):
+        drift_ppm = pair.sides[side].spec.clock_drift_ppm  # its oscillator's own error
+        imu = SimImu(
+            pair.sides[side].motion,
+            fs_hz=float(sensors.get(side, config.sensor).rate_hz),
+            clock=clock,
+            sleep=sleep,
+            seed=spec.session.seed * 2 + i + 1,  # each chip its own noise
+            rate_error=float(drift_ppm) * 1e-6,
+            gyr_bias_dps=((0.4, -0.25, 0.15), (-0.3, 0.2, 0.35))[i],
+            stuck_after_s=STUCK_AFTER_S,
+        )
+        imu.session = pair.sides[side]  # the ground truth, in its own time base
+        imu.name = f"simulated MPU-6050 (emulator, {side} shoe)"
+        imus[side] = imu
+    return imus
+
+
+def open_imus(config, kind: str | None = None, *, clock, sleep) -> list:
+    """``[(side, imu), ...]``: one IMU per shoe in the config (``kind`` overrides every
+    sensor's type, e.g. ``--imu sim``; two simulated shoes are a simulated pair)."""
+    sensors = config.shoe_sensors
+    if len(sensors) == 1:
+        s = sensors[0]
+        return [(s.side, open_imu(config, kind or s.imu_kind, clock=clock, sleep=sleep, sensor=s))]
+    kinds = [kind or s.imu_kind for s in sensors]
+    if all(k == "sim" for k in kinds):
+        imus = sim_pair_imus(config, clock=clock, sleep=sleep)
+        return [(s.side, imus[s.side]) for s in sensors]
+    if kind is not None and kind.startswith("replay:"):
+        raise ConfigError(
+            f"--imu {kind}: one recording is one shoe; the config names two "
+            "([sensor.left] / [sensor.right]): give each its replay_file there"
+        )
+    return [
+        (s.side, open_imu(config, k, clock=clock, sleep=sleep, sensor=s))
+        for s, k in zip(sensors, kinds, strict=True)
+    ]
+
+
+def live_output(config) -> LiveOutput:
+    """The live stream as ``[mqtt]`` asks for it (off without MQTT: nothing would carry it)."""
+    if config.mqtt is None:
+        return LiveOutput()
+    return LiveOutput(on=config.mqtt.live, rate_hz=config.mqtt.live_hz)
+
+
+def build_service(
+    config,
+    *,
+    imu=None,
+    imus=None,
+    analyzer=None,
+    coach=None,
+    sinks=(),
+    button=None,
+    commands: CommandQueue | None = None,
+    clock=None,
+    sleep=None,
+    read_interval_s: float = READ_INTERVAL_S,
+    stop_when_exhausted: bool = False,
+    notifier=None,
+    session_id: str | None = None,
+) -> Service:
+    """The service loop for ``config`` around the parts given: ``imu`` (one sensor, its
+    side from ``[sensor] side``) or ``imus`` (``[(side, imu), ...]``, one chain each)."""
+    if (imu is None) == (imus is None):
+        raise ConfigError("build_service needs imu (one sensor) or imus (one per shoe)")
+    if imus is None:
+        imus = [(config.sensor.side, imu)]
+    if analyzer is not None and len(imus) != 1:
+        raise ConfigError("an analyzer can be given for one sensor only")
+    shoes = [Shoe(i, analyzer or Analyzer(config.analyzer_settings()), side) for side, i in imus]
+    cues = config.cues or CueSettings()
+    return Service(
+        shoes,
+        coach=coach,
+        sinks=sinks,
+        button=button,
+        commands=commands,
+        live=live_output(config),
+        plan=SessionPlan(
+            tempo=config.tempo.target,
+            guided=config.tempo.mode == "guided",
+            body_mass_kg=config.user.body_mass_kg,
+            pace_tolerance_s=cues.pace_tolerance_s,
+            involved_side=config.user.involved_side,
+            single_leg=config.user.single_leg,
+        ),
+        clock=clock,
+        sleep=sleep,
+        read_interval_s=read_interval_s,
+        stop_when_exhausted=stop_when_exhausted,
+        notifier=notifier,
+        session_id=session_id,
+    )
 
 
 @dataclass
@@ -140,6 +266,7 @@ def assemble(
     json_lines: bool = False,
     stdout=None,
     imu=None,
+    imus=None,
     clock=None,
     sleep=None,
     pin_factory="auto",
@@ -147,11 +274,18 @@ def assemble(
     render_cues: bool | None = None,
     mqtt_client_factory=None,
     read_interval_s: float = READ_INTERVAL_S,
+    stop_when_exhausted: bool = False,
+    extra_sinks=(),
 ) -> Assembly:
     """Build the service for ``config`` (``imu_kind`` / ``speed`` override [sensor]).
 
     ``read_interval_s`` is the loop's period on ``clock`` (sensor seconds): 20 ms on a
     shoe; a sped-up simulation reads less often so the loop keeps near 50 Hz of wall time.
+    ``stop_when_exhausted``: end the run when the sensor stream ends (replay, sim).
+    ``extra_sinks`` are handed every event after the console and MQTT ones.
+
+    Wiring goes one way: the command queue first, then the cues and the sinks (the MQTT
+    publisher answers commands through the queue), the service last, from all of them.
     """
     kind = imu_kind or config.sensor.imu_kind
     if speed is None:
@@ -160,8 +294,8 @@ def assemble(
         clock, default_sleep = make_clock(speed)
         sleep = sleep or default_sleep
     session_id = new_session_id()
-    if imu is None:
-        imu = open_imu(config, kind, clock=clock, sleep=sleep)
+    if imu is None and imus is None:
+        imus = open_imus(config, imu_kind, clock=clock, sleep=sleep)
 
     sinks = [JsonLinesSink(stdout) if json_lines else ConsoleSink(stdout)]
 
@@ -169,92 +303,34 @@ def assemble(
     if pin_factory == "auto":
         pin_factory = pick_pin_factory() if cues else None
     if cues:
-        from heelraise.cues.coach import Coach
+        coach, button = _cues(config, pin_factory, clock, stdout, json_lines, render_cues)
 
-        on_output = None
-        if render_cues is None:
-            render_cues = pin_factory is not None and not json_lines and _isatty(stdout)
-        if render_cues:
-            from heelraise.cues.render import CueConsole
-
-            on_output = CueConsole(stdout, passive=config.pins.buzzer_kind == "passive")
-        coach = Coach(
-            config.pins.pin_map(),
-            config.cues,
-            pin_factory=pin_factory,
-            clock=clock,
-            body_mass_kg=config.user.body_mass_kg,
-            on_output=on_output,
-        )
-        if on_output is not None:
-            on_output.coach = coach
-        if config.pins.button is not None:
-            from heelraise.cues.outputs import SetButton
-
-            try:
-                button = SetButton(
-                    config.pins.button,
-                    pin_factory=pin_factory,
-                    clock=clock,
-                    hold_s=config.cues.button_hold_s,
-                )
-            except BaseException:
-                coach.close()
-                raise
-
+    commands = CommandQueue()
+    publisher = None
     try:
-        service = Service(
+        if config.mqtt is not None:
+            publisher = _publisher(config, session_id, commands, mqtt_client_factory, sinks)
+        sinks += list(extra_sinks)
+        service = build_service(
             config,
             imu=imu,
+            imus=imus,
             coach=coach,
             sinks=sinks,
+            button=button,
+            commands=commands,
             clock=clock,
             sleep=sleep,
             read_interval_s=read_interval_s,
+            stop_when_exhausted=stop_when_exhausted,
             notifier=SystemdNotifier.from_env(),
+            session_id=session_id,
         )
     except BaseException:
         for part in (button, coach):
             if part is not None:
                 part.close()
         raise
-    service.button = button
-    service.session_id = session_id
-
-    publisher = None
-    if config.mqtt is not None:
-        from heelraise.mqtt.publisher import MqttPublisher
-
-        kwargs = {}
-        if mqtt_client_factory is not None:
-            kwargs["client_factory"] = mqtt_client_factory
-        publisher = MqttPublisher(
-            config.mqtt,
-            device_id=config.device.id,
-            session_id=session_id,
-            command_handler=service.submit_command,
-            **kwargs,
-        )
-        # the session journal shares the outbox's file; an unclean stop's set and session are
-        # closed from it (into the outbox) before this session starts
-        journal = None
-        try:
-            journal = Journal(publisher.outbox.path)
-            close_interrupted(journal, publisher.outbox, config.mqtt.prefix, config.mqtt.qos)
-        except (OutboxError, sqlite3.Error) as e:
-            log.error(
-                "session journal in %s unusable (%s): an unclean stop will leave this session open",
-                publisher.outbox.path,
-                e,
-            )
-            if journal is not None:
-                journal.close()
-            journal = None
-        if journal is not None:
-            service.add_sink(JournalSink(journal, session_id, config.device.id, role="reps"))
-        service.add_sink(publisher)
-        if journal is not None:
-            service.add_sink(JournalSink(journal, session_id, config.device.id, role="closes"))
     return Assembly(
         service=service,
         clock=clock,
@@ -265,6 +341,89 @@ def assemble(
         publisher=publisher,
         pin_factory=pin_factory,
     )
+
+
+def _cues(config, pin_factory, clock, stdout, json_lines, render_cues):
+    """The coach (with the terminal's cue line when asked) and the set button."""
+    from heelraise.cues.coach import Coach
+
+    on_output = None
+    if render_cues is None:
+        render_cues = pin_factory is not None and not json_lines and _isatty(stdout)
+    if render_cues:
+        from heelraise.cues.render import CueConsole
+
+        on_output = CueConsole(stdout, passive=config.pins.buzzer_kind == "passive")
+    coach = Coach(
+        config.pins.pin_map(),
+        config.cues,
+        pin_factory=pin_factory,
+        clock=clock,
+        on_output=on_output,
+    )
+    if on_output is not None:
+        on_output.coach = coach
+    button = None
+    if config.pins.button is not None:
+        from heelraise.cues.outputs import SetButton
+
+        try:
+            button = SetButton(
+                config.pins.button,
+                pin_factory=pin_factory,
+                clock=clock,
+                hold_s=config.cues.button_hold_s,
+            )
+        except BaseException:
+            coach.close()
+            raise
+    return coach, button
+
+
+def _publisher(config, session_id, commands, mqtt_client_factory, sinks):
+    """The MQTT publisher (answering commands through ``commands``) and the session journal,
+    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes)."""
+    from heelraise.mqtt.publisher import MqttPublisher
+
+    kwargs = {}
+    if mqtt_client_factory is not None:
+        kwargs["client_factory"] = mqtt_client_factory
+    publisher = MqttPublisher(
+        config.mqtt,
+        device_id=config.device.id,
+        session_id=session_id,
+        command_handler=commands.submit,
+        # Home Assistant's per-side entities, for each named shoe
+        sides=tuple(s.side for s in config.shoe_sensors if s.side is not None),
+        **kwargs,
+    )
+    # the session journal shares the outbox's file; an unclean stop's set and session are
+    # closed from it (into the outbox) before this session starts
+    journal = None
+    try:
+        journal = Journal(publisher.outbox.path)
+        close_interrupted(
+            journal,
+            publisher.outbox,
+            config.mqtt.prefix,
+            config.mqtt.qos,
+            body_mass_kg=config.user.body_mass_kg,
+        )
+    except (OutboxError, sqlite3.Error) as e:
+        log.error(
+            "session journal in %s unusable (%s): an unclean stop will leave this session open",
+            publisher.outbox.path,
+            e,
+        )
+        if journal is not None:
+            journal.close()
+        journal = None
+    if journal is not None:
+        sinks.append(JournalSink(journal, session_id, config.device.id, role="reps"))
+    sinks.append(publisher)
+    if journal is not None:
+        sinks.append(JournalSink(journal, session_id, config.device.id, role="closes"))
+    return publisher
 
 
 def _isatty(stream) -> bool:

@@ -4,19 +4,24 @@ Default path ``/etc/heelraise/config.toml`` (``heelraise run --config FILE``
 overrides it). Every table is optional; a missing key takes the default shown
 by ``heelraise config --default``. Tables:
 
-``[device]``   ``id`` (MQTT topic part), ``live`` (live pitch stream on at start)
+``[device]``   ``id`` (MQTT topic part)
 ``[sensor]``   ``type`` mpu6050|lsm6ds|sim|replay, ``bus``, ``address``, ``rate_hz``,
-               ``accel_range_g``, ``gyro_range_dps``, ``replay_file``, ``replay_speed``
+               ``accel_range_g``, ``gyro_range_dps``, ``replay_file``, ``replay_speed``,
+               ``side`` (left|right: which shoe this one sensor is on; unset: unnamed)
+``[sensor.left]`` / ``[sensor.right]``  two shoes: the same keys for each sensor; keys
+               given in ``[sensor]`` itself are what both share (e.g. ``type``, ``bus``)
 ``[pins]``     ``led``, ``buzzer``, ``buzzer_kind`` active|passive, ``button`` (or "none"),
                ``led_pwm``
 ``[tempo]``    ``target`` ("3-0-2-1" or "none"), ``mode`` free|guided
 ``[cues]``     keyword arguments of :class:`heelraise.cues.settings.CueSettings`
                (sound, rep_chirp, lead-in counts, endurance pace tolerance, button hold)
-``[user]``     ``body_mass_kg``, ``foot_length_m``
+``[user]``     ``body_mass_kg``, ``foot_length_m``, ``involved_side`` (left|right: the
+               injured side, the LSIs' numerator; unset: LSI is left / right),
+               ``single_leg`` (left|right: count that side only; unset: both)
 ``[analysis]`` any :class:`~heelraise.settings.AnalyzerSettings` field but ``tempo``,
                ``body_mass_kg`` and ``foot_length_m`` (those live in [tempo] / [user])
-``[mqtt]``     keyword arguments of :class:`heelraise.mqtt.settings.MqttSettings`;
-               absent means no MQTT
+``[mqtt]``     keyword arguments of :class:`heelraise.mqtt.settings.MqttSettings`
+               (``live``: the live pitch stream on at start); absent means no MQTT
 ``[log]``      ``level`` DEBUG|INFO|WARNING|ERROR
 
 Every mistake is a :class:`~heelraise.exceptions.ConfigError` naming the file,
@@ -32,14 +37,15 @@ the table and key, the value found and what is allowed::
 from __future__ import annotations
 
 import dataclasses
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from heelraise.cues.pins import DEFAULT_PINS
 from heelraise.exceptions import ConfigError, SettingsError
+from heelraise.protocol.topics import DEVICE_ID, DEVICE_ID_RULE
 from heelraise.settings import AnalyzerSettings
+from heelraise.symmetry import SIDES
 from heelraise.tempo import Tempo
 
 DEFAULT_PATH = "/etc/heelraise/config.toml"
@@ -51,13 +57,11 @@ MIN_RATE_HZ, MAX_RATE_HZ = 25, 1000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: [analysis] takes every AnalyzerSettings field except these (set elsewhere).
 _NOT_IN_ANALYSIS = ("tempo", "body_mass_kg", "foot_length_m")
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass(frozen=True)
 class DeviceConfig:
     id: str = "heelraise"
-    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class SensorConfig:
     gyro_range_dps: int = 1000  # walking exceeds 250 deg/s; heel strikes reach 600
     replay_file: str = ""
     replay_speed: float = 1.0
+    side: str | None = None  # "left" / "right": which shoe; None: one unnamed sensor
 
     @property
     def imu_kind(self) -> str:
@@ -112,6 +117,8 @@ class TempoConfig:
 class UserConfig:
     body_mass_kg: float = 70.0
     foot_length_m: float = 0.26
+    involved_side: str | None = None  # the injured side: LSI = involved / uninvolved x 100
+    single_leg: str | None = None  # count this side only (the other foot rests)
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,10 @@ class Config:
     """The whole validated configuration; ``path`` is where it came from (or None)."""
 
     device: DeviceConfig = field(default_factory=DeviceConfig)
+    #: the one sensor, or the first of two (left)
     sensor: SensorConfig = field(default_factory=SensorConfig)
+    #: every sensor, one per shoe: ``(sensor,)``, or the left and the right one
+    sensors: tuple = ()
     pins: PinsConfig = field(default_factory=PinsConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
     cues: object = None  # heelraise.cues.settings.CueSettings (defaults when None)
@@ -142,6 +152,11 @@ class Config:
             foot_length_m=self.user.foot_length_m,
             tempo=self.tempo.target,
         )
+
+    @property
+    def shoe_sensors(self) -> tuple:
+        """Each shoe's sensor config (one, or left and right)."""
+        return self.sensors or (self.sensor,)
 
     def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
@@ -205,9 +220,21 @@ class _Validator:
                 )
             if not isinstance(value, dict):
                 raise ConfigError(f"{self.name}: {key} = {_show(value)}: must be a table [{key}]")
-        parts = {t: fn(data.get(t)) for t, fn in tables.items() if t != "mqtt"}
+        parts = {t: fn(data.get(t)) for t, fn in tables.items() if t not in ("mqtt", "sensor")}
+        sensors = self.sensors(data.get("sensor"))
         mqtt = self.mqtt(data["mqtt"]) if "mqtt" in data else None
-        config = Config(**parts, mqtt=mqtt, path=None if self.name.startswith("<") else self.name)
+        config = Config(
+            **parts,
+            sensor=sensors[0],
+            sensors=sensors,
+            mqtt=mqtt,
+            path=None if self.name.startswith("<") else self.name,
+        )
+        single = config.user.single_leg
+        if single is not None and len(sensors) == 1 and sensors[0].side not in (None, single):
+            self.fail(
+                "user", "single_leg", single, f"the only sensor is on the {sensors[0].side} shoe"
+            )
         if config.tempo.mode == "guided" and config.tempo.target is None:
             self.fail("tempo", "mode", "guided", 'needs a [tempo] target, e.g. "3-0-2-1"')
         return config
@@ -223,30 +250,73 @@ class _Validator:
         return raw
 
     def device(self, raw) -> DeviceConfig:
+        if raw and "live" in raw:  # the live stream is set in one place: [mqtt]
+            self.fail("device", "live", raw["live"], "moved: set live in [mqtt] (live = true)")
         raw = self._known("device", raw, DeviceConfig)
-        if "id" in raw and (not isinstance(raw["id"], str) or not _DEVICE_ID.match(raw["id"])):
+        if "id" in raw and (not isinstance(raw["id"], str) or not DEVICE_ID.match(raw["id"])):
             self.fail(
                 "device",
                 "id",
                 raw["id"],
-                "must be 1 to 64 letters, digits, '_', '-' or '.' (it is an MQTT topic level)",
+                f"must be {DEVICE_ID_RULE}",
             )
-        if "live" in raw:
-            self._bool("device", "live", raw["live"])
         return DeviceConfig(**raw)
 
-    def sensor(self, raw) -> SensorConfig:
-        raw = self._known("sensor", raw, SensorConfig)
+    def sensors(self, raw) -> tuple:
+        """``[sensor]`` (one sensor) or ``[sensor.left]`` / ``[sensor.right]`` (two shoes,
+        sharing what ``[sensor]`` itself says)."""
+        raw = dict(raw or {})
+        sides = {k: raw.pop(k) for k in list(raw) if isinstance(raw[k], dict)}
+        for key in sides:
+            if key not in SIDES:
+                self.fail(
+                    "sensor",
+                    None,
+                    None,
+                    f"unknown table [sensor.{key}]; the shoes are [sensor.left] and [sensor.right]",
+                )
+        if not sides:
+            return (self.sensor(raw),)
+        if "side" in raw:
+            self.fail(
+                "sensor", "side", raw["side"], "[sensor.left] / [sensor.right] name the sides"
+            )
+        out = []
+        for side in SIDES:
+            if side in sides:
+                if "side" in sides[side]:
+                    value = sides[side]["side"]
+                    self.fail(f"sensor.{side}", "side", value, "the table's name is its side")
+                out.append(self.sensor({**raw, **sides[side], "side": side}, f"sensor.{side}"))
+        if len(out) == 2:
+            a, b = out
+            if a.type in ("mpu6050", "lsm6ds") and (a.bus, a.address) == (b.bus, b.address):
+                self.fail(
+                    "sensor.right",
+                    "address",
+                    b.address,
+                    f"is the left sensor's too (bus {a.bus}); an MPU-6050 pair is 0x68 and "
+                    "0x69 (AD0 high), an LSM6DSOX pair 0x6A and 0x6B, or use two buses",
+                )
+            if a.type != "sim" and a.type != b.type and "sim" in (a.type, b.type):
+                self.fail("sensor.right", "type", b.type, f"mixes a simulator with {a.type}")
+        return tuple(out)
+
+    def sensor(self, raw, table: str = "sensor") -> SensorConfig:
+        raw = self._known(table, raw, SensorConfig)
+        if "side" in raw:
+            if raw["side"] not in SIDES:
+                self.fail(table, "side", raw["side"], 'must be "left" or "right"')
         kind = raw.get("type", SensorConfig.type)
         if kind not in SENSOR_TYPES:
-            self.fail("sensor", "type", kind, "must be one of " + ", ".join(SENSOR_TYPES))
+            self.fail(table, "type", kind, "must be one of " + ", ".join(SENSOR_TYPES))
         if "bus" in raw:
-            self._int("sensor", "bus", raw["bus"], 0, 99, "an I2C bus number (/dev/i2c-N), 0 to 99")
+            self._int(table, "bus", raw["bus"], 0, 99, "an I2C bus number (/dev/i2c-N), 0 to 99")
         if "address" in raw:
-            self._int("sensor", "address", raw["address"], 0x08, 0x77, "a 7-bit I2C address")
+            self._int(table, "address", raw["address"], 0x08, 0x77, "a 7-bit I2C address")
         if "rate_hz" in raw:
             self._int(
-                "sensor",
+                table,
                 "rate_hz",
                 raw["rate_hz"],
                 MIN_RATE_HZ,
@@ -255,7 +325,7 @@ class _Validator:
             )
         if "accel_range_g" in raw and raw["accel_range_g"] not in ACCEL_RANGES_G:
             self.fail(
-                "sensor",
+                table,
                 "accel_range_g",
                 raw["accel_range_g"],
                 "must be one of " + ", ".join(map(str, ACCEL_RANGES_G)),
@@ -265,17 +335,17 @@ class _Validator:
             value = raw["gyro_range_dps"]
             if isinstance(value, bool) or value not in ranges:
                 self.fail(
-                    "sensor",
+                    table,
                     "gyro_range_dps",
                     value,
                     "must be one of " + ", ".join(map(str, ranges)) + f" for type {kind!r}",
                 )
         if "replay_file" in raw and not isinstance(raw["replay_file"], str):
-            self.fail("sensor", "replay_file", raw["replay_file"], "must be a file path string")
+            self.fail(table, "replay_file", raw["replay_file"], "must be a file path string")
         if kind == "replay" and not raw.get("replay_file"):
-            self.fail("sensor", "replay_file", raw.get("replay_file", ""), 'type "replay" needs it')
+            self.fail(table, "replay_file", raw.get("replay_file", ""), 'type "replay" needs it')
         if "replay_speed" in raw:
-            self._number("sensor", "replay_speed", raw["replay_speed"], 0.01, 1000.0)
+            self._number(table, "replay_speed", raw["replay_speed"], 0.01, 1000.0)
             raw["replay_speed"] = float(raw["replay_speed"])
         return SensorConfig(**raw)
 
@@ -352,6 +422,12 @@ class _Validator:
         if "foot_length_m" in raw:
             self._number("user", "foot_length_m", raw["foot_length_m"], 0.1, 0.4)
             raw["foot_length_m"] = float(raw["foot_length_m"])
+        for key in ("involved_side", "single_leg"):
+            if key in raw:
+                if raw[key] in ("none", ""):
+                    raw[key] = None
+                elif raw[key] not in SIDES:
+                    self.fail("user", key, raw[key], 'must be "left", "right" or "none"')
         return UserConfig(**raw)
 
     def analysis(self, raw) -> dict:
@@ -481,8 +557,6 @@ _DEFAULT_TEMPLATE = """\
 [device]
 # Name of this shoe/Pi; MQTT topics are heelraise/<id>/... (letters, digits, _ - .)
 id = "heelraise"
-# Stream live pitch (<= 25 Hz) over MQTT from the start (the set_live command toggles it).
-live = false
 
 [sensor]
 # mpu6050 | lsm6ds | sim (built-in simulator) | replay (play replay_file)
@@ -500,6 +574,14 @@ gyro_range_dps = 1000
 # For type = "replay": the recording to play, and how many times real time.
 replay_file = ""
 replay_speed = 1.0
+# Which shoe this sensor is on ("left" / "right"); unset: one unnamed sensor.
+# side = "left"
+# Two shoes: one table per sensor instead (keys above are what both share), e.g. two
+# MPU-6050s on one bus, the right one with AD0 tied high (see hardware/wiring.md):
+# [sensor.left]
+# address = 0x68
+# [sensor.right]
+# address = 0x69
 
 [pins]
 # BCM GPIO numbers (see hardware/wiring.md). GPIO2/GPIO3 are the IMU's I2C bus.
@@ -537,6 +619,11 @@ trouble_repeat_s = 10.0
 body_mass_kg = 70.0
 # Heel to toe; the heel rise in mm is computed from it.
 foot_length_m = 0.26
+# Two shoes: the injured side, "left" or "right" (LSI = involved / uninvolved x 100);
+# "none": the LSIs are left / right x 100.
+involved_side = "none"
+# Single-leg raises: count this side only ("left" / "right"; the other foot rests).
+single_leg = "none"
 
 [analysis]
 # Signal-chain settings (see the README's settings table). Defaults:

@@ -41,11 +41,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from heelraise.events import Rep, SessionSummary, SetEvent, SetSummary
+from heelraise.events import Rep, RepEvent, SessionEvent, SessionSummary, SetEvent, SetSummary
 from heelraise.exceptions import OutboxError
-from heelraise.mqtt import payloads
-from heelraise.mqtt.topics import Topics
-from heelraise.service.sinks import SessionEvent
+from heelraise.protocol import payloads, validation
+from heelraise.protocol.topics import Topics
+from heelraise.settings import AnalyzerSettings
+from heelraise.symmetry import side_totals
 
 log = logging.getLogger("heelraise.service.journal")
 
@@ -60,19 +61,31 @@ _SCHEMA = (
         device TEXT NOT NULL,
         sensor_t_s REAL
     )""",
-    """CREATE TABLE IF NOT EXISTS journal_rep (
+    # side: "left" / "right", '' for one unnamed sensor (two shoes count their sets apart)
+    """CREATE TABLE IF NOT EXISTS journal_side_rep (
+        side TEXT NOT NULL,
         set_index INTEGER NOT NULL,
         rep_index INTEGER NOT NULL,
         rep TEXT NOT NULL,
-        PRIMARY KEY (set_index, rep_index)
+        PRIMARY KEY (side, set_index, rep_index)
     )""",
-    """CREATE TABLE IF NOT EXISTS journal_set (
-        set_index INTEGER PRIMARY KEY,
+    """CREATE TABLE IF NOT EXISTS journal_side_set (
+        side TEXT NOT NULL,
+        set_index INTEGER NOT NULL,
         start_s REAL NOT NULL,
         end_s REAL NOT NULL,
-        ended_by TEXT NOT NULL
+        ended_by TEXT NOT NULL,
+        PRIMARY KEY (side, set_index)
     )""",
 )
+#: The tables of a journal written before two shoes (one sensor, no side): what they hold
+#: moves into the tables above when the journal is opened, then they are dropped.
+_OLD_TABLES = {
+    "journal_rep": "INSERT OR REPLACE INTO journal_side_rep"
+    " SELECT '', set_index, rep_index, rep FROM journal_rep",
+    "journal_set": "INSERT OR REPLACE INTO journal_side_set"
+    " SELECT '', set_index, start_s, end_s, ended_by FROM journal_set",
+}
 
 _REP_FIELDS = tuple(f.name for f in dataclasses.fields(Rep))
 
@@ -84,15 +97,29 @@ class LeftOver:
     session_id: str
     device_id: str
     sensor_t_s: float | None
-    closed_sets: list[SetSummary]
-    open_set: SetSummary | None  # the set that was counting reps, if any
+    closed: list[tuple[str | None, SetSummary]]  # (side, set) of each set closed
+    open: list[tuple[str | None, SetSummary]]  # (side, set) still counting reps: one a shoe
+
+    @property
+    def closed_sets(self) -> list[SetSummary]:
+        return [s for _, s in self.closed]
+
+    @property
+    def open_set(self) -> SetSummary | None:
+        """The set that was counting reps (the first shoe's, with two), if any."""
+        return self.open[0][1] if self.open else None
 
     @property
     def summary(self) -> SessionSummary:
-        sets = list(self.closed_sets)
-        if self.open_set is not None:
-            sets.append(self.open_set)
-        return SessionSummary(sets=sets)
+        return SessionSummary(sets=[s for _, s in self.closed + self.open])
+
+    def sides(self, body_mass_kg: float) -> dict:
+        """side -> SideTotals of each named shoe's reps (none for one unnamed sensor)."""
+        heights: dict = {}
+        for side, s in self.closed + self.open:
+            if side is not None:
+                heights.setdefault(side, []).extend(r.heel_rise_mm for r in s.reps)
+        return {side: side_totals(h, body_mass_kg) for side, h in heights.items()}
 
 
 def rep_from_dict(d: dict) -> Rep:
@@ -115,8 +142,16 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 self._db.execute(statement)
+            self._migrate()
         except sqlite3.DatabaseError as e:
             raise OutboxError(f"session journal in {self.path!r} cannot be opened: {e}") from None
+
+    def _migrate(self) -> None:
+        """A journal from before two shoes: its rows move to the tables with a side."""
+        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        for table, copy in _OLD_TABLES.items():
+            if table in names:
+                self._write((copy, ()), (f"DROP TABLE {table}", ()))
 
     def _write(self, *statements: tuple[str, tuple]) -> None:
         with self._lock:
@@ -133,8 +168,8 @@ class Journal:
     def begin(self, session_id: str, device_id: str) -> None:
         """A new session (whatever was left must have been closed first)."""
         self._write(
-            ("DELETE FROM journal_rep", ()),
-            ("DELETE FROM journal_set", ()),
+            ("DELETE FROM journal_side_rep", ()),
+            ("DELETE FROM journal_side_set", ()),
             ("DELETE FROM journal_session", ()),
             (
                 "INSERT INTO journal_session (one, session, device, sensor_t_s)"
@@ -143,31 +178,35 @@ class Journal:
             ),
         )
 
-    def add_rep(self, rep: Rep, t_s: float) -> None:
-        """A rep as emitted (``bottom_hold_s`` still unknown)."""
+    def add_rep(self, rep: Rep, t_s: float, side: str | None = None) -> None:
+        """A rep as emitted (``bottom_hold_s`` still unknown) on the ``side`` shoe."""
         self._write(
             (
-                "INSERT OR REPLACE INTO journal_rep (set_index, rep_index, rep) VALUES (?, ?, ?)",
-                (int(rep.set), int(rep.index), json.dumps(rep.to_dict())),
+                "INSERT OR REPLACE INTO journal_side_rep (side, set_index, rep_index, rep)"
+                " VALUES (?, ?, ?, ?)",
+                (side or "", int(rep.set), int(rep.index), json.dumps(rep.to_dict())),
             ),
             ("UPDATE journal_session SET sensor_t_s = ?", (float(t_s),)),
         )
 
-    def close_set(self, summary: SetSummary, t_s: float) -> None:
-        """The set closed normally: its final reps replace the ones counted."""
-        statements = [("DELETE FROM journal_rep WHERE set_index = ?", (int(summary.index),))]
+    def close_set(self, summary: SetSummary, t_s: float, side: str | None = None) -> None:
+        """The ``side`` shoe's set closed normally: its final reps replace the ones counted."""
+        key = (side or "", int(summary.index))
+        statements = [("DELETE FROM journal_side_rep WHERE side = ? AND set_index = ?", key)]
         statements += [
             (
-                "INSERT INTO journal_rep (set_index, rep_index, rep) VALUES (?, ?, ?)",
-                (int(summary.index), int(r.index), json.dumps(r.to_dict())),
+                "INSERT INTO journal_side_rep (side, set_index, rep_index, rep)"
+                " VALUES (?, ?, ?, ?)",
+                (*key, int(r.index), json.dumps(r.to_dict())),
             )
             for r in summary.reps
         ]
         statements += [
             (
-                "INSERT OR REPLACE INTO journal_set (set_index, start_s, end_s, ended_by)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO journal_side_set (side, set_index, start_s, end_s,"
+                " ended_by) VALUES (?, ?, ?, ?, ?)",
                 (
+                    key[0],
                     int(summary.index),
                     float(summary.start_s),
                     float(summary.end_s),
@@ -181,8 +220,8 @@ class Journal:
     def clear(self) -> None:
         """The session closed (normally, or from here after an unclean stop)."""
         self._write(
-            ("DELETE FROM journal_rep", ()),
-            ("DELETE FROM journal_set", ()),
+            ("DELETE FROM journal_side_rep", ()),
+            ("DELETE FROM journal_side_set", ()),
             ("DELETE FROM journal_session", ()),
         )
 
@@ -195,30 +234,39 @@ class Journal:
             if row is None:
                 return None
             reps = self._db.execute(
-                "SELECT set_index, rep FROM journal_rep ORDER BY set_index, rep_index"
+                "SELECT side, set_index, rep FROM journal_side_rep"
+                " ORDER BY side, set_index, rep_index"
             ).fetchall()
-            closed = self._db.execute(
-                "SELECT set_index, start_s, end_s, ended_by FROM journal_set ORDER BY set_index"
+            closed_rows = self._db.execute(
+                "SELECT side, set_index, start_s, end_s, ended_by FROM journal_side_set"
+                " ORDER BY side, set_index"
             ).fetchall()
-        by_set: dict[int, list[Rep]] = {}
-        for set_index, text in reps:
-            by_set.setdefault(set_index, []).append(rep_from_dict(json.loads(text)))
-        closed_sets = [
-            SetSummary(index=i, start_s=s, end_s=e, reps=by_set.pop(i, []), ended_by=why)
-            for i, s, e, why in closed
+        by_set: dict[tuple[str, int], list[Rep]] = {}
+        for side, set_index, text in reps:
+            by_set.setdefault((side, set_index), []).append(rep_from_dict(json.loads(text)))
+        closed = [
+            (
+                side or None,
+                SetSummary(
+                    index=i, start_s=s, end_s=e, reps=by_set.pop((side, i), []), ended_by=why
+                ),
+            )
+            for side, i, s, e, why in closed_rows
         ]
-        open_set = None
-        if by_set:  # reps of a set that never closed (at most one: sets close in turn)
-            index = max(by_set)
-            open_reps = [r for i in sorted(by_set) for r in by_set[i]]
-            open_set = SetSummary(
-                index=index,
+        opened = []
+        for side in sorted({side for side, _ in by_set}):
+            # reps of a set that never closed (at most one a shoe: its sets close in turn)
+            keys = sorted(k for k in by_set if k[0] == side)
+            open_reps = [r for k in keys for r in by_set[k]]
+            summary = SetSummary(
+                index=keys[-1][1],
                 start_s=open_reps[0].start_s,
                 end_s=open_reps[-1].end_s,
                 reps=open_reps,
                 ended_by=INTERRUPTED_ENDED_BY,
             )
-        return LeftOver(row[0], row[1], row[2], closed_sets, open_set)
+            opened.append((side or None, summary))
+        return LeftOver(row[0], row[1], row[2], closed, opened)
 
     def close(self) -> None:
         with self._lock:
@@ -228,16 +276,23 @@ class Journal:
                 pass
 
 
-def interrupted_messages(left: LeftOver, wall_clock=time.time) -> list[dict]:
-    """The ``set`` (when one was open) and ``session`` payloads closing ``left``."""
+def interrupted_messages(
+    left: LeftOver, wall_clock=time.time, body_mass_kg: float = AnalyzerSettings.body_mass_kg
+) -> list[dict]:
+    """The ``set`` (one for each shoe's open set) and ``session`` payloads closing ``left``."""
     env = payloads.Envelope(left.device_id, left.session_id, wall_clock=wall_clock)
     t_s = left.sensor_t_s if left.sensor_t_s is not None else 0.0
     messages = []
-    if left.open_set is not None:
-        d = payloads.set_payload(env, SetEvent(left.open_set, t_s=t_s))
+    for side, open_set in left.open:
+        d = payloads.set_payload(env, SetEvent(open_set, t_s=t_s, side=side))
         d["interrupted"] = True
         messages.append(d)
-    d = payloads.session_payload(env, SessionEvent(left.summary, t_s=t_s))
+    sides = left.sides(body_mass_kg)
+    one = sides and len(sides) == 1
+    event = SessionEvent(
+        left.summary, t_s=t_s, side=next(iter(sides)) if one else None, sides=sides
+    )
+    d = payloads.session_payload(env, event)
     d["interrupted"] = True
     messages.append(d)
     if left.sensor_t_s is None:  # nothing was counted: no sensor time to refer to
@@ -246,18 +301,23 @@ def interrupted_messages(left: LeftOver, wall_clock=time.time) -> list[dict]:
     return messages
 
 
-def close_interrupted(journal: Journal, outbox, prefix: str, qos: int, wall_clock=time.time):
+def close_interrupted(
+    journal: Journal,
+    outbox,
+    prefix: str,
+    qos: int,
+    wall_clock=time.time,
+    body_mass_kg: float = AnalyzerSettings.body_mass_kg,
+):
     """Put the interrupted set and session into ``outbox`` and empty the journal.
 
     Returns the :class:`LeftOver` closed, or None when the last stop was clean.
     """
-    from heelraise.mqtt import validation
-
     left = journal.left_over()
     if left is None:
         return None
     topics = Topics(prefix, left.device_id)
-    for message in interrupted_messages(left, wall_clock):
+    for message in interrupted_messages(left, wall_clock, body_mass_kg):
         kind = message["type"]
         try:
             validation.validate(kind, message)
@@ -271,7 +331,9 @@ def close_interrupted(journal: Journal, outbox, prefix: str, qos: int, wall_cloc
         left.session_id,
         left.summary.rep_count,
         len(left.summary.sets),
-        f", set {left.open_set.index} was open" if left.open_set is not None else "",
+        "".join(
+            f", {'' if side is None else side + ' '}set {o.index} was open" for side, o in left.open
+        ),
     )
     return left
 
@@ -300,15 +362,17 @@ class JournalSink:
             self.journal.begin(self.session_id, self.device_id)
 
     def on_event(self, event) -> None:
-        kind = getattr(event, "kind", None)
-        if self.role == "reps" and kind == "rep":
-            self.journal.add_rep(event.rep, event.t_s)
-        elif self.role == "closes" and kind == "set":
-            self.journal.close_set(event.summary, event.t_s)
-        elif self.role == "closes" and kind == "session":
+        if self.role == "reps" and isinstance(event, RepEvent):
+            self.journal.add_rep(event.rep, event.t_s, event.side)
+        elif self.role == "closes" and isinstance(event, SetEvent):
+            self.journal.close_set(event.summary, event.t_s, event.side)
+        elif self.role == "closes" and isinstance(event, SessionEvent):
             self.journal.clear()
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:

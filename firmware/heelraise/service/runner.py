@@ -1,59 +1,48 @@
-"""The service loop: sensor reads -> Analyzer -> events to the coach and the sinks.
+"""The service loop: sensor reads -> signal chains -> events to the coach and the sinks.
 
-One thread does everything that touches the signal chain: it reads the IMU
-every ``read_interval_s`` (20 ms), feeds the samples to the
-:class:`~heelraise.chain.analyzer.Analyzer`, hands each event first to the
-coach (so the feedback cue is not delayed by a slow sink) and then to every
-sink, sends a state snapshot when it changes and, when live output is on, the
-pitch at up to 25 Hz. Commands from other threads (MQTT, the button) are queued
-with :meth:`Service.submit_command` and run in the loop thread between reads.
+One thread does everything that touches the signal chains: every
+``read_interval_s`` (20 ms) it reads each shoe's IMU (:class:`~heelraise.service.shoe.Shoe`:
+one chain per shoe, all on one clock), hands each event first to the
+:class:`~heelraise.service.session.Session` (sets, the endurance test), then to the
+coach (so the feedback cue is not delayed by a slow sink) and then to every sink,
+sends a state snapshot when it changes and, when :class:`~heelraise.service.live.LiveOutput`
+says a sample is due, the live pitch. Commands from other threads (MQTT, the
+button) wait in a :class:`~heelraise.service.commands.CommandQueue` and run in the
+loop thread between reads.
 
-Everything with a clock is injected, so a test runs a simulated hour in
-seconds::
+The loop takes only its parts; :func:`heelraise.service.assemble.build_service` makes
+them from a config. Everything with a clock is injected, so a test runs a simulated
+hour in seconds::
 
-    >>> clock = ManualClock()                                    # doctest: +SKIP
-    >>> service = Service(config, imu=imu, coach=None, sinks=[sink],
-    ...                   clock=clock, sleep=clock.sleep)      # doctest: +SKIP
-    >>> summary = service.run(duration_s=60.0)                 # doctest: +SKIP
+    clock = ManualClock()
+    service = Service([Shoe(imu, Analyzer())], sinks=[sink], clock=clock, sleep=clock.sleep)
+    summary = service.run(duration_s=60.0)
 
 Shutdown (``stop()`` from a signal handler, the end of ``duration_s``, or the
-IMU running dry) always: closes the open set, stops the cues, publishes the
-session event, closes (flushes) the sinks and closes the IMU.
+IMUs running dry) always: closes the open sets, stops the cues, publishes the
+session event, closes (flushes) the sinks and closes the IMUs.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import queue
-import threading
 import time
 from concurrent.futures import Future
 
-from heelraise.events import GapEvent, SessionSummary
+from heelraise.events import SessionEvent, SessionSummary
 from heelraise.exceptions import SettingsError
-from heelraise.service.endurance import EnduranceTest
-from heelraise.service.health import SensorHealth
-from heelraise.service.sinks import SessionEvent
+from heelraise.service.commands import CommandQueue
+from heelraise.service.health import REASON_TEXT, SensorHealth
+from heelraise.service.live import LiveOutput
+from heelraise.service.session import HOLD, PRESS, Session, SessionPlan
+from heelraise.service.shoe import Shoe
+from heelraise.service.sinks import SINK_METHODS
+from heelraise.symmetry import side_totals
 from heelraise.tempo import Tempo
 
 log = logging.getLogger("heelraise.service")
 
-#: Commands accepted by :meth:`Service.submit_command`, with their allowed argument names.
-COMMANDS = {
-    "start_set": ("tempo", "mode"),
-    "end_set": (),
-    "set_tempo": ("tempo",),
-    "start_endurance_test": ("pace_bpm",),
-    "stop_endurance_test": (),
-    "set_live": ("on",),
-}
-LIVE_PERIOD_S = 0.04  # 25 Hz at most
-#: Commands waiting for the loop, at most; more are refused at once ("busy"), so a flood
-#: can never make the loop run thousands of commands between two sensor reads.
-MAX_QUEUED_COMMANDS = 32
-#: Commands run between two reads, at most (the rest wait for the next iteration, 20 ms).
-COMMANDS_PER_STEP = 4
 READ_INTERVAL_S = 0.02
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
@@ -61,42 +50,49 @@ BEHIND_WARN_EVERY_S = 10.0
 
 
 class Service:
-    """The running product. ``coach`` may be None (no cues); ``sinks`` any EventSinks.
+    """The running product: ``shoes`` (one or two :class:`Shoe`), ``coach`` (None: no
+    cues), ``sinks`` (EventSinks), ``button`` (None, or anything with ``poll() ->
+    ["press" | "hold", ...]``: a press starts or ends a set, a hold starts or stops the
+    endurance test), ``commands`` (the queue the MQTT publisher submits to), ``live``.
 
-    ``clock()`` returns seconds on the same time base as the IMU's ``t_s``
+    ``clock()`` returns seconds on the same time base as the IMUs' ``t_s``
     (monotonic); ``sleep(s)`` waits (defaults ``time.monotonic`` and ``time.sleep``).
     """
 
     def __init__(
         self,
-        config,
+        shoes,
         *,
-        imu,
         coach=None,
         sinks=(),
+        button=None,
+        commands: CommandQueue | None = None,
+        live: LiveOutput | None = None,
+        plan: SessionPlan | None = None,
         clock=None,
         sleep=None,
-        analyzer=None,
-        button=None,
         read_interval_s: float = READ_INTERVAL_S,
         stop_when_exhausted: bool = False,
         notifier=None,
+        session_id: str | None = None,
     ):
-        self.config = config
-        self.session_id: str | None = None  # set by whoever names the session (assemble)
-        self.imu = imu
+        self.shoes: list[Shoe] = list(shoes)
+        if not self.shoes:
+            raise SettingsError("the service needs at least one shoe (sensor)")
+        self.session_id = session_id
         self.coach = coach
         self.sinks = list(sinks)
+        for sink in self.sinks:
+            missing = [m for m in SINK_METHODS if not callable(getattr(sink, m, None))]
+            if missing:
+                raise SettingsError(
+                    f"{type(sink).__name__} is not an EventSink: it lacks {', '.join(missing)}"
+                )
+        self.button = button
+        self.commands = commands if commands is not None else CommandQueue()
+        self.live = live if live is not None else LiveOutput()
         self.clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
-        if analyzer is None:
-            from heelraise.chain.analyzer import Analyzer
-
-            analyzer = Analyzer(config.analyzer_settings())
-        self.analyzer = analyzer
-        #: Anything with ``poll() -> ["press" | "hold", ...]`` (heelraise.cues.outputs.SetButton):
-        #: a press starts or ends a set, a hold starts or stops the endurance test.
-        self.button = button
         if (
             isinstance(read_interval_s, bool)
             or not isinstance(read_interval_s, (int, float))
@@ -106,79 +102,89 @@ class Service:
                 f"read_interval_s must be a number of seconds above 0, not {read_interval_s!r}"
             )
         self.read_interval_s = float(read_interval_s)
-        #: End the run when the IMU has no more samples (``imu.finished``: replay, sim).
+        #: End the run when every IMU has no more samples (``imu.finished``: replay, sim).
         self.stop_when_exhausted = stop_when_exhausted
         #: systemd's notify socket (heelraise.service.sdnotify.SystemdNotifier) or None:
-        #: READY=1 once the sensor is open, WATCHDOG=1 only after reads that returned.
+        #: READY=1 once the sensors are open, WATCHDOG=1 only after reads that returned.
         self.notifier = notifier
-        self.tempo: Tempo | None = config.tempo.target
-        self.guided = config.tempo.mode == "guided"
-        # live samples are made when [device] live or [mqtt] live asks for them
-        mqtt_live = bool(getattr(config.mqtt, "live", False)) if config.mqtt is not None else False
-        self.live = bool(config.device.live) or mqtt_live
-        self.sets: list = []
-        self.sensor_t_s = 0.0
-        self._endurance_on = False
-        self._tally: EnduranceTest | None = None  # only without a coach (no pace to judge)
-        self.endurance_result: dict | None = None
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._accepting = True
-        self._accept_lock = threading.Lock()
+        self.session = Session(
+            self.shoes,
+            emit=self._dispatch,
+            coach=coach,
+            live=self.live,
+            plan=plan,
+        )
+        self.involved_side = self.session.involved_side
+        #: the sensors' health and the session's holes, for the ``health`` message
+        self.health = SensorHealth()
         self._stop_requested = False
-        self._last_state: dict | None = None
-        self._last_live_t_s = -math.inf
-        self._known_gap: tuple[float, float] | None = None
-        self._sensor_ok = True
-        self.health = SensorHealth()  # gaps and sensor health, for the ``health`` message
+        self._last_state: dict = {}  # side -> the last state sent
+        self._coach_calibrated: bool | None = None
+        self.coach_sensor_ok = True
         self._opened = False
         self._closed = False
         self._behind_warned_at: float | None = None  # clock() of the last "fell behind" warning
         self._behind_since = 0  # falls behind since then, not yet logged
         self._behind_worst_s = 0.0
 
+    # --- the parts, for callers and tests ---------------------------------------------------
+
+    @property
+    def analyzer(self):
+        """The first shoe's signal chain (the only one with one sensor)."""
+        return self.shoes[0].analyzer
+
+    @property
+    def imu(self):
+        return self.shoes[0].imu
+
+    @property
+    def sensor_t_s(self) -> float:
+        return self.shoes[0].sensor_t_s
+
+    @property
+    def sets(self) -> list:
+        return self.session.sets
+
+    @property
+    def endurance_result(self) -> dict | None:
+        return self.session.endurance_result
+
+    @property
+    def mode(self) -> str:
+        return self.session.mode
+
+    @property
+    def tempo(self) -> Tempo | None:
+        return self.session.tempo
+
     # --- from other threads -------------------------------------------------------------------
 
     def submit_command(self, name: str, args: dict | None = None) -> Future:
-        """Queue a command for the loop thread; the Future resolves to ``(ok, reason)``.
-
-        Thread-safe and never blocks. Unknown commands and bad arguments resolve
-        to ``(False, reason)``; so does anything submitted once shutdown began.
-        """
-        future: Future = Future()
-        with self._accept_lock:
-            if self._accepting and self._commands.qsize() >= MAX_QUEUED_COMMANDS:
-                future.set_result(
-                    (False, f"busy: {MAX_QUEUED_COMMANDS} commands already waiting; try again")
-                )
-                return future
-            if self._accepting:
-                self._commands.put((name, args, future))
-                return future
-        future.set_result((False, "the service is stopping"))
-        return future
+        """Queue a command for the loop thread (:meth:`CommandQueue.submit`)."""
+        return self.commands.submit(name, args)
 
     def press_button(self) -> None:
         """The set button was pressed (any thread): start a set, or end the open one
         (or stop the endurance test, when one runs)."""
-        self.submit_command("_toggle_set", {})
+        self.commands.submit(PRESS, {})
+
+    def hold_button(self) -> None:
+        """The set button was held (any thread): start or stop the endurance test."""
+        self.commands.submit(HOLD, {})
 
     def stop(self) -> None:
         """Ask the loop to finish after the current read (safe from a signal handler)."""
         self._stop_requested = True
 
-    def add_sink(self, sink) -> None:
-        """Add a sink before :meth:`run` (e.g. the MQTT publisher, which needs
-        :meth:`submit_command` as its command handler)."""
-        self.sinks.append(sink)
-
     # --- the loop -----------------------------------------------------------------------------
 
     def run(self, duration_s: float | None = None) -> SessionSummary:
-        """Open the IMU, loop until stopped (or ``duration_s`` of clock time), shut down."""
+        """Open the IMUs, loop until stopped (or ``duration_s`` of clock time), shut down."""
         try:
             self.open()
             if self.notifier is not None:
-                self.notifier.ready(f"reading {getattr(self.imu, 'name', 'the sensor')}")
+                self.notifier.ready("reading " + ", ".join(s.label for s in self.shoes))
             t0 = self.clock()
             next_read = t0
             while not self._stop_requested:
@@ -189,7 +195,7 @@ class Service:
                 if duration_s is not None and now - t0 >= duration_s:
                     log.info("ran for %.1f s as asked; stopping", now - t0)
                     break
-                if self.stop_when_exhausted and self._imu_done():
+                if self.stop_when_exhausted and all(s.imu.finished for s in self.shoes):
                     log.info("the sensor stream ended; stopping")
                     break
                 next_read += self.read_interval_s
@@ -235,58 +241,38 @@ class Service:
             self._behind_worst_s,
         )
 
-    def _imu_done(self) -> bool:
-        # ReplayImu / SimImu say ``finished``; the package's ArrayImu says ``exhausted``
-        return bool(getattr(self.imu, "finished", False) or getattr(self.imu, "exhausted", False))
-
     def open(self) -> None:
         if self._opened:
             return
-        self.imu.open()
-        self._opened = True
-        log.info(
-            "sensor %s at %g Hz; mode %s; tempo %s",
-            getattr(self.imu, "name", "?"),
-            getattr(self.imu, "fs_hz", float("nan")),
-            self.mode,
-            self.tempo or "none",
-        )
+        for shoe in self.shoes:
+            shoe.open()
+            self._opened = True  # a session began: the first sensor is open
+            log.info("sensor %s at %g Hz", shoe.label, shoe.imu.fs_hz)
+        log.info("mode %s; tempo %s", self.mode, self.tempo or "none")
         self._publish_state(force=True)
         self._publish_health(self.clock())
-        if self.guided and self.button is None and self.coach is not None:
-            # no button to press "start": guided mode paces from the start
-            self.coach.start_guided(self.tempo)
+        self.session.start(button=self.button is not None)
 
     def step(self) -> None:
-        """One iteration: run queued commands, read the IMU, process, tick the cues."""
+        """One iteration: run queued commands, read the IMUs, process, tick the cues."""
         if self.button is not None:
             for gesture in self.button.poll():
-                name = "_toggle_endurance" if gesture == "hold" else "_toggle_set"
-                self.submit_command(name, {})
-        self._run_commands()
-        block = self.imu.read()
-        if block.gap is not None:
-            self._handle_gap(block.gap)
-        if len(block):
-            self.sensor_t_s = float(block.t_s[-1])
-            self._dispatch(self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps))
-            if self.live:
-                self._maybe_live()
-        healthy = bool(getattr(self.imu, "healthy", True))
-        if healthy != self._sensor_ok:
-            self._sensor_ok = healthy
-            if healthy:
-                log.info("sensor healthy again")
-            else:
-                log.warning("sensor unhealthy: reads keep failing (retrying)")
-            if self.coach is not None and hasattr(self.coach, "set_sensor_ok"):
-                self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
-            self.health.set_healthy(healthy, getattr(self.imu, "health_reason", None))
+                self.commands.submit(HOLD if gesture == "hold" else PRESS, {})
+        self.commands.run_some(self.session.execute)
+        changed = False
+        for shoe in self.shoes:
+            self._dispatch(shoe.read(), shoe)
+            if self.live.on:
+                self._maybe_live(shoe)
+            changed = shoe.health_changed() is not None or changed
+        if changed:
+            self._health_changed()
+        now = self.clock()
+        self.session.tick(now)
         if self.coach is not None:
-            self._safely("coach.tick", self.coach.tick, self.clock())
-            self._check_endurance()
+            self._safely("coach.tick", self.coach.tick, now)
         self._publish_state()
-        self._publish_health(self.clock())
+        self._publish_health(now)
 
     def close(self) -> None:
         """Shut down cleanly (idempotent): see the module docstring for the order."""
@@ -298,45 +284,49 @@ class Service:
         if self._behind_since:  # counted since the last warning: say so before stopping
             self._log_behind(self.clock())
             self._behind_since = 0
-        with self._accept_lock:
-            self._accepting = False
-        self._run_commands(reject="the service is stopping")
-        if self._opened:
-            self._safely("analyzer.finish", lambda: self._dispatch(self.analyzer.finish()))
-        if self._endurance_on:
-            self._safely("endurance stop", self._finish_endurance, "shutdown")
+        self.commands.close("the service is stopping")
+        for shoe in self.shoes:
+            self._safely("analyzer.finish", lambda s=shoe: self._dispatch(s.finish(), s))
+        self._safely("endurance stop", self.session.close)
         if self.coach is not None:
             self._safely("coach.stop", self.coach.stop)
             self._safely("coach.close", self.coach.close)
-        if self.button is not None and hasattr(self.button, "close"):
+        if self.button is not None:
             self._safely("button.close", self.button.close)
         summary = self.session_summary()
         if self._opened:  # a sensor that never opened had no session
             self._publish_health(math.inf)  # the last gaps, whatever the rate limit
-            session = SessionEvent(summary, t_s=self.sensor_t_s, endurance=self.endurance_result)
-            session.gaps, session.gap_s = self.health.gaps, round(self.health.gap_s, 3)
+            session = SessionEvent(
+                summary,
+                t_s=self.sensor_t_s,
+                endurance=self.endurance_result,
+                gaps=self.health.gaps,
+                gap_s=round(self.health.gap_s, 3),
+                side=self.shoes[0].side if len(self.shoes) == 1 else None,
+                sides=self.side_totals(),
+                involved=self.involved_side,
+            )
             for sink in self.sinks:
                 self._safely(f"{type(sink).__name__}.on_event", sink.on_event, session)
         for sink in self.sinks:
             self._safely(f"{type(sink).__name__}.close", sink.close)
-        if self._opened:
-            self._safely("imu.close", self.imu.close)
+        for shoe in self.shoes:
+            if shoe.opened:
+                self._safely("imu.close", shoe.imu.close)
         if self.notifier is not None:
             self.notifier.close()
         log.info("stopped: %d reps in %d sets", summary.rep_count, len(summary.sets))
 
     # --- state --------------------------------------------------------------------------------
 
-    @property
-    def mode(self) -> str:
-        if self._endurance_on:
-            return "endurance"
-        return "guided" if self.guided else "free"
-
-    def state(self) -> dict:
-        """The MQTT ``state`` body: mode, calibration, phase, set and rep counts, tempo."""
-        st = self.analyzer.state
+    def state(self, shoe: Shoe | None = None) -> dict:
+        """One shoe's MQTT ``state`` body (default the first): which shoe (``side``), mode,
+        calibration, phase, set and rep counts, tempo, its holes; ``working_side`` when
+        one side counts alone (single-leg, endurance)."""
+        shoe = shoe or self.shoes[0]
+        st = shoe.analyzer.state
         return {
+            "side": shoe.side,
             "mode": self.mode,
             "calibrated": bool(st.calibrated),
             "phase": str(st.phase),
@@ -344,38 +334,66 @@ class Service:
             "reps_in_set": int(st.reps_in_set),
             "rep_count": int(st.rep_count),
             "tempo": None if self.tempo is None else str(self.tempo),
-            "gaps": self.health.gaps,
-            "gap_s": round(self.health.gap_s, 3),
+            "gaps": shoe.gaps,
+            "gap_s": round(shoe.gap_s, 3),
+            "working_side": self.session.working_side,
         }
 
     def session_summary(self) -> SessionSummary:
-        return SessionSummary(sets=list(self.sets), sample_rate_hz=getattr(self.imu, "fs_hz", None))
+        return SessionSummary(sets=list(self.sets), sample_rate_hz=self.imu.fs_hz)
+
+    def side_totals(self) -> dict:
+        """side -> :class:`~heelraise.symmetry.SideTotals` of the reps counted on each named
+        shoe (none for one unnamed sensor; a resting side in single-leg mode has none)."""
+        mass = self.session.body_mass_kg
+        return {
+            side: side_totals((r.heel_rise_mm for s in sets for r in s.reps), mass)
+            for side, sets in self.session.side_sets.items()
+            if side is not None
+        }
 
     def _publish_state(self, force: bool = False) -> None:
-        state = self.state()
-        if not force and state == self._last_state:
-            return
-        self._last_state = state
-        if self.coach is not None:
-            self._safely("coach.on_state", self.coach.on_state, dict(state))
-        for sink in self.sinks:
-            self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+        for shoe in self.shoes:
+            state = self.state(shoe)
+            if not force and state == self._last_state.get(shoe.side):
+                continue
+            self._last_state[shoe.side] = state
+            for sink in self.sinks:
+                self._safely(f"{type(sink).__name__}.on_state", sink.on_state, dict(state))
+        calibrated = all(s.analyzer.state.calibrated for s in self.shoes)
+        if self.coach is not None and (force or calibrated != self._coach_calibrated):
+            self._coach_calibrated = calibrated
+            state = dict(self.state(), calibrated=calibrated)  # the cues wait for every shoe
+            self._safely("coach.on_state", self.coach.on_state, state)
+
+    def _health_changed(self) -> None:
+        """A shoe's sensor turned unhealthy or recovered: the ``health`` message says whether
+        all are healthy (with the first unhealthy one's reason), the coach the same."""
+        sick = [s for s in self.shoes if not s.sensor_ok]
+        healthy = not sick
+        reason = None
+        if sick:
+            reason = sick[0].imu.health_reason
+            if len(self.shoes) > 1 and sick[0].side is not None:
+                reason = f"{sick[0].side}: {REASON_TEXT.get(reason or '', reason or 'unhealthy')}"
+        self.health.set_healthy(healthy, reason)
+        if self.coach is not None and healthy != self.coach_sensor_ok:
+            self.coach_sensor_ok = healthy
+            self._safely("coach.set_sensor_ok", self.coach.set_sensor_ok, healthy)
 
     def _publish_health(self, now_s: float) -> None:
-        """Hand a ``health`` snapshot to the sinks that take one, when it is due."""
+        """Hand a ``health`` snapshot to the sinks when it is due."""
         health = self.health.due(now_s)
         if health is None:
             return
         for sink in self.sinks:
-            if hasattr(sink, "on_health"):
-                self._safely(f"{type(sink).__name__}.on_health", sink.on_health, dict(health))
+            self._safely(f"{type(sink).__name__}.on_health", sink.on_health, dict(health))
 
-    def _maybe_live(self) -> None:
-        st = self.analyzer.state
-        t_s = self.sensor_t_s if st.t_s is None else float(st.t_s)
-        if t_s - self._last_live_t_s < LIVE_PERIOD_S:
+    def _maybe_live(self, shoe: Shoe) -> None:
+        st = shoe.analyzer.state
+        t_s = shoe.sensor_t_s if st.t_s is None else float(st.t_s)
+        if not self.live.due(t_s):
             return
-        self._last_live_t_s = t_s
         for sink in self.sinks:
             self._safely(
                 f"{type(sink).__name__}.on_live",
@@ -387,29 +405,21 @@ class Service:
 
     # --- events -------------------------------------------------------------------------------
 
-    def _handle_gap(self, gap) -> None:
-        log.warning("sensor gap %.3f-%.3f s (%s)", gap.start_s, gap.end_s, gap.reason)
-        self._known_gap = (gap.start_s, gap.end_s)
-        events = list(self.analyzer.mark_gap(gap.start_s, gap.end_s, gap.reason) or [])
-        if not any(getattr(e, "kind", None) == "gap" for e in events):
-            events.append(GapEvent(gap.start_s, gap.end_s, gap.reason, t_s=gap.end_s))
-        self._dispatch(events)
-
-    def _is_known_gap(self, event) -> bool:
-        """The analyzer found again (from the timestamps) a hole the IMU already reported."""
-        if self._known_gap is None or event.reason != "missing_samples":
-            return False
-        start_s, end_s = self._known_gap
-        slack_s = 0.1
-        return event.start_s <= end_s + slack_s and event.end_s >= start_s - slack_s
-
-    def _dispatch(self, events) -> None:
+    def _dispatch(self, events, shoe: Shoe) -> None:
         for event in events or ():
-            kind = getattr(event, "kind", None)
-            if kind == "gap" and self._is_known_gap(event):
-                continue  # each hole is reported once, with the IMU's reason
+            kind = event.kind
             if kind == "gap":
                 self.health.add_gap(event.start_s, event.end_s, event.reason)
+            if kind in ("rep", "set"):
+                event.side = shoe.side
+                if not self.session.counts(shoe.side):
+                    log.debug(
+                        "%s %s not counted: the %s side works",
+                        shoe.side,
+                        kind,
+                        self.session.working_side,
+                    )
+                    continue
             if kind == "rep":
                 # debug: the console sink (stdout, which journald keeps too) prints each rep
                 log.debug(
@@ -422,22 +432,19 @@ class Service:
                     event.rep.peak_deg,
                     (" faults " + ",".join(event.rep.faults)) if event.rep.faults else "",
                 )
-                if self._tally is not None:
-                    self._tally.add_rep(event.rep)
             elif kind == "set":
-                self.sets.append(event.summary)
                 log.debug(
                     "set %d ended (%s): %d reps",
                     event.summary.index,
                     event.summary.ended_by,
                     event.summary.rep_count,
                 )
+            self.session.on_event(event)
             if self.coach is not None:
                 self._safely("coach.on_event", self.coach.on_event, event)
             for sink in self.sinks:
                 self._safely(f"{type(sink).__name__}.on_event", sink.on_event, event)
-            if kind == "set" and self._tally is not None:
-                self._finish_endurance("set_end")  # without a coach: the user stopped
+            self.session.after_event(event)
 
     def _safely(self, what: str, fn, *args) -> None:
         """Run a coach / sink / shutdown call; a failure is logged, never fatal to the loop."""
@@ -445,164 +452,3 @@ class Service:
             fn(*args)
         except Exception as e:
             log.error("%s failed: %s: %s", what, type(e).__name__, e, exc_info=True)
-
-    # --- commands -----------------------------------------------------------------------------
-
-    def _run_commands(self, reject: str | None = None) -> None:
-        """Run up to COMMANDS_PER_STEP queued commands (all of them when rejecting)."""
-        budget = None if reject is not None else COMMANDS_PER_STEP
-        while budget is None or budget > 0:
-            if budget is not None:
-                budget -= 1
-            try:
-                name, args, future = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            if reject is not None:
-                result = (False, reject)
-            else:
-                try:
-                    result = self._execute(name, args)
-                except Exception as e:  # a bug in a command must not kill the loop
-                    log.error("command %s failed", name, exc_info=True)
-                    result = (False, f"internal error: {type(e).__name__}: {e}")
-            if result[0]:
-                log.info("command %s %s: ok", name, args or {})
-            else:
-                log.warning("command %s %s refused: %s", name, args or {}, result[1])
-            if not future.done():
-                future.set_result(result)
-
-    def _execute(self, name, args) -> tuple[bool, str | None]:
-        if name == "_toggle_set":
-            if self._endurance_on:
-                return self._stop_endurance_test({})
-            return self._end_set() if self.analyzer.state.set_open else self._start_set({})
-        if name == "_toggle_endurance":
-            if self._endurance_on:
-                return self._stop_endurance_test({})
-            return self._start_endurance_test({})
-        if not isinstance(name, str) or name not in COMMANDS:
-            return False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}"
-        if args is None:
-            args = {}
-        if not isinstance(args, dict):
-            return False, f"{name}: args must be an object, not {type(args).__name__}"
-        unknown = [k for k in args if k not in COMMANDS[name]]
-        if unknown:
-            allowed = ", ".join(COMMANDS[name]) or "none"
-            return False, f"{name}: unknown argument {unknown[0]!r} (allowed: {allowed})"
-        return getattr(self, f"_{name}")(args)
-
-    def _parse_tempo(self, name, value) -> tuple[Tempo | None, str | None]:
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
-            return None, None
-        if not isinstance(value, str):
-            return None, f"{name}: tempo must be a string like '3-0-2-1', not {value!r}"
-        try:
-            return Tempo.parse(value), None
-        except SettingsError as e:
-            return None, f"{name}: {e}"
-
-    def _start_set(self, args) -> tuple[bool, str | None]:
-        st = self.analyzer.state
-        if st.set_open:
-            return False, f"set {st.set_index} is already open; end it first"
-        if self._endurance_on:
-            return False, "an endurance test is running"
-        if "mode" in args:
-            if args["mode"] not in ("free", "guided"):
-                return False, f"start_set: mode must be 'free' or 'guided', not {args['mode']!r}"
-        if "tempo" in args:
-            tempo, err = self._parse_tempo("start_set", args["tempo"])
-            if err:
-                return False, err
-            self._apply_tempo(tempo)
-        if "mode" in args:
-            self.guided = args["mode"] == "guided"
-        if self.guided:
-            if self.tempo is None:
-                return False, "start_set: guided mode needs a tempo (set_tempo first)"
-            if self.coach is not None:
-                self.coach.start_guided(self.tempo)
-        return True, None
-
-    def _end_set(self, args=None) -> tuple[bool, str | None]:
-        if not self.analyzer.state.set_open:
-            return False, "no set is open"
-        self._dispatch(self.analyzer.end_set())
-        if self.guided and self.coach is not None and not self._endurance_on:
-            self.coach.stop()
-        return True, None
-
-    def _set_tempo(self, args) -> tuple[bool, str | None]:
-        if "tempo" not in args:
-            return False, "set_tempo: needs args {'tempo': '3-0-2-1'} (or null for none)"
-        tempo, err = self._parse_tempo("set_tempo", args["tempo"])
-        if err:
-            return False, err
-        if tempo is None and self.guided:
-            return False, "set_tempo: guided mode needs a tempo; switch to free mode first"
-        self._apply_tempo(tempo)
-        if self.guided and self.coach is not None and self.analyzer.state.set_open:
-            self.coach.start_guided(tempo)
-        return True, None
-
-    def _apply_tempo(self, tempo) -> None:
-        self.tempo = tempo
-        self.analyzer.set_tempo(tempo)
-
-    def _start_endurance_test(self, args) -> tuple[bool, str | None]:
-        if self._endurance_on:
-            return False, "an endurance test is already running"
-        options = {}
-        if "pace_bpm" in args:
-            pace = args["pace_bpm"]
-            if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 5 <= pace <= 120:
-                return False, f"start_endurance_test: pace_bpm must be 5 to 120, not {pace!r}"
-            options["pace_bpm"] = float(pace)
-        if self.analyzer.state.set_open:
-            self._dispatch(self.analyzer.end_set())
-        self.endurance_result = None
-        if self.coach is not None:
-            # the coach paces the test and judges each rep against its beat
-            self.coach.start_endurance(**options)
-        else:
-            self._tally = EnduranceTest(self.config.user.body_mass_kg)
-        self._endurance_on = True
-        return True, None
-
-    def _stop_endurance_test(self, args) -> tuple[bool, str | None]:
-        if not self._endurance_on:
-            return False, "no endurance test is running"
-        self._finish_endurance("command")
-        if self.analyzer.state.set_open:
-            self._dispatch(self.analyzer.end_set())
-        return True, None
-
-    def _finish_endurance(self, stopped_by: str) -> None:
-        """Stop the test now (command, shutdown; without a coach also the set's end)."""
-        self._endurance_on = False
-        if self._tally is not None:
-            tally, self._tally = self._tally, None
-            self.endurance_result = tally.result(stopped_by)
-        elif self.coach is not None:
-            result = self.coach.stop()
-            self.endurance_result = result or getattr(self.coach, "endurance_result", None)
-        log.info("endurance test: %s", self.endurance_result)
-
-    def _check_endurance(self) -> None:
-        """The coach ends the test by itself when the pace or the height fails."""
-        if self._endurance_on and self._tally is None and self.coach is not None:
-            if getattr(self.coach, "mode", "endurance") != "endurance":
-                self._endurance_on = False
-                self.endurance_result = getattr(self.coach, "endurance_result", None)
-                log.info("endurance test ended by the coach: %s", self.endurance_result)
-
-    def _set_live(self, args) -> tuple[bool, str | None]:
-        on = args.get("on")
-        if not isinstance(on, bool):
-            return False, f"set_live: needs args {{'on': true|false}}, not {args!r}"
-        self.live = on
-        self._last_live_t_s = -math.inf
-        return True, None

@@ -4,9 +4,10 @@ The service calls, from its single loop thread, for every sink:
 ``on_event(event)`` for each :class:`~heelraise.events.RepEvent`,
 :class:`~heelraise.events.SetEvent`, :class:`~heelraise.events.GapEvent` and
 the session end, ``on_state(state)`` when the snapshot changes, ``on_live(t_s,
-pitch_deg, phase)`` at up to 25 Hz when live output is on, and ``close()`` once
-at shutdown (flush). A sink must never block the loop for long: network sinks
-queue and return.
+pitch_deg, phase)`` when live output is on (:mod:`heelraise.service.live` says
+which samples), ``on_health(health)`` when a ``health`` snapshot is due
+(:mod:`heelraise.service.health`), and ``close()`` once at shutdown (flush). A sink
+must never block the loop for long: network sinks queue and return.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from heelraise.events import SessionSummary
+from heelraise.events import Event, GapEvent, RepEvent, SessionEvent, SetEvent
+from heelraise.symmetry import symmetry
 
 log = logging.getLogger(__name__)
 
@@ -30,46 +31,18 @@ class EventSink(Protocol):
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None: ...
 
+    def on_health(self, health: dict) -> None: ...
+
     def close(self) -> None: ...
 
 
-# --- the session end --------------------------------------------------------------------------
+#: What the service calls on every sink (checked when the service is built).
+SINK_METHODS = ("on_event", "on_state", "on_live", "on_health", "close")
 
 
-@dataclass
-class SessionEvent:
-    """The service stopped: everything counted, and the endurance test result if one ran.
-
-    ``endurance`` is None or a dict with ``reps``, ``first_heel_rise_mm``,
-    ``last_heel_rise_mm``, ``mean_heel_rise_mm``, ``decline_pct``, ``work_j``,
-    ``stopped_by`` (the MQTT ``event/session`` body).
-    """
-
-    summary: SessionSummary
-    t_s: float
-    endurance: dict | None = None
-    kind: str = "session"
-    #: the session's gaps in the sensor stream: how many, and their seconds in all
-    gaps: int = 0
-    gap_s: float = 0.0
-
-
-def event_to_dict(event) -> dict:
-    """One event as a JSON-ready dict: ``{"type": kind, "t_s": ..., <body>}``."""
-    kind = getattr(event, "kind", None)
-    d: dict = {"type": kind, "t_s": _r(event.t_s)}
-    if kind == "rep":
-        d["rep"] = event.rep.to_dict()
-    elif kind == "set":
-        d["set"] = event.summary.to_dict(with_reps=True)
-    elif kind == "gap":
-        d.update(start_s=_r(event.start_s), end_s=_r(event.end_s), reason=event.reason)
-    elif kind == "session":
-        d["summary"] = event.summary.to_dict()
-        d["endurance"] = event.endurance
-    else:
-        raise TypeError(f"not a heelraise event: {event!r}")
-    return d
+def event_to_dict(event: Event) -> dict:
+    """One event as a JSON line: ``{"type": kind, "t_s": ..., <its body()>}``."""
+    return {"type": event.kind, "t_s": round(float(event.t_s), 3), **event.body()}
 
 
 # --- console and JSON lines -------------------------------------------------------------------
@@ -94,13 +67,22 @@ class ConsoleSink:
 
     def on_event(self, event) -> None:
         line = format_event(event)
+        side = getattr(event, "side", None)
+        if line and side is not None and event.kind != "session":
+            line = f"{side:<5} {line}"  # two shoes: which one
         if line:
             self._write(line)
+        if event.kind == "session":
+            for extra in session_sides_lines(event):
+                self._write(extra)
 
     def on_state(self, state: dict) -> None:
         pass
 
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        pass
+
+    def on_health(self, health: dict) -> None:
         pass
 
     def close(self) -> None:
@@ -139,6 +121,9 @@ class JsonLinesSink:
     def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
         pass
 
+    def on_health(self, health: dict) -> None:
+        pass
+
     def close(self) -> None:
         try:
             self._stream.flush()
@@ -153,40 +138,88 @@ class JsonLinesSink:
             log.warning("JSON output failed: %s", e)
 
 
-def format_event(event) -> str | None:
-    """The console line for an event."""
-    kind = getattr(event, "kind", None)
-    if kind == "rep":
-        r = event.rep
-        line = (
-            f"set {r.set} rep {r.index}: raise {r.raise_s:.1f} s, top {r.top_hold_s:.1f} s, "
-            f"lower {r.lower_s:.1f} s, peak {r.peak_deg:.1f} deg, heel {r.heel_rise_mm:.0f} mm"
+def _rep_line(event: RepEvent) -> str:
+    r = event.rep
+    line = (
+        f"set {r.set} rep {r.index}: raise {r.raise_s:.1f} s, top {r.top_hold_s:.1f} s, "
+        f"lower {r.lower_s:.1f} s, peak {r.peak_deg:.1f} deg, heel {r.heel_rise_mm:.0f} mm"
+    )
+    if r.faults:
+        line += " [" + ", ".join(r.faults) + "]"
+    return line
+
+
+def _set_line(event: SetEvent) -> str:
+    s = event.summary
+    line = f"set {s.index} done: {s.rep_count} reps ({s.ended_by})"
+    if s.reps:
+        n = s.rep_count
+        line += (
+            f", mean raise {sum(r.raise_s for r in s.reps) / n:.1f} s"
+            f" / top {sum(r.top_hold_s for r in s.reps) / n:.1f} s"
+            f" / lower {sum(r.lower_s for r in s.reps) / n:.1f} s"
         )
-        if r.faults:
-            line += " [" + ", ".join(r.faults) + "]"
-        return line
-    if kind == "set":
-        s = event.summary
-        line = f"set {s.index} done: {s.rep_count} reps ({s.ended_by})"
-        if s.reps:
-            n = s.rep_count
-            line += (
-                f", mean raise {sum(r.raise_s for r in s.reps) / n:.1f} s"
-                f" / top {sum(r.top_hold_s for r in s.reps) / n:.1f} s"
-                f" / lower {sum(r.lower_s for r in s.reps) / n:.1f} s"
-            )
-        return line
-    if kind == "gap":
-        return f"gap in the sensor stream {event.start_s:.3f}-{event.end_s:.3f} s ({event.reason})"
-    if kind == "session":
-        s = event.summary
-        line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
-        if event.endurance:
-            e = event.endurance
-            line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
-        return line
-    return None
+    return line
 
 
-def _r(x: float) -> float:
-    return round(float(x), 3)
+def _gap_line(event: GapEvent) -> str:
+    return f"gap in the sensor stream {event.start_s:.3f}-{event.end_s:.3f} s ({event.reason})"
+
+
+def _session_line(event: SessionEvent) -> str:
+    s = event.summary
+    line = f"session: {s.rep_count} reps in {len(s.sets)} sets"
+    if event.endurance and "reps" in event.endurance:  # one side's (two: see below)
+        e = event.endurance
+        line += f"; endurance test {e['reps']} reps, work {e['work_j']} J"
+    return line
+
+
+#: event type -> its console line
+_LINES = {
+    RepEvent: _rep_line,
+    SetEvent: _set_line,
+    GapEvent: _gap_line,
+    SessionEvent: _session_line,
+}
+
+
+def format_event(event) -> str | None:
+    """The console line for an event (None for anything else)."""
+    line = _LINES.get(type(event))
+    return None if line is None else line(event)
+
+
+def session_sides_lines(event) -> list[str]:
+    """The console's lines for the shoes of a session: each side's totals and the symmetry
+    (or why there is none), and a two-sided endurance test's results and LSIs."""
+    lines = []
+    sides = getattr(event, "sides", None) or {}
+    for side, t in sides.items():
+        mean = "-" if t.mean_heel_rise_mm is None else f"{t.mean_heel_rise_mm:.0f} mm"
+        lines.append(f"  {side:<5} {t.reps} reps, mean heel {mean}, work {t.work_j:.0f} J")
+    if sides:
+        lines.append("  " + symmetry_line(symmetry(sides, involved=event.involved)))
+    e = event.endurance or {}
+    for side, r in e.get("sides", {}).items():
+        lines.append(
+            f"  endurance {side:<5} {r['reps']} reps, work {r['work_j']} J ({r['stopped_by']})"
+        )
+    if "symmetry" in e:
+        lines.append("  endurance " + symmetry_line(e["symmetry"]))
+    return lines
+
+
+def symmetry_line(sym: dict) -> str:
+    """``LSI reps 80.0 %, heel height 77.5 %, work 62.0 % (involved (right) / ...)``."""
+    if sym["reps_lsi"] is None and sym["note"]:
+        return f"symmetry: {sym['note']}"
+
+    def pct(x):
+        return "-" if x is None else f"{x:.1f} %"
+
+    line = (
+        f"LSI reps {pct(sym['reps_lsi'])}, heel height {pct(sym['heel_rise_lsi'])}, "
+        f"work {pct(sym['work_lsi'])} ({sym['label']})"
+    )
+    return line + (f"; {sym['note']}" if sym["note"] else "")

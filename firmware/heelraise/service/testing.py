@@ -29,8 +29,8 @@ class ArrayImu:
 
     ``gaps`` is a list of ``(start_s, end_s, reason)`` spans (array time base)
     whose samples are dropped; the first block after each carries a
-    :class:`~heelraise.imu.base.Gap`. ``exhausted`` turns True when every
-    sample was handed out.
+    :class:`~heelraise.imu.base.Gap`. ``finished`` turns True when every
+    sample was handed out; ``healthy`` is True (a test may set it).
     """
 
     def __init__(
@@ -71,9 +71,11 @@ class ArrayImu:
         self.opened = False
         self.closed = False
         self.reads = 0
+        self.healthy = True
+        self.health_reason: str | None = None
 
     @property
-    def exhausted(self) -> bool:
+    def finished(self) -> bool:
         return self._pos >= len(self.t_s)
 
     def open(self) -> None:

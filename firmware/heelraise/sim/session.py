@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from heelraise.events import REP_DECIMALS
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import families
 from heelraise.sim.kinematics import Motion, random_rotation
@@ -397,20 +398,7 @@ def _finish_truth(reps: list[dict], motion: Motion, spec: SessionSpec, tempo: Te
             if v in verdicts:
                 faults.append(v)
         r["faults"] = faults
-        for key in (
-            "start_s",
-            "top_start_s",
-            "top_end_s",
-            "end_s",
-            "raise_s",
-            "top_hold_s",
-            "lower_s",
-            "peak_deg",
-            "depth_deg",
-            "heel_rise_mm",
-            "roll_deg",
-        ):
-            r[key] = round(float(r[key]), 4)
-        if r["bottom_hold_s"] is not None:
-            r["bottom_hold_s"] = round(float(r["bottom_hold_s"]), 4)
+        for key in REP_DECIMALS:  # the rep's numbers, to 0.1 ms / 0.0001 deg
+            if r[key] is not None:
+                r[key] = round(float(r[key]), 4)
     del t

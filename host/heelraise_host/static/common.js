@@ -1,4 +1,4 @@
-// Helpers shared by the live and history pages. Data from devices is only ever
+// Helpers shared by the live, history and report pages. Data from devices is only ever
 // placed with textContent (never innerHTML), so a device id like
 // "<img src=x onerror=...>" shows as text.
 "use strict";
@@ -196,9 +196,78 @@ const HR = (() => {
     return box;
   }
 
+  // Two shoes. The LSI names and their totals (heelraise.symmetry.LSI_OF), in table order.
+  const LSIS = [
+    ["reps_lsi", "reps", "Reps", 0],
+    ["heel_rise_lsi", "mean_heel_rise_mm", "Mean heel mm", 1],
+    ["work_lsi", "work_j", "Work J", 1],
+  ];
+  const SIDE_NAMES = { left: "Left", right: "Right", both: "Both" };
+
+  function sideName(side) {
+    return side ? SIDE_NAMES[side] || String(side) : "";
+  }
+
+  // "reps 70.0 · heel 82.1 · work 57.5 %", or "" when the session took none.
+  function lsiText(sym) {
+    if (!sym || sym.reps_lsi === null && sym.heel_rise_lsi === null && sym.work_lsi === null) return "";
+    const short = { reps_lsi: "reps", heel_rise_lsi: "heel", work_lsi: "work" };
+    return LSIS.map(([k]) => `${short[k]} ${fmt(sym[k])}`).join(" · ") + " %";
+  }
+
+  // Which side is divided by which, in words ("involved (right) / uninvolved (left)").
+  function ratioText(sym) {
+    if (!sym || !sym.ratio) return "";
+    if (sym.ratio === "left/right") return "left / right × 100 (no involved side set)";
+    const other = sym.involved === "left" ? "right" : "left";
+    return `involved (${sym.involved}) / uninvolved (${other}) × 100`;
+  }
+
+  // A table of both shoes' totals beside their LSIs, the label and the note under it;
+  // the LSI cell is marked "low" under 90 % (the usual return-to-running mark).
+  function symmetryBox(sides, sym) {
+    const box = el("div", "symmetry");
+    const present = ["left", "right"].filter((s) => sides && sides[s]);
+    if (!present.length) return box;
+    const table = el("table", "lsi");
+    const head = el("tr");
+    head.append(el("th", "", ""));
+    for (const s of present) head.append(el("th", "", sideName(s)));
+    if (sym && sym.ratio) head.append(el("th", "", "LSI %"));
+    table.append(el("thead"));
+    table.tHead.append(head);
+    const body = el("tbody");
+    for (const [lsi, total, label, digits] of LSIS) {
+      const tr = el("tr", "lsi-row");
+      tr.dataset.lsi = lsi;
+      tr.append(el("td", "", label));
+      for (const s of present) tr.append(el("td", "", fmt(sides[s][total], digits)));
+      if (sym && sym.ratio) {
+        const v = sym[lsi];
+        tr.append(el("td", v !== null && v < LSI_MARK_PCT ? "lsi-value low" : "lsi-value", fmt(v)));
+      }
+      body.append(tr);
+    }
+    table.append(body);
+    const tableBox = el("div", "table-box");
+    tableBox.append(table);
+    box.append(tableBox);
+    if (sym && sym.ratio) box.append(el("p", "note", `LSI = ${ratioText(sym)}`));
+    if (sym && sym.note) box.append(el("p", "note", sym.note));
+    if (!sym) box.append(el("p", "note", "LSIs come when the session ends"));
+    return box;
+  }
+  // Return to running is usually cleared at an LSI of about 90 % (issue 15).
+  const LSI_MARK_PCT = 90;
+
   return {
     el,
     fmt,
+    sideName,
+    lsiText,
+    ratioText,
+    symmetryBox,
+    LSI_MARK_PCT,
     getJSON,
     query,
     renderBars,

@@ -3,6 +3,7 @@
 
 (() => {
   const { el, fmt, getJSON, query, renderBars, legend, plot, faultLabel, labelCells } = HR;
+  const { sideName, lsiText, ratioText, symmetryBox, LSI_MARK_PCT } = HR;
   const params = new URLSearchParams(location.search);
   const deviceSelect = document.getElementById("device");
   const weeksSelect = document.getElementById("weeks");
@@ -59,6 +60,26 @@
       [x, col("endurance_reps"), col("endurance_decline_pct")],
       "No tests yet",
     );
+    // Two shoes: each week's mean LSIs, taken as its latest two-shoe session took them
+    // (no chart for a single shoe: it has no symmetry to show).
+    const latest = [...rows].reverse().find((r) => r.lsi_ratio);
+    if (!latest) return;
+    const mark = x.map(() => LSI_MARK_PCT);
+    chart(
+      box,
+      "Limb symmetry (LSI %)",
+      {
+        note: `${ratioText({ ratio: latest.lsi_ratio, involved: latest.involved })}; dashed: ${LSI_MARK_PCT} %`,
+        series: [
+          {},
+          line("reps", "#2f7fd1"),
+          line("heel", "#2a9d6e"),
+          line("work", "#c0392b"),
+          { label: `${LSI_MARK_PCT} %`, stroke: "#65707c", width: 1, dash: [6, 4], points: { show: false } },
+        ],
+      },
+      [x, col("reps_lsi"), col("heel_rise_lsi"), col("work_lsi"), mark],
+    );
   }
 
   async function showSessions(device) {
@@ -82,7 +103,7 @@
       section.append(el("h3", "", day));
       const table = el("table", "sessions");
       const head = el("tr");
-      for (const h of ["Time", "Device", "Session", "Sets", "Reps", "Heel (mm)", "Endurance"]) {
+      for (const h of ["Time", "Device", "Session", "Side", "Sets", "Reps", "Heel (mm)", "LSI", "Endurance"]) {
         head.append(el("th", "", h));
       }
       table.append(el("thead"));
@@ -97,8 +118,10 @@
         tr.append(el("td", "", time), el("td", "wrap device", s.device));
         const cell = el("td", "wrap");
         cell.append(link);
-        tr.append(cell, el("td", "", s.set_count), el("td", "reps", s.rep_count));
-        tr.append(el("td", "", fmt(s.mean_heel_rise_mm)), el("td", "", endurance));
+        tr.append(cell, el("td", "side", sideName(s.side)));
+        tr.append(el("td", "", s.set_count), el("td", "reps", s.rep_count));
+        tr.append(el("td", "", fmt(s.mean_heel_rise_mm)), el("td", "lsi wrap", lsiText(s.symmetry)));
+        tr.append(el("td", "", endurance));
         tr.addEventListener("click", (e) => {
           if (e.target !== link) location.href = link.href;
         });
@@ -165,7 +188,9 @@
     });
     document.getElementById("detail-title").textContent = `${d.device} · ${when}`;
     document.getElementById("detail-tempo").textContent = targets.length ? targets.join(", ") : "none";
+    const sides = ["left", "right"].filter((s) => d.sides && d.sides[s]);
     const meta = `${d.set_count} sets · ${d.rep_count} reps` +
+      (sides.length === 2 ? " · both shoes" : sides.length ? ` · ${sides[0]} shoe` : "") +
       (d.endurance ? ` · endurance ${d.endurance.reps} reps, decline ${fmt(d.endurance.decline_pct)} %` : "");
     document.getElementById("detail-meta").textContent = meta;
     document.getElementById("detail-session").textContent = d.session;
@@ -173,6 +198,12 @@
     document.getElementById("export-csv").href = `/api/export?${query({ ...key, format: "csv" })}`;
     document.getElementById("export-json").href = `/api/export?${query({ ...key, format: "json" })}`;
     document.getElementById("report").href = `/report?${query(key)}`;
+    const symmetry = document.getElementById("symmetry");
+    symmetry.replaceChildren();
+    if (sides.length) {
+      symmetry.append(el("h3", "", sides.length === 2 ? "Both shoes and their symmetry" : "This shoe"));
+      symmetry.append(symmetryBox(d.sides, d.symmetry));
+    }
 
     const x = reps.map((_, i) => i + 1);
     const col = (k) => reps.map((r) => r[k]);
@@ -190,16 +221,34 @@
     const phaseBox = document.getElementById("chart-phases");
     heelBox.replaceChildren();
     phaseBox.replaceChildren();
-    plot(
-      heelBox,
-      {
-        height: 200,
-        scales: noTime,
-        plugins: [setBoundaries(starts)],
-        series: [{ label: "rep" }, line("heel mm", "#2a9d6e")],
-      },
-      [x, col("heel_rise_mm")],
-    );
+    if (sides.length === 2) {
+      // each shoe's heel height over its own reps, one line each
+      const of = (side) => d.sets.filter((s) => s.side === side).flatMap((s) => s.reps);
+      const [l, r] = [of("left"), of("right")];
+      const n = Math.max(l.length, r.length);
+      const xs = Array.from({ length: n }, (_, i) => i + 1);
+      const heel = (list) => xs.map((i) => (list[i - 1] ? list[i - 1].heel_rise_mm : null));
+      plot(
+        heelBox,
+        {
+          height: 200,
+          scales: noTime,
+          series: [{ label: "rep of its shoe" }, line("left mm", "#2f7fd1"), line("right mm", "#c0392b")],
+        },
+        [xs, heel(l), heel(r)],
+      );
+    } else {
+      plot(
+        heelBox,
+        {
+          height: 200,
+          scales: noTime,
+          plugins: [setBoundaries(starts)],
+          series: [{ label: "rep" }, line("heel mm", "#2a9d6e")],
+        },
+        [x, col("heel_rise_mm")],
+      );
+    }
     plot(
       phaseBox,
       {
@@ -229,6 +278,20 @@
 
     const sets = document.getElementById("sets");
     sets.replaceChildren();
+    // Two shoes side by side (one above the other on a phone): a column of sets per shoe.
+    const columns = new Map();
+    for (const s of d.sets) {
+      const side = s.side || "";
+      if (!columns.has(side)) {
+        const column = el("div", "side-column");
+        column.dataset.side = side;
+        if (side) column.append(el("h3", "side-title", `${sideName(side)} shoe`));
+        columns.set(side, column);
+      }
+    }
+    const grid = el("div", columns.size > 1 ? "sides" : "one-side");
+    grid.append(...columns.values());
+    sets.append(grid);
     for (const s of d.sets) {
       const section = el("section", "set");
       const sum = s.summary;
@@ -270,7 +333,7 @@
       const list = el("ol", "bars");
       renderBars(list, s.reps);
       section.append(list);
-      sets.append(section);
+      columns.get(s.side || "").append(section);
     }
   }
 

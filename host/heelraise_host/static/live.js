@@ -1,16 +1,19 @@
-// Live view: one card per device, fed by /api/live (snapshot) then /api/stream (SSE).
+// Live view: one card per device (per shoe of a pair: two cards side by side), fed by
+// /api/live (snapshot) then /api/stream (SSE).
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, renderBars, legend, plot, phaseLabel } = HR;
+  const { el, fmt, getJSON, renderBars, legend, plot, phaseLabel, sideName, symmetryBox } = HR;
   const TRACE_S = 10;
   const root = document.getElementById("devices");
   const conn = document.getElementById("conn");
-  const cards = new Map(); // device id -> Card (never looked up through a CSS selector)
+  const cards = new Map(); // [device, side] key -> Card (never looked up through a CSS selector)
+  const key = (device, side) => JSON.stringify([device, side || null]);
 
   class Card {
-    constructor(device) {
+    constructor(device, side) {
       this.device = device;
+      this.side = side || null;
       this.session = null;
       this.set = 0;
       this.reps = new Map(); // rep index -> rep of the current set
@@ -22,8 +25,12 @@
       this.drawQueued = false;
       const node = document.getElementById("device-card").content.firstElementChild.cloneNode(true);
       node.dataset.device = device;
+      if (this.side) node.dataset.side = this.side;
       this.node = node;
       this.part("name").textContent = device;
+      const badge = this.part("side");
+      badge.hidden = !this.side;
+      badge.textContent = this.side ? `${sideName(this.side)} shoe` : "";
       this.part("legend-slot").replaceWith(legend());
       root.append(node);
       document.getElementById("empty").hidden = true;
@@ -48,7 +55,7 @@
 
     snapshot(d) {
       if (d.status) this.onStatus(d.status);
-      const cur = d.current;
+      const cur = this.side ? sideCurrent(d.current, this.side) : d.current;
       if (cur) {
         this.startSet(cur.session, cur.set);
         for (const r of cur.reps) {
@@ -57,9 +64,10 @@
         }
         this.earlierReps = cur.session_rep_count - cur.reps.length;
       }
-      if (d.state) this.onState(cur ? cur.session : null, d.state, d.state_at);
+      const st = this.side ? (d.sides || {})[this.side] : { state: d.state, at: d.state_at };
+      if (st && st.state) this.onState(cur ? cur.session : null, st.state, st.at);
       if (d.health) this.onHealth(d.health);
-      if (cur && cur.ended_at) this.onSession(cur.session, cur.ended_at);
+      if (cur && cur.ended_at) this.onSession(cur.session, cur.ended_at, d.current.session_sides, d.current.symmetry);
       if (d.trace && d.trace.t_s.length) this.onLive(d.trace.t_s, d.trace.pitch_deg, null);
       this.render();
     }
@@ -85,10 +93,14 @@
       this.render(false);
     }
 
-    onSession(session, time) {
+    onSession(session, time, sides, symmetry) {
       if (session !== this.session) return;
       this.endedAt = time;
       this.part("phase").textContent = "session ended";
+      // a pair's session: both shoes' totals and their LSIs, on each shoe's card
+      const box = this.part("symmetry-slot");
+      box.replaceChildren();
+      if (this.side && sides && Object.keys(sides).length) box.append(symmetryBox(sides, symmetry));
     }
 
     onState(session, state, time) {
@@ -188,13 +200,34 @@
     }
   }
 
-  function card(device) {
-    let c = cards.get(device);
+  // A shoe's part of the device snapshot's current set (its own latest set and reps).
+  function sideCurrent(cur, side) {
+    if (!cur) return null;
+    const own = (cur.sides || {})[side];
+    const base = { session: cur.session, ended_at: cur.ended_at, interrupted: cur.interrupted };
+    return own ? { ...base, ...own } : { ...base, set: 0, reps: [], session_rep_count: 0 };
+  }
+
+  function card(device, side) {
+    let c = cards.get(key(device, side));
     if (!c) {
-      c = new Card(device);
-      cards.set(device, c);
+      c = new Card(device, side);
+      cards.set(key(device, side), c);
+      const unnamed = cards.get(key(device, null));
+      if (side && unnamed && !unnamed.session) {
+        // a pair's status came before its shoes: the placeholder card gives way to them
+        if (unnamed.status) c.onStatus(unnamed.status);
+        unnamed.node.remove();
+        cards.delete(key(device, null));
+      }
     }
     return c;
+  }
+
+  // Every card of a device (both shoes of a pair); a new one if it has none yet.
+  function deviceCards(device) {
+    const list = [...cards.values()].filter((c) => c.device === device);
+    return list.length ? list : [card(device, null)];
   }
 
   // Messages the ingest refused (bad JSON, schema, size...), per device and kind.
@@ -223,18 +256,25 @@
 
   function listen(cursor) {
     const source = new EventSource(`/api/stream?after=${encodeURIComponent(cursor)}`);
+    // rep, set and state belong to one shoe; the others to the device (all its cards)
     const on = (name, fn) =>
       source.addEventListener(name, (e) => {
         const d = JSON.parse(e.data);
-        fn(card(d.device), d);
+        fn(card(d.device, d.side), d);
+      });
+    const onDevice = (name, fn) =>
+      source.addEventListener(name, (e) => {
+        const d = JSON.parse(e.data);
+        for (const c of deviceCards(d.device)) fn(c, d);
       });
     on("rep", (c, d) => c.onRep(d.session, d.rep));
     on("set", (c, d) => c.onSet(d.session, d.set));
-    on("session", (c, d) => c.onSession(d.session, d.time));
+    onDevice("session", (c, d) => c.onSession(d.session, d.time, d.sides, d.symmetry));
     on("state", (c, d) => c.onState(d.session, d.state, d.time));
-    on("health", (c, d) => c.onHealth(d.health));
-    on("status", (c, d) => c.onStatus(d.status));
-    on("live", (c, d) => c.onLive(d.t_s, d.pitch_deg, d.phase));
+    onDevice("health", (c, d) => c.onHealth(d.health));
+    onDevice("status", (c, d) => c.onStatus(d.status));
+    // one pitch trace per device: the first card of it draws it
+    onDevice("live", (c, d) => c === deviceCards(d.device)[0] && c.onLive(d.t_s, d.pitch_deg, d.phase));
     source.addEventListener("refused", (e) => {
       const d = JSON.parse(e.data);
       refuse(d.device, d.kind, null, d.reason);
@@ -252,7 +292,11 @@
   async function main() {
     try {
       const snap = await getJSON("/api/live");
-      for (const d of snap.devices) card(d.device).snapshot(d);
+      for (const d of snap.devices) {
+        const sides = Object.keys(d.sides || {}).sort();
+        if (sides.length) for (const side of sides) card(d.device, side).snapshot(d);
+        else card(d.device, null).snapshot(d);
+      }
       for (const r of snap.refused) refuse(r.device, r.kind, r.count, "");
       listen(snap.cursor);
     } catch (err) {

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { el, fmt, getJSON, query, faultLabel, labelCells } = HR;
+  const { el, fmt, getJSON, query, faultLabel, labelCells, sideName, ratioText, LSI_MARK_PCT } = HR;
   const params = new URLSearchParams(location.search);
   const args = {};
   for (const k of ["device", "session", "since", "until", "tz_offset_min"]) {
@@ -63,7 +63,37 @@
       pct(w.faulty_pct),
       w.endurance_reps ?? "–",
       pct(w.endurance_decline_pct),
+      w.lsi_sessions ? `${fmt(w.reps_lsi, 0)} / ${fmt(w.heel_rise_lsi, 0)} / ${fmt(w.work_lsi, 0)} %` : "–",
     ]);
+    // the LSI column and the shoe column only where there are two shoes
+    document.getElementById("weeks").classList.toggle("no-lsi", !r.weeks.some((w) => w.lsi_sessions));
+    const anySide = r.sessions.some((s) => s.sets.some((st) => st.side));
+    document.getElementById("sets").classList.toggle("no-sides", !anySide);
+    // Two shoes on one device: each session's totals per shoe and its LSIs.
+    const limb = r.limb_symmetry || [];
+    document.getElementById("limb-symmetry").hidden = limb.length === 0;
+    if (limb.length) {
+      const last = limb[limb.length - 1].symmetry;
+      document.getElementById("lsi-definition").textContent =
+        `LSI = ${ratioText(last)}; return to running is usually cleared at about ${LSI_MARK_PCT} %.`;
+      const pair = (sides, key, digits) => {
+        const v = (side) => (sides[side] ? fmt(sides[side][key], digits) : "–");
+        return `${v("left")} / ${v("right")}`;
+      };
+      const lsi = (v) => {
+        const td = el("td", v !== null && v < LSI_MARK_PCT ? "lsi-value low" : "lsi-value", pct(v));
+        return td;
+      };
+      rows("lsis", limb, (x) => [
+        day(x.started_at),
+        pair(x.sides, "reps", 0),
+        pair(x.sides, "mean_heel_rise_mm", 1),
+        pair(x.sides, "work_j", 0),
+        lsi(x.symmetry.reps_lsi),
+        lsi(x.symmetry.heel_rise_lsi),
+        lsi(x.symmetry.work_lsi),
+      ]);
+    }
     const sym = r.symmetry;
     document.getElementById("symmetry").hidden = !sym;
     if (sym) {
@@ -92,6 +122,7 @@
     document.getElementById("no-sessions").hidden = sets.length > 0;
     const body = rows("sets", sets, ({ s, st, first }) => [
       first ? day(s.started_at) : "",
+      sideName(st.side) || "–",
       st.index,
       st.reps,
       st.tempo ?? "none",

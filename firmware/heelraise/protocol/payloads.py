@@ -23,22 +23,18 @@ second time (from the journal after an unclean stop) it is the same message.
 
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import json
-import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from heelraise.events import RepEvent, SessionEvent, SetEvent
+from heelraise.protocol.utctime import iso_utc
+
+#: The envelope version: what every message's ``schema`` says, and all a receiver reads.
 SCHEMA_VERSION = 1
-
-
-def iso_utc(wall_s: float) -> str:
-    """``2026-11-24T03:15:00.123Z`` for a Unix time (milliseconds truncated, never rounded up)."""
-    ms_total = math.floor(wall_s * 1000)
-    t = _dt.datetime.fromtimestamp(ms_total // 1000, _dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms_total % 1000:03d}Z"
 
 
 def new_id() -> str:
@@ -56,10 +52,13 @@ def derived_id(*parts: str) -> str:
     return uuid.uuid5(_DERIVED_IDS, "/".join(str(p) for p in parts)).hex
 
 
-def set_message_id(device: str, session: str, set_index: int) -> str:
-    """A set is closed once per session: its message id says which set, whoever closes it
-    (the service, or its journal after an unclean stop), so it is never stored twice."""
-    return derived_id(device, session, "set", int(set_index))
+def set_message_id(device: str, session: str, set_index: int, side: str | None = None) -> str:
+    """A set is closed once per session and side: its message id says which set (and which
+    shoe's; a single unnamed sensor's ids stay as they were), whoever closes it (the service,
+    or its journal after an unclean stop), so it is never stored twice."""
+    if side is None:
+        return derived_id(device, session, "set", int(set_index))
+    return derived_id(device, session, "set", int(set_index), side)
 
 
 def session_message_id(device: str, session: str) -> str:
@@ -69,16 +68,21 @@ def session_message_id(device: str, session: str) -> str:
 
 @dataclass
 class Envelope:
-    """Makes envelopes for one device and session; ``wall_clock`` is injectable for tests."""
+    """Makes envelopes for one device and session, the one builder of them on both sides.
+
+    ``wall_clock`` (Unix seconds, or an aware datetime) and ``ids`` (a new message id)
+    are injectable: tests, and the made-up sessions of ``heelraise_host.devicesim``.
+    """
 
     device: str
     session: str
-    wall_clock: Callable[[], float] = field(default=time.time)
+    wall_clock: Callable[[], float | dt.datetime] = field(default=time.time)
+    ids: Callable[[], str] = field(default=new_id)
 
     def make(self, type_: str, sensor_t_s: float | None) -> dict:
         return {
             "schema": SCHEMA_VERSION,
-            "id": new_id(),
+            "id": self.ids(),
             "type": type_,
             "device": self.device,
             "session": self.session,
@@ -87,35 +91,28 @@ class Envelope:
         }
 
 
-def rep_payload(env: Envelope, event) -> dict:
+def rep_payload(env: Envelope, event: RepEvent) -> dict:
     """From a :class:`~heelraise.events.RepEvent`."""
-    d = env.make("rep", event.t_s)
-    d["rep"] = event.rep.to_dict()
-    return d
+    return env.make("rep", event.t_s) | event.body()
 
 
-def set_payload(env: Envelope, event) -> dict:
+def set_payload(env: Envelope, event: SetEvent) -> dict:
     """From a :class:`~heelraise.events.SetEvent` (the set's final reps included)."""
-    d = env.make("set", event.t_s)
-    d["id"] = set_message_id(env.device, env.session, event.summary.index)
-    d["set"] = event.summary.to_dict(with_reps=True)
+    d = env.make("set", event.t_s) | event.body()
+    d["id"] = set_message_id(env.device, env.session, event.summary.index, event.side)
     return d
 
 
-def session_payload(env: Envelope, event) -> dict:
-    """From a :class:`~heelraise.service.sinks.SessionEvent` (``summary``, ``endurance``)."""
-    d = env.make("session", event.t_s)
+def session_payload(env: Envelope, event: SessionEvent) -> dict:
+    """From a :class:`~heelraise.events.SessionEvent` (``summary``, ``endurance``)."""
+    d = env.make("session", event.t_s) | event.body()
     d["id"] = session_message_id(env.device, env.session)
-    d["summary"] = event.summary.to_dict()
-    d["summary"].update(
-        gaps=int(getattr(event, "gaps", 0)), gap_s=float(getattr(event, "gap_s", 0))
-    )
-    d["endurance"] = getattr(event, "endurance", None)
     return d
 
 
 def state_payload(env: Envelope, state: dict, sensor_t_s: float | None) -> dict:
     d = env.make("state", sensor_t_s)
+    d["side"] = state.get("side")  # which shoe's chain this is; None for one unnamed sensor
     d["state"] = {
         "mode": state["mode"],
         "calibrated": bool(state["calibrated"]),
@@ -171,39 +168,8 @@ def cmd_result_payload(
     return d
 
 
-#: event.kind -> the function making its payload
-EVENT_PAYLOADS = {"rep": rep_payload, "set": set_payload, "session": session_payload}
-
-
-#: Incoming JSON nested deeper than this is refused before it is parsed (a command needs 3:
-#: the object, ``args``, a value); Python's parser would raise RecursionError near 1,000.
-MAX_JSON_DEPTH = 16
-
-
-def json_depth_exceeds(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when ``data`` opens more than ``limit`` nested arrays / objects (strings skipped).
-
-    A linear scan, no recursion: safe on any input, and cheap next to ``json.loads``.
-    """
-    depth = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # closing quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return False
+#: event type -> the function making its payload (a gap has none: it is in ``health``)
+EVENT_PAYLOADS = {RepEvent: rep_payload, SetEvent: set_payload, SessionEvent: session_payload}
 
 
 def encode(payload: dict) -> bytes:

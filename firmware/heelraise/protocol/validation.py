@@ -6,17 +6,17 @@ these two functions. :func:`loads` raises :class:`PayloadUnreadable` (not JSON,
 NaN/Infinity, too deep), :func:`validate` a :class:`SchemaViolation` (a
 :class:`~heelraise.exceptions.PayloadInvalid`) naming the path and the limit:
 
->>> from heelraise.mqtt.validation import loads, validate
+>>> from heelraise.protocol.validation import loads, validate
 >>> loads('{"rep": {"raise_s": NaN}}')
 Traceback (most recent call last):
-heelraise.mqtt.validation.PayloadUnreadable: NaN is not a number JSON allows (finite only)
+heelraise.protocol.validation.PayloadUnreadable: NaN is not a number JSON allows (finite only)
 >>> loads("[" * 9 + "]" * 9)
 Traceback (most recent call last):
-heelraise.mqtt.validation.PayloadUnreadable: nested more than 8 levels deep (the limit is 8)
+heelraise.protocol.validation.PayloadUnreadable: nested more than 8 levels deep (the limit is 8)
 >>> validate("rep", {"schema": 1, "type": "rep"})
 Traceback (most recent call last):
-heelraise.mqtt.validation.SchemaViolation: rep payload invalid at (top level): must contain \
-['device', 'id', 'rep', 'sensor_t_s', 'session', 'time'] properties \
+heelraise.protocol.validation.SchemaViolation: rep payload invalid at (top level): must contain \
+['device', 'id', 'rep', 'sensor_t_s', 'session', 'side', 'time'] properties \
 (got {'schema': 1, 'type': 'rep'})
 
 One schema (draft 2020-12) per message type: rep, set, session, state, live, cmd
@@ -34,7 +34,6 @@ reader downstream (a browser's ``JSON.parse`` fails on them).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib.resources
 import json
@@ -43,6 +42,7 @@ import re
 from urllib.parse import urljoin
 
 from heelraise.exceptions import PayloadInvalid
+from heelraise.protocol.utctime import parse_utc
 
 #: Every message type that has a schema file ``<type>.schema.json``.
 TYPES = ("rep", "set", "session", "state", "live", "cmd", "cmd_result", "health")
@@ -164,12 +164,12 @@ def load_schema(type_: str) -> dict:
     """The schema of one message type (or ``"defs"``, the shared pieces) as a dict."""
     if type_ not in (*TYPES, "defs"):
         raise ValueError(f"unknown message type {type_!r}; known: {', '.join(TYPES)}")
-    resource = importlib.resources.files("heelraise.mqtt") / "schemas" / f"{type_}.schema.json"
+    resource = importlib.resources.files("heelraise.protocol") / "schemas" / f"{type_}.schema.json"
     try:
         return json.loads(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"heelraise.mqtt schema {type_}.schema.json is missing; reinstall heelraise"
+            f"heelraise.protocol schema {type_}.schema.json is missing; reinstall heelraise"
         ) from None
 
 
@@ -184,7 +184,7 @@ def is_utc_time(text: str) -> bool:
     """``format: date-time`` as the schemas use it: a real calendar time (the pattern
     fixes the shape ``YYYY-MM-DDTHH:MM:SS.mmmZ``)."""
     try:
-        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parse_utc(text)
     except ValueError:
         return False
     return True

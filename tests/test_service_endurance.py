@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from heelraise.cues.endurance import EnduranceTest
 from heelraise.events import Rep
 from heelraise.exceptions import SettingsError
 from heelraise.physics import G_MPS2
+from heelraise.service.endurance import EnduranceRun, EnduranceTest
 
 FIRST = 10.0  # first up beat; pairs every 2 s
 
@@ -162,3 +162,114 @@ def test_bad_settings_are_named(kwargs, message):
 def test_bad_stop_reason_is_named():
     with pytest.raises(SettingsError, match="'lunch'"):
         EnduranceTest(FIRST).stop("lunch")
+
+
+# --- the test as the service runs it: its rules, the coach's cues (MockFactory pins) ----------
+
+
+@pytest.fixture
+def clock():
+    from heelraise.clock import ManualClock
+    from heelraise.cues.testing import mock_pins_follow
+
+    c = ManualClock(0.0)
+    with mock_pins_follow(c):
+        yield c
+
+
+def coached(clock, **kw):
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+    from heelraise.cues.coach import Coach
+    from heelraise.cues.pins import PinMap
+
+    factory = MockFactory(pin_class=MockPWMPin)
+    coach = Coach(PinMap(led_pwm=True), pin_factory=factory, clock=clock)
+    return EnduranceRun(coach, **kw), coach, factory.pin(17), factory.pin(18)
+
+
+def step(run, clock, until_s, results):
+    """Like the service loop: the test checks the time, then the coach ticks (5 ms grid)."""
+    ms = round(clock.t_s * 1000)
+    while ms < round(until_s * 1000):
+        ms += 5
+        clock.set(ms / 1000)
+        done = run.check(clock())
+        if done is not None:
+            results.append(done)
+        run.coach.tick()
+
+
+def test_coached_test_beats_and_stops_when_pace_missed_twice(clock):
+    from heelraise.cues.testing import changes
+    from heelraise.events import RepEvent
+
+    results = []
+    run, coach, led, buzzer = coached(clock, body_mass_kg=80.0)
+    # counts 0, 1, 2; up beats at 3, 5, 7, ...; down at 4, 6, ...
+    for i, start in enumerate((3.05, 4.9, 7.1)):  # three on-pace reps, reported at end
+        step(run, clock, start + 1.9, results)
+        r = rep(start, mm=60.0, index=i + 1)
+        assert run.on_rep(r) is None
+        coach.on_event(RepEvent(r, t_s=start + 1.9))  # in endurance mode: no second chirp
+    step(run, clock, 16.0, results)
+    # no rep for pair 3 (up at 9 s): missed at 9 + 0.35 + 4 = 13.35; pair 4 (11 s) at 15.35
+    assert results == [run.result]
+    assert results[0] == {
+        "reps": 3,
+        "first_heel_rise_mm": 60.0,
+        "last_heel_rise_mm": 60.0,
+        "mean_heel_rise_mm": 60.0,
+        "decline_pct": 0.0,
+        "work_j": 141.2,  # 80 kg x 9.80665 (heelraise.physics.G_MPS2) x 0.06 m x 3
+        "stopped_by": "pace",
+    }
+    assert coach.mode == "free" and coach.metronome is None
+    names = [n for _, n in coach.player.history]
+    assert names[:5] == ["count", "count", "count", "rise_now", "lower_now"]
+    assert names.count("rep_ok") == 3 and names[-1] == "set_done"
+    # the beats before the stop: up beats are long (0.3 s), down beats two pips
+    on_times = [t for t, v in changes(buzzer) if v == 1.0]
+    # rep 1's chirp (4.95-5.0) ends as the 5 s up beat falls due: the beat keeps 40 ms apart
+    assert on_times[:10] == [0.0, 1.0, 2.0, 3.0, 4.0, 4.16, 4.95, 5.04, 6.0, 6.16]
+    assert [t for t, n in coach.player.history if n == "set_done"][0] == pytest.approx(15.355)
+
+
+def test_coached_test_stop_command_reports_result(clock):
+    results = []
+    run, coach, led, buzzer = coached(clock, pace_bpm=60)
+    step(run, clock, 5.0, results)
+    run.on_rep(rep(3.0, mm=50.0))
+    result = run.stop("command")
+    assert result["reps"] == 1 and result["stopped_by"] == "command"
+    assert run.stop("shutdown") is result  # stopped once: the first reason stays
+    assert not run.running and results == []
+
+
+def test_coached_test_height_drop_stops_the_test(clock):
+    results = []
+    run, coach, led, buzzer = coached(clock)
+    for i, (start, mm) in enumerate(((3.0, 60.0), (5.0, 58.0), (7.0, 56.0), (9.0, 28.0))):
+        step(run, clock, start + 1.9, results)
+        done = run.on_rep(rep(start, mm=mm, index=i + 1))
+        if done is not None:
+            results.append(done)
+    assert results and results[0]["stopped_by"] == "height"
+    assert results[0]["reps"] == 3 and results[0]["last_heel_rise_mm"] == 56.0
+    assert [n for _, n in coach.player.history][-1] == "set_done"
+
+
+def test_coached_test_stopped_by_shutdown_says_so(clock):
+    run, coach, led, buzzer = coached(clock)
+    step(run, clock, 3.5, [])
+    assert run.stop("shutdown")["stopped_by"] == "shutdown"
+    coach.stop()
+    assert buzzer.state == 0 and led.state == 0
+
+
+def test_unpaced_test_counts_every_rep_until_the_height_fails():
+    run = EnduranceRun(None, body_mass_kg=70.0)  # no coach: no beat anyone hears
+    assert not run.test.paced
+    assert [run.on_rep(rep(100.0 + 7 * i, mm)) for i, mm in enumerate((60, 61, 59))] == [None] * 3
+    assert run.check(10_000.0) is None  # no pace to miss
+    done = run.on_rep(rep(130.0, 20.0))
+    assert done["stopped_by"] == "height" and done["reps"] == 3

@@ -1,0 +1,94 @@
+"""One shoe as the service loop sees it: its sensor, its signal chain, its holes and health.
+
+Each shoe has its own IMU (own clock), its own :class:`~heelraise.chain.analyzer.Analyzer`
+and its own count of holes (``gaps``, ``gap_s``, in its ``state``); ``side`` is "left",
+"right" or None (one unnamed sensor). The service keeps one
+:class:`~heelraise.service.health.SensorHealth` for the ``health`` message.
+:meth:`Shoe.read` reads the sensor once and returns the chain's events, each hole
+reported once: a gap the IMU reported is not reported again when the chain finds it
+from the timestamps.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from heelraise.events import GapEvent
+from heelraise.imu.base import Imu
+from heelraise.symmetry import check_side
+
+log = logging.getLogger("heelraise.service")
+
+#: A gap the chain finds within this much (s) of one the IMU reported is the same hole.
+SAME_GAP_SLACK_S = 0.1
+
+
+class Shoe:
+    def __init__(self, imu: Imu, analyzer, side: str | None = None):
+        self.imu = imu
+        self.analyzer = analyzer
+        self.side = check_side(side, "a shoe's side")
+        self.gaps = 0
+        self.gap_s = 0.0
+        self.sensor_t_s = 0.0
+        self.sensor_ok = True
+        self.opened = False
+        self._known_gap: tuple[float, float] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.imu.name if self.side is None else f"{self.side}: {self.imu.name}"
+
+    def open(self) -> None:
+        self.imu.open()
+        self.opened = True
+
+    def read(self) -> list:
+        """Read the sensor once; the events of what arrived (gaps first, stream order)."""
+        events: list = []
+        block = self.imu.read()
+        if block.gap is not None:
+            events += self._imu_gap(block.gap)
+        if len(block):
+            self.sensor_t_s = float(block.t_s[-1])
+            found = self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps) or []
+            events += [e for e in found if not self._is_known_gap(e)]
+        for e in events:
+            if e.kind == "gap":
+                self.gaps += 1
+                self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
+        return events
+
+    def health_changed(self) -> bool | None:
+        """The sensor's ``healthy`` now, when it changed since the last call; else None."""
+        healthy = bool(self.imu.healthy)
+        if healthy == self.sensor_ok:
+            return None
+        self.sensor_ok = healthy
+        where = "" if self.side is None else f" ({self.side})"
+        if healthy:
+            log.info("sensor%s healthy again", where)
+        else:
+            log.warning("sensor%s unhealthy: reads keep failing (retrying)", where)
+        return healthy
+
+    def _imu_gap(self, gap) -> list:
+        log.warning("sensor gap %.3f-%.3f s (%s)", gap.start_s, gap.end_s, gap.reason)
+        self._known_gap = (gap.start_s, gap.end_s)
+        events = list(self.analyzer.mark_gap(gap.start_s, gap.end_s, gap.reason) or [])
+        if not any(e.kind == "gap" for e in events):
+            events.append(GapEvent(gap.start_s, gap.end_s, gap.reason, t_s=gap.end_s))
+        return events
+
+    def finish(self) -> list:
+        """The chain's last events at shutdown (the open set closes)."""
+        return list(self.analyzer.finish() or []) if self.opened else []
+
+    def _is_known_gap(self, event) -> bool:
+        """The chain found again (from the timestamps) a hole the IMU already reported."""
+        if event.kind != "gap" or self._known_gap is None or event.reason != "missing_samples":
+            return False
+        start_s, end_s = self._known_gap
+        return (
+            event.start_s <= end_s + SAME_GAP_SLACK_S and event.end_s >= start_s - SAME_GAP_SLACK_S
+        )

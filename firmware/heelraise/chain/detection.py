@@ -14,7 +14,10 @@ sample whatever the chunking:
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
 The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
-rate (no speed profile assumed). A candidate with walking-speed rotation in it is not a rep.
+rate (no speed profile assumed; each movement's two ends timed together), checked
+against a minimum-jerk line through the movement's middle in pitch where that shape
+fits (sway near rest can move the rate's ends; see ``fit_trust_s``). A candidate with
+walking-speed rotation in it is not a rep.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.phases import first_true, onset_time, stop_time
+from heelraise.chain.phases import first_true, fit_span, phase_span
 from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
 
 
@@ -56,6 +59,12 @@ class DetectionSettings:
     min_rate_dps: float = 5.0
     #: s: the bottom is the lowest settled pitch this far back
     base_window_s: float = 3.0
+    #: s: crossing and fit disagree by more than this: sway spoilt the crossing
+    fit_trust_s: float = 0.25
+    #: ... but only a fit that matches the movement: the RMS of normalised time its
+    #: minimum-jerk line may leave (bell-shaped movements leave 0.001-0.004, a steady
+    #: middle or a linear onset more, and the fit reads those 30% long)
+    fit_shape_rms: float = 0.0045
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -300,10 +309,9 @@ class RepDetector:
         vl_rel = _peak_of_run(v_down, pitch, top, stop, rising=False)
         rise_peak = float(v[i_vr])
         lower_peak = float(v_down[vl_rel])
-        start = onset_time(t, v, i_vr)
-        top_start = stop_time(t, v, i_vr)
-        top_end = onset_time(t, v_down, vl_rel)
-        end = stop_time(t, v_down, vl_rel)
+        start, top_start = phase_span(t, v, i_vr)
+        top_end, end = phase_span(t, v_down, vl_rel)
+        start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
         # Already rising when the data resumed after a gap: its start was not seen.
@@ -439,3 +447,43 @@ def _fraction(mask) -> float:
 def _span(t, t0, t1) -> slice:
     """Rows with t0 <= t <= t1 (t is sorted)."""
     return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "right")))
+
+
+def _level(t, pitch, t0, t1, fallback):
+    """Median pitch over [t0, t1] (sorting a few dozen values is far cheaper than np.median)."""
+    seg = np.sort(pitch[_span(t, t0, t1)])
+    n = len(seg)
+    if n == 0:
+        return fallback
+    m = n // 2
+    return float(seg[m]) if n % 2 else 0.5 * (float(seg[m - 1]) + float(seg[m]))
+
+
+def _refit(t, pitch, start, top_start, top_end, end):
+    """Refine the four instants by fitting each movement's middle (see phases.fit_span)."""
+    i_top = int(np.argmax(pitch))
+    bottom0 = _level(t, pitch, start - 0.25, start, float(pitch[0]))
+    top = (
+        _level(t, pitch, top_start, top_end, float(pitch[i_top]))
+        if top_end - top_start >= 0.1
+        else float(pitch[i_top])
+    )
+    after = pitch[int(np.searchsorted(t, top_end, "right")) :]
+    bottom1 = float(after.min()) if len(after) else float(pitch[-1])
+    rise = _span(t, start - 0.3, min(top_start + 0.3, t[i_top]))
+    fit = fit_span(t[rise], pitch[rise], bottom0, top)
+    if fit is not None and fit[2] <= DETECTION.fit_shape_rms:
+        start = _prefer(start, fit[0])
+        top_start = _prefer(top_start, fit[1])
+    fall = _span(t, max(top_end - 0.3, t[i_top]), end + 0.3)
+    fit = fit_span(t[fall], pitch[fall], top, bottom1)
+    if fit is not None and fit[2] <= DETECTION.fit_shape_rms:
+        top_end = _prefer(top_end, fit[0])
+        end = _prefer(end, fit[1])
+    return start, top_start, top_end, end
+
+
+def _prefer(crossing: float, fitted: float) -> float:
+    """The crossing estimate is sharper on a clean signal; when sway or tremor has moved
+    it far from what the movement's middle implies, trust the fit."""
+    return crossing if abs(crossing - fitted) <= DETECTION.fit_trust_s else fitted

@@ -19,6 +19,14 @@ Between two movements (the top hold's slow sag flowing into the lowering) the sp
 may never fall that low; there the instant is the speed's minimum between them (the
 valley), and no extrapolation reaches back past it or past a turn of the rate's sign.
 A stop still under way at the end of what was seen is extrapolated past it.
+
+A bell's far side bends its speed already between L and 4L (a 3 s lowering read 0.1 s
+short on a plain power law), so :func:`phase_span` times each end again given the
+other's instant, fitting ``c (t - t0)^p share^q`` with ``share`` the part of the
+movement still to come and q on a grid from 0 (no bend: a ramp, a steady middle) up.
+
+:func:`fit_span` is the older, sway-robust check on the angle: a minimum-jerk line
+through the movement's middle (the detector uses it only where that shape fits).
 """
 
 from __future__ import annotations
@@ -55,6 +63,12 @@ class PhaseSettings:
     #: 1 + prior log2(p/2)^2): ripple can fake a small gain at an odd exponent; a clear
     #: ramp (p = 1) or creep (p = 3) still wins on its residual
     prior: float = 1.0
+    #: how a bell's other side may bend the speed near this end, as (share of the movement
+    #: still to come)^q: 0 for a ramp or a steady middle (no bend), up to 3 for a slow creep
+    far_exponents: tuple = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0)
+    #: passes of timing each end again with the other end's instant and exponent (a bell's
+    #: far side bends its speed up to 4L: a 3 s lowering read 0.1 s short without them)
+    bend_passes: int = 2
 
 
 PHASE = PhaseSettings()
@@ -175,11 +189,14 @@ def _crossing(t, s, i_peak, i_end, level, step) -> float | None:
     return float(t[i] + frac * (t[j] - t[i]))
 
 
-def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None) -> float | None:
+def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far=None):
     """Where ``v = c |t - t0|^p`` fitted to the samples ``idx`` reaches zero: for each
     exponent on the grid, s^(1/p) is a straight line in t (least squares), and the
     exponent whose power law leaves the smallest residual in s (weighted by ``prior``)
-    wins."""
+    wins. With ``far`` (per sample of ``idx``, the share of the movement still to come
+    before its other end, see :func:`_far_share`) the law is ``c |t - t0|^p far^q``, a
+    bell bent by its other side, with q on the grid of ``far_exponents`` too (q = 0 is
+    the plain power law). Returns (t0, residual) or None."""
     if len(idx) < 3:
         return None
     tt, ss = t[idx], s[idx]
@@ -188,17 +205,35 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None) -> 
     if var <= 0:
         return None
     best = None
-    for p in _EXPONENTS if exponents is None else exponents:
-        y = ss ** (1.0 / p)
-        a = float(tm @ (y - y.mean())) / var
-        if a == 0:
-            continue
-        b = float(y.mean())
-        line = np.maximum(a * tm + b, 0.0)
-        res = float(np.sum((line**p - ss) ** 2)) * (1.0 + PHASE.prior * np.log2(p / 2.0) ** 2)
-        if best is None or res < best[0]:
-            best = (res, float(tt.mean() - b / a))
-    return None if best is None else best[1]
+    for q in (0.0,) if far is None else PHASE.far_exponents:
+        ff = far**q if q else 1.0
+        base = np.maximum(ss / ff, 0.0)
+        for p in _EXPONENTS if exponents is None else exponents:
+            y = base ** (1.0 / p)
+            a = float(tm @ (y - y.mean())) / var
+            if a == 0:
+                continue
+            b = float(y.mean())
+            line = np.maximum(a * tm + b, 0.0)
+            res = float(np.sum((ff * line**p - ss) ** 2))
+            res *= 1.0 + PHASE.prior * np.log2(p / 2.0) ** 2
+            if best is None or res < best[0]:
+                best = (res, float(tt.mean() - b / a))
+    return None if best is None else (best[1], best[0])
+
+
+def _far_share(t: np.ndarray, idx: np.ndarray, far) -> np.ndarray | None:
+    """A bell ``(t - t0)^p (t1 - t)^q`` seen near t0 is the power law ``(t - t0)^p`` bent
+    by ``((t1 - t) / (t1 - t0))^q`` (mirrored near t1): that share at ``idx``, given
+    ``far`` = (the other end's instant, this end's first guess)."""
+    if far is None:
+        return None
+    t_other, t_this = far
+    width = t_other - t_this
+    if width == 0:
+        return None
+    share = (t_other - t[idx]) / width
+    return share if np.all(share > 0) else None
 
 
 def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
@@ -209,7 +244,10 @@ def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
     return float(np.clip(t0, float(t[edge]) - abs(seen), float(t[edge]) + abs(seen)))
 
 
-def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float:
+def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None):
+    """The onset (step -1) or stop (+1) of the movement whose speed peaks at i_peak, and
+    whether a power-law fit gave it. With ``far`` (see :func:`_far_share`) the bell's other
+    side may bend the law (:func:`_band_fit`)."""
     s, i_peak, h = _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
     if step > 0 and h and len(s) - h > i_peak + 1:
         # The box is one-sided in its last h samples (biased towards the faster past): a
@@ -218,7 +256,7 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float
     peak = s[i_peak]
     edge = 0 if step < 0 else len(s) - 1
     if peak <= 0:
-        return float(t[i_peak])
+        return float(t[i_peak]), False
     i_v = _valley(s, i_peak, step)
     t_v = float(t[i_v])
     level = PHASE.low_level * peak
@@ -230,27 +268,89 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int) -> float
         if i_v == edge and k3 is not None:
             # Seen only down to between L and 4L (decided as the speed died away): too
             # little to tell the exponent, so the shortest extrapolation, a straight line.
-            t0 = _band_fit(t, s, run[k3:], _EXPONENTS[:1])
-            if t0 is not None and (t0 - float(t[edge])) * step >= 0:
-                return _past_edge(t, run[k3], edge, t0)
+            fit = _band_fit(t, s, run[k3:], _EXPONENTS[:1])
+            if fit is not None and (fit[0] - float(t[edge])) * step >= 0:
+                return _past_edge(t, run[k3], edge, fit[0]), False
         # The speed never fell that low: the valley, or the end of what was seen.
-        return t_v
-    t0 = _band_fit(t, s, run[k3:k1])
-    if t0 is None or (t0 - float(t[run[k1 - 1]])) * step < 0:
-        return _crossing(t, s, i_peak, i_v, level, step) or t_v
+        return t_v, False
+    band = run[k3:k1]
+    fit = _band_fit(t, s, band, far=_far_share(t, band, far))
+    if fit is None or (fit[0] - float(t[run[k1 - 1]])) * step < 0:
+        return (_crossing(t, s, i_peak, i_v, level, step) or t_v), False
+    t0 = fit[0]
     if i_v == edge and s[i_v] > 0.0:
         # Still moving at the end of what was seen (a stop is decided as the speed dies
         # away): the extrapolation may lie past it.
-        return _past_edge(t, run[k3], edge, t0)
+        return _past_edge(t, run[k3], edge, t0), True
     # Never back past the valley (the movement before, or the turn after).
-    return max(t0, t_v) if step < 0 else min(t0, t_v)
+    return (max(t0, t_v) if step < 0 else min(t0, t_v)), True
+
+
+def phase_span(t: np.ndarray, speed: np.ndarray, i_peak: int) -> tuple[float, float]:
+    """Onset and stop of the movement whose speed peaks at i_peak, each allowing for how
+    the other end bends the speed bell (:func:`_far_share`): each end is first timed on
+    its own, then again given the other end's instant, ``bend_passes`` times (only while
+    both ends come from a fit)."""
+    t0, fitted0 = _boundary(t, speed, i_peak, -1)
+    t1, fitted1 = _boundary(t, speed, i_peak, +1)
+    for _ in range(PHASE.bend_passes):
+        if not (fitted0 and fitted1) or t1 <= t0:
+            break
+        n0, fitted0 = _boundary(t, speed, i_peak, -1, far=(t1, t0))
+        t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1))
+        t0 = n0
+    return t0, t1
 
 
 def onset_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:
     """When the movement whose speed peaks at i_peak began (searching backwards)."""
-    return _boundary(t, speed, i_peak, -1)
+    return _boundary(t, speed, i_peak, -1)[0]
 
 
 def stop_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:
     """When the movement whose speed peaks at i_peak stopped (searching forwards)."""
-    return _boundary(t, speed, i_peak, +1)
+    return _boundary(t, speed, i_peak, +1)[0]
+
+
+# Minimum-jerk progress s(tau) = 10 tau^3 - 15 tau^4 + 6 tau^5, tabulated for inversion.
+_TAU = np.linspace(0.0, 1.0, 2001)
+_S = _TAU**3 * (10 - 15 * _TAU + 6 * _TAU**2)
+FIT_LO, FIT_HI = 0.12, 0.88
+
+
+def fit_span(t: np.ndarray, angle: np.ndarray, from_deg: float, to_deg: float):
+    """Start and end of one movement from ``from_deg`` to ``to_deg``, fitted over its middle.
+
+    Each sample's progress u = (angle - from) / (to - from) is mapped through the
+    inverse minimum-jerk profile to normalised time tau, and tau = (t - t0) / T is
+    fitted by least squares over the samples with u in [0.12, 0.88]. The middle of a
+    movement is fast and clean; its ends are where sway and tremor live, so
+    fitting the middle and extrapolating is robust where crossing times are not.
+    Returns (t0, t1, rms) with ``rms`` the RMS of tau the line leaves (how well the
+    minimum-jerk shape fits: a steady middle or a linear onset leaves more), or None
+    when too few samples lie in the middle band.
+    """
+    span = to_deg - from_deg
+    if abs(span) < 1e-6:
+        return None
+    u = (angle - from_deg) / span
+    sel = (u >= FIT_LO) & (u <= FIT_HI)
+    n = np.count_nonzero(sel)
+    if n < 4:
+        return None
+    tau = np.interp(u[sel], _S, _TAU)
+    t_sel = t[sel]
+    t_first = t_sel[0]
+    ts = t_sel - t_first  # well-conditioned least squares: tau = a * ts + b
+    tm, um = ts.sum() / n, tau.sum() / n  # the means (np.mean costs more than the fit)
+    dt = ts - tm
+    var = float(dt @ dt)
+    if var <= 0:
+        return None
+    a = float(dt @ (tau - um)) / var
+    b = um - a * tm - a * t_first
+    if a <= 0:
+        return None
+    resid = tau - (a * ts + b + a * t_first)
+    rms = float(np.sqrt(resid @ resid / n))
+    return float(-b / a), float((1.0 - b) / a), rms

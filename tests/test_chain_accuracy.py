@@ -162,11 +162,14 @@ FAMILY_SEEDS = (500, 501, 502)
 #: family -> (exact sessions of 3, median abs. error guard for raise_s / lower_s / top_hold_s in
 #: s, peak_deg guard in deg). The targets (bench/accuracy.py) are 0.03 s and 0.7 deg; the slow
 #: and deep_drop timing misses them today (see the README), and these guard the figures
-#: measured on these seeds (slow 0.11 / 0.21 / 0.19 s, deep_drop 0.08 / 0.20 / 0.21 s).
+#: measured on these seeds (slow 0.11 / 0.21 / 0.19 s, deep_drop 0.08 / 0.20 / 0.21 s before
+#: the profile-free phase rule; with it, both ends timed together and the minimum-jerk check
+#: where it fits: slow 0.05 / 0.15 / 0.09 s, deep_drop 0.05 / 0.19 / 0.06 s, classic 0.07 /
+#: 0.09 / 0.08 s).
 REP_FAMILY_GUARDS = {
     "classic": (3, 0.12, 1.5),
     "brisk": (3, 0.08, 1.0),
-    "slow": (3, 0.3, 1.0),
+    "slow": (3, 0.2, 1.0),
     "deep_drop": (2, 0.3, 1.0),
 }
 

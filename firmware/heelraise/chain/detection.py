@@ -9,12 +9,15 @@ sample whatever the chunking:
 
     rise  --(pitch >= bottom + rise_min and >= peak_min)-->  fall
     fall  --(pitch <= top - fall_fraction * (top - bottom))-->  stop
-    stop  --(lowering speed < 1/16 of its peak)-->  confirm
+    stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
 The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
-rate. A candidate with walking-speed rotation in it is not a rep.
+rate (no speed profile assumed; each movement's two ends timed together), checked
+against a minimum-jerk line through the movement's middle in pitch where that shape
+fits (sway near rest can move the rate's ends; see ``fit_trust_s``). A candidate with
+walking-speed rotation in it is not a rep.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.phases import first_true, fit_span, onset_time, stop_time
+from heelraise.chain.phases import first_true, fit_span, phase_span
 from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
 
 
@@ -40,7 +43,12 @@ class DetectionSettings:
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
     neutral_deg: float = 2.0
     #: s: decided this long after the lowering stops (bounce window)
-    confirm_s: float = 0.1
+    confirm_s: float = 0.02
+    #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
+    #: ripple, halves 5 Hz; a 0.05 s lag against a stop that a ripple dip fakes)
+    stop_smooth_s: float = 0.1
+    #: ... or this share of the time from the top to half-way down, when shorter
+    stop_smooth_share: float = 0.25
     #: s: longer than this is not a rep (standing on the toes, a long stretch)
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
@@ -53,6 +61,10 @@ class DetectionSettings:
     base_window_s: float = 3.0
     #: s: crossing and fit disagree by more than this: sway spoilt the crossing
     fit_trust_s: float = 0.25
+    #: ... but only a fit that matches the movement: the RMS of normalised time its
+    #: minimum-jerk line may leave (bell-shaped movements leave 0.001-0.004, a steady
+    #: middle or a linear onset more, and the fit reads those 30% long)
+    fit_shape_rms: float = 0.0045
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -78,7 +90,7 @@ class Candidate:
 
     base_idx: int  # bottom before the rise
     top_idx: int  # highest pitch
-    stop_idx: int  # where the lowering speed fell under 1/16 of its peak
+    stop_idx: int  # where the lowering rate fell under 1/16 of its peak (see the stop mode)
     decide_idx: int  # where it was decided (confirmation done)
     start_s: float
     top_start_s: float
@@ -116,6 +128,7 @@ class RepDetector:
         self.top_idx = cursor
         self.vl_val = 0.0
         self.stop_idx = None
+        self.fall_rows = 0
         self.confirm_t = None
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
@@ -199,25 +212,34 @@ class RepDetector:
                     self._wait(hist, end_here)
                     continue
                 self.mode = "stop"
+                self.fall_rows = a + j - self.top_idx  # top to half-way down
                 v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 self.vl_val = float(v.min())
                 self.cursor = a + j + 1
             elif self.mode == "stop":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 cmv = np.minimum.accumulate(np.minimum(v, self.vl_val))
-                cond = v > cmv / 16.0
+                # Stopped when the rate averaged over the last stop_smooth_s (balance ripple
+                # averages out; a dip of the ripple is not a stop) is under 1/16 of the peak.
+                cond = self._trailing_rate(hist, a, v, axis) > cmv / 16.0
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
                 if j is None:
                     self._wait(hist, end_here)
                     continue
-                self.stop_idx = a + j
-                # Decide DETECTION.confirm_s after the speed fell under 1/16 of its peak; the stop
-                # itself is extrapolated from the deceleration when the rep is timed.
-                self.confirm_t = hist.at("t", self.stop_idx) + DETECTION.confirm_s
+                # The stop is where the rate itself first fell under 1/16 of the peak in that
+                # averaging window (an abrupt stop, then a rebound, is seen from there on).
+                n = self._stop_rows()
+                lo = max(hist.first, self.top_idx, a + j - n + 1)
+                w = hist.rows(lo, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+                k = first_true(w > self.vl_val / 16.0)
+                self.stop_idx = lo + (k if k is not None else len(w) - 1)
+                # Decide DETECTION.confirm_s after that; the stop instant itself is
+                # extrapolated from the deceleration when the rep is timed.
+                self.confirm_t = hist.at("t", a + j) + DETECTION.confirm_s
                 self.mode = "confirm"
-                self.cursor = self.stop_idx + 1
+                self.cursor = a + j + 1
             elif self.mode == "confirm":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 t = r[:, hist.col["t"]]
@@ -244,6 +266,25 @@ class RepDetector:
                 self.after_idx = stop
         return out
 
+    def _stop_rows(self) -> int:
+        """Rows the stop's rate is averaged over: ``stop_smooth_s``, or ``stop_smooth_share``
+        of the time from the top to half-way down when that is shorter (a quick lowering
+        has little ripple beside its speed, and a long average would hold its stop back)."""
+        n = DETECTION.stop_smooth_s * self.grid_hz
+        return max(1, int(round(min(n, DETECTION.stop_smooth_share * self.fall_rows))))
+
+    def _trailing_rate(self, hist, a: int, v: np.ndarray, axis) -> np.ndarray:
+        """The pitch rate at rows a, a+1, ... (``v``) averaged over the last ``stop_smooth_s``
+        (fewer rows where the history is shorter)."""
+        n = self._stop_rows()
+        lo = max(hist.first, a - n + 1)
+        pre = hist.rows(lo, a)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
+        x = np.concatenate((pre, v))
+        c = np.concatenate(([0.0], np.cumsum(x)))
+        i = np.arange(len(pre), len(x)) + 1
+        k = np.maximum(i - n, 0)
+        return (c[i] - c[k]) / (i - k)
+
     def _wait(self, hist, end: int) -> None:
         """Nothing decided up to ``end``; a movement up there longer than ``max_rep_s`` is not
         a rep: look for a rise from here on."""
@@ -268,10 +309,8 @@ class RepDetector:
         vl_rel = _peak_of_run(v_down, pitch, top, stop, rising=False)
         rise_peak = float(v[i_vr])
         lower_peak = float(v_down[vl_rel])
-        start = onset_time(t, v, i_vr)
-        top_start = stop_time(t, v, i_vr)
-        top_end = onset_time(t, v_down, vl_rel)
-        end = stop_time(t, v_down, vl_rel)
+        start, top_start = phase_span(t, v, i_vr)
+        top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
@@ -433,12 +472,12 @@ def _refit(t, pitch, start, top_start, top_end, end):
     bottom1 = float(after.min()) if len(after) else float(pitch[-1])
     rise = _span(t, start - 0.3, min(top_start + 0.3, t[i_top]))
     fit = fit_span(t[rise], pitch[rise], bottom0, top)
-    if fit is not None:
+    if fit is not None and fit[2] <= DETECTION.fit_shape_rms:
         start = _prefer(start, fit[0])
         top_start = _prefer(top_start, fit[1])
     fall = _span(t, max(top_end - 0.3, t[i_top]), end + 0.3)
     fit = fit_span(t[fall], pitch[fall], top, bottom1)
-    if fit is not None:
+    if fit is not None and fit[2] <= DETECTION.fit_shape_rms:
         top_end = _prefer(top_end, fit[0])
         end = _prefer(end, fit[1])
     return start, top_start, top_end, end

@@ -204,21 +204,21 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
     var = float(tm @ tm)
     if var <= 0:
         return None
+    ps = _EXPONENTS if exponents is None else np.asarray(exponents, dtype=float)
+    weight = 1.0 + PHASE.prior * np.log2(ps / 2.0) ** 2
     best = None
     for q in (0.0,) if far is None else PHASE.far_exponents:
+        # Every exponent of the grid at once, a row each (the same sums as one at a time).
         ff = far**q if q else 1.0
         base = np.maximum(ss / ff, 0.0)
-        for p in _EXPONENTS if exponents is None else exponents:
-            y = base ** (1.0 / p)
-            a = float(tm @ (y - y.mean())) / var
-            if a == 0:
-                continue
-            b = float(y.mean())
-            line = np.maximum(a * tm + b, 0.0)
-            res = float(np.sum((ff * line**p - ss) ** 2))
-            res *= 1.0 + PHASE.prior * np.log2(p / 2.0) ** 2
-            if best is None or res < best[0]:
-                best = (res, float(tt.mean() - b / a))
+        y = base[None, :] ** (1.0 / ps[:, None])
+        ym = y.mean(axis=1)
+        a = np.array([float(tm @ (row - m)) for row, m in zip(y, ym, strict=True)]) / var
+        line = np.maximum(a[:, None] * tm[None, :] + ym[:, None], 0.0)
+        res = np.sum((ff * line ** ps[:, None] - ss) ** 2, axis=1) * weight
+        for k in np.flatnonzero(a != 0):
+            if best is None or res[k] < best[0]:
+                best = (float(res[k]), float(tt.mean() - ym[k] / a[k]))
     return None if best is None else (best[1], best[0])
 
 

@@ -43,10 +43,11 @@ import time
 
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from heelraise.clock import ScaledClock
 from heelraise.cues.coach import Coach
 from heelraise.cues.testing import mock_pins_follow
 from heelraise.imu.sim import SimImu
-from heelraise.service.assemble import ScaledClock, build_service
+from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 
 TARGET_MS = 60.0

@@ -6,8 +6,9 @@ import json
 import threading
 
 import pytest
+from heelraise.clock import ScaledClock
 from heelraise.protocol import validation
-from heelraise.service.assemble import ScaledClock, assemble
+from heelraise.service.assemble import assemble
 from heelraise.service.config import parse_config
 from heelraise.service.testing import ArrayImu
 from heelraise.sim import simulate_session

@@ -24,18 +24,10 @@ from __future__ import annotations
 
 import time
 
+from heelraise.clock import ScaledClock
 from heelraise.imu.base import SampleBlock
 from heelraise.imu.emulator_mpu6050 import Mpu6050Emulator
 from heelraise.imu.mpu6050 import Mpu6050
-
-
-class _ScaledClock:
-    def __init__(self, clock, speed: float):
-        self.clock, self.speed = clock, speed
-        self.t0 = clock()
-
-    def __call__(self) -> float:
-        return self.t0 + (self.clock() - self.t0) * self.speed
 
 
 class SimImu:
@@ -88,7 +80,7 @@ class SimImu:
             opts = {"seed": self.seed, "rate_hz": self.fs_hz, **self.session_options}
             self.session = simulate_session(**opts)
             self.motion = self.session.motion
-        clock = _ScaledClock(self._clock, self.speed) if self.speed != 1.0 else self._clock
+        clock = ScaledClock(self.speed, base=self._clock) if self.speed != 1.0 else self._clock
         sleep = self._sleep if self.speed == 1.0 else (lambda s: self._sleep(s / self.speed))
         self.clock = clock
         self._t0 = clock()

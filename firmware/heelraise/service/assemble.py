@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from heelraise.chain.analyzer import Analyzer
-from heelraise.clock import ManualClock
+from heelraise.clock import ManualClock, ScaledClock
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
@@ -41,24 +41,6 @@ from heelraise.service.sinks import ConsoleSink, JsonLinesSink
 log = logging.getLogger("heelraise.service")
 
 
-class ScaledClock:
-    """Monotonic seconds running ``speed`` times faster than real time (``sleep`` too)."""
-
-    def __init__(self, speed: float, *, start_s: float | None = None):
-        if not speed > 0:
-            raise ConfigError(f"speed must be above 0, not {speed!r}")
-        self.speed = float(speed)
-        self._m0 = time.monotonic()
-        self._t0 = self._m0 if start_s is None else float(start_s)
-
-    def __call__(self) -> float:
-        return self._t0 + (time.monotonic() - self._m0) * self.speed
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds / self.speed)
-
-
 def make_clock(speed: float = 1.0):
     """``(clock, sleep)`` for a speed factor; ``math.inf`` gives a virtual clock."""
     if speed == 1.0:
@@ -66,6 +48,8 @@ def make_clock(speed: float = 1.0):
     if math.isinf(speed):
         clock = ManualClock(time.monotonic())
         return clock, clock.sleep
+    if not speed > 0:
+        raise ConfigError(f"speed must be above 0, not {speed!r}")
     clock = ScaledClock(speed)
     return clock, clock.sleep
 

@@ -37,10 +37,6 @@ LIMIT_KEYS = (
     "upgrade_outgoing_qos",
 )
 
-#: how often a persistent broker saves (the shipped value; test brokers that are
-#: killed on purpose save on every change instead, see tests/conftest.py)
-SAVE_KEYS = ("autosave_interval", "autosave_on_changes")
-
 
 def read_conf(path: Path = SHIPPED_CONF) -> dict[str, str]:
     """``key -> value`` of a mosquitto config (global options; the last one wins)."""
@@ -70,9 +66,3 @@ def shipped_limits(path: Path = SHIPPED_CONF) -> dict[str, str]:
 def limit_lines(path: Path = SHIPPED_CONF) -> list[str]:
     """The shipped limits as mosquitto config lines."""
     return [f"{k} {v}" for k, v in shipped_limits(path).items()]
-
-
-def shipped_persistence(path: Path = SHIPPED_CONF) -> dict[str, str]:
-    """``persistence`` and how often it saves, as shipped."""
-    conf = read_conf(path)
-    return {k: conf[k] for k in ("persistence", *SAVE_KEYS) if k in conf}

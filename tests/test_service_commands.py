@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from heelraise.clock import ManualClock
 from heelraise.service.assemble import build_service
-from heelraise.service.commands import COMMANDS_PER_STEP, MAX_QUEUED_COMMANDS
+from heelraise.service.commands import COMMANDS, COMMANDS_PER_STEP, MAX_QUEUED_COMMANDS
 from heelraise.service.config import parse_config
 from heelraise.service.testing import ArrayImu
 
@@ -82,3 +82,12 @@ def test_the_publisher_schema_and_the_service_refuse_the_same_commands(name, arg
     by_schema = not errors("cmd", {"cmd": name, "args": args})
     by_table = check(name, args)[1] is None
     assert by_schema == by_table
+
+
+def test_every_command_of_the_table_has_its_handler_in_the_session():
+    clock = ManualClock(10.0)
+    acc = np.zeros((10, 3))
+    acc[:, 2] = 1.0
+    imu = ArrayImu(np.arange(10) / 100.0, acc, np.zeros((10, 3)), clock=clock)
+    service = build_service(parse_config(""), imu=imu, clock=clock, sleep=clock.sleep)
+    assert set(service.session._handlers) == set(COMMANDS)

@@ -64,6 +64,15 @@ class Session:
         plan: SessionPlan | None = None,
     ):
         plan = plan or SessionPlan()
+        #: each command of the table -> what runs it
+        self._handlers = {
+            "start_set": self._start_set,
+            "end_set": self._end_set,
+            "set_tempo": self._set_tempo,
+            "start_endurance_test": self._start_endurance_test,
+            "stop_endurance_test": self._stop_endurance_test,
+            "set_live": self._set_live,
+        }
         self.shoes = list(shoes)
         self.emit = emit  # emit(events, shoe): the loop's dispatch
         self.coach = coach
@@ -191,7 +200,7 @@ class Session:
         parsed, err = check(name, args)
         if err:
             return False, err
-        return getattr(self, f"_{name}")(parsed)
+        return self._handlers[name](parsed)
 
     def start(self, button: bool) -> None:
         """The loop opened the sensors: with no button to press "start", guided mode

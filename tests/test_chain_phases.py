@@ -163,11 +163,6 @@ def test_peak_of_run_follows_the_movement_not_a_bigger_blip_beside_it():
     assert 40 <= j < 60 and -down_rate[j] == rate[40:60].max()
 
 
-def _rotation(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s], [s, c]])
-
-
 @pytest.mark.parametrize("n, w", [(0, 5), (1, 1), (7, 3), (300, 300), (701, 300), (50, 64)])
 def test_trailing_min_equals_scipy_and_a_plain_loop(n, w):
     from scipy.ndimage import minimum_filter1d

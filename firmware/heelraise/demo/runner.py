@@ -60,6 +60,7 @@ from heelraise.demo.workout import (
 )
 from heelraise.events import GapEvent
 from heelraise.exceptions import DemoError, HeelraiseError
+from heelraise.service.sinks import EventSink
 
 log = logging.getLogger("heelraise.demo")
 
@@ -294,7 +295,7 @@ class Demo:
         self.close()
 
 
-class _GapCounter:
+class _GapCounter(EventSink):
     """An EventSink that only remembers sensor gaps (for the summary)."""
 
     def __init__(self, gaps: list):
@@ -303,18 +304,6 @@ class _GapCounter:
     def on_event(self, event) -> None:
         if isinstance(event, GapEvent):
             self.gaps.append(event)
-
-    def on_state(self, state: dict) -> None:
-        pass
-
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        pass
-
-    def on_health(self, health: dict) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def _quietly(what: str, fn) -> None:

@@ -45,6 +45,7 @@ from heelraise.events import Rep, RepEvent, SessionEvent, SessionSummary, SetEve
 from heelraise.exceptions import OutboxError
 from heelraise.protocol import payloads, validation
 from heelraise.protocol.topics import Topics
+from heelraise.service.sinks import EventSink
 from heelraise.settings import AnalyzerSettings
 from heelraise.symmetry import side_totals
 
@@ -338,7 +339,7 @@ def close_interrupted(
     return left
 
 
-class JournalSink:
+class JournalSink(EventSink):
     """Keeps the journal in step with the service's events (an EventSink).
 
     Two are used: ``role="reps"`` placed before the MQTT publisher (a rep is on disk
@@ -368,12 +369,6 @@ class JournalSink:
             self.journal.close_set(event.summary, event.t_s, event.side)
         elif self.role == "closes" and isinstance(event, SessionEvent):
             self.journal.clear()
-
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        pass
-
-    def on_health(self, health: dict) -> None:
-        pass
 
     def close(self) -> None:
         if self.role == "closes":

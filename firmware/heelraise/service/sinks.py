@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Protocol, runtime_checkable
 
 from heelraise.events import Event, GapEvent, RepEvent, SessionEvent, SetEvent
 from heelraise.symmetry import symmetry
@@ -23,17 +22,27 @@ from heelraise.symmetry import symmetry
 log = logging.getLogger(__name__)
 
 
-@runtime_checkable
-class EventSink(Protocol):
-    def on_event(self, event) -> None: ...
+class EventSink:
+    """What the service calls on a sink; each call does nothing unless a subclass overrides it.
 
-    def on_state(self, state: dict) -> None: ...
+    A sink subclasses this and overrides only what it acts on (any object with the
+    :data:`SINK_METHODS` will do as well: the service checks them when it is built).
+    """
 
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None: ...
+    def on_event(self, event) -> None:
+        """A rep, set, gap or session event."""
 
-    def on_health(self, health: dict) -> None: ...
+    def on_state(self, state: dict) -> None:
+        """The state snapshot changed."""
 
-    def close(self) -> None: ...
+    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
+        """One live sample (only while live output is on)."""
+
+    def on_health(self, health: dict) -> None:
+        """A health snapshot is due."""
+
+    def close(self) -> None:
+        """Once, at shutdown."""
 
 
 #: What the service calls on every sink (checked when the service is built).
@@ -48,7 +57,7 @@ def event_to_dict(event: Event) -> dict:
 # --- console and JSON lines -------------------------------------------------------------------
 
 
-class ConsoleSink:
+class ConsoleSink(EventSink):
     """Human lines on a text stream (stdout by default), one per rep, set, gap and session.
 
     >>> sink = ConsoleSink()
@@ -77,15 +86,6 @@ class ConsoleSink:
             for extra in session_sides_lines(event):
                 self._write(extra)
 
-    def on_state(self, state: dict) -> None:
-        pass
-
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        pass
-
-    def on_health(self, health: dict) -> None:
-        pass
-
     def close(self) -> None:
         try:
             self._stream.flush()
@@ -100,7 +100,7 @@ class ConsoleSink:
             log.warning("console output failed: %s", e)
 
 
-class JsonLinesSink:
+class JsonLinesSink(EventSink):
     """One JSON object per line for every rep, set, gap and session event (see
     :func:`event_to_dict`); each line is flushed at once so a reader (or a
     SIGTERM) never sees half an event.
@@ -118,12 +118,6 @@ class JsonLinesSink:
     def on_state(self, state: dict) -> None:
         if self._states:
             self._write({"type": "state", "state": state})
-
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        pass
-
-    def on_health(self, health: dict) -> None:
-        pass
 
     def close(self) -> None:
         try:

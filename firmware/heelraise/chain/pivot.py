@@ -41,9 +41,6 @@ class PivotSettings:
 
 PIVOT = PivotSettings()
 
-#: the heel-up call needs a clean pivot (lever-fit residual, 90th pct, under this) ...
-#: ... and the sensor this far behind the pivot along the foot (sites sit 0.05-0.22 m back)
-
 
 @dataclass
 class PivotFit:

@@ -232,10 +232,12 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
         base = np.maximum(ss / ff, 0.0)
         y = base[None, :] ** (1.0 / ps[:, None])
         ym = y.mean(axis=1)
-        a = np.array([float(tm @ (row - m)) for row, m in zip(y, ym, strict=True)]) / var
+        a = ((y - ym[:, None]) @ tm) / var
         line = np.maximum(a[:, None] * tm[None, :] + ym[:, None], 0.0)
         res = np.sum((ff * line ** ps[:, None] - ss) ** 2, axis=1) * weight
-        for k in np.flatnonzero(a != 0):
+        ok = np.flatnonzero(a != 0)
+        if len(ok):
+            k = int(ok[np.argmin(res[ok])])  # the first of equals, as a loop over k would
             if best is None or res[k] < best[0]:
                 best = (float(res[k]), float(tt.mean() - ym[k] / a[k]))
     return None if best is None else (best[1], best[0])

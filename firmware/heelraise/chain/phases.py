@@ -23,7 +23,13 @@ A stop still under way at the end of what was seen is extrapolated past it.
 A bell's far side bends its speed already between L and 4L (a 3 s lowering read 0.1 s
 short on a plain power law), so :func:`phase_span` times each end again given the
 other's instant, fitting ``c (t - t0)^p share^q`` with ``share`` the part of the
-movement still to come and q on a grid from 0 (no bend: a ramp, a steady middle) up.
+movement still to come and q on a grid from 0 (no bend: a ramp, a steady middle) up,
+over a wider band (L to 5L) since the bend is modelled.
+
+A lowering is decided while its speed is still dying away, 0.05 to 0.3 s before it ends:
+a stop seen only down to between L and the band's top gets the same fit over what was
+seen (not a straight line, which read minimum-jerk stops 0.1 s short), and may lie past
+the end of what was seen by up to twice the deceleration seen.
 
 :func:`fit_span` is the older, sway-robust check on the angle: a minimum-jerk line
 through the movement's middle (the detector uses it only where that shape fits).
@@ -64,11 +70,24 @@ class PhaseSettings:
     #: ramp (p = 1) or creep (p = 3) still wins on its residual
     prior: float = 1.0
     #: how a bell's other side may bend the speed near this end, as (share of the movement
-    #: still to come)^q: 0 for a ramp or a steady middle (no bend), up to 3 for a slow creep
-    far_exponents: tuple = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0)
+    #: still to come)^q: 0 for a ramp or a steady middle (no bend), up to 3 for a slow creep,
+    #: in steps of 0.25 (steps of 0.5 read clean 3 s bells up to 0.11 s off: p and q trade)
+    far_exponents: tuple = tuple(0.25 * k for k in range(13))
     #: passes of timing each end again with the other end's instant and exponent (a bell's
     #: far side bends its speed up to 4L: a 3 s lowering read 0.1 s short without them)
     bend_passes: int = 2
+    #: multiples of L: the top of the band fitted on a plain power law (an end timed
+    #: alone): above 4L a bell's far side bends the speed (minimum jerk read 0.06 s late)
+    plain_top: float = 4.0
+    #: ... and once the far side's bend is fitted too (5L, 5/12 of the peak): more of the
+    #: flank pins the exponent down (4L read slow lowerings 0.01 s worse; 6L read a floor
+    #: pair's weaker side 0.01 s worse)
+    band_top: float = 5.0
+    #: multiples of the deceleration seen (from the band's top down to the last sample):
+    #: how far past the end of what was seen a stop may be extrapolated. A lowering is
+    #: decided 0.05 to 0.3 s before it ends (its speed under 1/16 of the peak, the long
+    #: tail of a skewed bell longer): 1 cut those short
+    past_reach: float = 2.0
 
 
 PHASE = PhaseSettings()
@@ -213,10 +232,12 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
         base = np.maximum(ss / ff, 0.0)
         y = base[None, :] ** (1.0 / ps[:, None])
         ym = y.mean(axis=1)
-        a = np.array([float(tm @ (row - m)) for row, m in zip(y, ym, strict=True)]) / var
+        a = ((y - ym[:, None]) @ tm) / var
         line = np.maximum(a[:, None] * tm[None, :] + ym[:, None], 0.0)
         res = np.sum((ff * line ** ps[:, None] - ss) ** 2, axis=1) * weight
-        for k in np.flatnonzero(a != 0):
+        ok = np.flatnonzero(a != 0)
+        if len(ok):
+            k = int(ok[np.argmin(res[ok])])  # the first of equals, as a loop over k would
             if best is None or res[k] < best[0]:
                 best = (float(res[k]), float(tt.mean() - ym[k] / a[k]))
     return None if best is None else (best[1], best[0])
@@ -237,11 +258,12 @@ def _far_share(t: np.ndarray, idx: np.ndarray, far) -> np.ndarray | None:
 
 
 def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
-    """An instant extrapolated past the end of what was seen, no further past it than the
-    deceleration seen (from the band's 4L crossing to the end) took: a few samples of a
-    flattening rate can put a fitted line's zero anywhere."""
+    """An instant extrapolated past the end of what was seen, no further past it than
+    ``past_reach`` times the deceleration seen (from the band's top to the end) took: a few
+    samples of a flattening rate can put a fitted line's zero anywhere."""
     seen = float(t[edge]) - float(t[i_band])
-    return float(np.clip(t0, float(t[edge]) - abs(seen), float(t[edge]) + abs(seen)))
+    reach = PHASE.past_reach * abs(seen)
+    return float(np.clip(t0, float(t[edge]) - reach, float(t[edge]) + reach))
 
 
 def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None):
@@ -260,15 +282,18 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None
     i_v = _valley(s, i_peak, step)
     t_v = float(t[i_v])
     level = PHASE.low_level * peak
-    # The run from the peak out to the valley, and in it the band [L, 4L] nearest the end.
+    # The run from the peak out to the valley, and in it the band [L, 4L] (5L once the bend
+    # is fitted) nearest the end.
     run = np.arange(i_peak, i_v + step, step)
     k1 = first_true(s[run] < level)
-    k3 = first_true(s[run] < 4 * level)
+    k3 = first_true(s[run] < (PHASE.plain_top if far is None else PHASE.band_top) * level)
     if k1 is None:
         if i_v == edge and k3 is not None:
-            # Seen only down to between L and 4L (decided as the speed died away): too
-            # little to tell the exponent, so the shortest extrapolation, a straight line.
-            fit = _band_fit(t, s, run[k3:], _EXPONENTS[:1])
+            # Seen only down to between L and the band's top (decided as the speed died
+            # away): the same fit over what was seen, bent by the far side (a straight
+            # line, the shortest extrapolation, read minimum-jerk lowerings 0.1 s short).
+            band = run[k3:]
+            fit = _band_fit(t, s, band, far=_far_share(t, band, far))
             if fit is not None and (fit[0] - float(t[edge])) * step >= 0:
                 return _past_edge(t, run[k3], edge, fit[0]), False
         # The speed never fell that low: the valley, or the end of what was seen.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.phases import first_true, fit_span, phase_span
-from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
+from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor, heel_up_sign
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,18 @@ class DetectionSettings:
     rise_min_deg: float = 8.0
     #: deg: the top is at least this far above neutral
     peak_min_deg: float = 5.0
+    #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
+    #: the foot is seen pivoting on the ball of the foot with the heel going up (see
+    #: ``_heel_went_up``): the lowest raises (8 deg, out of a deep heel drop) read 1 to 2
+    #: deg low, and sway and weight shifts (under 4 deg) do not pivot the heel up
+    low_rise_deg: float = 6.0
     #: a lowering brings back at least this fraction of the rise ...
     fall_fraction: float = 0.5
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
     neutral_deg: float = 2.0
+    #: deg: but a lowering is at least this deep: a hold's sag and overshoot (up to 4.5)
+    #: and sway (under 4) are not, and a low raise (8-10 deg) lowered only to neutral is
+    fall_min_deg: float = 5.0
     #: s: decided this long after the lowering stops (bounce window)
     confirm_s: float = 0.02
     #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
@@ -79,6 +87,15 @@ class DetectionSettings:
     pivot_residual_g: float = 0.3
     #: s: the lever fit spans the rep and this much either side
     pivot_pad_s: float = 0.1
+    #: m: a fitted lever arm longer than this is no pivot on the ball of the foot (the
+    #: sensor sits 0.05-0.22 m from it; slow raises' fits stray to 0.3): a step's swing
+    #: read as a rotation about a point metres away
+    max_lever_m: float = 0.5
+    #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
+    #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
+    #: the vertical beyond that by this much (gyro bias and axis error over a rep stay
+    #: under 4) is a step turning on the spot (a shuffle turns 0-45 deg a step)
+    yaw_margin_deg: float = 6.0
 
 
 DETECTION = DetectionSettings()
@@ -105,6 +122,7 @@ class Candidate:
     t_s: np.ndarray | None = None
     tilt_deg: np.ndarray | None = None  # (N, 2) rotation vector on the neutral basis
     rate_dps: np.ndarray | None = None  # pitch rate
+    yaw_deg: float = 0.0  # turn about the vertical over the movement (see _yaw_deg)
 
 
 class RepDetector:
@@ -179,7 +197,7 @@ class RepDetector:
                 pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
                 both = np.concatenate((pre_p, np.where(settled, pitch, np.inf)))
                 mn = trailing_min(both, w)[len(pre_p) :]
-                cond = high & (pitch - mn >= self.rise_min_deg)
+                cond = high & (pitch - mn >= min(self.rise_min_deg, DETECTION.low_rise_deg))
                 if not cond.any():
                     self.cursor = end_here
                     continue
@@ -199,7 +217,7 @@ class RepDetector:
                 # heel drop) or end above neutral on a step (not past neutral).
                 half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
                 back = np.minimum(
-                    cmx - self.rise_min_deg,
+                    cmx - min(self.rise_min_deg, DETECTION.fall_min_deg),
                     np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx),
                 )
                 cond = pitch <= np.maximum(half, back)
@@ -328,11 +346,13 @@ class RepDetector:
         vigorous = bool(walk[int(np.searchsorted(t, start - DETECTION.lead_s)) :].any())
         span = _span(t, start - DETECTION.pivot_pad_s, end + DETECTION.pivot_pad_s)
         pivot = None
+        yaw = 0.0
         if self.frame is not None:
             grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
             i_acc, i_gyr = c["ax"], c["gx"]
             acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
             pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
+            yaw = _yaw_deg(gyr, grav / self.g_ref, 1 / self.grid_hz)
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -349,10 +369,13 @@ class RepDetector:
             tilt_deg=tilt,
             rate_dps=v,
             pivot=pivot,
+            yaw_deg=yaw,
         )
         if vigorous:
             cand.rejected = "walking"
-        elif pivot is not None and _flew(pivot, t[span], end):
+        elif pivot is not None and (
+            _flew(pivot, t[span], end) or float(np.linalg.norm(pivot.r_m)) > DETECTION.max_lever_m
+        ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
@@ -369,7 +392,21 @@ class RepDetector:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
         elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
             cand.rejected = "too_quick"
+        elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
+            cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
+        elif self.top_val - self.base_val < self.rise_min_deg and not self._heel_went_up(
+            pivot, axis
+        ):
+            cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
         return cand
+
+    def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
+        """The lever fit says the foot turned about the ball of the foot, lifting the sensor
+        behind it (a clean pivot, heel up: see pivot.heel_up_sign)."""
+        if pivot is None or self.frame is None:
+            return False
+        n3 = self.frame[:, :2] @ axis.p
+        return heel_up_sign(pivot, n3, self.frame[:, 2]) > 0
 
 
 def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
@@ -380,6 +417,25 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
     if np.count_nonzero(judge) < PIVOT.min_moving_rows:
         return pivot.high_residual_g > DETECTION.pivot_residual_g
     return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
+    """The largest turn about the vertical (deg) over the rows: the gyro's component along
+    the measured up, integrated. A heel raise turns the foot about a horizontal axis only
+    (the pitch axis, and the roll of an ankle turning in or out); a step turns it on the spot."""
+    yaw = np.cumsum(np.einsum("ij,ij->i", gyr_dps, up)) * dt_s
+    return float(yaw.max() - yaw.min()) if len(yaw) else 0.0
+
+
+def _yaw_allowed_deg(tilt_deg: np.ndarray, p: np.ndarray) -> float:
+    """The most a raise can turn about the vertical: its roll about the foot's long axis,
+    tilted up by the pitch, has a vertical share roll x sin(pitch); plus yaw_margin_deg."""
+    if len(tilt_deg) == 0:
+        return DETECTION.yaw_margin_deg
+    pitch = tilt_deg @ p
+    roll = tilt_deg @ np.array([-p[1], p[0]])
+    lean = np.sin(np.radians(min(90.0, float(np.abs(pitch).max()))))
+    return float(np.abs(roll).max()) * lean + DETECTION.yaw_margin_deg
 
 
 def trailing_min(x: np.ndarray, w: int) -> np.ndarray:

@@ -87,9 +87,9 @@ class DetectionSettings:
     pivot_residual_g: float = 0.3
     #: s: the lever fit spans the rep and this much either side
     pivot_pad_s: float = 0.1
-    #: m: a fitted lever arm longer than this is no pivot on the ball of the foot (the
-    #: sensor sits 0.05-0.22 m from it; slow raises' fits stray to 0.3): a step's swing
-    #: read as a rotation about a point metres away
+    #: m: a fitted lever arm longer than this across the axis is no pivot on the ball of
+    #: the foot (the sensor sits 0.05-0.22 m from it): a step's swing read as a rotation
+    #: about a point metres away
     max_lever_m: float = 0.5
     #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
     #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
@@ -374,7 +374,7 @@ class RepDetector:
         if vigorous:
             cand.rejected = "walking"
         elif pivot is not None and (
-            _flew(pivot, t[span], end) or float(np.linalg.norm(pivot.r_m)) > DETECTION.max_lever_m
+            _flew(pivot, t[span], end) or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -399,6 +399,12 @@ class RepDetector:
         ):
             cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
         return cand
+
+    def _lever_across_m(self, pivot: PivotFit, axis) -> float:
+        """The fitted lever arm's length across the pitch axis (m). Along the axis a
+        rotation about it moves nothing, so that part of the fit is not seen."""
+        n3 = self.frame[:, :2] @ axis.p
+        return float(np.linalg.norm(np.cross(n3, pivot.r_m)))
 
     def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
         """The lever fit says the foot turned about the ball of the foot, lifting the sensor

@@ -7,7 +7,10 @@ simulator's own families (``heelraise.sim.scoring.family_spec``):
 - deep heel drops: raises of 8 to 10 degrees, some lowered only to neutral, read 1 to 2
   degrees low when the axis leant towards a rolled rep, and sat on the 8 degree rise
   threshold: one rep short, or two reps read as one;
-- shuffling: short strides turning on the spot counted as reps.
+- shuffling: short strides turning on the spot counted as reps;
+- a brisk set's first rep after stepping onto the box, when the axis was found on it:
+  its bottom lay where the look-back began (the foot still settling from the step), and
+  it was dropped as "already rising when the data resumed".
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ def test_low_raises_after_a_deep_heel_drop_are_all_counted(seed):
 def test_shuffling_on_the_spot_counts_nothing(seed):
     counted, _, starts = count("shuffle", seed)
     assert counted == 0, (seed, starts)
+
+
+@pytest.mark.parametrize("seed", [3025, 3073])
+def test_the_first_brisk_rep_after_a_step_onto_the_box_is_counted(seed):
+    counted, true, starts = count("brisk", seed)
+    assert counted == true, (seed, starts)
 
 
 def test_rolled_reps_do_not_pull_the_axis():

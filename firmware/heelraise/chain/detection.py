@@ -332,8 +332,13 @@ class RepDetector:
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
-        # Already rising when the data resumed after a gap: its start was not seen.
-        cut_off = self.base_idx <= self.floor_idx and v[0] >= 1.0 / 16.0 * rise_peak
+        # Already rising when the data resumed after a gap (or the axis's look-back began,
+        # after a step): its start was not seen. Rising all the way from there to the
+        # rise's peak; a bottom at the floor because the foot was still settling from a
+        # step onto the box, then still for seconds before the rise, is not that.
+        cut_off = self.base_idx <= self.floor_idx and bool(
+            np.all(v[: i_vr + 1] >= 1.0 / 16.0 * rise_peak)
+        )
         after = np.flatnonzero(v[vl_rel:] >= lower_peak / 16.0)
         if len(after):  # the lowering ends at the latest when the heel is clearly rising again
             end = min(end, float(t[vl_rel + int(after[0])]))

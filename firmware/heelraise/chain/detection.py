@@ -1,14 +1,16 @@
 """Step 5: rep detection and phase timing on the pitch signal.
 
-A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
+A rep is a rise of at least ``rise_min_deg`` from the bottom (``low_rise_deg``
+when the lever fit sees the heel pivot up on the ball of the foot) that ends above
 neutral by at least ``peak_min_deg``, followed by a lowering of at least
-``fall_fraction`` of that rise that comes to a stop. The state machine runs on
+``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``)
+that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
 sample whatever the chunking:
 
-    rise  --(pitch >= bottom + rise_min and >= peak_min)-->  fall
-    fall  --(pitch <= top - fall_fraction * (top - bottom))-->  stop
+    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
+    fall  --(pitch <= top - fall_fraction * (top - bottom), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
@@ -17,7 +19,8 @@ The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
 rate (no speed profile assumed; each movement's two ends timed together), checked
 against a minimum-jerk line through the movement's middle in pitch where that shape
 fits (sway near rest can move the rate's ends; see ``fit_trust_s``). A candidate with
-walking-speed rotation in it is not a rep.
+walking-speed rotation in it is not a rep; nor is one the lever-arm fit says did not
+pivot on the ball of the foot, or one that turned about the vertical (a step on the spot).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ first estimate skewed by a rolled ankle is corrected.
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,9 @@ class AxisSettings:
     quiet_s: float = 2.0
     #: deg: the excursion starts where the tilt was last under this
     excursion_start_deg: float = 3.0
+    #: reps whose directions give the axis (their median): enough that rolled ankles
+    #: (up to a third of a set's reps) stay outliers, few enough to follow a re-strap
+    refine_reps: int = 15
 
 
 AXIS = AxisSettings()
@@ -47,7 +51,7 @@ class PitchAxis:
         self.run = 0  # consecutive qualifying samples so far
         self.last_vigorous = -(10**9)  # absolute index of the last walking-speed sample
         self.last_low = None  # absolute index of the last sample under AXIS.excursion_start_deg
-        self.cov = np.zeros((2, 2))
+        self.leans: collections.deque[float] = collections.deque(maxlen=AXIS.refine_reps)
 
     @property
     def known(self) -> bool:
@@ -101,13 +105,17 @@ class PitchAxis:
         sel = r_rep[m >= 5.0]
         if len(sel) < 5:
             return
-        self.cov = 0.8 * self.cov + sel.T @ sel / len(sel)
-        p = _principal_axis(self.cov)
-        if p is None:  # no preferred direction at all: keep the axis
+        d = _principal_axis(sel.T @ sel / len(sel))
+        if d is None:  # no preferred direction at all: nothing learnt
             return
-        if p @ self.p < 0:
-            p = -p
-        self.p = p
+        # Each rep's direction kept as an angle on (e1, e2). A direction has no sign (the
+        # axis may be turned round later): angles are taken modulo 180 degrees, within 90
+        # of the axis, where their median is a plain median.
+        self.leans.append(float(np.arctan2(d[1], d[0])))
+        ref = np.arctan2(self.p[1], self.p[0])
+        rel = (np.array(self.leans) - ref + np.pi / 2) % np.pi - np.pi / 2
+        mid = ref + float(np.median(rel))
+        self.p = np.array([np.cos(mid), np.sin(mid)])
 
     def pitch_roll(self, r: np.ndarray):
         p = self.p

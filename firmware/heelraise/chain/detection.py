@@ -1,14 +1,16 @@
 """Step 5: rep detection and phase timing on the pitch signal.
 
-A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
+A rep is a rise of at least ``rise_min_deg`` from the bottom (``low_rise_deg``
+when the lever fit sees the heel pivot up on the ball of the foot) that ends above
 neutral by at least ``peak_min_deg``, followed by a lowering of at least
-``fall_fraction`` of that rise that comes to a stop. The state machine runs on
+``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``)
+that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
 sample whatever the chunking:
 
-    rise  --(pitch >= bottom + rise_min and >= peak_min)-->  fall
-    fall  --(pitch <= top - fall_fraction * (top - bottom))-->  stop
+    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
+    fall  --(pitch <= top - fall_fraction * (top - bottom), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
@@ -17,7 +19,8 @@ The phase instants come from :mod:`heelraise.chain.phases` on the gyro's pitch
 rate (no speed profile assumed; each movement's two ends timed together), checked
 against a minimum-jerk line through the movement's middle in pitch where that shape
 fits (sway near rest can move the rate's ends; see ``fit_trust_s``). A candidate with
-walking-speed rotation in it is not a rep.
+walking-speed rotation in it is not a rep; nor is one the lever-arm fit says did not
+pivot on the ball of the foot, or one that turned about the vertical (a step on the spot).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.phases import first_true, fit_span, phase_span
-from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor
+from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor, heel_up_sign
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,18 @@ class DetectionSettings:
     rise_min_deg: float = 8.0
     #: deg: the top is at least this far above neutral
     peak_min_deg: float = 5.0
+    #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
+    #: the foot is seen pivoting on the ball of the foot with the heel going up (see
+    #: ``_heel_went_up``): the lowest raises (8 deg, out of a deep heel drop) read 1 to 2
+    #: deg low, and sway and weight shifts (under 4 deg) do not pivot the heel up
+    low_rise_deg: float = 6.0
     #: a lowering brings back at least this fraction of the rise ...
     fall_fraction: float = 0.5
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
     neutral_deg: float = 2.0
+    #: deg: but a lowering is at least this deep: a hold's sag and overshoot (up to 4.5)
+    #: and sway (under 4) are not, and a low raise (8-10 deg) lowered only to neutral is
+    fall_min_deg: float = 5.0
     #: s: decided this long after the lowering stops (bounce window)
     confirm_s: float = 0.02
     #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
@@ -79,6 +90,15 @@ class DetectionSettings:
     pivot_residual_g: float = 0.3
     #: s: the lever fit spans the rep and this much either side
     pivot_pad_s: float = 0.1
+    #: m: a fitted lever arm longer than this across the axis is no pivot on the ball of
+    #: the foot (the sensor sits 0.05-0.22 m from it): a step's swing read as a rotation
+    #: about a point metres away
+    max_lever_m: float = 0.5
+    #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
+    #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
+    #: the vertical beyond that by this much (gyro bias and axis error over a rep stay
+    #: under 4) is a step turning on the spot (a shuffle turns 0-45 deg a step)
+    yaw_margin_deg: float = 6.0
 
 
 DETECTION = DetectionSettings()
@@ -105,6 +125,7 @@ class Candidate:
     t_s: np.ndarray | None = None
     tilt_deg: np.ndarray | None = None  # (N, 2) rotation vector on the neutral basis
     rate_dps: np.ndarray | None = None  # pitch rate
+    yaw_deg: float = 0.0  # turn about the vertical over the movement (see _yaw_deg)
 
 
 class RepDetector:
@@ -179,7 +200,7 @@ class RepDetector:
                 pre_p[pre[:, hist.col["settled"]] == 0.0] = np.inf
                 both = np.concatenate((pre_p, np.where(settled, pitch, np.inf)))
                 mn = trailing_min(both, w)[len(pre_p) :]
-                cond = high & (pitch - mn >= self.rise_min_deg)
+                cond = high & (pitch - mn >= min(self.rise_min_deg, DETECTION.low_rise_deg))
                 if not cond.any():
                     self.cursor = end_here
                     continue
@@ -199,7 +220,7 @@ class RepDetector:
                 # heel drop) or end above neutral on a step (not past neutral).
                 half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
                 back = np.minimum(
-                    cmx - self.rise_min_deg,
+                    cmx - min(self.rise_min_deg, DETECTION.fall_min_deg),
                     np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx),
                 )
                 cond = pitch <= np.maximum(half, back)
@@ -314,8 +335,13 @@ class RepDetector:
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
-        # Already rising when the data resumed after a gap: its start was not seen.
-        cut_off = self.base_idx <= self.floor_idx and v[0] >= 1.0 / 16.0 * rise_peak
+        # Already rising when the data resumed after a gap (or the axis's look-back began,
+        # after a step): its start was not seen. Rising all the way from there to the
+        # rise's peak; a bottom at the floor because the foot was still settling from a
+        # step onto the box, then still for seconds before the rise, is not that.
+        cut_off = self.base_idx <= self.floor_idx and bool(
+            np.all(v[: i_vr + 1] >= 1.0 / 16.0 * rise_peak)
+        )
         after = np.flatnonzero(v[vl_rel:] >= lower_peak / 16.0)
         if len(after):  # the lowering ends at the latest when the heel is clearly rising again
             end = min(end, float(t[vl_rel + int(after[0])]))
@@ -328,11 +354,13 @@ class RepDetector:
         vigorous = bool(walk[int(np.searchsorted(t, start - DETECTION.lead_s)) :].any())
         span = _span(t, start - DETECTION.pivot_pad_s, end + DETECTION.pivot_pad_s)
         pivot = None
+        yaw = 0.0
         if self.frame is not None:
             grav = gravity_in_sensor(tilt[span], self.frame, self.g_ref)
             i_acc, i_gyr = c["ax"], c["gx"]
             acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
             pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
+            yaw = _yaw_deg(gyr, grav / self.g_ref, 1 / self.grid_hz)
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -349,10 +377,13 @@ class RepDetector:
             tilt_deg=tilt,
             rate_dps=v,
             pivot=pivot,
+            yaw_deg=yaw,
         )
         if vigorous:
             cand.rejected = "walking"
-        elif pivot is not None and _flew(pivot, t[span], end):
+        elif pivot is not None and (
+            _flew(pivot, t[span], end) or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+        ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
             cand.rejected = "cut_off"
@@ -369,7 +400,27 @@ class RepDetector:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
         elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
             cand.rejected = "too_quick"
+        elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
+            cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
+        elif self.top_val - self.base_val < self.rise_min_deg and not self._heel_went_up(
+            pivot, axis
+        ):
+            cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
         return cand
+
+    def _lever_across_m(self, pivot: PivotFit, axis) -> float:
+        """The fitted lever arm's length across the pitch axis (m). Along the axis a
+        rotation about it moves nothing, so that part of the fit is not seen."""
+        n3 = self.frame[:, :2] @ axis.p
+        return float(np.linalg.norm(np.cross(n3, pivot.r_m)))
+
+    def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
+        """The lever fit says the foot turned about the ball of the foot, lifting the sensor
+        behind it (a clean pivot, heel up: see pivot.heel_up_sign)."""
+        if pivot is None or self.frame is None:
+            return False
+        n3 = self.frame[:, :2] @ axis.p
+        return heel_up_sign(pivot, n3, self.frame[:, 2]) > 0
 
 
 def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
@@ -380,6 +431,25 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
     if np.count_nonzero(judge) < PIVOT.min_moving_rows:
         return pivot.high_residual_g > DETECTION.pivot_residual_g
     return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
+    """The largest turn about the vertical (deg) over the rows: the gyro's component along
+    the measured up, integrated. A heel raise turns the foot about a horizontal axis only
+    (the pitch axis, and the roll of an ankle turning in or out); a step turns it on the spot."""
+    yaw = np.cumsum(np.einsum("ij,ij->i", gyr_dps, up)) * dt_s
+    return float(yaw.max() - yaw.min()) if len(yaw) else 0.0
+
+
+def _yaw_allowed_deg(tilt_deg: np.ndarray, p: np.ndarray) -> float:
+    """The most a raise can turn about the vertical: its roll about the foot's long axis,
+    tilted up by the pitch, has a vertical share roll x sin(pitch); plus yaw_margin_deg."""
+    if len(tilt_deg) == 0:
+        return DETECTION.yaw_margin_deg
+    pitch = tilt_deg @ p
+    roll = tilt_deg @ np.array([-p[1], p[0]])
+    lean = np.sin(np.radians(min(90.0, float(np.abs(pitch).max()))))
+    return float(np.abs(roll).max()) * lean + DETECTION.yaw_margin_deg
 
 
 def trailing_min(x: np.ndarray, w: int) -> np.ndarray:

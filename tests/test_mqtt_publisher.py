@@ -6,6 +6,7 @@ import itertools
 import json
 import subprocess
 import sys
+import threading
 import types
 
 import pytest
@@ -549,9 +550,10 @@ def test_a_command_published_retained_while_the_device_is_connected_is_not_run(
 def test_a_message_breaking_its_schema_is_logged_by_the_sender_and_still_delivered(
     mqtt_broker, mqtt_subscriber, make_publisher, caplog
 ):
-    """The schema check runs on the sender thread, never the sensor loop; it only logs."""
+    """With ``check_outgoing`` the schema check runs on the sender thread, never the sensor
+    loop; it only logs."""
     rec = mqtt_subscriber(mqtt_broker, f"{BASE}/event/rep")
-    pub = make_publisher(mqtt_broker)
+    pub = make_publisher(mqtt_broker, check_outgoing=True)
     wait_until(pub.connected.is_set, 10, "publisher connected")
     (bad,) = [e for e in fake_set(1, 1) if e.kind == "rep"]
     bad.rep.surface = "moon"  # not floor or step
@@ -560,6 +562,52 @@ def test_a_message_breaking_its_schema_is_logged_by_the_sender_and_still_deliver
         rec.wait_for(lambda ms: ms, what="the rep, schema or not")
         wait_until(lambda: "outgoing rep message breaks its schema" in caplog.text, 10, "the error")
     assert rec.messages[0].json()["rep"]["surface"] == "moon"
+
+
+@pytest.fixture
+def spied_validation(monkeypatch):
+    """``(compiled, checked)``: the types each ``compile_all`` was given and every kind
+    ``validate`` was called for off the test's own thread, i.e. by the publisher (from here
+    on: ask for it before the publisher)."""
+    compiled, checked = [], []
+    real_compile, real_validate = validation.compile_all, validation.validate
+
+    def compile_all(types=validation.TYPES):
+        compiled.append(tuple(types))
+        real_compile(types)
+
+    def validate(kind, payload):
+        if threading.current_thread() is not threading.main_thread():
+            checked.append(kind)
+        real_validate(kind, payload)
+
+    monkeypatch.setattr(validation, "compile_all", compile_all)
+    monkeypatch.setattr(validation, "validate", validate)
+    return compiled, checked
+
+
+def test_by_default_only_commands_are_checked_on_the_device(
+    spied_validation, commanded, mqtt_broker, mqtt_subscriber, caplog
+):
+    """The device's own messages are not checked by default (the tests check each kind, the
+    dashboard what it receives): only the cmd check is compiled, a bad rep goes out unlogged
+    and a bad command is still refused."""
+    compiled, checked = spied_validation
+    pub, handler, send, result_for, _ = commanded
+    reps = mqtt_subscriber(mqtt_broker, f"{BASE}/event/rep")
+    (bad,) = [e for e in fake_set(1, 1) if e.kind == "rep"]
+    bad.rep.surface = "moon"  # not floor or step
+    with caplog.at_level("ERROR", logger="heelraise.mqtt"):
+        pub.on_event(bad)
+        reps.wait_for(lambda ms: ms, what="the rep")
+        send({"id": "c-bad", "cmd": "no_such_command"})
+        answer = result_for("c-bad")
+    assert compiled == [("cmd",)]
+    assert checked and set(checked) == {"cmd"}
+    assert "breaks its schema" not in caplog.text
+    assert reps.messages[0].json()["rep"]["surface"] == "moon"
+    assert answer["ok"] is False and answer["reason"].startswith("invalid command")
+    assert handler.calls == []
 
 
 def test_a_command_delivered_on_another_topic_is_never_run(commanded, caplog):

@@ -290,9 +290,11 @@ class MqttPublisher:
     # --- the outbox and the sender thread -------------------------------------------------------
 
     def _store(self, kind, topic, payload, qos, retain, replace_unsent_after=None) -> None:
-        # The schema check is the sender thread's (_check_outgoing): it costs milliseconds a
-        # message and only ever logs, so the sensor loop only encodes and writes the row.
-        self._to_check.append((kind, payload))
+        # The schema check (only with check_outgoing) is the sender thread's (_check_outgoing):
+        # it costs milliseconds a message and only ever logs, so the sensor loop only encodes
+        # and writes the row.
+        if self.settings.check_outgoing:
+            self._to_check.append((kind, payload))
         try:
             body = payloads.encode(payload)
         except ValueError as e:
@@ -311,7 +313,8 @@ class MqttPublisher:
         self._wake.set()
 
     def _sender_main(self) -> None:
-        validation.compile_all()  # once, here: not in the middle of the session
+        # once, here: not in the middle of the session (commands are always checked)
+        validation.compile_all(validation.TYPES if self.settings.check_outgoing else ("cmd",))
         while True:
             self._wake.wait(0.5)
             self._wake.clear()

@@ -91,6 +91,11 @@ class MqttSettings:
     password_env: str = "HEELRAISE_MQTT_PASSWORD"
     #: Commands larger than this many bytes are refused unread.
     max_cmd_bytes: int = 4096
+    #: Also check every outgoing message against its schema (an error is logged; the message
+    #: is sent anyway). Off on the device: its messages come from the one serialiser the tests
+    #: check kind by kind, the dashboard checks what it receives, and the compiled checks cost
+    #: the service about 4 MB of its 45 (``bench/service_cpu.py``). Commands are always checked.
+    check_outgoing: bool = False
     #: Reconnect backoff: first retry after ``reconnect_min_s``, doubling up to ``reconnect_max_s``.
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 30.0
@@ -127,7 +132,7 @@ class MqttSettings:
         _int(self, "outbox_max_messages", 10, 10_000_000)
         if isinstance(self.qos, bool) or self.qos not in (0, 1, 2):
             raise SettingsError(f"qos must be 0, 1 or 2, not {self.qos!r}")
-        for name in ("live", "discovery", "tls"):
+        for name in ("live", "discovery", "tls", "check_outgoing"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be true or false, not {getattr(self, name)!r}")
         _number(self, "live_hz", 0.0, MAX_LIVE_HZ, f"must be over 0 and at most {MAX_LIVE_HZ:g}")

@@ -30,6 +30,7 @@ from heelraise.clock import ManualClock, ScaledClock
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
+from heelraise.service.heaptrim import HeapTrimSink
 from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
@@ -291,6 +292,7 @@ def assemble(
         if config.mqtt is not None:
             publisher = _publisher(config, session_id, commands, mqtt_client_factory, sinks)
         sinks += list(extra_sinks)
+        sinks.append(HeapTrimSink())  # last: after every other sink has had the set
         service = build_service(
             config,
             imu=imu,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from heelraise.events import SessionEvent, SetEvent
 from heelraise.heap import release_free_heap
+from heelraise.service.sinks import EventSink
 
 
-class HeapTrimSink:
+class HeapTrimSink(EventSink):
     """An EventSink: ``trim()`` (default :func:`~heelraise.heap.release_free_heap`) on every
     set and session event, nothing else."""
 
@@ -22,15 +23,3 @@ class HeapTrimSink:
     def on_event(self, event) -> None:
         if isinstance(event, SetEvent | SessionEvent):
             self._trim()
-
-    def on_state(self, state: dict) -> None:
-        pass
-
-    def on_live(self, t_s: float, pitch_deg: float, phase: str) -> None:
-        pass
-
-    def on_health(self, health: dict) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -56,8 +56,8 @@ class DetectionSettings:
     stop_rebound_dps: float = 25.0
     #: ... and at least this share of the lowering's peak rate (a fast lowering's ripple)
     stop_rebound_share: float = 0.3
-    #: s: a rate over that, still growing at confirm_s, is waited for this much longer (a
-    #: bounce's rebound peaks within a few rows; a rise going on past it is the next rep)
+    #: s: a stop ended so, its rate still growing at confirm_s, is waited for this much
+    #: longer (a bounce's rebound peaks within a few rows; a rise going on is the next rep)
     rebound_wait_s: float = 0.05
     #: s: longer than this is not a rep (standing on the toes, a long stretch)
     max_rep_s: float = 40.0
@@ -140,6 +140,7 @@ class RepDetector:
         self.stop_idx = None
         self.fall_rows = 0
         self.confirm_t = None
+        self.sprung = False  # the stop was its rebound's (see the confirm mode)
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
@@ -233,7 +234,18 @@ class RepDetector:
                 # averages out; a dip of the ripple is not a stop) is under 1/16 of the peak.
                 cond = self._trailing_rate(hist, a, v, axis) > cmv / 16.0
                 # ... or when the rate itself springs back up (an abrupt stop's rebound).
-                cond |= v >= self._rebound_dps(cmv)
+                # Abrupt: still lowering at a quarter of its peak within confirm_s before (a
+                # new rise from rest, quick as it may be, is not a rebound).
+                k = max(1, int(round(DETECTION.confirm_s * self.grid_hz)))
+                pre = hist.rows(max(hist.first, a - k), a)[:, [hist.col["w1"], hist.col["w2"]]]
+                n_pre = len(pre)
+                x = np.concatenate((pre @ axis.p, v))
+                fast = x < np.concatenate((np.full(n_pre, self.vl_val), cmv)) / 4.0
+                c = np.concatenate(([0], np.cumsum(fast)))
+                i = n_pre + np.arange(len(v))
+                was_fast = c[i] - c[np.maximum(i - k, 0)] > 0  # in the k rows before each
+                sprung = (v >= self._rebound_dps(cmv)) & was_fast
+                cond |= sprung
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
@@ -250,6 +262,7 @@ class RepDetector:
                 # Decide DETECTION.confirm_s after that; the stop instant itself is
                 # extrapolated from the deceleration when the rep is timed.
                 self.confirm_t = hist.at("t", a + j) + DETECTION.confirm_s
+                self.sprung = bool(sprung[j])  # ended by its rebound: see it to its peak
                 self.mode = "confirm"
                 self.cursor = a + j + 1
             elif self.mode == "confirm":
@@ -257,12 +270,13 @@ class RepDetector:
                 t = r[:, hist.col["t"]]
                 resumed = v < self.vl_val / 4.0
                 done = t >= self.confirm_t
-                # ... but not while the heel springs up faster and faster: a rebound is seen
-                # to its peak (a bounce), the next rep's rise let go after rebound_wait_s.
-                prev = hist.rows(max(hist.first, a - 1), a)[:, [hist.col["w1"], hist.col["w2"]]]
-                before = np.concatenate((prev @ axis.p if len(prev) else v[:1], v[:-1]))
-                growing = (v >= self._rebound_dps()) & (v > before)
-                done &= ~growing | (t >= self.confirm_t + DETECTION.rebound_wait_s)
+                if self.sprung:
+                    # ... but not while its rebound still speeds up: it is seen to its peak
+                    # (a bounce); a rise going on past rebound_wait_s is the next rep's.
+                    prev = hist.rows(max(hist.first, a - 1), a)[:, [hist.col["w1"], hist.col["w2"]]]
+                    before = np.concatenate((prev @ axis.p if len(prev) else v[:1], v[:-1]))
+                    growing = (v >= self._rebound_dps()) & (v > before)
+                    done &= ~growing | (t >= self.confirm_t + DETECTION.rebound_wait_s)
                 jr = int(np.argmax(resumed)) if resumed.any() else None
                 jd = int(np.argmax(done)) if done.any() else None
                 if jr is not None and (jd is None or jr < jd):

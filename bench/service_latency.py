@@ -23,23 +23,37 @@ event, the cue can come before the true end (negative), when the chain calls the
 split into
     decision  = RepEvent.t_s (the deciding sample's time) - (t0 + truth end_s)
     read      = clock at the read that brought that sample - RepEvent.t_s (FIFO, read period)
-    batching  = clock when the analyzer returned the event - that read (it gathers
-                reads until they span ``batch_s``, never while a rep is being decided)
+    chain     = clock when the analyzer returned the event - that read: its gathering reads
+                until they span ``batch_s`` (never while a rep is being decided) and its
+                compute of the read that decides
     delivery  = sink / buzzer clock - that return (the service's own part)
 
 Sessions of one long set at a brisk tempo (about 3.5 s a rep) give ``--reps`` reps per
 repeat; p50 / p90 / p99 / max over all repeats, and each repeat's p99. Target: p99 <= 60 ms.
 ``--guided`` runs the metronome at the session's tempo, so feedback often arrives while a
-metronome cue is sounding (and cuts it).
+metronome cue is sounding (and cuts it). ``--pair``: two shoes, left and right, each its own
+simulated sensor (own seed, biases, oscillator error) doing its own set at the same time, one
+chain each in one loop; the figures are given per side and together (the right shoe's
+feedback is its own pattern, ``rep_ok_right`` / ``rep_fault_right``).
 
-    python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 10] [--reads-ms 20]
-                                    [--guided]
+The default is real time (``--speed 1``, what a user runs): the repeats then run as
+concurrent processes (``--jobs``, default one per repeat), each using a few per cent of a
+core, so they do not slow each other down; ``--speed 5`` or more counts the loop's compute
+that many times over (a slower machine's).
+
+    python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 1] [--reads-ms 20]
+                                    [--guided] [--pair] [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -47,10 +61,13 @@ from heelraise.clock import ScaledClock
 from heelraise.cues.coach import Coach
 from heelraise.cues.testing import mock_pins_follow
 from heelraise.imu.sim import SimImu
+from heelraise.mqtt.publisher import MqttPublisher
+from heelraise.mqtt.settings import MqttSettings
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 
 TARGET_MS = 60.0
+TARGET_MQTT_MS = 70.0  # rep end to event/rep at a subscriber on loopback
 TEMPO = "2-0-1-0"
 FEEDBACK = ("rep_ok", "rep_fault")
 
@@ -69,11 +86,11 @@ def on_edges(pin) -> np.ndarray:
 class StampingSink:
     def __init__(self, clock):
         self.clock = clock
-        self.reps = []  # (clock at delivery, Rep, t_s, id(event))
+        self.reps = []  # (clock at delivery, Rep, t_s, id(event), side)
 
     def on_event(self, event):
         if event.kind == "rep":
-            self.reps.append((self.clock(), event.rep, event.t_s, id(event)))
+            self.reps.append((self.clock(), event.rep, event.t_s, id(event), event.side))
 
     def on_state(self, state):
         pass
@@ -99,11 +116,12 @@ class Stamps:
         analyzer.update = self
 
     def __call__(self, t_s, acc_g, gyr_dps):
-        now = self.clock()
-        self.reads.append((now, float(t_s[-1])))
+        self.reads.append((self.clock(), float(t_s[-1])))
         events = self.update(t_s, acc_g, gyr_dps)
-        for e in events:
-            self.handed[id(e)] = now
+        if events:
+            done = self.clock()  # after the chain's own compute
+            for e in events:
+                self.handed[id(e)] = done
         return events
 
     def read_of(self, t_s: float) -> float:
@@ -111,19 +129,68 @@ class Stamps:
         return next(now for now, last in self.reads if last >= t_s - 1e-9)
 
 
-def one_session(seed, read_s, fs_hz, speed, reps, guided=False):
+SIDES = ("left", "right")
+
+
+class Subscriber:
+    """A paho client subscribed to a device's ``event/rep``: the clock at each arrival, by
+    (side, set, rep index)."""
+
+    def __init__(self, port: int, device_id: str, clock):
+        import paho.mqtt.client as mqtt
+
+        self.clock = clock
+        self.arrivals: dict[tuple, float] = {}
+        self.ready = threading.Event()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        topic = f"{MqttSettings().prefix}/{device_id}/event/rep"
+        self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, 1)
+        self.c.on_subscribe = lambda *a: self.ready.set()
+        self.c.on_message = self._msg
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        if not self.ready.wait(10):
+            raise RuntimeError(f"no subscription to {topic} on port {port}")
+
+    def _msg(self, c, u, msg):
+        d = json.loads(msg.payload)
+        self.arrivals.setdefault((d["side"], d["rep"]["set"], d["rep"]["index"]), self.clock())
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def one_session(seed, read_s, fs_hz, speed, reps, guided=False, pair=False, mqtt_port=None):
+    """One repeat; with ``mqtt_port`` (a broker on loopback) the service publishes over MQTT
+    with its outbox, as ``heelraise run`` does, and a subscriber times ``event/rep``."""
     clock = ScaledClock(speed)
-    with mock_pins_follow(clock):
-        return _session(clock, seed, read_s, fs_hz, reps, guided)
+    with mock_pins_follow(clock), tempfile.TemporaryDirectory() as tmp:
+        mqtt = None
+        if mqtt_port is not None:
+            device = f"latency{seed}"
+            settings = MqttSettings(
+                host="127.0.0.1", port=mqtt_port, outbox_path=str(Path(tmp) / "outbox.sqlite")
+            )
+            mqtt = (
+                MqttPublisher(settings, device_id=device, session_id=f"s{seed}"),
+                Subscriber(mqtt_port, device, clock),
+            )
+            mqtt[0].connected.wait(10)
+        try:
+            return _session(clock, seed, read_s, fs_hz, reps, guided, pair, mqtt)
+        finally:
+            if mqtt is not None:  # the service closed its sinks, the publisher with them
+                mqtt[1].close()
 
 
-def _session(clock, seed, read_s, fs_hz, reps, guided):
-    config = parse_config(f'[tempo]\ntarget = "{TEMPO}"\nmode = "guided"\n' if guided else "")
-    imu = SimImu(
+def _imu(clock, fs_hz, seed, reps, rate_error):
+    return SimImu(
         fs_hz=fs_hz,
         clock=clock,
         sleep=clock.sleep,
         seed=seed,
+        rate_error=rate_error,
         session_options={
             "sets": 1,
             "reps": reps,
@@ -132,43 +199,76 @@ def _session(clock, seed, read_s, fs_hz, reps, guided):
             "distractors": False,
         },  # fmt: skip
     )
+
+
+def _session(clock, seed, read_s, fs_hz, reps, guided, pair, mqtt):
+    config = parse_config(f'[tempo]\ntarget = "{TEMPO}"\nmode = "guided"\n' if guided else "")
+    if pair:  # two sensors, each its own seed and oscillator error
+        imus = [
+            (side, _imu(clock, fs_hz, 2 * seed + k, reps, (0.002, -0.0015)[k]))
+            for k, side in enumerate(SIDES)
+        ]
+    else:
+        imus = [(None, _imu(clock, fs_hz, seed, reps, 0.002))]
     factory = MockFactory(pin_class=MockPWMPin)
     coach = Coach(config.pins.pin_map(), config.cues, pin_factory=factory, clock=clock)
     coach.player.history = []  # every start (the player keeps only the last HISTORY_LEN)
     sink = StampingSink(clock)
     service = build_service(
         config,
-        imu=imu,
+        imus=imus,
         coach=coach,
-        sinks=[sink],
+        sinks=[sink] if mqtt is None else [sink, mqtt[0]],
         clock=clock,
         sleep=clock.sleep,
         read_interval_s=read_s,
         stop_when_exhausted=True,
     )
-    stamps = Stamps(service.analyzer, clock)
+    stamps = {shoe.side: Stamps(shoe.analyzer, clock) for shoe in service.shoes}
     service.run()
+    arrivals = {}
+    if mqtt is not None:  # wait for the outbox to drain to the subscriber
+        deadline = time.monotonic() + 20
+        while len(mqtt[1].arrivals) < len(sink.reps) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        arrivals = dict(mqtt[1].arrivals)
+    buzz_on = on_edges(factory.pin(config.pins.pin_map().buzzer))
+    out = {}
+    for side, imu in imus:
+        names = FEEDBACK if side in (None, "left") else tuple(f + "_right" for f in FEEDBACK)
+        feedback = np.array([t for t, name in coach.player.history if name in names])
+        mine = [x for x in sink.reps if x[4] == side]
+        got = {id(x[1]): arrivals.get((side, x[1].set, x[1].index)) for x in mine}
+        out[side] = _latencies(imu, mine, stamps[side], feedback, buzz_on, got)
+    return out
+
+
+def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
+    """One shoe's latencies: its truth against the events and cues it got."""
     t0 = imu._t0
     truth = imu.session.truth["reps"]
-    buzz_on = on_edges(factory.pin(config.pins.pin_map().buzzer))
-    feedback_starts = np.array([t for t, name in coach.player.history if name in FEEDBACK])
     ev, cue, decide, read, batch, deliver, cue_deliver = [], [], [], [], [], [], []
+    sub, sub_deliver = [], []
     missed = uncued = other_first = 0
     for r in truth:
         end_clock = t0 + r["end_s"]
         # the detected rep whose start is nearest the truth start (same rep)
-        best = min(sink.reps, key=lambda x: abs(x[1].start_s - (t0 + r["start_s"])), default=None)
+        best = min(reps, key=lambda x: abs(x[1].start_s - (t0 + r["start_s"])), default=None)
         if best is None or abs(best[1].start_s - (t0 + r["start_s"])) > 1.0:
             missed += 1
             continue
-        delivered, _, decided_t_s, key = best
+        delivered, _, decided_t_s, key, _ = best
         handed = stamps.handed.get(key, delivered)  # reps closed at shutdown: no update
         read_clock = min(stamps.read_of(decided_t_s), handed)
         ev.append(delivered - end_clock)
         decide.append(decided_t_s - end_clock)  # sensor time of the deciding sample
         read.append(read_clock - decided_t_s)  # FIFO + read period
-        batch.append(handed - read_clock)  # the analyzer gathering reads (batch_s)
+        batch.append(handed - read_clock)  # the analyzer: batch_s, then its compute
         deliver.append(delivered - handed)  # the service: coach first, then the sinks
+        arrived = arrivals.get(id(best[1]))
+        if arrived is not None:  # event/rep at the subscriber (with --mqtt)
+            sub.append(arrived - end_clock)
+            sub_deliver.append(arrived - handed)
         # this rep's feedback: the first one the coach started once the event was handed out
         own = feedback_starts[feedback_starts >= handed - 1e-9]
         if not len(own) or own[0] > delivered + 1e-9:
@@ -183,76 +283,136 @@ def _session(clock, seed, read_s, fs_hz, reps, guided):
             other_first += 1  # another pattern's edge came first (a metronome cue, trouble)
         cue.append(edge[0] - end_clock)
         cue_deliver.append(edge[0] - handed)
-    parts = {"decide": decide, "read": read, "batch": batch, "deliver": deliver}
-    return ev, cue, parts, cue_deliver, (missed, uncued, other_first), len(truth)
+    return {
+        "event": ev,
+        "cue": cue,
+        "decide": decide,
+        "read": read,
+        "batch": batch,
+        "deliver": deliver,
+        "cue_deliver": cue_deliver,
+        "subscriber": sub,
+        "sub_deliver": sub_deliver,
+        "missed": missed,
+        "uncued": uncued,
+        "other_first": other_first,
+        "total": len(truth),
+    }
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--reps", type=int, default=170, help="reps per repeat (one session)")
-    p.add_argument("--speed", type=float, default=10.0, help="wall clock scaled this much")
-    p.add_argument("--reads-ms", type=float, default=20.0)
-    p.add_argument("--fs-hz", type=float, default=1000.0)
-    p.add_argument("--guided", action="store_true", help=f"metronome on at {TEMPO}")
-    args = p.parse_args()
-    ev, cue, cue_deliver, total = [], [], [], 0
-    missed = uncued = other_first = 0
-    parts = {"decide": [], "read": [], "batch": [], "deliver": []}
-    per_repeat = []
-    wall = time.perf_counter()
-    for seed in range(args.repeats):
-        e, c, ps, cd, (m, u, o), n = one_session(
-            seed, args.reads_ms / 1000.0, args.fs_hz, args.speed, args.reps, args.guided
-        )
-        per_repeat.append((np.percentile(1000 * np.asarray(e), 99),
-                           np.percentile(1000 * np.asarray(c), 99)))  # fmt: skip
-        ev += e
-        cue += c
-        cue_deliver += cd
-        for k in parts:
-            parts[k] += ps[k]
-        missed += m
-        uncued += u
-        other_first += o
-        total += n
-    wall = time.perf_counter() - wall
+def _repeat(job):
+    seed, args, port = job
+    return one_session(
+        seed,
+        args.reads_ms / 1000.0,
+        args.fs_hz,
+        args.speed,
+        args.reps,
+        args.guided,
+        args.pair,
+        port,
+    )
+
+
+ROWS = (
+    ("rep end -> RepEvent", "event"),
+    ("rep end -> buzzer on-edge of its feedback (mock pin)", "cue"),
+    ("  of which: analyzer decision (rep end -> deciding sample)", "decide"),
+    ("  of which: read (FIFO, read period: sample -> read)", "read"),
+    ("  of which: analyzer batching and compute (read -> event returned)", "batch"),
+    ("  of which: service delivery (event returned -> sink)", "deliver"),
+    ("  service delivery (event returned -> buzzer on-edge)", "cue_deliver"),
+    ("rep end -> event/rep at a subscriber on loopback (--mqtt)", "subscriber"),
+    ("  of which: event returned -> subscriber (outbox, mosquitto)", "sub_deliver"),
+)
+COUNTS = ("missed", "uncued", "other_first", "total")
+
+
+def _p99(xs) -> float:
+    return float(np.percentile(1000.0 * np.asarray(xs), 99)) if len(xs) else float("nan")
+
+
+def _report(title, results):
+    """Print one table over ``results`` (one dict per repeat and side)."""
+    got = {k: sum((r[k] for r in results), []) for _, k in ROWS}
+    n = {k: sum(r[k] for r in results) for k in COUNTS}
     print(
-        f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats, {total} "
-        f"true reps ({missed} not detected, {uncued} detected but not cued), "
-        f"{'guided at ' + TEMPO if args.guided else 'free'} mode, "
-        f"{args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
-        f"analyzer batch_s {parse_config('').analyzer_settings().batch_s:g} s "
-        f"[{wall:.0f} s to run]"
+        f"{title}: {n['total']} true reps ({n['missed']} not detected, {n['uncued']} detected "
+        f"but not cued)"
     )
-    rows = (
-        ("rep end -> RepEvent", ev),
-        ("rep end -> buzzer on-edge of its feedback (mock pin)", cue),
-        ("  of which: analyzer decision (rep end -> deciding sample)", parts["decide"]),
-        ("  of which: read (FIFO, read period: sample -> read)", parts["read"]),
-        ("  of which: analyzer batching (read -> event returned)", parts["batch"]),
-        ("  of which: service delivery (event returned -> sink)", parts["deliver"]),
-        ("  service delivery (event returned -> buzzer on-edge)", cue_deliver),
-    )
-    for name, xs in rows:
-        ms = 1000.0 * np.asarray(xs)
+    for name, key in ROWS:
+        ms = 1000.0 * np.asarray(got[key])
         if len(ms) == 0:
-            print(f"  {name} no samples")
+            if key not in ("subscriber", "sub_deliver"):
+                print(f"  {name} no samples")
             continue
         p50, p90, p99 = np.percentile(ms, [50, 90, 99])
         print(
             f"  {name}\n      n={len(ms):<4} p50 {p50:4.0f} ms  p90 {p90:4.0f} ms  "
             f"p99 {p99:4.0f} ms  max {ms.max():4.0f} ms"
         )
-    print(f"  reps whose first on-edge after their end was another pattern's: {other_first}")
-    print("  p99 of each repeat, event / cue: "
-          + ", ".join(f"{a:.0f} / {b:.0f} ms" for a, b in per_repeat))  # fmt: skip
-    for name, xs in rows[:2]:
-        ms = 1000.0 * np.asarray(xs)
-        if len(ms):
-            worst = np.percentile(ms, 99)
-            verdict = "meets" if worst <= TARGET_MS else "MISSES"
-            print(f"  {name}: p99 {worst:.0f} ms {verdict} the {TARGET_MS:g} ms target")
+    print(f"  reps whose first on-edge after their end was another pattern's: {n['other_first']}")
+    for name, key, target in ((*ROWS[0], TARGET_MS), (*ROWS[1], TARGET_MS),
+                              (*ROWS[7], TARGET_MQTT_MS)):  # fmt: skip
+        if got[key]:
+            worst = _p99(got[key])
+            verdict = "meets" if worst <= target else "MISSES"
+            print(f"  {name}: p99 {worst:.0f} ms {verdict} the {target:g} ms target")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--reps", type=int, default=170, help="reps per repeat (one session)")
+    p.add_argument("--speed", type=float, default=1.0, help="wall clock scaled this much")
+    p.add_argument("--reads-ms", type=float, default=20.0)
+    p.add_argument("--fs-hz", type=float, default=1000.0)
+    p.add_argument("--guided", action="store_true", help=f"metronome on at {TEMPO}")
+    p.add_argument("--pair", action="store_true", help="two shoes, left and right, at once")
+    p.add_argument("--jobs", type=int, default=None, help="repeats at once (default: all)")
+    p.add_argument(
+        "--mqtt", action="store_true", help="publish over MQTT to a mosquitto on loopback too"
+    )
+    args = p.parse_args()
+    jobs = args.jobs or args.repeats
+    wall = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = port = None
+        if args.mqtt:
+            from brokers import start_mosquitto
+
+            broker, port = start_mosquitto(Path(tmp))
+        try:
+            work = [(seed, args, port) for seed in range(args.repeats)]
+            if jobs > 1:
+                with ProcessPoolExecutor(max_workers=jobs) as pool:
+                    repeats = list(pool.map(_repeat, work))
+            else:
+                repeats = [_repeat(w) for w in work]
+        finally:
+            if broker is not None:
+                broker.kill()
+                broker.wait()
+    wall = time.perf_counter() - wall
+    print(
+        f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats "
+        f"({jobs} at a time), {'two shoes' if args.pair else 'one shoe'}, "
+        f"{'guided at ' + TEMPO if args.guided else 'free'} mode, "
+        f"{args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "
+        f"analyzer batch_s {parse_config('').analyzer_settings().batch_s:g} s "
+        f"[{wall:.0f} s to run]"
+    )
+    sides = list(repeats[0])
+    if len(sides) > 1:
+        for side in sides:
+            _report(f"{side} shoe", [r[side] for r in repeats])
+    _report("all shoes" if len(sides) > 1 else "one shoe", [r[s] for r in repeats for s in sides])
+    each = []
+    for r in repeats:
+        ev = sum((r[s]["event"] for s in sides), [])
+        cue = sum((r[s]["cue"] for s in sides), [])
+        each.append(f"{_p99(ev):.0f} / {_p99(cue):.0f} ms")
+    print("  p99 of each repeat, event / cue: " + ", ".join(each))
 
 
 if __name__ == "__main__":

@@ -57,13 +57,17 @@ class AnalyzerTuning:
     settle_s: float = 1.0
     #: deg/s: the live phase is rising / lowering above this pitch rate
     phase_rate_dps: float = 4.0
-    #: rate at the decision over the rebound's peak at or above this: the next rep, not a bounce
+    #: rate at the decision over the rebound's peak at or above this, and still growing: the
+    #: next rep's rise, not a bounce (a rebound springs up at once, then slows)
     still_rising: float = 0.7
+    #: a lowering coming to a stop is not batched once a read's pitch rate (raw gyro on
+    #: the pitch axis) is under this share of its peak: its stop (a grid row under 1/16 of
+    #: the peak, the rows' average too, or a rebound) may come with it; faster, it cannot
+    #: yet (twice 1/16: a margin for the raw rate's projection)
+    slowing_share: float = 0.125
 
 
 TUNING = AnalyzerTuning()
-#: detector modes in which reads are not batched: a rep's stop may come with the next read
-DECIDING = ("stop", "confirm")
 
 
 @dataclass
@@ -121,6 +125,7 @@ class Analyzer:
         self._detect_from = 0
         self._neutral_idx = 0  # history index of the first row after neutral was taken
         self._pending_t0: float | None = None
+        self._pending_vl = 0.0  # the lowering's peak rate, its reads waiting included (deg/s)
 
     # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
@@ -134,14 +139,26 @@ class Analyzer:
         self._pending.append((t_s, acc_g, gyr_dps))
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
-        # ... except while a rep is being decided (its lowering is coming to a stop, or the
+        # ... except while a rep is being decided (its lowering is slowing to a stop, or the
         # stop is being confirmed), so the samples that decide it are never held back.
-        if (
-            self.detector.mode not in DECIDING
-            and self.last_t - self._pending_t0 < self.settings.batch_s
-        ):
+        if not self._deciding(gyr_dps) and self.last_t - self._pending_t0 < self.settings.batch_s:
             return []
         return self._flush()
+
+    def _deciding(self, gyr_dps: np.ndarray) -> bool:
+        """Could this read decide a rep? In the stop's confirmation, yes; while the lowering
+        comes to a stop, once its pitch rate (this read's raw gyro, bias-corrected, on the
+        pitch axis) is slower than ``TUNING.slowing_share`` of the lowering's peak so far."""
+        det = self.detector
+        if det.mode == "confirm":
+            return True
+        if det.mode != "stop" or self.fusion is None:
+            return False
+        n3 = self.fusion.basis @ self.axis.p  # the pitch axis in sensor axes
+        rate = gyr_dps @ n3 - float(self.bias_dps @ n3)
+        # The peak so far, the reads waiting included (raw samples reach further than rows).
+        self._pending_vl = min(self._pending_vl, det.vl_val, float(rate.min()))
+        return bool(rate.max() > TUNING.slowing_share * self._pending_vl)
 
     def _flush(self) -> list:
         if not self._pending:
@@ -154,6 +171,7 @@ class Analyzer:
             gyr_dps = np.concatenate([p[2] for p in self._pending])
         self._pending = []
         self._pending_t0 = None
+        self._pending_vl = 0.0
         # Glitches (values no IMU gives) dropped sample by sample, a batch at a time.
         t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)
         tg, vg, gaps = self.resampler.update(t_s, acc_g, gyr_dps)
@@ -460,7 +478,7 @@ class Analyzer:
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
         rebound = float(v[stop:].max()) if stop < len(v) else 0.0
-        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound:
+        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound and v[-1] >= v[-2]:
             rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0

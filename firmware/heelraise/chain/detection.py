@@ -11,7 +11,8 @@ sample whatever the chunking:
 
     rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
     fall  --(pitch <= top - fall_fraction * (top - bottom), or back)-->  stop
-    stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak)-->  confirm
+    stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
+             or the rate itself rebounding at stop_rebound_dps)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
@@ -60,6 +61,15 @@ class DetectionSettings:
     stop_smooth_s: float = 0.1
     #: ... or this share of the time from the top to half-way down, when shorter
     stop_smooth_share: float = 0.25
+    #: deg/s: the rate itself swinging up this fast ends the lowering at once: an abrupt
+    #: stop and its rebound (balance ripple, 7 deg/s RMS, is 3.5 sigma short of it on top of
+    #: a lowering's own speed), which the average would hold back up to stop_smooth_s
+    stop_rebound_dps: float = 25.0
+    #: ... and at least this share of the lowering's peak rate (a fast lowering's ripple)
+    stop_rebound_share: float = 0.3
+    #: s: a stop ended so, its rate still growing at confirm_s, is waited for this much
+    #: longer (a bounce's rebound peaks within a few rows; a rise going on is the next rep)
+    rebound_wait_s: float = 0.05
     #: s: longer than this is not a rep (standing on the toes, a long stretch)
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
@@ -151,6 +161,7 @@ class RepDetector:
         self.stop_idx = None
         self.fall_rows = 0
         self.confirm_t = None
+        self.sprung = False  # the stop was its rebound's (see the confirm mode)
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
@@ -243,6 +254,19 @@ class RepDetector:
                 # Stopped when the rate averaged over the last stop_smooth_s (balance ripple
                 # averages out; a dip of the ripple is not a stop) is under 1/16 of the peak.
                 cond = self._trailing_rate(hist, a, v, axis) > cmv / 16.0
+                # ... or when the rate itself springs back up (an abrupt stop's rebound).
+                # Abrupt: still lowering at a quarter of its peak within confirm_s before (a
+                # new rise from rest, quick as it may be, is not a rebound).
+                k = max(1, int(round(DETECTION.confirm_s * self.grid_hz)))
+                pre = hist.rows(max(hist.first, a - k), a)[:, [hist.col["w1"], hist.col["w2"]]]
+                n_pre = len(pre)
+                x = np.concatenate((pre @ axis.p, v))
+                fast = x < np.concatenate((np.full(n_pre, self.vl_val), cmv)) / 4.0
+                c = np.concatenate(([0], np.cumsum(fast)))
+                i = n_pre + np.arange(len(v))
+                was_fast = c[i] - c[np.maximum(i - k, 0)] > 0  # in the k rows before each
+                sprung = (v >= self._rebound_dps(cmv)) & was_fast
+                cond |= sprung
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
@@ -259,6 +283,7 @@ class RepDetector:
                 # Decide DETECTION.confirm_s after that; the stop instant itself is
                 # extrapolated from the deceleration when the rep is timed.
                 self.confirm_t = hist.at("t", a + j) + DETECTION.confirm_s
+                self.sprung = bool(sprung[j])  # ended by its rebound: see it to its peak
                 self.mode = "confirm"
                 self.cursor = a + j + 1
             elif self.mode == "confirm":
@@ -266,6 +291,13 @@ class RepDetector:
                 t = r[:, hist.col["t"]]
                 resumed = v < self.vl_val / 4.0
                 done = t >= self.confirm_t
+                if self.sprung:
+                    # ... but not while its rebound still speeds up: it is seen to its peak
+                    # (a bounce); a rise going on past rebound_wait_s is the next rep's.
+                    prev = hist.rows(max(hist.first, a - 1), a)[:, [hist.col["w1"], hist.col["w2"]]]
+                    before = np.concatenate((prev @ axis.p if len(prev) else v[:1], v[:-1]))
+                    growing = (v >= self._rebound_dps()) & (v > before)
+                    done &= ~growing | (t >= self.confirm_t + DETECTION.rebound_wait_s)
                 jr = int(np.argmax(resumed)) if resumed.any() else None
                 jd = int(np.argmax(done)) if done.any() else None
                 if jr is not None and (jd is None or jr < jd):
@@ -286,6 +318,13 @@ class RepDetector:
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
                 self.after_idx = stop
         return out
+
+    def _rebound_dps(self, peak_dps=None):
+        """The rate (deg/s, rising) of an abrupt stop's rebound: ``stop_rebound_dps`` and
+        ``stop_rebound_share`` of the lowering's peak (``peak_dps``, negative; default the
+        peak so far)."""
+        peak = self.vl_val if peak_dps is None else peak_dps
+        return np.maximum(DETECTION.stop_rebound_dps, -DETECTION.stop_rebound_share * peak)
 
     def _stop_rows(self) -> int:
         """Rows the stop's rate is averaged over: ``stop_smooth_s``, or ``stop_smooth_share``

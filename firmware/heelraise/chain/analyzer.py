@@ -28,7 +28,7 @@ import numpy as np
 from heelraise.chain.axis import PitchAxis
 from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
-from heelraise.chain.faults import looks_like_step, rep_faults
+from heelraise.chain.faults import looks_like_step, rebound_dps, rep_faults
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -57,8 +57,6 @@ class AnalyzerTuning:
     settle_s: float = 1.0
     #: deg/s: the live phase is rising / lowering above this pitch rate
     phase_rate_dps: float = 4.0
-    #: rate at the decision over the rebound's peak at or above this: the next rep, not a bounce
-    still_rising: float = 0.7
 
 
 TUNING = AnalyzerTuning()
@@ -459,9 +457,7 @@ class Analyzer:
         in_rep = (t >= cand.start_s) & (t <= cand.end_s)
         roll_in = roll[in_rep] if in_rep.any() else roll
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
-        rebound = float(v[stop:].max()) if stop < len(v) else 0.0
-        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound:
-            rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
+        rebound = rebound_dps(t[stop:], pitch[stop:], v[stop:])
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
 

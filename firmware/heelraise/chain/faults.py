@@ -1,8 +1,8 @@
 """Step 6: form faults of one rep, from the guide the product was made from.
 
 - ``ankle_roll``: the ankle turned in or out by ``roll_fault_deg`` or more.
-- ``bounce``: the lowering ended in a rebound (the heel sprang back up within
-  ``confirm_s`` of stopping) instead of a controlled stop.
+- ``bounce``: the lowering ended in a rebound instead of a controlled stop: the heel
+  hit bottom and sprang back up (see :func:`rebound_dps`).
 - ``partial``: peak below ``partial_fraction`` of the best rep of the set so far.
 - ``not_past_neutral``: on a step, the heel did not go ``past_neutral_deg`` below
   the step.
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from heelraise.tempo import phase_verdict
 
 
@@ -30,6 +32,15 @@ class FaultSettings:
     bounce_min_dps: float = 15.0
     #: ... and this fraction of the lowering's peak rate is a bounce
     bounce_fraction: float = 0.3
+    #: deg: a rebound lifts the heel at least this far back up (5-25 Hz balance ripple of
+    #: ~7 deg/s RMS moves it under 1 deg; a heel springing off the ground 2-6 deg)
+    rebound_min_deg: float = 1.5
+    #: s: a rebound's rate peaks this soon after the stop (the impact turns the heel round
+    #: at once; the next rep's rise starts after a pause and speeds up for ~0.1 s)
+    rebound_peak_s: float = 0.05
+    #: rate at the decision over the rebound's peak below this: it has peaked and is dying
+    #: away (a rebound, caught); at or above it is still speeding up (the next rise)
+    rebound_falling: float = 0.95
     #: on a step the lowering sweeps through neutral at this fraction of its peak rate ...
     through_neutral_fraction: float = 0.3
     #: deg: ... and goes at least this far below it
@@ -70,6 +81,27 @@ def rep_faults(
             if v in verdicts:
                 faults.append(v)
     return faults
+
+
+def rebound_dps(t_s: np.ndarray, pitch_deg: np.ndarray, rate_dps: np.ndarray) -> float:
+    """The peak pitch rate of the heel's rebound after the lowering stopped (rows from the
+    stop to the decision), 0 when there was none: a bounce is a reversal with energy, not
+    ripple, and not the next rise. It lifts the heel ``rebound_min_deg`` or more above the
+    lowest point after the stop, its rate peaks within ``rebound_peak_s`` of the stop and is
+    falling again by the decision (under ``rebound_falling`` of that peak)."""
+    if len(rate_dps) < 2:
+        return 0.0
+    height = float(np.max(pitch_deg - np.minimum.accumulate(pitch_deg)))
+    i_peak = int(np.argmax(rate_dps))
+    peak = float(rate_dps[i_peak])
+    if (
+        peak <= 0.0
+        or height < FAULT.rebound_min_deg
+        or t_s[i_peak] - t_s[0] > FAULT.rebound_peak_s
+        or rate_dps[-1] >= FAULT.rebound_falling * peak
+    ):
+        return 0.0
+    return peak
 
 
 def looks_like_step(depth_deg: float, neutral_speed_dps: float, lower_peak_dps: float) -> bool:

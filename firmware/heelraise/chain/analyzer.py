@@ -28,7 +28,7 @@ import numpy as np
 from heelraise.chain.axis import PitchAxis
 from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
-from heelraise.chain.faults import looks_like_step, rebound_dps, rep_faults
+from heelraise.chain.faults import RaiseDirection, looks_like_step, rebound_dps, rep_faults
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -104,6 +104,7 @@ class Analyzer:
         self.set_votes: list[bool] = []
         #: each open-set rep's fault inputs, to judge it again when the set's surface is known
         self._judged: list[dict] = []
+        self.raise_dir = RaiseDirection()  # what roll and heel height are judged along
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
         self.idle_checked = 0
@@ -434,7 +435,7 @@ class Analyzer:
     def _accept(self, cand: Candidate) -> list:
         s, hist = self.settings, self.history
         r, t, v = cand.tilt_deg, cand.t_s, cand.rate_dps  # the rows the detector timed
-        pitch, roll = self.axis.pitch_roll(r)
+        pitch, _ = self.axis.pitch_roll(r)
         top = cand.top_idx - cand.base_idx
         stop = cand.stop_idx - cand.base_idx
         peak = float(pitch[top])
@@ -455,7 +456,10 @@ class Analyzer:
                 self.detector.reset(self._detect_from)
                 return []
         in_rep = (t >= cand.start_s) & (t <= cand.end_s)
-        roll_in = roll[in_rep] if in_rep.any() else roll
+        ref = self.raise_dir.axis(self.axis.p)
+        judged_peak = float(r[top] @ ref)
+        roll_ref = r @ np.array([-ref[1], ref[0]])
+        roll_in = roll_ref[in_rep] if in_rep.any() else roll_ref
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
         rebound = rebound_dps(t[stop:], pitch[stop:], v[stop:])
         below = np.flatnonzero(pitch[top:] < 0)
@@ -469,9 +473,9 @@ class Analyzer:
         vote = looks_like_step(depth, neutral_speed, cand.lower_peak_dps)
         self.set_votes.append(vote)
         surface = self._surface(self.set_votes, vote)
-        best = max([peak] + [x.peak_deg for x in st.reps])
+        best = max([judged_peak] + [x["peak_deg"] for x in self._judged])
         judged = dict(
-            peak_deg=peak,
+            peak_deg=judged_peak,
             depth_deg=depth,
             roll_deg=roll_deg,
             rebound_dps=rebound,
@@ -515,6 +519,7 @@ class Analyzer:
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
         self.axis.refine(r[in_rep])
+        self.raise_dir.add(r[top])
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 

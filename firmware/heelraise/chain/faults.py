@@ -17,6 +17,7 @@ lowering sweeps through neutral at speed; on the floor it stops there.
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,11 @@ class FaultSettings:
     #: rate at the decision over the rebound's peak below this: it has peaked and is dying
     #: away (a rebound, caught); at or above it is still speeding up (the next rise)
     rebound_falling: float = 0.95
+    #: reps: roll and height are judged along the median direction of this many latest
+    #: reps' tops (a rolled ankle is at most a third of them at a 30% fault rate) ...
+    reference_reps: int = 9
+    #: ... once there are this many (before that, along the pitch axis)
+    reference_min_reps: int = 3
     #: on a step the lowering sweeps through neutral at this fraction of its peak rate ...
     through_neutral_fraction: float = 0.3
     #: deg: ... and goes at least this far below it
@@ -48,6 +54,41 @@ class FaultSettings:
 
 
 FAULT = FaultSettings()
+
+
+class RaiseDirection:
+    """The direction a straight raise of this foot tilts it (a unit 2-vector on the neutral
+    basis, like the pitch axis), along which the form faults judge roll and heel height.
+
+    An ankle roll turns the foot about its long axis, across the raise. The pitch axis
+    (:mod:`heelraise.chain.axis`) folds every counted rep in, a rolled one too, so after a
+    rolled ankle it leans towards that rep for the next few and reads part of their pitch
+    as roll (4-5 deg at 40 deg of pitch: false ``ankle_roll``), and part of a rolled rep's
+    roll as pitch (a low heel: false ``partial``). The straight reps show where the raise
+    goes: the median direction of the latest ``reference_reps`` reps' tops, rolled reps
+    being the few outliers."""
+
+    def __init__(self):
+        self.tops: collections.deque[np.ndarray] = collections.deque(maxlen=FAULT.reference_reps)
+
+    def axis(self, p: np.ndarray) -> np.ndarray:
+        """The reference direction, given the pitch axis ``p`` (same sign as ``p``). The
+        axis as first found (before any rep was folded in) is the first vote, so the third
+        rep is judged on three: a rolled second rep is outvoted at once."""
+        if not self.tops:
+            self.tops.append(p / np.linalg.norm(p))
+        if len(self.tops) < FAULT.reference_min_reps:
+            return p
+        q = np.array([-p[1], p[0]])
+        sides = [d if d @ p >= 0 else -d for d in self.tops]  # each top on p's side
+        turn = float(np.median([np.arctan2(d @ q, d @ p) for d in sides]))
+        return np.cos(turn) * p + np.sin(turn) * q
+
+    def add(self, tilt_top: np.ndarray) -> None:
+        """Fold in one counted rep's tilt at its top."""
+        size = float(np.hypot(tilt_top[0], tilt_top[1]))
+        if size > 0.0:
+            self.tops.append(np.asarray(tilt_top, dtype=float) / size)
 
 
 def rep_faults(

@@ -1,9 +1,11 @@
 """Step 6: form faults of one rep, from the guide the product was made from.
 
-- ``ankle_roll``: the ankle turned in or out by ``roll_fault_deg`` or more.
+- ``ankle_roll``: the ankle turned in or out by ``roll_fault_deg`` or more, across the
+  direction the foot's straight raises go (see :class:`RaiseDirection`).
 - ``bounce``: the lowering ended in a rebound instead of a controlled stop: the heel
   hit bottom and sprang back up (see :func:`rebound_dps`).
-- ``partial``: peak below ``partial_fraction`` of the best rep of the set so far.
+- ``partial``: peak (along the same direction) below ``partial_fraction`` of the best rep
+  of the set so far.
 - ``not_past_neutral``: on a step, the heel did not go ``past_neutral_deg`` below
   the step.
 - ``rocked_back``: on the floor, the toes lifted (``rocked_back_deg`` or more

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from heelraise.chain.faults import FAULT, RaiseDirection, rebound_dps
+from heelraise.chain.faults import FAULT, RaiseDirection, floor_depth_deg, rebound_dps
 from heelraise.chain.offline import analyze_arrays
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
@@ -79,6 +79,22 @@ def test_a_rolled_rep_does_not_make_the_next_straight_rep_read_as_rolled():
     fresh = RaiseDirection()
     fresh.add(rolled)
     assert np.allclose(fresh.axis(p), p)
+
+
+def test_a_tilt_reading_low_since_neutral_is_not_rocking_back():
+    """Dev seed 3153 (brisk, floor): the pitch read 3 deg low all through a rep, so its flat
+    bottom sat 3.2 deg below neutral: rocked_back. Flat is where the rep started."""
+    t = np.linspace(0.0, 2.0, 201)
+    pitch = -3.0 + 40.0 * np.sin(np.pi * t / 2.0) ** 2  # -3 at the start and at the end
+    pitch[-20:] -= 0.2
+    assert floor_depth_deg(t, pitch, 0.0, 100) < 0.5
+    # ... but the toes rising 8 deg past that start are
+    pitch[-20:] -= 8.0
+    assert floor_depth_deg(t, pitch, 0.0, 100) > 7.5
+    # a start above neutral (the heel not down yet) is no new flat: neutral is
+    up = 5.0 + 35.0 * np.sin(np.pi * t / 2.0) ** 2
+    assert floor_depth_deg(t, up - 5.0, 0.0, 100) == pytest.approx(0.0, abs=1e-9)
+    assert floor_depth_deg(t, np.minimum(up, 40.0 - 40.0 * t), 0.3, 100) > 30.0
 
 
 # -- per-family guards on the simulator ------------------------------------------------------

@@ -28,7 +28,14 @@ import numpy as np
 from heelraise.chain.axis import PitchAxis
 from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
-from heelraise.chain.faults import RaiseDirection, looks_like_step, rebound_dps, rep_faults
+from heelraise.chain.faults import (
+    RaiseDirection,
+    floor_depth_deg,
+    looks_like_step,
+    rebound_dps,
+    rep_faults,
+    shown_depth,
+)
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -427,9 +434,8 @@ class Analyzer:
                 continue
             rep.surface = surface
             rep.faults = rep_faults(settings=self.settings, surface=surface, **inputs)
-            depth = inputs["depth_deg"]
-            rep.depth_deg = (
-                0.0 if surface == "floor" and depth < self.settings.rocked_back_deg else depth
+            rep.depth_deg = shown_depth(
+                surface, inputs["depth_deg"], inputs["floor_depth_deg"], self.settings
             )
 
     def _accept(self, cand: Candidate) -> list:
@@ -477,6 +483,7 @@ class Analyzer:
         judged = dict(
             peak_deg=judged_peak,
             depth_deg=depth,
+            floor_depth_deg=floor_depth_deg(t, pitch, cand.start_s, top),
             roll_deg=roll_deg,
             rebound_dps=rebound,
             lower_peak_dps=cand.lower_peak_dps,
@@ -486,8 +493,7 @@ class Analyzer:
         )
         self._judged.append(judged)
         faults = rep_faults(settings=s, surface=surface, **judged)
-        if surface == "floor" and depth < s.rocked_back_deg:
-            depth = 0.0
+        depth = shown_depth(surface, depth, judged["floor_depth_deg"], s)
         tempo = s.tempo
         rep = Rep(
             set=st.index,

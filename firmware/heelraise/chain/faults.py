@@ -8,8 +8,8 @@
   of the set so far.
 - ``not_past_neutral``: on a step, the heel did not go ``past_neutral_deg`` below
   the step.
-- ``rocked_back``: on the floor, the toes lifted (``rocked_back_deg`` or more
-  below neutral).
+- ``rocked_back``: on the floor, the toes lifted: the foot went ``rocked_back_deg`` or
+  more past flat, the level the rep started from (see :func:`floor_depth_deg`).
 - ``too_fast`` / ``too_slow``: the raise or the lowering off the target tempo
   (see :func:`heelraise.tempo.phase_verdict`).
 
@@ -105,7 +105,9 @@ def rep_faults(
     best_peak_deg: float,
     raise_s: float,
     lower_s: float,
+    floor_depth_deg: float | None = None,
 ) -> list[str]:
+    """The rep's faults; ``floor_depth_deg`` (None: ``depth_deg``) judges ``rocked_back``."""
     faults = []
     if abs(roll_deg) >= settings.roll_fault_deg:
         faults.append("ankle_roll")
@@ -115,7 +117,9 @@ def rep_faults(
         faults.append("partial")
     if surface == "step" and depth_deg < settings.past_neutral_deg:
         faults.append("not_past_neutral")
-    if surface == "floor" and depth_deg >= settings.rocked_back_deg:
+    if floor_depth_deg is None:
+        floor_depth_deg = depth_deg
+    if surface == "floor" and floor_depth_deg >= settings.rocked_back_deg:
         faults.append("rocked_back")
     tempo = settings.tempo
     if tempo is not None:
@@ -145,6 +149,24 @@ def rebound_dps(t_s: np.ndarray, pitch_deg: np.ndarray, rate_dps: np.ndarray) ->
     ):
         return 0.0
     return peak
+
+
+def floor_depth_deg(t_s: np.ndarray, pitch_deg: np.ndarray, start_s: float, top: int) -> float:
+    """On the floor, how far past flat the toes rose: the lowest pitch after the top (row
+    ``top``) below flat. Flat is neutral, or the pitch at the rep's start when that reads
+    below neutral (the foot stood flat there: the tilt reads low since neutral was taken;
+    dev seed 3153, brisk: 3 deg low all through a rep made a flat bottom read as rocked
+    back). A start above neutral is the heel not yet down, not a new flat."""
+    flat = min(0.0, float(np.interp(start_s, t_s, pitch_deg)))
+    return max(0.0, flat - float(pitch_deg[top:].min()))
+
+
+def shown_depth(surface: str, depth_deg: float, floor_depth: float, settings) -> float:
+    """A rep's ``depth_deg``: below neutral on a step; on the floor the rise past flat,
+    0 under ``rocked_back_deg`` (sway)."""
+    if surface != "floor":
+        return depth_deg
+    return floor_depth if floor_depth >= settings.rocked_back_deg else 0.0
 
 
 def looks_like_step(depth_deg: float, neutral_speed_dps: float, lower_peak_dps: float) -> bool:

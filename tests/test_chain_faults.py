@@ -21,12 +21,17 @@ def score() -> Score:
     return total
 
 
+#: every fault is found (recall 1.00) and none invented but two too_fast (0.91: phase times
+#: off, see chain/phases.py, whose precision this guard leaves a margin to)
+MIN_PRECISION = {"too_fast": 0.85, "too_slow": 0.85}
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_is_found_and_rarely_invented(score, fault):
     precision, recall, n = score.precision_recall(fault)
     assert n >= 2, f"the sessions hold too few true {fault} reps to judge"
-    assert recall >= 0.6, (fault, recall)
-    assert precision >= 0.6, (fault, precision)
+    assert recall >= 0.9, (fault, recall)
+    assert precision >= MIN_PRECISION.get(fault, 0.9), (fault, precision)
 
 
 def make_sets(set_gap_s: float):

@@ -28,7 +28,14 @@ import numpy as np
 from heelraise.chain.axis import PitchAxis
 from heelraise.chain.calibration import StillCalibrator
 from heelraise.chain.detection import Candidate, RepDetector
-from heelraise.chain.faults import looks_like_step, rep_faults
+from heelraise.chain.faults import (
+    RaiseDirection,
+    floor_depth_deg,
+    looks_like_step,
+    rebound_dps,
+    rep_faults,
+    shown_depth,
+)
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -57,9 +64,6 @@ class AnalyzerTuning:
     settle_s: float = 1.0
     #: deg/s: the live phase is rising / lowering above this pitch rate
     phase_rate_dps: float = 4.0
-    #: rate at the decision over the rebound's peak at or above this, and still growing: the
-    #: next rep's rise, not a bounce (a rebound springs up at once, then slows)
-    still_rising: float = 0.7
     #: a lowering coming to a stop is not batched once a read's pitch rate (raw gyro on
     #: the pitch axis) is under this share of its peak: its stop (a grid row under 1/16 of
     #: the peak, the rows' average too, or a rebound) may come with it; faster, it cannot
@@ -110,6 +114,7 @@ class Analyzer:
         self.set_votes: list[bool] = []
         #: each open-set rep's fault inputs, to judge it again when the set's surface is known
         self._judged: list[dict] = []
+        self.raise_dir = RaiseDirection()  # what roll and heel height are judged along
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
         self.idle_checked = 0
@@ -446,15 +451,14 @@ class Analyzer:
                 continue
             rep.surface = surface
             rep.faults = rep_faults(settings=self.settings, surface=surface, **inputs)
-            depth = inputs["depth_deg"]
-            rep.depth_deg = (
-                0.0 if surface == "floor" and depth < self.settings.rocked_back_deg else depth
+            rep.depth_deg = shown_depth(
+                surface, inputs["depth_deg"], inputs["floor_depth_deg"], self.settings
             )
 
     def _accept(self, cand: Candidate) -> list:
         s, hist = self.settings, self.history
         r, t, v = cand.tilt_deg, cand.t_s, cand.rate_dps  # the rows the detector timed
-        pitch, roll = self.axis.pitch_roll(r)
+        pitch, _ = self.axis.pitch_roll(r)
         top = cand.top_idx - cand.base_idx
         stop = cand.stop_idx - cand.base_idx
         peak = float(pitch[top])
@@ -475,11 +479,12 @@ class Analyzer:
                 self.detector.reset(self._detect_from)
                 return []
         in_rep = (t >= cand.start_s) & (t <= cand.end_s)
-        roll_in = roll[in_rep] if in_rep.any() else roll
+        ref = self.raise_dir.axis(self.axis.p)
+        judged_peak = float(r[top] @ ref)
+        roll_ref = r @ np.array([-ref[1], ref[0]])
+        roll_in = roll_ref[in_rep] if in_rep.any() else roll_ref
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
-        rebound = float(v[stop:].max()) if stop < len(v) else 0.0
-        if rebound > 0.0 and v[-1] >= TUNING.still_rising * rebound and v[-1] >= v[-2]:
-            rebound = 0.0  # still speeding up when decided: the next rep's rise, not a bounce
+        rebound = rebound_dps(t[stop:], pitch[stop:], v[stop:])
         below = np.flatnonzero(pitch[top:] < 0)
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
 
@@ -491,10 +496,11 @@ class Analyzer:
         vote = looks_like_step(depth, neutral_speed, cand.lower_peak_dps)
         self.set_votes.append(vote)
         surface = self._surface(self.set_votes, vote)
-        best = max([peak] + [x.peak_deg for x in st.reps])
+        best = max([judged_peak] + [x["peak_deg"] for x in self._judged])
         judged = dict(
-            peak_deg=peak,
+            peak_deg=judged_peak,
             depth_deg=depth,
+            floor_depth_deg=floor_depth_deg(t, pitch, cand.start_s, top),
             roll_deg=roll_deg,
             rebound_dps=rebound,
             lower_peak_dps=cand.lower_peak_dps,
@@ -504,8 +510,7 @@ class Analyzer:
         )
         self._judged.append(judged)
         faults = rep_faults(settings=s, surface=surface, **judged)
-        if surface == "floor" and depth < s.rocked_back_deg:
-            depth = 0.0
+        depth = shown_depth(surface, depth, judged["floor_depth_deg"], s)
         tempo = s.tempo
         rep = Rep(
             set=st.index,
@@ -537,6 +542,7 @@ class Analyzer:
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
         self.axis.refine(r[in_rep])
+        self.raise_dir.add(r[top])
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 

@@ -121,3 +121,280 @@ class StillCalibrator:
             self.up = up = a_mean / self.g_ref
         apply_from = (block + 1) * self.block_len
         return CalibrationUpdate(apply_from, self.bias_dps.copy(), up, self.g_ref)
+
+
+# -- Self-calibration of the sensor's gains, from still poses --------------------------------
+#
+# Each sensor's accelerometer reads M_a g + b (scale and cross-axis errors M_a, zero-g offset
+# b) and its gyro M_g w: the MPU-6050's datasheet gives about 2 % scale, 1 % cross-axis and
+# 30-50 mg offsets, which bias the angle between the bottom and the top of a raise by 2-4 %,
+# differently on each shoe. Physics gives two checks in every session, with no user effort:
+# in a still pose the corrected accelerometer reads |g| = 1, and between two still poses a
+# few seconds apart the corrected accelerometer turns by the angle the corrected gyro
+# integrated. A pose pair at one height cannot tell the gyro's scale from the accelerometer's
+# offset; tops at different heights, deep drops and sagging holds can (the offset bends the
+# accelerometer's angle differently at each height, the gyro's scale does not). The fit below
+# is the most probable correction given those checks and the datasheet's spreads: with few or
+# uninformative poses it stays at (about) no correction, and a pose that fits no sensor
+# (someone else's shoe moved, a knock) is down-weighted, then refused.
+
+
+@dataclass(frozen=True)
+class SelfCalSettings:
+    """Self-calibration's tuning: what counts as a still pose, and how much each check says."""
+
+    #: s: a pose is this long (top holds are 0.4-1.5 s)
+    window_s: float = 0.3
+    #: deg/s: turning slower than this on average over the pose (a hold sags about 3 deg/s)
+    pose_mean_dps: float = 4.0
+    #: deg/s: the pose's second half turning this much faster or slower than its first: the
+    #: foot is braking or starting (lever-arm acceleration would bend the pose's gravity)
+    pose_ramp_dps: float = 2.0
+    #: deg/s: rate spread over the pose below this (balance ripple on the toes is ~7 RMS)
+    pose_spread_dps: float = 15.0
+    #: g: the pose's mean |acc| within this of its rest value (lever-arm ripple averages out)
+    pose_g: float = 0.06
+    #: s: two poses this close are linked by the gyro (bias drift stays under 0.2 deg)
+    pair_s: float = 4.0
+    #: deg: ... and only when the foot turned at least this far between them
+    pair_min_deg: float = 8.0
+    #: ... and the accelerometer's and the gyro's turns agree within this fraction (no sensor
+    #: is off by more: the rest is motion or drift, not a pose pair)
+    pair_agree: float = 0.12
+    #: poses kept (the oldest go): bounds memory and the fit's cost
+    max_poses: int = 120
+    #: g: 1-sigma zero-g offset of the accelerometer (datasheet: +-50 mg)
+    acc_bias_g: float = 0.03
+    #: 1-sigma scale error of each axis, accelerometer and gyro (datasheet: +-2-3 %)
+    scale_error: float = 0.02
+    #: 1-sigma cross-axis coupling (datasheet: +-2 %; only its symmetric half bends angles)
+    cross_axis: float = 0.01
+    #: g: how far a still pose's |g| strays from 1 beyond the sensor's gains (noise, sway)
+    pose_norm_g: float = 0.005
+    #: deg: how far the accelerometer's turn strays from the gyro's (sway, drift, sampling)
+    pair_deg: float = 0.8
+    #: a check this many sigma off after the fit is down-weighted (Huber)
+    huber_sigma: float = 2.5
+    #: after the fit, poses' checks with RMS above this many sigma: no correction
+    refuse_rms: float = 2.0
+    #: Gauss-Newton iterations per fit
+    iterations: int = 6
+    #: the first fit waits for this many pose pairs ...
+    first_fit_pairs: int = 3
+    #: ... then fits again each time the pairs double, at least every this many (CPU)
+    refit_pairs: int = 16
+
+
+SELFCAL = SelfCalSettings()
+
+
+@dataclass(frozen=True)
+class GainCorrection:
+    """Corrected accelerometer ``acc @ acc_matrix.T + acc_offset_g`` (same neutral direction
+    and rest magnitude as the raw one: only angles away from neutral change) and corrected
+    gyro ``gyr_dps / gyr_gain``."""
+
+    acc_matrix: np.ndarray
+    acc_offset_g: np.ndarray
+    gyr_gain: float
+    params: np.ndarray  # b (3), symmetric S (xx, yy, zz, xy, xz, yz), gyro gain - 1
+    fitted: bool = True  # False: no correction (nothing fitted yet, or the fit was refused)
+
+    @staticmethod
+    def none() -> GainCorrection:
+        return GainCorrection(np.eye(3), np.zeros(3), 1.0, np.zeros(10), fitted=False)
+
+
+def _sym(p: np.ndarray) -> np.ndarray:
+    xx, yy, zz, xy, xz, yz = p
+    return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+def _corrected(p: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Raw accelerometer rows ``m`` (g) with offset p[:3] and symmetric gain p[3:9] removed."""
+    return (m - p[:3]) @ (np.eye(3) - _sym(p[3:9])).T
+
+
+def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking unit vector ``a`` onto unit vector ``b``."""
+    v = np.cross(a, b)
+    c = float(a @ b)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1.0 + c)
+
+
+def fit_gains(
+    up: np.ndarray,
+    basis: np.ndarray,
+    acc_g: np.ndarray,
+    pairs: np.ndarray,
+    turn_deg: np.ndarray,
+    g_ref: float = 1.0,
+    settings: SelfCalSettings = SELFCAL,
+) -> GainCorrection | None:
+    """The most probable gain correction given still poses and the gyro's turns between them.
+
+    ``up``: neutral "up" (unit, sensor axes); ``basis``: (3, 2) horizontal axes of neutral;
+    ``acc_g``: (N, 3) each pose's mean raw accelerometer reading; ``pairs``: (P, 2) pose
+    indices linked by the gyro; ``turn_deg``: (P, 2) the bias-corrected gyro's integral
+    (deg, on ``basis``) from the first pose of each pair to the second; ``g_ref``: the raw
+    neutral reading's magnitude.
+    Returns None when the poses fit no sensor (then nothing is corrected).
+    """
+    s = settings
+    sd = np.array(
+        [s.acc_bias_g] * 3 + [s.scale_error] * 3 + [s.cross_axis / np.sqrt(2)] * 3 + [s.scale_error]
+    )
+    frame = np.column_stack([basis, up])
+    i, j = pairs[:, 0], pairs[:, 1]
+    turn = np.linalg.norm(turn_deg, axis=1)
+    along = turn_deg / turn[:, None]  # the gyro's turn direction: the acc's turn projects on it
+
+    def tilt(c):
+        p = (c / np.linalg.norm(c, axis=1, keepdims=True)) @ frame
+        sin = np.hypot(p[:, 0], p[:, 1])
+        ang = np.degrees(np.arctan2(sin, p[:, 2])) / np.maximum(sin, 1e-12)
+        return np.column_stack([p[:, 1] * ang, -p[:, 0] * ang])
+
+    def residuals(p):
+        c = _corrected(p, acc_g)
+        norm = (np.linalg.norm(c, axis=1) - 1.0) / s.pose_norm_g
+        r = tilt(c)
+        acc_turn = np.einsum("ij,ij->i", r[j] - r[i], along)
+        ang = (acc_turn - turn / (1.0 + p[9])) / s.pair_deg
+        return np.concatenate([norm, ang])
+
+    p = np.zeros(10)
+    # The overall acc scale is free (it bends no angle): start it at the poses' mean |g|.
+    p[3:6] = float(np.mean(np.linalg.norm(acc_g, axis=1))) - 1.0
+    eps = 1e-6
+    w = np.ones(len(acc_g) + len(pairs))
+    for _ in range(s.iterations):
+        r0 = residuals(p)
+        jac = np.empty((len(r0), 10))
+        for k in range(10):
+            dp = p.copy()
+            dp[k] += eps
+            jac[:, k] = (residuals(dp) - r0) / eps
+        # Huber weights: a check far off after the last step counts as a milder one
+        a = np.abs(r0)
+        w = np.where(a <= s.huber_sigma, 1.0, s.huber_sigma / np.maximum(a, 1e-12))
+        h = jac.T @ (w[:, None] * jac) + np.diag(1.0 / sd**2)
+        g = jac.T @ (w * r0) + p / sd**2
+        p = p - np.linalg.solve(h, g)
+    r = residuals(p)
+    if not np.all(np.isfinite(r)) or np.sqrt(np.mean(np.minimum(r * r, 25.0))) > s.refuse_rms:
+        return None
+    return correction_of(p, up, g_ref)
+
+
+def correction_of(p: np.ndarray, up: np.ndarray, g_ref: float = 1.0) -> GainCorrection:
+    """Parameters -> the affine accelerometer map that leaves the neutral reading
+    ``up * g_ref`` where it is (so neutral, "1 g" and every rule built on them stay), and
+    the gyro's gain."""
+    gain = np.eye(3) - _sym(p[3:9])
+    c0 = (up * g_ref - p[:3]) @ gain.T  # the neutral reading, corrected
+    rot = _rotation_between(c0 / np.linalg.norm(c0), up)
+    matrix = g_ref * (rot @ gain) / np.linalg.norm(c0)
+    return GainCorrection(matrix, -matrix @ p[:3], 1.0 + float(p[9]), p.copy())
+
+
+class GainSelfCal:
+    """Still poses and the gyro's turns between them, gathered as the rows stream in, and the
+    correction fitted to them (:func:`fit_gains`).
+
+    Rows are cut into windows of ``window_s`` counted from the first row fed, whatever the
+    chunks; a window is judged once whole, from its own rows, so the same stream gives the same
+    poses and fits in any chunking. A gap (:meth:`reset`) drops the window in progress and
+    unlinks the next pose from the last one (the gyro's integral does not cross it).
+    """
+
+    def __init__(self, up, basis, g_ref: float, dt_s: float, settings: SelfCalSettings = SELFCAL):
+        self.s = settings
+        self.up, self.basis, self.g_ref, self.dt_s = up, basis, g_ref, dt_s
+        self.window = max(2, int(round(settings.window_s / dt_s)))
+        self.rows = np.empty((self.window, 8))  # acc (3), gyro (3), gyro on basis (2)
+        self.filled = 0
+        self.windows_seen = 0  # whole windows since the first row (the time base of poses)
+        self.turn_deg = np.zeros(2)  # gyro integral since the last gap, at the window's start
+        self.last: tuple | None = None  # (acc mean, turn at its middle, window number)
+        self.pose_acc: list[np.ndarray] = []  # both ends of every pair, in pairs
+        self.pair_turn: list[np.ndarray] = []
+        self.pairs_total = 0  # pairs ever found (the oldest drop out of the fit)
+        self.next_fit = settings.first_fit_pairs
+        self.correction = GainCorrection.none()
+        self.fits = 0
+
+    def reset(self) -> None:
+        self.filled = 0
+        self.last = None
+        self.turn_deg = np.zeros(2)
+
+    def feed(self, acc_g: np.ndarray, gyr_dps: np.ndarray, w_dps: np.ndarray) -> list:
+        """Consecutive rows; returns [(row, GainCorrection)]: a new correction from that row of
+        this call on."""
+        changes = []
+        x = np.concatenate((acc_g, gyr_dps, w_dps), axis=1)
+        a, n = 0, len(x)
+        while a < n:
+            take = min(n - a, self.window - self.filled)
+            self.rows[self.filled : self.filled + take] = x[a : a + take]
+            self.filled += take
+            a += take
+            if self.filled == self.window:
+                self.filled = 0
+                if self._judge(self.rows):
+                    changes.append((a, self.correction))
+        return changes
+
+    def _judge(self, rows: np.ndarray) -> bool:
+        """A whole window: a pose? a pair with the last one? time for a fit? True when the
+        correction changed."""
+        s, dt = self.s, self.dt_s
+        self.windows_seen += 1
+        turns = self.turn_deg + dt * np.cumsum(rows[:, 6:8], axis=0)
+        mid_turn = turns.mean(axis=0)
+        self.turn_deg = turns[-1].copy()
+        acc, gyr = rows[:, :3].mean(axis=0), rows[:, 3:6]
+        half = len(gyr) // 2
+        ramp = gyr[half:].mean(axis=0) - gyr[:half].mean(axis=0)
+        still = (
+            np.linalg.norm(gyr.mean(axis=0)) < s.pose_mean_dps
+            and np.linalg.norm(ramp) < s.pose_ramp_dps
+            and np.sqrt(gyr.var(axis=0).max()) < s.pose_spread_dps
+            and abs(np.linalg.norm(acc) - self.g_ref) < s.pose_g
+        )
+        if not still:
+            return False
+        last, self.last = self.last, (acc, mid_turn, self.windows_seen)
+        if last is None or (self.windows_seen - last[2]) * self.window * dt > s.pair_s:
+            return False
+        turn = mid_turn - last[1]
+        size = np.linalg.norm(turn)
+        if size < s.pair_min_deg:
+            return False
+        cos = last[0] @ acc / (np.linalg.norm(last[0]) * np.linalg.norm(acc))
+        acc_turn = np.degrees(np.arccos(min(1.0, cos)))
+        if abs(acc_turn - size) > s.pair_agree * size:
+            return False
+        self.pose_acc += [last[0], acc]
+        self.pair_turn.append(turn)
+        if len(self.pair_turn) > s.max_poses // 2:
+            del self.pose_acc[:2], self.pair_turn[:1]
+        self.pairs_total += 1
+        if self.pairs_total < self.next_fit:
+            return False
+        self.next_fit = self.pairs_total + min(self.pairs_total, s.refit_pairs)
+        n = len(self.pair_turn)
+        fit = fit_gains(
+            self.up,
+            self.basis,
+            np.array(self.pose_acc),
+            np.arange(2 * n).reshape(n, 2),
+            np.array(self.pair_turn),
+            self.g_ref,
+            s,
+        )
+        self.fits += 1
+        self.correction = fit or GainCorrection.none()
+        return True

@@ -20,6 +20,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from heelraise.chain.calibration import GainSelfCal
 from heelraise.physics import G_MPS2
 
 
@@ -81,12 +82,16 @@ class TiltFusion:
         self.free_n = 0  # samples of free motion since the foot was last quiet
         self._last_gyr: np.ndarray | None = None  # the last rows' rates, for the angular accel
         self._steady_rows = max(1, int(round(FUSION.steady_s / dt_s)))
+        #: the sensor's own gains, fitted from still poses as they come (none until then)
+        self.selfcal = GainSelfCal(self.up, self.basis, g_ref, dt_s)
+        self.correction = self.selfcal.correction
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
         self.r_deg = None
         self.free_n = 0
         self._last_gyr = None
+        self.selfcal.reset()
 
     def lever_g(self, gyr_dps: np.ndarray, wmag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the most acceleration a foot pivoting about the ball of the foot can give
@@ -132,7 +137,36 @@ class TiltFusion:
         return r_deg
 
     def update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
-        """Bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)).
+        """Raw accelerometer and bias-corrected gyro rows -> (r_deg (N,2), w_dps (N,2)), through
+        the sensor's gain correction of the moment (:class:`GainSelfCal`: it changes at the end
+        of a still pose, at the same row in any chunking)."""
+        cuts = self.selfcal.feed(acc_g, gyr_dps, gyr_dps @ self.basis)
+        if not cuts:
+            return self._corrected_update(acc_g, gyr_dps)
+        parts, lo = [], 0
+        for hi, new in [*cuts, (len(acc_g), None)]:
+            if hi > lo:
+                out = self._corrected_update(acc_g[lo:hi], gyr_dps[lo:hi])
+                parts.append((out, self.amag, self.wmag, self.free_g, self.flags))
+            if new is not None:
+                self.correction = new
+            lo = hi
+        self.amag, self.wmag, self.free_g, self.flags = (
+            np.concatenate([p[k] for p in parts]) for k in range(1, 5)
+        )
+        r = np.concatenate([p[0][0] for p in parts])
+        w = np.concatenate([p[0][1] for p in parts])
+        return r, w
+
+    def _corrected_update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
+        c = self.correction
+        if c.fitted:
+            acc_g = acc_g @ c.acc_matrix.T + c.acc_offset_g
+            gyr_dps = gyr_dps / c.gyr_gain
+        return self._update(acc_g, gyr_dps)
+
+    def _update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
+        """Corrected rows -> (r_deg (N,2), w_dps (N,2)).
 
         While the foot is in free motion (the accelerometer off its 1 g: a stride, a
         stamp) or turning fast (lever-arm acceleration), the accelerometer says

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heelraise.chain.faults import FAULT
 from heelraise.chain.phases import first_true, fit_span, phase_span
 from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor, heel_up_sign
 
@@ -292,12 +293,21 @@ class RepDetector:
                 resumed = v < self.vl_val / 4.0
                 done = t >= self.confirm_t
                 if self.sprung:
-                    # ... but not while its rebound still speeds up: it is seen to its peak
-                    # (a bounce); a rise going on past rebound_wait_s is the next rep's.
-                    prev = hist.rows(max(hist.first, a - 1), a)[:, [hist.col["w1"], hist.col["w2"]]]
-                    before = np.concatenate((prev @ axis.p if len(prev) else v[:1], v[:-1]))
-                    growing = (v >= self._rebound_dps()) & (v > before)
-                    done &= ~growing | (t >= self.confirm_t + DETECTION.rebound_wait_s)
+                    # ... but only once its rebound has done what the bounce rule asks of it
+                    # (lifted the heel FAULT.rebound_min_deg and dying away, under
+                    # FAULT.rebound_falling of its peak), so a bounce is seen as one; a rise
+                    # going on past rebound_wait_s is the next rep's.
+                    cols = [hist.col["w1"], hist.col["w2"]]
+                    seen = hist.rows(self.stop_idx, a)
+                    w_seen = seen[:, cols] @ axis.p
+                    pitch_seen = seen[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+                    pitch = r[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+                    peak = np.maximum.accumulate(np.maximum(v, w_seen.max(initial=-np.inf)))
+                    low = np.minimum.accumulate(np.minimum(pitch, pitch_seen.min(initial=np.inf)))
+                    over = (pitch - low >= FAULT.rebound_min_deg) & (
+                        v < FAULT.rebound_falling * peak
+                    )
+                    done &= over | (t >= self.confirm_t + DETECTION.rebound_wait_s)
                 jr = int(np.argmax(resumed)) if resumed.any() else None
                 jd = int(np.argmax(done)) if done.any() else None
                 if jr is not None and (jd is None or jr < jd):

@@ -10,7 +10,7 @@ so it costs little however the stream is chunked, and it decides at the same
 sample whatever the chunking:
 
     rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
-    fall  --(pitch <= top - fall_fraction * (top - bottom), or back)-->  stop
+    fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
              or the rate itself rebounding at stop_rebound_dps)-->  confirm
     confirm --(lowering resumes)--> stop
@@ -230,7 +230,10 @@ class RepDetector:
                 # Half the rise back down, or half the height above neutral (to within
                 # neutral_deg of it): a rep may start far below where it ends (out of a deep
                 # heel drop) or end above neutral on a step (not past neutral).
-                half = cmx - DETECTION.fall_fraction * (cmx - self.base_val)
+                # Never less than fall_min_deg: a low rise's hold sags half its height.
+                half = cmx - np.maximum(
+                    DETECTION.fall_fraction * (cmx - self.base_val), DETECTION.fall_min_deg
+                )
                 back = np.minimum(
                     cmx - min(self.rise_min_deg, DETECTION.fall_min_deg),
                     np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx),

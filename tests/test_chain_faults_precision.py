@@ -117,11 +117,10 @@ def scores() -> FamilyScores:
 
 
 #: Guards (the benchmark's target is 0.95 each). On these 48 sessions the chain finds every
-#: fault but one false ``partial`` (a rolled deep-drop raise read low) and the tempo faults
-#: the truth judges against an "X" tempo target the bench does not give the analysis
-#: (``analysis_tempo``): ``too_fast`` 11 / 13, ``too_slow`` 5 / 6 found.
+#: fault, with one false ``partial`` (a rolled deep-drop raise read low); the tempo faults
+#: are judged against the session's own tempo, "X" (explosive) phases included.
 MIN_PRECISION = {"partial": 0.85}
-MIN_RECALL = {"too_fast": 0.75, "too_slow": 0.75}
+MIN_RECALL: dict[str, float] = {}
 GUARD = 0.9
 
 

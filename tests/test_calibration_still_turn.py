@@ -41,7 +41,13 @@ def test_a_gyro_offset_with_gravity_fixed_is_taken_as_bias():
 def test_a_slow_turn_is_not_taken_as_bias():
     # Real rotation the spread test (gyro and accelerometer) passes as still: the block is
     # still taken, its turn is not bias.
-    for rate_dps, bias_dps in ((1.2, 0.0), (-0.6, 0.0), (1.5, -0.8)):
+    for rate_dps, bias_dps in ((1.2, 0.0), (-1.5, 0.0), (1.5, -0.8)):
         (u,) = updates(rate_dps, bias_dps)
         assert abs(u.bias_dps[1] - bias_dps) < 0.1, (rate_dps, bias_dps, u.bias_dps)
         assert abs(u.bias_dps[0]) < 0.1 and abs(u.bias_dps[2]) < 0.1
+
+
+def test_standing_sway_is_left_in_the_mean():
+    # Below SEEN_TURN_DPS the block's gyro mean is the bias, as before the correction.
+    (u,) = updates(0.3, 0.5)
+    assert abs(u.bias_dps[1] - 0.8) < 0.05

@@ -103,7 +103,7 @@ class Analyzer:
         self.screen = Screen()
         self.resampler = GridResampler(s.grid_hz, s.max_gap_s)
         block = int(round(s.neutral_still_s * s.grid_hz))
-        self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g)
+        self.calibrator = StillCalibrator(block, s.still_gyr_dps, s.still_acc_g, block / s.grid_hz)
         self.fusion: TiltFusion | None = None
         self.bias_dps = np.zeros(3)
         self.history = History(COLUMNS, int(TUNING.history_s * s.grid_hz))

@@ -4,7 +4,14 @@ The grid is cut into blocks of ``neutral_still_s`` aligned to the absolute grid
 index (so chunking cannot move them). A block is still when the gyro and the
 accelerometer barely vary and the accelerometer reads about 1 g. The first
 still block gives neutral (the direction of "up" in sensor axes with the shoe
-flat); every still block refreshes the gyro bias.
+flat); every still block refreshes the gyro bias: what the gyro read beyond the
+rotation the accelerometer saw when that is a movement (``SEEN_TURN_DPS``). A still block
+may still turn: the slow end of a 3 s lowering at 1-2 deg/s has a spread under the still
+limit; taken whole as bias, it put up to 1.5 deg/s into it and ended later lowerings 0.2 s
+early. Gravity's
+direction turns with the foot whatever the gyro's bias, so the rotation rate across it is
+the turn between the block's two halves' mean accelerations over the time between their
+centres (the rate along gravity, a turn about the vertical, it cannot see).
 """
 
 from __future__ import annotations
@@ -23,9 +30,28 @@ class CalibrationUpdate:
     g_ref: float = 1.0  # accelerometer magnitude at rest (its own "1 g")
 
 
+def _seen_rate_dps(a1: np.ndarray, a2: np.ndarray, dt_s: float) -> np.ndarray:
+    """The rotation rate (deg/s, sensor axes, shape (3, blocks)) across gravity that turns
+    the mean acceleration ``a1`` into ``a2`` (3, blocks) in ``dt_s``: a vector fixed in the
+    world turns in the body as da/dt = -w x a, so a1 x a2 = -|a|^2 w_perp dt."""
+    cross = np.cross(a1, a2, axis=0)
+    norms = np.linalg.norm(a1, axis=0) * np.linalg.norm(a2, axis=0)
+    return -np.degrees(cross / np.where(norms > 0, norms, 1.0)) / dt_s
+
+
+#: deg/s: a still block's seen rotation at or above this is a movement's slow end (0.5 deg
+#: between the halves' centres, far above the ~0.03 deg of sensor noise) and is taken off
+#: the gyro's mean; below it (standing sway) the mean is the bias as it was: correcting sway
+#: too moved a classic pair's heel-rise LSI from -1.7 to -3.1 pp (dev seed 1000).
+SEEN_TURN_DPS = 1.0
+
+
 class StillCalibrator:
-    def __init__(self, block_len: int, still_gyr_dps: float, still_acc_g: float):
+    def __init__(
+        self, block_len: int, still_gyr_dps: float, still_acc_g: float, block_s: float = 1.0
+    ):
         self.block_len = block_len
+        self.row_s = block_s / block_len  # grid period (the seen rotation's time base)
         self.still_gyr_dps = still_gyr_dps
         self.still_acc_g = still_acc_g
         self.block = None  # the block whose first ``filled`` rows are in ``rows``
@@ -91,12 +117,16 @@ class StillCalibrator:
         # Laid out (row in block, channel, block): the sums over a block's rows then run
         # along the first axis, in row order, a whole row of blocks at a time.
         x = x.reshape(nb, b, 6).transpose(1, 2, 0).copy()
+        half = b // 2
+        seen = _seen_rate_dps(
+            x[:half, 3:].mean(axis=0), x[half : 2 * half, 3:].mean(axis=0), half * self.row_s
+        ).T  # (block, 3)
         mean = x.mean(axis=0)
         x -= mean  # x is a copy: the deviations, in place
         var = np.square(x, out=x).mean(axis=0)
         mean, var = mean.T.copy(), var.T.copy()  # (block, channel)
         for j in np.flatnonzero(self._still(mean, var)).tolist():
-            updates.append(self._take(first_block + j, mean[j]))
+            updates.append(self._take(first_block + j, mean[j], seen[j]))
 
     def _still(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         """Per block (rows of gyro+acc means and variances): was the foot still?"""
@@ -107,9 +137,11 @@ class StillCalibrator:
             & (np.abs(np.linalg.norm(mean[:, 3:], axis=1) - 1.0) < 0.2)
         )
 
-    def _take(self, block: int, mean: np.ndarray) -> CalibrationUpdate:
-        """A still ``block`` with gyro+acc ``mean``: refresh the bias; the first gives neutral."""
-        g_mean, a_mean = mean[:3], mean[3:]
+    def _take(self, block: int, mean: np.ndarray, seen_dps: np.ndarray) -> CalibrationUpdate:
+        """A still ``block`` with gyro+acc ``mean`` that the accelerometer saw turn at
+        ``seen_dps``: refresh the bias; the first gives neutral."""
+        moving = np.linalg.norm(seen_dps) >= SEEN_TURN_DPS
+        g_mean, a_mean = (mean[:3] - seen_dps if moving else mean[:3]), mean[3:]
         self.still_blocks += 1
         if self.bias_dps is None:
             self.bias_dps = g_mean

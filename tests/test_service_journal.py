@@ -212,8 +212,13 @@ def test_kill_9_mid_set_then_a_restart_closes_the_old_set_and_session(tmp_path, 
     for m in everything:
         validation.validate(m["type"], m)
 
+    # one per id, as the dashboard keeps them (a resend, checked above, is the same rep)
     old_reps = sorted(
-        (m["rep"]["set"], m["rep"]["index"]) for m in events("rep") if m["session"] == old_session
+        {
+            m["id"]: (m["rep"]["set"], m["rep"]["index"])
+            for m in events("rep")
+            if m["session"] == old_session
+        }.values()
     )
     interrupted_sets = [m for m in events("set") if m.get("interrupted")]
     assert [(m["session"], m["set"]["index"]) for m in interrupted_sets] == [

@@ -45,7 +45,13 @@ from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
 from heelraise.sim.families import FAMILIES, REP_FAMILIES
 from heelraise.sim.pair import PairSpec, simulate_pair
-from heelraise.sim.scoring import FamilyScores, analysis_tempo, family_spec, p90_abs
+from heelraise.sim.scoring import (
+    FamilyScores,
+    analysis_tempo,
+    family_spec,
+    p90_abs,
+    run_family_session,
+)
 from heelraise.symmetry import SIDES, side_totals, symmetry
 
 REAL_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -54,17 +60,14 @@ HELD_OUT_FIRST_SEED = 90000
 
 def one(job: tuple[str, int]) -> FamilyScores:
     family, seed = job
-    spec = family_spec(family, seed)
-    sim = simulate_session(spec)
-    settings = AnalyzerSettings(tempo=analysis_tempo(spec))
-    result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
+    spec, sim, reps = run_family_session(family, seed)
     scores = FamilyScores()
     if sim.truth["rep_count"]:
         what = f"{spec.sets}x{spec.reps}, {spec.surface}"
     else:
         what = "walk-only" if spec.walk_only else "no reps"
     name = f"{family} seed {seed} ({what}, {spec.rate_hz:g} Hz)"
-    scores.add(name, sim.truth, result.summary.reps)
+    scores.add(name, sim.truth, reps)
     return scores
 
 

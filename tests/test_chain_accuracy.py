@@ -177,15 +177,12 @@ REP_FAMILY_GUARDS = {
 
 
 def _family_score(family: str) -> Score:
-    from heelraise.sim.scoring import analysis_tempo, family_spec
+    from heelraise.sim.scoring import run_family_session
 
     score = Score()
     for seed in FAMILY_SEEDS:
-        spec = family_spec(family, seed)
-        sim = simulate_session(spec)
-        settings = AnalyzerSettings(tempo=analysis_tempo(spec))
-        result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
-        score.add(f"{family} seed {seed}", sim.truth, result.summary.reps)
+        _, sim, reps = run_family_session(family, seed)
+        score.add(f"{family} seed {seed}", sim.truth, reps)
     return score
 
 

@@ -18,19 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from heelraise.chain.axis import AXIS, PitchAxis
-from heelraise.chain.offline import analyze_arrays
-from heelraise.settings import AnalyzerSettings
-from heelraise.sim.scoring import analysis_tempo, family_spec
-from heelraise.sim.session import simulate_session
+from heelraise.sim.scoring import run_family_session
 
 
 def count(family: str, seed: int) -> tuple[int, int, list[float]]:
-    spec = family_spec(family, seed)
-    sim = simulate_session(spec)
-    result = analyze_arrays(
-        sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(tempo=analysis_tempo(spec))
-    )
-    reps = result.summary.reps
+    _, sim, reps = run_family_session(family, seed)
     return len(reps), sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]
 
 

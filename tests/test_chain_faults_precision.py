@@ -6,10 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from heelraise.chain.faults import FAULT, RaiseDirection, floor_depth_deg, rebound_dps
-from heelraise.chain.offline import analyze_arrays
-from heelraise.settings import AnalyzerSettings
-from heelraise.sim import simulate_session
-from heelraise.sim.scoring import FamilyScores, analysis_tempo, family_spec
+from heelraise.sim.scoring import FamilyScores, run_family_session
 
 HZ = 100.0
 
@@ -108,11 +105,8 @@ def scores() -> FamilyScores:
     total = FamilyScores()
     for i in range(SESSIONS):
         family, seed = FAMILIES[i % len(FAMILIES)], FIRST_SEED + i
-        spec = family_spec(family, seed)
-        sim = simulate_session(spec)
-        settings = AnalyzerSettings(tempo=analysis_tempo(spec))
-        result = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
-        total.add(f"{family} {seed}", sim.truth, result.summary.reps)
+        _, sim, reps = run_family_session(family, seed)
+        total.add(f"{family} {seed}", sim.truth, reps)
     return total
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from heelraise.events import FAULTS
+from heelraise.chain.offline import analyze_arrays
+from heelraise.events import FAULTS, Rep
+from heelraise.settings import AnalyzerSettings
 from heelraise.sim.families import FAMILIES, NON_REP_FAMILIES
-from heelraise.sim.session import SessionSpec
+from heelraise.sim.session import SessionSpec, SimulatedSession, simulate_session
 
 MATCH_S = 1.0  # a detected rep matches the true rep whose start is within this
 
@@ -71,6 +73,15 @@ def analysis_tempo(spec: SessionSpec) -> str | None:
     if spec.family != "classic":
         return None
     return spec.tempo
+
+
+def run_family_session(family: str, seed: int) -> tuple[SessionSpec, SimulatedSession, list[Rep]]:
+    """One benchmark session: ``family_spec(family, seed)`` simulated, then analysed offline
+    with its :func:`analysis_tempo`; returns the spec, the simulation and the reps read."""
+    spec = family_spec(family, seed)
+    sim = simulate_session(spec)
+    settings = AnalyzerSettings(tempo=analysis_tempo(spec))
+    return spec, sim, analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings).summary.reps
 
 
 def expects_no_reps(truth: dict) -> bool:

@@ -198,9 +198,8 @@ def _enter_is_the_button(args, parts) -> bool:
     """On a laptop (mock pins) at a terminal, the keyboard stands in for the button."""
     if args.json or parts.button is None or parts.pin_factory is None:
         return False
-    from gpiozero.pins.mock import MockFactory
-
-    if not isinstance(parts.pin_factory, MockFactory):
+    mock = sys.modules.get("gpiozero.pins.mock")  # a mock factory exists only once it is imported
+    if mock is None or not isinstance(parts.pin_factory, mock.MockFactory):
         return False
     try:
         return sys.stdin.isatty()

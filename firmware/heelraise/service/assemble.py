@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock, ScaledClock
+from heelraise.cues.gpio import gpiozero_module
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
@@ -68,7 +69,7 @@ def pick_pin_factory():
     set; gpiozero's MockFactory (with PWM) anywhere else."""
     if os.environ.get("GPIOZERO_PIN_FACTORY") or on_raspberry_pi():
         return None
-    from gpiozero.pins.mock import MockFactory
+    MockFactory = gpiozero_module("gpiozero.pins.mock").MockFactory
 
     log.info("not on a Raspberry Pi: cues drive gpiozero's MockFactory pins")
     return MockFactory(pin_class=_recent_states_pin())
@@ -84,7 +85,7 @@ def _recent_states_pin():
     """gpiozero's ``MockPWMPin`` keeping only its last :data:`MOCK_PIN_STATES` states."""
     import collections
 
-    from gpiozero.pins.mock import MockPWMPin
+    MockPWMPin = gpiozero_module("gpiozero.pins.mock").MockPWMPin
 
     class RecentStatesPWMPin(MockPWMPin):
         def clear_states(self):

@@ -31,6 +31,7 @@ NOT_LOADED = (
     "email",
     "importlib.metadata",
     "statistics",
+    "fractions",
 )
 
 
@@ -137,7 +138,7 @@ def test_tls_after_the_light_import_connects_and_delivers(
     rec.wait_for(lambda ms: len(ms) == 3, what="2 reps and the set over TLS")
 
 
-def test_gpiozero_pins_work_without_its_plugin_lookup_and_statistics():
+def test_gpiozero_pins_and_colours_work_without_its_plugin_lookup_and_statistics():
     result = _child(
         """
         import json, sys
@@ -150,11 +151,15 @@ def test_gpiozero_pins_work_without_its_plugin_lookup_and_statistics():
         buzzer = CueBuzzer(18, kind="passive", pin_factory=factory)
         buzzer.sound(1760.0)
         button = SetButton(27, pin_factory=factory)
-        absent = [m for m in ("importlib.metadata", "statistics") if m in sys.modules]
+        absent = [
+            m for m in ("importlib.metadata", "statistics", "fractions") if m in sys.modules
+        ]
         import gpiozero.mixins
         median = gpiozero.mixins.median([3.0, 1.0, 2.0])  # gpiozero's default average
+        import colorzero
+        lab = [round(v, 3) for v in colorzero.Color("red").lab]  # uses Fraction
         print(json.dumps({
-            "absent_then": absent, "median": median,
+            "absent_then": absent, "median": median, "lab": lab,
             "led": factory.pin(17).state, "buzz": factory.pin(18).frequency,
             "statistics_now": "statistics" in sys.modules,
         }))
@@ -163,6 +168,7 @@ def test_gpiozero_pins_work_without_its_plugin_lookup_and_statistics():
     assert result == {
         "absent_then": [],
         "median": 2.0,
+        "lab": [53.241, 80.092, 67.203],  # CIE Lab of sRGB red (D65)
         "led": 0.25,
         "buzz": 1760.0,
         "statistics_now": True,

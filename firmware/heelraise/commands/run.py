@@ -171,9 +171,11 @@ def _run(args) -> int:
 
 def _cue_console(parts):
     """The in-place cue status line on the terminal, if the run draws one."""
+    console = getattr(parts.coach, "on_output", None)
+    if console is None:  # no cue line drawn (JSON lines, not a terminal): nothing to import
+        return None
     from heelraise.cues.render import CueConsole
 
-    console = getattr(parts.coach, "on_output", None)
     return console if isinstance(console, CueConsole) and console.inline else None
 
 

@@ -85,6 +85,33 @@ def test_the_service_with_cues_and_mqtt_loads_none_of_them_and_delivers(
     assert kinds.count("rep") >= 1 and "set" in kinds and "session" in kinds
 
 
+def test_without_mqtt_no_sqlite_nor_paho_and_without_cues_no_gpiozero(tmp_path):
+    from heelraise.cli import main
+
+    recording = tmp_path / "rec.csv"
+    assert main(["simulate", str(recording), "--sets", "1", "--reps", "3", "--seed", "12"]) == 0
+    config = tmp_path / "config.toml"
+    config.write_text(f'[sensor]\ntype = "replay"\nreplay_file = "{recording}"\n')
+    result = _child(
+        """
+        import contextlib, io, json, sys
+        from heelraise.cli import main
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["run", "--config", sys.argv[1], "--speed", "max", "--json", "--no-cues"])
+        kinds = [json.loads(line)["type"] for line in out.getvalue().splitlines()]
+        print(json.dumps({"code": code, "kinds": kinds, "modules": sorted(sys.modules)}))
+        """,
+        str(config),
+    )
+    assert result["code"] == 0
+    assert result["kinds"].count("rep") >= 1 and "session" in result["kinds"]
+    loaded = set(result["modules"])
+    assert "heelraise.chain.analyzer" in loaded
+    unused = ("sqlite3", "heelraise.service.journal", "paho", "fastjsonschema", "gpiozero")
+    assert [m for m in unused if m in loaded] == []
+
+
 def test_tls_after_the_light_import_connects_and_delivers(
     mqtt_tls_broker, mqtt_subscriber, tmp_path
 ):

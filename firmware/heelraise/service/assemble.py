@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
 from heelraise.service.heaptrim import HeapTrimSink
-from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
@@ -365,8 +363,12 @@ def _cues(config, pin_factory, clock, stdout, json_lines, render_cues):
 
 def _publisher(config, session_id, commands, mqtt_client_factory, sinks):
     """The MQTT publisher (answering commands through ``commands``) and the session journal,
-    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes)."""
+    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes).
+    SQLite (the outbox, the journal) is imported here: a config without MQTT never loads it."""
+    import sqlite3
+
     from heelraise.mqtt.publisher import MqttPublisher
+    from heelraise.service.journal import Journal, JournalSink, close_interrupted
 
     kwargs = {}
     if mqtt_client_factory is not None:

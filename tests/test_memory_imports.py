@@ -263,3 +263,21 @@ def test_a_module_already_imported_is_not_stood_in_for(library):
     lib = import_deferring("lib", StandIn("heavy", placeholders=("Busy",)))
     assert lib.heavy is heavy
     assert library() == ["heavy", "tool"]  # tool had no stand-in: imported with lib
+
+
+def test_the_heap_trim_finds_malloc_trim_without_a_subprocess():
+    """ctypes.util.find_library runs ``ldconfig -p`` (a fork of the service) and imports
+    subprocess; the C library's symbols are already in the process."""
+    result = _child(
+        """
+        import json, platform, sys
+        from heelraise.heap import release_free_heap
+        trimmed = release_free_heap()
+        print(json.dumps({
+            "trimmed": trimmed, "glibc": platform.libc_ver()[0] == "glibc",
+            "loaded": [m for m in ("ctypes.util", "subprocess") if m in sys.modules],
+        }))
+        """
+    )
+    assert result["trimmed"] == result["glibc"]
+    assert result["loaded"] == []

@@ -14,13 +14,15 @@ import functools
 
 @functools.cache
 def _malloc_trim():
+    """glibc's ``malloc_trim`` among the symbols the process already has (``CDLL(None)``:
+    Python is linked against the C library): no ``ctypes.util.find_library``, which runs
+    ``ldconfig -p`` in a subprocess (a fork of the service on a Pi Zero) and imports
+    ``subprocess`` to do it."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
+        libc = ctypes.CDLL(None)
+    except OSError:  # pragma: no cover - a platform without dlopen(NULL)
         return None
     return getattr(libc, "malloc_trim", None)
 

@@ -171,9 +171,11 @@ def _run(args) -> int:
 
 def _cue_console(parts):
     """The in-place cue status line on the terminal, if the run draws one."""
+    console = getattr(parts.coach, "on_output", None)
+    if console is None:  # no cue line drawn (JSON lines, not a terminal): nothing to import
+        return None
     from heelraise.cues.render import CueConsole
 
-    console = getattr(parts.coach, "on_output", None)
     return console if isinstance(console, CueConsole) and console.inline else None
 
 
@@ -198,9 +200,8 @@ def _enter_is_the_button(args, parts) -> bool:
     """On a laptop (mock pins) at a terminal, the keyboard stands in for the button."""
     if args.json or parts.button is None or parts.pin_factory is None:
         return False
-    from gpiozero.pins.mock import MockFactory
-
-    if not isinstance(parts.pin_factory, MockFactory):
+    mock = sys.modules.get("gpiozero.pins.mock")  # a mock factory exists only once it is imported
+    if mock is None or not isinstance(parts.pin_factory, mock.MockFactory):
         return False
     try:
         return sys.stdin.isatty()

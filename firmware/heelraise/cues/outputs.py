@@ -31,11 +31,13 @@ import threading
 import time
 from collections import deque
 
-from gpiozero import LED, PWMLED, Button, Buzzer, TonalBuzzer
-from gpiozero.exc import PinPWMUnsupported
-from gpiozero.tones import Tone
-
+from heelraise.cues.gpio import gpiozero_module
 from heelraise.exceptions import PinMapError
+
+_gpiozero = gpiozero_module()  # its package imports the devices, tones and exceptions below
+LED, PWMLED, Button, Buzzer = _gpiozero.LED, _gpiozero.PWMLED, _gpiozero.Button, _gpiozero.Buzzer
+TonalBuzzer, Tone = _gpiozero.TonalBuzzer, _gpiozero.tones.Tone
+PinPWMUnsupported = _gpiozero.exc.PinPWMUnsupported
 
 
 class CueLight:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 import sys
 
 #: OpenSSL verification codes that mean "not signed by a CA we trust"
@@ -32,7 +31,7 @@ def current_error() -> BaseException | None:
 def connect_failure(exc: BaseException | None, host: str, port: int, *, tls: bool) -> str:
     """The line for a connection attempt that raised ``exc``."""
     where = f"MQTT broker {host}:{port}"
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    if _ssl_error(exc, "SSLCertVerificationError"):
         code, text = exc.verify_code, exc.verify_message or str(exc)
         if code in _DATES or "expired" in text or "not yet valid" in text:
             return (
@@ -82,9 +81,16 @@ def level(exc: BaseException | None, *, tls: bool) -> int:
 
 def _tls_failed(exc, tls: bool) -> bool:
     # An SSL error, or the broker hanging up on our TLS hello (it expects plain MQTT there).
-    return isinstance(exc, ssl.SSLError) or (
+    return _ssl_error(exc, "SSLError") or (
         tls and isinstance(exc, ConnectionResetError | BrokenPipeError)
     )
+
+
+def _ssl_error(exc, name: str) -> bool:
+    """``isinstance(exc, ssl.<name>)`` without importing ssl: an SSL error exists only once
+    something imported it (a TLS connection), so without it no exception is one."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(exc, getattr(ssl, name))
 
 
 def closed_before_connack(host: str, port: int, *, tls: bool) -> str:

@@ -47,7 +47,6 @@ import collections
 import json
 import logging
 import queue
-import ssl
 import threading
 import time
 
@@ -146,8 +145,9 @@ class MqttPublisher:
         if client_factory is not None:
             client = client_factory(client_id)
         else:
-            import paho.mqtt.client as mqtt
+            from heelraise.mqtt.client import paho_client
 
+            mqtt = paho_client()
             # MQTT 5: the cmd subscription keeps the retain flag of what is published while
             # we are connected (retainAsPublished), so a retained command is always seen as one.
             # No session is kept either way (5: clean start, session expiry 0).
@@ -164,6 +164,8 @@ class MqttPublisher:
             client.enable_logger(paho_log)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         if s.use_tls:
+            import ssl
+
             try:
                 client.tls_set(
                     ca_certs=s.tls_ca or None,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,11 +26,11 @@ from datetime import UTC, datetime
 
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock, ScaledClock
+from heelraise.cues.gpio import gpiozero_module
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
 from heelraise.service.heaptrim import HeapTrimSink
-from heelraise.service.journal import Journal, JournalSink, close_interrupted
 from heelraise.service.live import LiveOutput
 from heelraise.service.runner import READ_INTERVAL_S, Service
 from heelraise.service.sdnotify import SystemdNotifier
@@ -68,7 +67,7 @@ def pick_pin_factory():
     set; gpiozero's MockFactory (with PWM) anywhere else."""
     if os.environ.get("GPIOZERO_PIN_FACTORY") or on_raspberry_pi():
         return None
-    from gpiozero.pins.mock import MockFactory
+    MockFactory = gpiozero_module("gpiozero.pins.mock").MockFactory
 
     log.info("not on a Raspberry Pi: cues drive gpiozero's MockFactory pins")
     return MockFactory(pin_class=_recent_states_pin())
@@ -84,7 +83,7 @@ def _recent_states_pin():
     """gpiozero's ``MockPWMPin`` keeping only its last :data:`MOCK_PIN_STATES` states."""
     import collections
 
-    from gpiozero.pins.mock import MockPWMPin
+    MockPWMPin = gpiozero_module("gpiozero.pins.mock").MockPWMPin
 
     class RecentStatesPWMPin(MockPWMPin):
         def clear_states(self):
@@ -364,8 +363,12 @@ def _cues(config, pin_factory, clock, stdout, json_lines, render_cues):
 
 def _publisher(config, session_id, commands, mqtt_client_factory, sinks):
     """The MQTT publisher (answering commands through ``commands``) and the session journal,
-    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes)."""
+    appended to ``sinks`` in their order: journal (reps), publisher, journal (closes).
+    SQLite (the outbox, the journal) is imported here: a config without MQTT never loads it."""
+    import sqlite3
+
     from heelraise.mqtt.publisher import MqttPublisher
+    from heelraise.service.journal import Journal, JournalSink, close_interrupted
 
     kwargs = {}
     if mqtt_client_factory is not None:

@@ -1,0 +1,87 @@
+"""Import a library without the modules it imports at its top for features we do not use.
+
+paho-mqtt imports ``ssl`` (OpenSSL's libcrypto and libssl), ``hashlib`` and
+``urllib.request`` (``http.client``, ``email``) whether or not the connection uses TLS, a
+WebSocket or a proxy; gpiozero imports ``importlib.metadata`` (``email``, ``csv``) and
+``statistics`` (``fractions``, ``decimal``) for pin-factory plug-ins and smoothed inputs.
+On the shoe that is 6 to 7 MB of the service's memory (``bench/service_cpu.py``) for
+code a plain-TCP connection to the broker and an LED, a buzzer and a button never run.
+
+:func:`import_deferring` imports the library with a :class:`StandIn` in ``sys.modules``
+for each such module, only while the library's own import runs. The library keeps its
+stand-ins as its globals; a stand-in imports the real module the first time anything of
+it is used, and from then on hands out the real module's attributes. So nothing the
+library does changes: only when the module is loaded. Everything else in the process
+imports the real modules as usual (the stand-ins are never left in ``sys.modules``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+
+class StandIn(types.ModuleType):
+    """Stands in for module ``name`` while a library imports it.
+
+    ``functions``: names the library takes with ``from name import f``; each is a function
+    that imports the real module when called. ``placeholders``: names of exception classes
+    the library only names in ``except`` clauses; while the real module has not been
+    imported nothing can have raised one of them, so the clause gets a class of its own
+    that nothing raises (once the real module is imported, the real class).
+    """
+
+    def __init__(self, name: str, *, functions=(), placeholders=()):
+        super().__init__(name, f"Stands in for {name} until it is used (heelraise.deferred).")
+        for f in functions:
+            setattr(self, f, self._calling(f))
+        self._placeholders = {
+            p: type(p, (Exception,), {"__module__": __name__}) for p in placeholders
+        }
+
+    def _calling(self, attr: str):
+        name = self.__name__
+
+        def call(*args, **kwargs):
+            return getattr(importlib.import_module(name), attr)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = attr
+        call.__doc__ = f"{name}.{attr}, imported on the first call."
+        return call
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):  # the import system's own questions: not a use
+            raise AttributeError(attr)
+        real = sys.modules.get(self.__name__)
+        if (real is None or real is self) and attr in self._placeholders:
+            return self._placeholders[attr]
+        if real is self:  # used while the library is still importing: load it after all
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def import_deferring(name: str, *stand_ins: StandIn) -> types.ModuleType:
+    """``importlib.import_module(name)``, the library seeing each stand-in in place of its
+    module while it imports (a module already imported stays the real one).
+
+    A stand-in for a submodule (``urllib.request``) is also set on its package, where a
+    library reads it (``import urllib.request`` binds ``urllib``), unless the package has
+    the real one; importing the real submodule later replaces it there.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    placed = [s for s in stand_ins if s.__name__ not in sys.modules]
+    for s in placed:
+        sys.modules[s.__name__] = s
+    try:
+        module = importlib.import_module(name)
+    finally:
+        for s in placed:
+            if sys.modules.get(s.__name__) is s:
+                del sys.modules[s.__name__]
+    for s in placed:
+        package, _, child = s.__name__.rpartition(".")
+        if package in sys.modules and not hasattr(sys.modules[package], child):
+            setattr(sys.modules[package], child, s)
+    return module

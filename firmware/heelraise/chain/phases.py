@@ -225,21 +225,26 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
         return None
     ps = _EXPONENTS if exponents is None else np.asarray(exponents, dtype=float)
     weight = 1.0 + PHASE.prior * np.log2(ps / 2.0) ** 2
+    # Every bend exponent q (a row of ff each) and every exponent p at once, one array of
+    # (q, p, sample): the same sums, element by element, as one (q, p) at a time.
+    qs = (0.0,) if far is None else PHASE.far_exponents
+    ff = np.stack([far**q if q else np.ones(len(ss)) for q in qs])
+    base = np.maximum(ss / ff, 0.0)
+    y = base[:, None, :] ** (1.0 / ps[None, :, None])
+    ym = y.mean(axis=2)
+    a = ((y - ym[:, :, None]) @ tm) / var
+    line = np.maximum(a[:, :, None] * tm + ym[:, :, None], 0.0)
+    res = np.sum((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2) * weight
+    ok = a != 0
+    ks = np.argmin(res, axis=1).tolist()  # the first of equals, as a loop over p would
     best = None
-    for q in (0.0,) if far is None else PHASE.far_exponents:
-        # Every exponent of the grid at once, a row each (the same sums as one at a time).
-        ff = far**q if q else 1.0
-        base = np.maximum(ss / ff, 0.0)
-        y = base[None, :] ** (1.0 / ps[:, None])
-        ym = y.mean(axis=1)
-        a = ((y - ym[:, None]) @ tm) / var
-        line = np.maximum(a[:, None] * tm[None, :] + ym[:, None], 0.0)
-        res = np.sum((ff * line ** ps[:, None] - ss) ** 2, axis=1) * weight
-        ok = np.flatnonzero(a != 0)
-        if len(ok):
-            k = int(ok[np.argmin(res[ok])])  # the first of equals, as a loop over k would
-            if best is None or res[k] < best[0]:
-                best = (float(res[k]), float(tt.mean() - ym[k] / a[k]))
+    for i, (k, all_ok) in enumerate(zip(ks, ok.all(axis=1).tolist(), strict=True)):
+        # The first q of equals, as a loop over q would.
+        if not all_ok:  # a flat line has no zero: the best of the others
+            usable = np.flatnonzero(ok[i])
+            k = int(usable[np.argmin(res[i, usable])]) if len(usable) else None
+        if k is not None and (best is None or res[i, k] < best[0]):
+            best = (float(res[i, k]), float(tt.mean() - ym[i, k] / a[i, k]))
     return None if best is None else (best[1], best[0])
 
 

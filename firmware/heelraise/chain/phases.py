@@ -271,11 +271,12 @@ def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
     return float(np.clip(t0, float(t[edge]) - reach, float(t[edge]) + reach))
 
 
-def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None):
+def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None, smooth=None):
     """The onset (step -1) or stop (+1) of the movement whose speed peaks at i_peak, and
     whether a power-law fit gave it. With ``far`` (see :func:`_far_share`) the bell's other
-    side may bend the law (:func:`_band_fit`)."""
-    s, i_peak, h = _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
+    side may bend the law (:func:`_band_fit`). ``smooth``: what :func:`_smoothed` gives
+    for these arguments, when already known."""
+    s, i_peak, h = smooth or _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
     if step > 0 and h and len(s) - h > i_peak + 1:
         # The box is one-sided in its last h samples (biased towards the faster past): a
         # stop is read from what it saw whole.
@@ -321,13 +322,16 @@ def phase_span(t: np.ndarray, speed: np.ndarray, i_peak: int) -> tuple[float, fl
     the other end bends the speed bell (:func:`_far_share`): each end is first timed on
     its own, then again given the other end's instant, ``bend_passes`` times (only while
     both ends come from a fit)."""
-    t0, fitted0 = _boundary(t, speed, i_peak, -1)
-    t1, fitted1 = _boundary(t, speed, i_peak, +1)
+    speed = np.asarray(speed, dtype=float)
+    # Each end's smoothing does not depend on the other end: worked out once, for every pass.
+    on, off = (_smoothed(t, speed, i_peak, step) for step in (-1, +1))
+    t0, fitted0 = _boundary(t, speed, i_peak, -1, smooth=on)
+    t1, fitted1 = _boundary(t, speed, i_peak, +1, smooth=off)
     for _ in range(PHASE.bend_passes):
         if not (fitted0 and fitted1) or t1 <= t0:
             break
-        n0, fitted0 = _boundary(t, speed, i_peak, -1, far=(t1, t0))
-        t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1))
+        n0, fitted0 = _boundary(t, speed, i_peak, -1, far=(t1, t0), smooth=on)
+        t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1), smooth=off)
         t0 = n0
     return t0, t1
 

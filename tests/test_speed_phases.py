@@ -75,3 +75,35 @@ def test_band_fit_flat_and_short_bands():
     s = np.concatenate((np.full(5, -1.0), np.linspace(0.0, 4.0, 5)))
     assert _band_fit(t, s, idx, far=far) == band_fit_one_q_at_a_time(t, s, idx, far=far)
     assert phases._band_fit is _band_fit
+
+
+def phase_span_smoothing_each_pass(t, speed, i_peak):
+    """phase_span as it was written before: every pass smooths the speed again."""
+    t0, fitted0 = phases._boundary(t, speed, i_peak, -1)
+    t1, fitted1 = phases._boundary(t, speed, i_peak, +1)
+    for _ in range(PHASE.bend_passes):
+        if not (fitted0 and fitted1) or t1 <= t0:
+            break
+        n0, fitted0 = phases._boundary(t, speed, i_peak, -1, far=(t1, t0))
+        t1, fitted1 = phases._boundary(t, speed, i_peak, +1, far=(t0, t1))
+        t0 = n0
+    return t0, t1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_phase_span_smooths_once_with_the_same_instants(seed):
+    """Whole bells with noise and ripple, some cut off before their stop (decided as the
+    speed dies away): the instants are those of smoothing on every pass."""
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(30):
+        p, q = rng.uniform(1.0, 4.0), rng.uniform(1.0, 4.0)
+        width = rng.uniform(0.4, 3.0)
+        t = np.arange(-0.5, width + 0.5, 0.01)
+        x = np.clip(t / width, 0.0, 1.0)
+        v = x**p * (1 - x) ** q
+        v = v / v.max() * rng.uniform(20, 300)
+        v += rng.normal(0, rng.uniform(0, 3), len(t)) + rng.uniform(0, 3) * np.sin(60 * t)
+        n = len(t) if rng.random() < 0.5 else int(len(t) * rng.uniform(0.6, 0.9))
+        t, v = t[:n], v[:n]
+        i_peak = int(np.argmax(v))
+        assert phases.phase_span(t, v, i_peak) == phase_span_smoothing_each_pass(t, v, i_peak)

@@ -273,12 +273,19 @@ class Analyzer:
                 )
         if n == 0:
             return t_s, acc_g, gyr_dps
-        # A NaN or infinity in t makes the sum non-finite (non-finite acc_g and gyr_dps are
-        # glitches, dropped by the screen).
-        if not math.isfinite(t_s @ t_s) and not np.isfinite(t_s).all():
+        last = self.last_t if self.last_t is not None else -math.inf
+        # Finite ends, in order after the last read, and no step back between them: every t
+        # is finite and in order (a NaN makes the smallest step NaN). Else find what is wrong.
+        first, final = float(t_s[0]), float(t_s[-1])
+        ok = math.isfinite(first) and math.isfinite(final) and first >= last
+        if ok and n > 1:
+            ok = bool(np.subtract(t_s[1:], t_s[:-1]).min() >= 0.0)
+        if ok:
+            return t_s, acc_g, gyr_dps
+        # (Non-finite acc_g and gyr_dps are glitches, dropped by the screen.)
+        if not np.isfinite(t_s).all():
             i = int(np.flatnonzero(~np.isfinite(t_s))[0])
             raise ValueError(f"t_s has a non-finite value at sample {self.samples_seen + i}")
-        last = self.last_t if self.last_t is not None else -np.inf
         if t_s[0] < last or (n > 1 and np.greater(t_s[:-1], t_s[1:]).any()):
             prev = np.concatenate(([last], t_s[:-1]))
             i = int(np.flatnonzero(t_s < prev)[0])

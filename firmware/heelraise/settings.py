@@ -53,6 +53,10 @@ class AnalyzerSettings:
     #: Reads shorter than this are gathered before the chain runs (its cost is mostly per
     #: call); never while a rep is being decided, so no decision waits on it.
     batch_s: float = 0.15
+    #: ... and up to this long while every read gathered is still (no turn at the live
+    #: phase's rising / lowering rate): no phase of a rep is under way; the live stream
+    #: sends batches of 0.5 s anyway.
+    still_batch_s: float = 0.5
     #: Stream gaps longer than this end any rep in progress without counting it.
     max_gap_s: float = MAX_GAP_S
     #: Surface: "auto" (judged from each set's bottoms), "floor" or "step".

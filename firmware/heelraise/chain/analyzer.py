@@ -62,7 +62,8 @@ class AnalyzerTuning:
     rejected_kept: int = 200
     #: s: after walking or a restart of the tilt, this long before a bottom counts
     settle_s: float = 1.0
-    #: deg/s: the live phase is rising / lowering above this pitch rate
+    #: deg/s: the live phase is rising / lowering above this pitch rate (and reads turning
+    #: slower on every axis together are gathered up to ``still_batch_s``)
     phase_rate_dps: float = 4.0
     #: a lowering coming to a stop is not batched once a read's pitch rate (raw gyro on
     #: the pitch axis) is under this share of its peak: its stop (a grid row under 1/16 of
@@ -131,6 +132,7 @@ class Analyzer:
         self._neutral_idx = 0  # history index of the first row after neutral was taken
         self._pending_t0: float | None = None
         self._pending_vl = 0.0  # the lowering's peak rate, its reads waiting included (deg/s)
+        self._still_reads = 0  # the first reads waiting, found still (see _pending_still)
 
     # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
@@ -139,16 +141,33 @@ class Analyzer:
             return []
         self.samples_seen += len(t_s)
         self.last_t = float(t_s[-1])
-        # Small reads are gathered until they span batch_s: the chain's cost is mostly per
-        # call, and the results do not depend on how the stream is cut.
+        # Small reads are gathered until they span batch_s (still_batch_s while nothing
+        # turns): the chain's cost is mostly per call, and the results do not depend on how
+        # the stream is cut.
         self._pending.append((t_s, acc_g, gyr_dps))
         if self._pending_t0 is None:
             self._pending_t0 = float(t_s[0])
         # ... except while a rep is being decided (its lowering is slowing to a stop, or the
         # stop is being confirmed), so the samples that decide it are never held back.
-        if not self._deciding(gyr_dps) and self.last_t - self._pending_t0 < self.settings.batch_s:
+        if self._deciding(gyr_dps):
+            return self._flush()
+        span = self.last_t - self._pending_t0
+        if span < self.settings.batch_s:
+            return []
+        if span < self.settings.still_batch_s and self._pending_still():
             return []
         return self._flush()
+
+    def _pending_still(self) -> bool:
+        """Is every read waiting still: each sample's bias-corrected turning rate under
+        ``TUNING.phase_rate_dps``? (The reads already found still are not looked at again.)"""
+        new = self._pending[self._still_reads :]
+        gyr = new[0][2] if len(new) == 1 else np.concatenate([p[2] for p in new])
+        d = gyr - self.bias_dps
+        if np.einsum("ij,ij->i", d, d).max() >= TUNING.phase_rate_dps**2:
+            return False
+        self._still_reads = len(self._pending)
+        return True
 
     def _deciding(self, gyr_dps: np.ndarray) -> bool:
         """Could this read decide a rep? In the stop's confirmation, yes; while the lowering
@@ -177,6 +196,7 @@ class Analyzer:
         self._pending = []
         self._pending_t0 = None
         self._pending_vl = 0.0
+        self._still_reads = 0
         # Glitches (values no IMU gives) dropped sample by sample, a batch at a time.
         t_s, acc_g, gyr_dps = self.screen.apply(t_s, acc_g, gyr_dps)
         tg, vg, gaps = self.resampler.update(t_s, acc_g, gyr_dps)
@@ -253,12 +273,19 @@ class Analyzer:
                 )
         if n == 0:
             return t_s, acc_g, gyr_dps
-        # A NaN or infinity in t makes the sum non-finite (non-finite acc_g and gyr_dps are
-        # glitches, dropped by the screen).
-        if not math.isfinite(t_s @ t_s) and not np.isfinite(t_s).all():
+        last = self.last_t if self.last_t is not None else -math.inf
+        # Finite ends, in order after the last read, and no step back between them: every t
+        # is finite and in order (a NaN makes the smallest step NaN). Else find what is wrong.
+        first, final = float(t_s[0]), float(t_s[-1])
+        ok = math.isfinite(first) and math.isfinite(final) and first >= last
+        if ok and n > 1:
+            ok = bool(np.subtract(t_s[1:], t_s[:-1]).min() >= 0.0)
+        if ok:
+            return t_s, acc_g, gyr_dps
+        # (Non-finite acc_g and gyr_dps are glitches, dropped by the screen.)
+        if not np.isfinite(t_s).all():
             i = int(np.flatnonzero(~np.isfinite(t_s))[0])
             raise ValueError(f"t_s has a non-finite value at sample {self.samples_seen + i}")
-        last = self.last_t if self.last_t is not None else -np.inf
         if t_s[0] < last or (n > 1 and np.greater(t_s[:-1], t_s[1:]).any()):
             prev = np.concatenate(([last], t_s[:-1]))
             i = int(np.flatnonzero(t_s < prev)[0])

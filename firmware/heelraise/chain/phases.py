@@ -225,21 +225,26 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
         return None
     ps = _EXPONENTS if exponents is None else np.asarray(exponents, dtype=float)
     weight = 1.0 + PHASE.prior * np.log2(ps / 2.0) ** 2
+    # Every bend exponent q (a row of ff each) and every exponent p at once, one array of
+    # (q, p, sample): the same sums, element by element, as one (q, p) at a time.
+    qs = (0.0,) if far is None else PHASE.far_exponents
+    ff = np.stack([far**q if q else np.ones(len(ss)) for q in qs])
+    base = np.maximum(ss / ff, 0.0)
+    y = base[:, None, :] ** (1.0 / ps[None, :, None])
+    ym = y.mean(axis=2)
+    a = ((y - ym[:, :, None]) @ tm) / var
+    line = np.maximum(a[:, :, None] * tm + ym[:, :, None], 0.0)
+    res = np.sum((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2) * weight
+    ok = a != 0
+    ks = np.argmin(res, axis=1).tolist()  # the first of equals, as a loop over p would
     best = None
-    for q in (0.0,) if far is None else PHASE.far_exponents:
-        # Every exponent of the grid at once, a row each (the same sums as one at a time).
-        ff = far**q if q else 1.0
-        base = np.maximum(ss / ff, 0.0)
-        y = base[None, :] ** (1.0 / ps[:, None])
-        ym = y.mean(axis=1)
-        a = ((y - ym[:, None]) @ tm) / var
-        line = np.maximum(a[:, None] * tm[None, :] + ym[:, None], 0.0)
-        res = np.sum((ff * line ** ps[:, None] - ss) ** 2, axis=1) * weight
-        ok = np.flatnonzero(a != 0)
-        if len(ok):
-            k = int(ok[np.argmin(res[ok])])  # the first of equals, as a loop over k would
-            if best is None or res[k] < best[0]:
-                best = (float(res[k]), float(tt.mean() - ym[k] / a[k]))
+    for i, (k, all_ok) in enumerate(zip(ks, ok.all(axis=1).tolist(), strict=True)):
+        # The first q of equals, as a loop over q would.
+        if not all_ok:  # a flat line has no zero: the best of the others
+            usable = np.flatnonzero(ok[i])
+            k = int(usable[np.argmin(res[i, usable])]) if len(usable) else None
+        if k is not None and (best is None or res[i, k] < best[0]):
+            best = (float(res[i, k]), float(tt.mean() - ym[i, k] / a[i, k]))
     return None if best is None else (best[1], best[0])
 
 
@@ -266,11 +271,12 @@ def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
     return float(np.clip(t0, float(t[edge]) - reach, float(t[edge]) + reach))
 
 
-def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None):
+def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None, smooth=None):
     """The onset (step -1) or stop (+1) of the movement whose speed peaks at i_peak, and
     whether a power-law fit gave it. With ``far`` (see :func:`_far_share`) the bell's other
-    side may bend the law (:func:`_band_fit`)."""
-    s, i_peak, h = _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
+    side may bend the law (:func:`_band_fit`). ``smooth``: what :func:`_smoothed` gives
+    for these arguments, when already known."""
+    s, i_peak, h = smooth or _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
     if step > 0 and h and len(s) - h > i_peak + 1:
         # The box is one-sided in its last h samples (biased towards the faster past): a
         # stop is read from what it saw whole.
@@ -316,13 +322,16 @@ def phase_span(t: np.ndarray, speed: np.ndarray, i_peak: int) -> tuple[float, fl
     the other end bends the speed bell (:func:`_far_share`): each end is first timed on
     its own, then again given the other end's instant, ``bend_passes`` times (only while
     both ends come from a fit)."""
-    t0, fitted0 = _boundary(t, speed, i_peak, -1)
-    t1, fitted1 = _boundary(t, speed, i_peak, +1)
+    speed = np.asarray(speed, dtype=float)
+    # Each end's smoothing does not depend on the other end: worked out once, for every pass.
+    on, off = (_smoothed(t, speed, i_peak, step) for step in (-1, +1))
+    t0, fitted0 = _boundary(t, speed, i_peak, -1, smooth=on)
+    t1, fitted1 = _boundary(t, speed, i_peak, +1, smooth=off)
     for _ in range(PHASE.bend_passes):
         if not (fitted0 and fitted1) or t1 <= t0:
             break
-        n0, fitted0 = _boundary(t, speed, i_peak, -1, far=(t1, t0))
-        t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1))
+        n0, fitted0 = _boundary(t, speed, i_peak, -1, far=(t1, t0), smooth=on)
+        t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1), smooth=off)
         t0 = n0
     return t0, t1
 

@@ -125,7 +125,7 @@ class ReplayImu:
             pass  # read on until the buffer holds a sample that is not due yet
         t_all, acc_all, gyr_all = self._buf
         i = self._i
-        j = int(np.searchsorted(t_all, now_file, side="right"))
+        j = int(t_all.searchsorted(now_file, side="right"))
         if j <= i:
             if self.loop and self._eof and i >= len(t_all):
                 self._offset_s += self._reader.duration_s + 1.0 / self.fs_hz
@@ -134,8 +134,13 @@ class ReplayImu:
             return SampleBlock.empty()
         t = t_all[i:j]
         before = self._prev_t if self._prev_t is not None else t[0]
-        holes = np.flatnonzero(np.diff(t, prepend=before) > self.max_gap_s)
         gap = None
+        # No step is longer than the whole read (the times are sorted): most reads, shorter
+        # than a hole, need no search for one.
+        if t[-1] - before > self.max_gap_s:
+            holes = np.flatnonzero(np.diff(t, prepend=before) > self.max_gap_s)
+        else:
+            holes = ()
         if len(holes):
             # one block carries at most one gap: stop the block at the next hole
             if holes[0] > 0:

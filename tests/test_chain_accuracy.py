@@ -167,12 +167,15 @@ FAMILY_SEEDS = (500, 501, 502)
 #: where it fits: slow 0.05 / 0.15 / 0.09 s, deep_drop 0.05 / 0.19 / 0.06 s, classic 0.07 /
 #: 0.09 / 0.08 s). With the far side's bend fitted on a finer grid and a stop seen part way
 #: down fitted (issue 10): classic 0.071 / 0.082 / 0.088, brisk 0.023 / 0.044 / 0.039, slow
-#: 0.042 / 0.152 / 0.090, deep_drop 0.052 / 0.265 / 0.062 s.
+#: 0.042 / 0.152 / 0.090, deep_drop 0.052 / 0.265 / 0.062 s. With "rising again" judged on
+#: the rate with the ripple averaged out (phases.rising_again_s): classic 0.066 / 0.073 /
+#: 0.088, brisk 0.021 / 0.040 / 0.037, slow 0.046 / 0.144 / 0.098, deep_drop 0.068 / 0.105 /
+#: 0.072 s.
 REP_FAMILY_GUARDS = {
     "classic": (3, 0.10, 1.5),
     "brisk": (3, 0.06, 1.0),
-    "slow": (3, 0.18, 1.0),
-    "deep_drop": (2, 0.3, 1.0),
+    "slow": (3, 0.17, 1.0),
+    "deep_drop": (2, 0.14, 1.0),
 }
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.faults import FAULT
-from heelraise.chain.phases import first_true, fit_span, phase_span
+from heelraise.chain.phases import first_true, fit_span, phase_span, rising_again_s
 from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor, heel_up_sign
 
 
@@ -394,9 +394,8 @@ class RepDetector:
         cut_off = self.base_idx <= self.floor_idx and bool(
             np.all(v[: i_vr + 1] >= 1.0 / 16.0 * rise_peak)
         )
-        after = np.flatnonzero(v[vl_rel:] >= lower_peak / 16.0)
-        if len(after):  # the lowering ends at the latest when the heel is clearly rising again
-            end = min(end, float(t[vl_rel + int(after[0])]))
+        # The lowering ends at the latest when the heel is clearly rising again.
+        end = min(end, rising_again_s(t, v, vl_rel, lower_peak))
         if top_start > top_end:  # no hold: rose straight into the lowering
             zc = _zero_crossing(t, v, i_vr, vl_rel)
             top_start = top_end = zc

@@ -88,6 +88,9 @@ class PhaseSettings:
     #: decided 0.05 to 0.3 s before it ends (its speed under 1/16 of the peak, the long
     #: tail of a skewed bell longer): 1 cut those short
     past_reach: float = 2.0
+    #: fraction of the lowering's peak speed: the heel rising again at this (the rate
+    #: averaged over ``ripple_box_s``) ends the lowering at the latest (the next rise)
+    rising_share: float = 1.0 / 16.0
 
 
 PHASE = PhaseSettings()
@@ -334,6 +337,26 @@ def phase_span(t: np.ndarray, speed: np.ndarray, i_peak: int) -> tuple[float, fl
         t1, fitted1 = _boundary(t, speed, i_peak, +1, far=(t0, t1), smooth=off)
         t0 = n0
     return t0, t1
+
+
+def rising_again_s(t: np.ndarray, rate: np.ndarray, i_from: int, lower_peak_dps: float) -> float:
+    """When the heel is clearly rising again after a lowering (the latest its stop can be):
+    the first instant from ``i_from`` on at which the pitch ``rate``, averaged over
+    ``ripple_box_s`` (the balance ripple nulled), climbs to ``rising_share`` of the
+    lowering's peak speed ``lower_peak_dps`` (where the average saw its whole box); +inf
+    if it does not. On the raw rate a
+    ripple swing alone crossed that level as the heel settled, cutting slow lowerings'
+    stops 0.1 to 0.5 s short."""
+    n = len(rate)
+    if n < 2 or i_from >= n:
+        return float("inf")
+    dt = (t[-1] - t[0]) / (n - 1)
+    h = int(round(0.5 * PHASE.ripple_box_s / dt))
+    smooth = _box(np.asarray(rate, dtype=float), h)
+    # Only where the box saw its whole width: in the last h samples it is one-sided and
+    # lets the ripple through.
+    k = first_true(smooth[i_from : n - h] >= PHASE.rising_share * lower_peak_dps)
+    return float("inf") if k is None else float(t[i_from + k])
 
 
 def onset_time(t: np.ndarray, speed: np.ndarray, i_peak: int) -> float:

@@ -131,6 +131,9 @@ class Analyzer:
         self._neutral_idx = 0  # history index of the first row after neutral was taken
         self._pending_t0: float | None = None
         self._pending_vl = 0.0  # the lowering's peak rate, its reads waiting included (deg/s)
+        #: A rep is being decided (see :meth:`_deciding`) as of the last update: the next
+        #: samples may decide it, so the service reads them sooner (service.runner).
+        self.deciding = False
 
     # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
@@ -147,8 +150,12 @@ class Analyzer:
         # ... except while a rep is being decided (its lowering is slowing to a stop, or the
         # stop is being confirmed), so the samples that decide it are never held back.
         if not self._deciding(gyr_dps) and self.last_t - self._pending_t0 < self.settings.batch_s:
+            self.deciding = False
             return []
-        return self._flush()
+        events = self._flush()
+        # After the flush the detector is where this read left it: still deciding a rep?
+        self.deciding = self._deciding(gyr_dps)
+        return events
 
     def _deciding(self, gyr_dps: np.ndarray) -> bool:
         """Could this read decide a rep? In the stop's confirmation, yes; while the lowering

@@ -59,6 +59,11 @@ class Shoe:
                 self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
         return events
 
+    @property
+    def deciding(self) -> bool:
+        """The chain is deciding a rep (``Analyzer.deciding``): its next samples may decide it."""
+        return bool(getattr(self.analyzer, "deciding", False))
+
     def health_changed(self) -> bool | None:
         """The sensor's ``healthy`` now, when it changed since the last call; else None."""
         healthy = bool(self.imu.healthy)

@@ -124,6 +124,7 @@ class Stamps:
         self.clock = clock
         self.reads: list[tuple[float, float]] = []  # (clock, last sample t_s)
         self.handed: dict[int, float] = {}  # id(event) -> clock when returned
+        self._alive: list = []  # the events themselves, so no id is reused by a later one
         analyzer.update = self
 
     def __call__(self, t_s, acc_g, gyr_dps):
@@ -133,6 +134,7 @@ class Stamps:
             done = self.clock()  # after the chain's own compute
             for e in events:
                 self.handed[id(e)] = done
+                self._alive.append(e)
         return events
 
     def read_of(self, t_s: float) -> float:

@@ -60,9 +60,10 @@ class Sink:
         pass
 
 
-def run(sessions, *, stall_at=(), stall_s=0.0, rate_errors=(0.002, -0.0015)):
+def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=(0.002, -0.0015)):
     """The service over one shoe per session (two: left and right); the left shoe's read
-    stalls ``stall_s`` at each sensor time in ``stall_at`` (a bus held by clock stretching).
+    stalls ``stall_s`` at each sensor time in ``stall_at`` (a bus held by clock stretching),
+    and its chain takes ``compute_s`` of clock time for each read that decides a rep.
     Returns (service, sink, reads: [(clock at the read, any shoe deciding after it)]); each
     shoe's sample stamps are in ``service.stamps[side]``."""
     clock = ManualClock(START_S)
@@ -91,6 +92,15 @@ def run(sessions, *, stall_at=(), stall_s=0.0, rate_errors=(0.002, -0.0015)):
         return real_read()
 
     first.imu.read = stalling_read
+    real_update = first.analyzer.update
+
+    def slow_update(t_s, acc_g, gyr_dps):
+        events = real_update(t_s, acc_g, gyr_dps)
+        if any(e.kind == "rep" for e in events):
+            clock.advance(compute_s)
+        return events
+
+    first.analyzer.update = slow_update
     service.stamps = {}
     for shoe in service.shoes:
         got = service.stamps[shoe.side] = []
@@ -188,3 +198,19 @@ def test_two_shoes_one_read_stalling_lose_no_rep_and_both_report_the_holes(sessi
             assert len(near) == 1, (shoe.side, r["start_s"])
     assert len(sink.gaps) == 6
     assert all(0.2 < g.end_s - g.start_s <= 0.25 for g in sink.gaps)
+
+
+def test_one_shoes_slow_decisions_never_overflow_the_other_shoes_fifo(sessions):
+    """Issue 15: the left chain takes 80 ms to decide each rep (a Pi Zero's compute). Read
+    one after the other, the right FIFO waited that and the loop's 5 ms, 85 ms: a full FIFO,
+    reset at 8 of the 10 left reps (bridged holes, but holes). Every FIFO is now emptied
+    before each chain runs, so each waits through at most one chain's compute: none fills."""
+    service, sink, _ = run(sessions, compute_s=0.08)
+    for shoe, s in zip(service.shoes, sessions, strict=True):
+        reps = [e for _, e in sink.reps if e.side == shoe.side]
+        assert len(reps) == len(s.truth["reps"]) == 10, shoe.side
+    left, right = service.shoes
+    assert right.imu.stats.overflows == 0
+    assert left.imu.stats.overflows <= 1  # its very first read (see above), no hole
+    assert left.gaps == right.gaps == 0
+    assert not sink.gaps

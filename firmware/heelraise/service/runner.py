@@ -257,7 +257,12 @@ class Service:
         self.commands.run_some(self.session.execute)
         changed = False
         for shoe in self.shoes:
-            self._dispatch(shoe.read(), shoe)
+            # Every FIFO is emptied before each chain runs, so no shoe's FIFO waits through
+            # another shoe's compute (a rep's decision takes tens of ms; the MPU-6050's FIFO
+            # holds 85 ms at 1 kHz): what is read waits in the shoe instead, for its turn.
+            for each in self.shoes:
+                each.fetch()
+            self._dispatch(shoe.process(), shoe)
             if self.live.on:
                 self._maybe_live(shoe)
             changed = shoe.health_changed() is not None or changed

@@ -17,21 +17,30 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import os
 
-import numpy as np
-import paho.mqtt.client as mqtt
-from brokers import start_mosquitto
-from heelraise.mqtt.publisher import MqttPublisher
-from heelraise.mqtt.settings import MqttSettings
-from heelraise.mqtt.testing import fake_set
-from service_latency import TARGET_MQTT_MS, _repeat
+from heelraise.cli import BLAS_THREADS
+
+# One BLAS thread, as the ``heelraise`` command sets for itself before numpy is imported
+# (see bench/service_latency.py).
+for _key, _value in BLAS_THREADS.items():
+    os.environ.setdefault(_key, _value)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import paho.mqtt.client as mqtt  # noqa: E402
+from brokers import start_mosquitto  # noqa: E402
+from heelraise.mqtt.publisher import MqttPublisher  # noqa: E402
+from heelraise.mqtt.settings import MqttSettings  # noqa: E402
+from heelraise.mqtt.testing import fake_set  # noqa: E402
+from service_latency import TARGET_MQTT_MS, _repeat  # noqa: E402
 
 
 class Watcher:

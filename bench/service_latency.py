@@ -47,24 +47,35 @@ that many times over (a slower machine's).
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import os
 
-import numpy as np
-from gpiozero.pins.mock import MockFactory, MockPWMPin
-from heelraise.clock import ScaledClock
-from heelraise.cues.coach import Coach
-from heelraise.cues.testing import mock_pins_follow
-from heelraise.imu.sim import SimImu
-from heelraise.mqtt.publisher import MqttPublisher
-from heelraise.mqtt.settings import MqttSettings
-from heelraise.service.assemble import build_service
-from heelraise.service.config import parse_config
+from heelraise.cli import BLAS_THREADS
+
+# One BLAS thread, as the ``heelraise`` command sets for itself before numpy is imported:
+# without it the deciding read's lever-arm fit (numpy.linalg.lstsq) spins a thread per core
+# (p50 98 instead of 29 ms on this machine under load), a cost ``heelraise run`` never has.
+for _key, _value in BLAS_THREADS.items():
+    os.environ.setdefault(_key, _value)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from gpiozero.pins.mock import MockFactory, MockPWMPin  # noqa: E402
+from heelraise.clock import ScaledClock  # noqa: E402
+from heelraise.cues.coach import Coach  # noqa: E402
+from heelraise.cues.testing import mock_pins_follow  # noqa: E402
+from heelraise.imu.sim import SimImu  # noqa: E402
+from heelraise.mqtt.publisher import MqttPublisher  # noqa: E402
+from heelraise.mqtt.settings import MqttSettings  # noqa: E402
+from heelraise.service.assemble import build_service  # noqa: E402
+from heelraise.service.config import parse_config  # noqa: E402
+from heelraise.sim import simulate_session  # noqa: E402
 
 TARGET_MS = 60.0
 TARGET_MQTT_MS = 70.0  # rep end to event/rep at a subscriber on loopback
@@ -113,6 +124,7 @@ class Stamps:
         self.clock = clock
         self.reads: list[tuple[float, float]] = []  # (clock, last sample t_s)
         self.handed: dict[int, float] = {}  # id(event) -> clock when returned
+        self._alive: list = []  # the events themselves, so no id is reused by a later one
         analyzer.update = self
 
     def __call__(self, t_s, acc_g, gyr_dps):
@@ -122,6 +134,7 @@ class Stamps:
             done = self.clock()  # after the chain's own compute
             for e in events:
                 self.handed[id(e)] = done
+                self._alive.append(e)
         return events
 
     def read_of(self, t_s: float) -> float:
@@ -185,20 +198,21 @@ def one_session(seed, read_s, fs_hz, speed, reps, guided=False, pair=False, mqtt
 
 
 def _imu(clock, fs_hz, seed, reps, rate_error):
-    return SimImu(
-        fs_hz=fs_hz,
-        clock=clock,
-        sleep=clock.sleep,
-        seed=seed,
+    """A simulated shoe whose session is simulated here, before any sensor is opened: made in
+    ``SimImu.open`` instead, the second shoe's simulation (seconds for 170 reps) ran while the
+    first shoe's emulated clock was already going, so that shoe's standing start (where
+    neutral is taken) was never read and its chain counted nothing in some repeats (the left
+    shoe's 327 of 510 reps lost; ``heelraise run`` simulates a pair before opening too)."""
+    session = simulate_session(
+        seed=seed, rate_hz=fs_hz, sets=1, reps=reps, tempo=TEMPO, walking=False,
+        distractors=False,
+    )  # fmt: skip
+    imu = SimImu(
+        session.motion, fs_hz=fs_hz, clock=clock, sleep=clock.sleep, seed=seed,
         rate_error=rate_error,
-        session_options={
-            "sets": 1,
-            "reps": reps,
-            "tempo": TEMPO,
-            "walking": False,
-            "distractors": False,
-        },  # fmt: skip
-    )
+    )  # fmt: skip
+    imu.session = session  # the truth the latencies are measured against
+    return imu
 
 
 def _session(clock, seed, read_s, fs_hz, reps, guided, pair, mqtt):

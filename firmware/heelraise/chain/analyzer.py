@@ -133,6 +133,9 @@ class Analyzer:
         self._pending_t0: float | None = None
         self._pending_vl = 0.0  # the lowering's peak rate, its reads waiting included (deg/s)
         self._still_reads = 0  # the first reads waiting, found still (see _pending_still)
+        #: A rep is being decided (see :meth:`_deciding`) as of the last update: the next
+        #: samples may decide it, so the service reads them sooner (service.runner).
+        self.deciding = False
 
     # -- public API -------------------------------------------------------------------------
     def update(self, t_s, acc_g, gyr_dps) -> list:
@@ -149,14 +152,17 @@ class Analyzer:
             self._pending_t0 = float(t_s[0])
         # ... except while a rep is being decided (its lowering is slowing to a stop, or the
         # stop is being confirmed), so the samples that decide it are never held back.
-        if self._deciding(gyr_dps):
-            return self._flush()
-        span = self.last_t - self._pending_t0
-        if span < self.settings.batch_s:
-            return []
-        if span < self.settings.still_batch_s and self._pending_still():
-            return []
-        return self._flush()
+        if not self._deciding(gyr_dps):
+            span = self.last_t - self._pending_t0
+            if span < self.settings.batch_s or (
+                span < self.settings.still_batch_s and self._pending_still()
+            ):
+                self.deciding = False
+                return []
+        events = self._flush()
+        # After the flush the detector is where this read left it: still deciding a rep?
+        self.deciding = self._deciding(gyr_dps)
+        return events
 
     def _pending_still(self) -> bool:
         """Is every read waiting still: each sample's bias-corrected turning rate under

@@ -1,7 +1,8 @@
 """The service loop: sensor reads -> signal chains -> events to the coach and the sinks.
 
 One thread does everything that touches the signal chains: every
-``read_interval_s`` (20 ms) it reads each shoe's IMU (:class:`~heelraise.service.shoe.Shoe`:
+``read_interval_s`` (20 ms; 5 ms while a shoe's chain is deciding a rep) it reads each
+shoe's IMU (:class:`~heelraise.service.shoe.Shoe`:
 one chain per shoe, all on one clock), hands each event first to the
 :class:`~heelraise.service.session.Session` (sets, the endurance test), then to the
 coach (so the feedback cue is not delayed by a slow sink) and then to every sink,
@@ -43,6 +44,11 @@ from heelraise.symmetry import side_totals
 log = logging.getLogger("heelraise.service")
 
 READ_INTERVAL_S = 0.02
+#: While a shoe's chain is deciding a rep (its lowering slowing to a stop, or the stop being
+#: confirmed: ``Analyzer.deciding``) the loop reads this share of ``read_interval_s`` apart
+#: (5 ms at 20 ms): the deciding samples wait a quarter as long in the FIFO; the extra reads
+#: last only those 0.1-0.3 s of each rep.
+DECIDING_READ_SHARE = 0.25
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
 BEHIND_WARN_EVERY_S = 10.0
@@ -181,7 +187,7 @@ class Service:
                 if self.stop_when_exhausted and all(s.imu.finished for s in self.shoes):
                     log.info("the sensor stream ended; stopping")
                     break
-                next_read += self.read_interval_s
+                next_read += self.next_interval_s()
                 delay = next_read - now
                 if delay > 0:
                     self._sleep(delay)
@@ -195,6 +201,13 @@ class Service:
         finally:
             self.close()
         return self.session_summary()
+
+    def next_interval_s(self) -> float:
+        """The wait before the next read: ``read_interval_s``, or ``DECIDING_READ_SHARE`` of
+        it while a shoe is deciding a rep (its next samples may decide it)."""
+        if any(shoe.deciding for shoe in self.shoes):
+            return DECIDING_READ_SHARE * self.read_interval_s
+        return self.read_interval_s
 
     def _fell_behind(self, behind_s: float, now: float) -> None:
         """Warn the first time, then at most every BEHIND_WARN_EVERY_S with a count."""
@@ -244,7 +257,12 @@ class Service:
         self.commands.run_some(self.session.execute)
         changed = False
         for shoe in self.shoes:
-            self._dispatch(shoe.read(), shoe)
+            # Every FIFO is emptied before each chain runs, so no shoe's FIFO waits through
+            # another shoe's compute (a rep's decision takes tens of ms; the MPU-6050's FIFO
+            # holds 85 ms at 1 kHz): what is read waits in the shoe instead, for its turn.
+            for each in self.shoes:
+                each.fetch()
+            self._dispatch(shoe.process(), shoe)
             if self.live.on:
                 self._maybe_live(shoe)
             changed = shoe.health_changed() is not None or changed

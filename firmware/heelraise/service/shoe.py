@@ -6,7 +6,8 @@ and its own count of holes (``gaps``, ``gap_s``, in its ``state``); ``side`` is 
 :class:`~heelraise.service.health.SensorHealth` for the ``health`` message.
 :meth:`Shoe.read` reads the sensor once and returns the chain's events, each hole
 reported once: a gap the IMU reported is not reported again when the chain finds it
-from the timestamps.
+from the timestamps. It is :meth:`Shoe.fetch` (empty the FIFO) then :meth:`Shoe.process`
+(feed the chain), which the loop calls apart with two shoes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Shoe:
         self.sensor_ok = True
         self.opened = False
         self._known_gap: tuple[float, float] | None = None
+        self._fetched: list = []  # blocks read from the FIFO, not yet fed to the chain
 
     @property
     def label(self) -> str:
@@ -45,19 +47,37 @@ class Shoe:
 
     def read(self) -> list:
         """Read the sensor once; the events of what arrived (gaps first, stream order)."""
-        events: list = []
+        self.fetch()
+        return self.process()
+
+    def fetch(self) -> None:
+        """Read the sensor's FIFO now; its samples wait for :meth:`process` (a cheap read,
+        so the loop can empty every shoe's FIFO between two chains' compute)."""
         block = self.imu.read()
-        if block.gap is not None:
-            events += self._imu_gap(block.gap)
-        if len(block):
-            self.sensor_t_s = float(block.t_s[-1])
-            found = self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps) or []
-            events += [e for e in found if not self._is_known_gap(e)]
+        if block.gap is not None or len(block):
+            self._fetched.append(block)
+
+    def process(self) -> list:
+        """Feed what :meth:`fetch` read to the chain; its events (gaps first, stream order)."""
+        events: list = []
+        blocks, self._fetched = self._fetched, []
+        for block in blocks:
+            if block.gap is not None:
+                events += self._imu_gap(block.gap)
+            if len(block):
+                self.sensor_t_s = float(block.t_s[-1])
+                found = self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps) or []
+                events += [e for e in found if not self._is_known_gap(e)]
         for e in events:
             if isinstance(e, GapEvent):
                 self.gaps += 1
                 self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
         return events
+
+    @property
+    def deciding(self) -> bool:
+        """The chain is deciding a rep (``Analyzer.deciding``): its next samples may decide it."""
+        return bool(getattr(self.analyzer, "deciding", False))
 
     def health_changed(self) -> bool | None:
         """The sensor's ``healthy`` now, when it changed since the last call; else None."""
@@ -81,8 +101,11 @@ class Shoe:
         return events
 
     def finish(self) -> list:
-        """The chain's last events at shutdown (the open set closes)."""
-        return list(self.analyzer.finish() or []) if self.opened else []
+        """The chain's last events at shutdown (what was read and not yet fed first; the open
+        set closes)."""
+        if not self.opened:
+            return []
+        return self.process() + list(self.analyzer.finish() or [])
 
     def _is_known_gap(self, event) -> bool:
         """The chain found again (from the timestamps) a hole the IMU already reported."""

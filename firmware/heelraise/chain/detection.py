@@ -43,6 +43,11 @@ class DetectionSettings:
     rise_min_deg: float = 8.0
     #: deg: the top is at least this far above neutral
     peak_min_deg: float = 5.0
+    #: deg: ... or this far, when the foot is seen pivoting heel up on the ball of the foot
+    #: (see ``_heel_went_up``): a weaker side's raises out of a deep bottom on a step end
+    #: 4.5-5.5 deg above neutral and read 1 deg low; a toe tap or a rock back onto the
+    #: heels pivots on the heel and comes back only to neutral
+    low_peak_deg: float = 2.0
     #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
     #: the foot is seen pivoting on the ball of the foot with the heel going up (see
     #: ``_heel_went_up``): the lowest raises (8 deg, out of a deep heel drop) read 1 to 2
@@ -200,7 +205,7 @@ class RepDetector:
                 # A rise is measured from, and ends at, samples where the tilt was settled
                 # (no jolt now, no walking just before).
                 settled = r[:, hist.col["settled"]] != 0.0
-                high = settled & (pitch >= DETECTION.peak_min_deg)
+                high = settled & (pitch >= min(DETECTION.peak_min_deg, DETECTION.low_peak_deg))
                 if not high.any():
                     self.cursor = end_here  # nothing here can end a rise: skip the search
                     continue
@@ -454,9 +459,10 @@ class RepDetector:
             cand.rejected = "too_quick"
         elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
             cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
-        elif self.top_val - self.base_val < self.rise_min_deg and not self._heel_went_up(
-            pivot, axis
-        ):
+        elif (
+            self.top_val - self.base_val < self.rise_min_deg
+            or self.top_val < DETECTION.peak_min_deg
+        ) and not self._heel_went_up(pivot, axis):
             cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
         return cand
 

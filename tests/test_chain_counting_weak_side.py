@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 from heelraise.chain.offline import analyze_arrays
+from heelraise.sim.scoring import run_family_session
 from heelraise.sim.session import SessionSpec, simulate_session
 
 
@@ -37,3 +38,13 @@ def test_a_weaker_sides_low_tops_out_of_a_deep_bottom_are_counted(seed):
     counted, true, peaks = weak_deep_drop_set(seed)
     assert max(peaks) < 6.0  # the case: every top under 6 degrees above neutral
     assert counted == true, (seed, peaks)
+
+
+def test_a_slow_low_lowering_under_balance_ripple_is_counted():
+    """deep_drop seed 2008 (a development seed of bench/accuracy.py): an 8 degree raise
+    lowered to neutral in 1 s, 4 deg/s on average, under 4-8 deg/s RMS of balance ripple,
+    which turned the rate round every few rows: the lowering's run of same-signed rate
+    carried a fraction of it, was timed 0.08 s long and dropped as "too_quick" (11 of 12
+    on the chain before; checked)."""
+    _, sim, reps = run_family_session("deep_drop", 2008)
+    assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]

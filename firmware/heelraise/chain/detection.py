@@ -92,6 +92,12 @@ class DetectionSettings:
     #: minimum-jerk line may leave (bell-shaped movements leave 0.001-0.004, a steady
     #: middle or a linear onset more, and the fit reads those 30% long)
     fit_shape_rms: float = 0.0045
+    #: a movement's run of same-signed rate carries at least this share of its pitch range;
+    #: a shorter one is balance ripple cutting a slow movement's run (7 deg/s RMS against
+    #: an 8 deg lowering at 8 deg/s), and the run is followed on the averaged rate
+    run_carry_share: float = 0.5
+    #: s: ... averaged over this long (a box of 0.2 s nulls 5, 10, ... 25 Hz ripple)
+    ripple_box_s: float = 0.2
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -383,10 +389,11 @@ class RepDetector:
         # Each movement is the run of same-signed pitch rate through its mid-range
         # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
         v_down = -v
-        i_vr = _peak_of_run(v, pitch, 0, top, rising=True)
-        vl_rel = _peak_of_run(v_down, pitch, top, stop, rising=False)
-        rise_peak = float(v[i_vr])
-        lower_peak = float(v_down[vl_rel])
+        h = int(round(0.5 * DETECTION.ripple_box_s * self.grid_hz))
+        i_vr, rise_peak = _peak_of_run(v, pitch, 0, top, rising=True, h=h)
+        vl_rel, lower_peak = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
+        rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
+        lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
         start, top_start = phase_span(t, v, i_vr)
         top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
@@ -542,15 +549,20 @@ def _zero_crossing(t, v, i0, i1):
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
-def _peak_of_run(s, pitch, i0, i1, rising):
+def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     """Index of the peak of ``s``, the rate signed so the movement is positive: the rise
-    (``rising``, over [i0, i1]) or the lowering (``s`` = -rate).
+    (``rising``, over [i0, i1]) or the lowering (``s`` = -rate), and the peak rate.
 
     Starts at the mid-range crossing of the movement and follows the run of
-    positive ``s`` both ways.
+    positive ``s`` both ways. A run that does not carry the movement (its pitch change
+    under ``run_carry_share`` of the movement's range: balance ripple as fast as a slow
+    movement turns its rate round every few rows) is followed instead on the rate
+    averaged over 2 ``h`` + 1 rows (``ripple_box_s``, which nulls 5-25 Hz ripple), whose
+    peak is then the movement's speed.
     """
     seg = pitch[i0 : i1 + 1]
-    below = seg <= 0.5 * (float(seg.min()) + float(seg.max()))
+    lo, hi = float(seg.min()), float(seg.max())
+    below = seg <= 0.5 * (lo + hi)
     if rising:
         # Rising towards the top at i1: the last time below mid, then one step on.
         k = first_true(below[::-1])
@@ -558,14 +570,35 @@ def _peak_of_run(s, pitch, i0, i1, rising):
     else:
         k = first_true(below)
         m = i0 + (k if k is not None else i1 - i0)
+    x0, x1 = _run_around(s, m)
+    if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
+        return (m, float(s[m])) if s[m] <= 0 else (x0 + int(np.argmax(s[x0 : x1 + 1])), None)
+    sm = _box(s, h)
+    x0, x1 = _run_around(sm, m)
+    if sm[m] <= 0:
+        return m, float(s[m])
+    i = x0 + int(np.argmax(sm[x0 : x1 + 1]))
+    return i, float(sm[i])
+
+
+def _run_around(s, m):
+    """The run of positive ``s`` through row m (m itself, if ``s[m]`` is not positive)."""
     if s[m] <= 0:
-        return m
+        return m, m
     off = s <= 0
     k = first_true(off[m - 1 :: -1]) if m > 0 else None
     x0 = m - k if k is not None else 0
     k = first_true(off[m + 1 :])
     x1 = m + k if k is not None else len(s) - 1
-    return x0 + int(np.argmax(s[x0 : x1 + 1]))
+    return x0, x1
+
+
+def _box(s: np.ndarray, h: int) -> np.ndarray:
+    """Centred moving average over 2h + 1 rows (fewer at the ends)."""
+    c = np.concatenate(([0.0], np.cumsum(s)))
+    i = np.arange(len(s))
+    a, b = np.maximum(i - h, 0), np.minimum(i + h + 1, len(s))
+    return (c[b] - c[a]) / (b - a)
 
 
 def _fraction(mask) -> float:

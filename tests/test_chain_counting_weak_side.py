@@ -11,10 +11,16 @@ comes back to neutral). Each session below was miscounted by that chain (checked
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 from heelraise.chain.offline import analyze_arrays
+from heelraise.sim.pair import simulate_pair
 from heelraise.sim.scoring import run_family_session
 from heelraise.sim.session import SessionSpec, simulate_session
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "accuracy.py"
 
 
 def weak_deep_drop_set(seed: int) -> tuple[int, int, list[float]]:
@@ -36,7 +42,7 @@ def weak_deep_drop_set(seed: int) -> tuple[int, int, list[float]]:
 @pytest.mark.parametrize("seed", [101, 120])
 def test_a_weaker_sides_low_tops_out_of_a_deep_bottom_are_counted(seed):
     counted, true, peaks = weak_deep_drop_set(seed)
-    assert max(peaks) < 6.0  # the case: every top under 6 degrees above neutral
+    assert max(peaks) < 6.5  # the case: every top under 6.5 degrees above neutral
     assert counted == true, (seed, peaks)
 
 
@@ -47,4 +53,25 @@ def test_a_slow_low_lowering_under_balance_ripple_is_counted():
     carried a fraction of it, was timed 0.08 s long and dropped as "too_quick" (11 of 12
     on the chain before; checked)."""
     _, sim, reps = run_family_session("deep_drop", 2008)
+    assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("accuracy_bench_weak_side", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(("seed", "side"), [(1008, "left"), (1030, "left")])
+def test_each_side_of_a_deep_drop_pair_counts_every_rep(bench, seed, side):
+    """Pairs of ``bench/accuracy.py --pairs`` (development seeds) whose side the chain before
+    this work counted one rep short (checked). 1008 left: a weaker side's slow 8 deg raise
+    from a bottom 2 deg above neutral (rise 6.5 deg, peaking at 25 deg/s) had too few rows
+    at 20 deg/s for the lever fit, so it could not be seen pivoting heel up; the fit now
+    takes the faster half of a slow movement (``PivotSettings.moving_share``)."""
+    pair = simulate_pair(bench.pair_spec("deep_drop", seed))
+    sim = pair.sides[side]
+    reps = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps).summary.reps
     assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]

@@ -75,3 +75,13 @@ def test_each_side_of_a_deep_drop_pair_counts_every_rep(bench, seed, side):
     sim = pair.sides[side]
     reps = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps).summary.reps
     assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]
+
+
+@pytest.mark.parametrize("seed", [3483, 3498])
+def test_a_raise_after_a_rep_lowered_only_to_neutral_is_counted(seed):
+    """deep_drop development seeds: a rep lowered only to neutral (``not_past_neutral``, its
+    bottom up to 2.5 deg above it), then a raise to 8 deg and down past neutral: it rises
+    only 5.5-6 deg from that bottom, under the 6 deg the lever fit's heel-up call was
+    trusted down to (one or two reps short on the chain before; checked)."""
+    _, sim, reps = run_family_session("deep_drop", seed)
+    assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]

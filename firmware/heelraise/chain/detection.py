@@ -50,9 +50,10 @@ class DetectionSettings:
     low_peak_deg: float = 2.0
     #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
     #: the foot is seen pivoting on the ball of the foot with the heel going up (see
-    #: ``_heel_went_up``): the lowest raises (8 deg, out of a deep heel drop) read 1 to 2
-    #: deg low, and sway and weight shifts (under 4 deg) do not pivot the heel up
-    low_rise_deg: float = 6.0
+    #: ``_heel_went_up``; sway and weight shifts, under 4 deg, do not pivot the heel up):
+    #: the lowest raises (8 deg, out of a deep heel drop) read 1 to 2 deg low, and a raise
+    #: after a rep lowered only to neutral (its bottom up to 2.5 deg above it) rises 5-6
+    low_rise_deg: float = 4.5
     #: a lowering brings back at least this fraction of the rise ...
     fall_fraction: float = 0.5
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
@@ -558,7 +559,7 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     under ``run_carry_share`` of the movement's range: balance ripple as fast as a slow
     movement turns its rate round every few rows) is followed instead on the rate
     averaged over 2 ``h`` + 1 rows (``ripple_box_s``, which nulls 5-25 Hz ripple), whose
-    peak is then the movement's speed.
+    peak then gives the index.
     """
     seg = pitch[i0 : i1 + 1]
     lo, hi = float(seg.min()), float(seg.max())
@@ -577,8 +578,9 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     x0, x1 = _run_around(sm, m)
     if sm[m] <= 0:
         return m, float(s[m])
-    i = x0 + int(np.argmax(sm[x0 : x1 + 1]))
-    return i, float(sm[i])
+    # The averaged rate's peak times the movement; its speed is the fastest row of the run
+    # (as for a run the ripple does not cut: the rules on the peak rate do not change).
+    return x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max())
 
 
 def _run_around(s, m):

@@ -1,12 +1,16 @@
-"""Counting a weaker side's low raises (issues 10 and 15): height judged from physics.
+"""Counting low raises (issues 10 and 15): a weaker side's, and those the ripple or a
+shallow bottom hid. Every session here was miscounted by the chain before this work
+(checked: each assertion failed on it).
 
-A weaker side (``SessionSpec.heel_scale`` < 1, as ``heelraise.sim.pair`` makes the involved
-shoe) raising out of a deep bottom on a step rises 10 to 17 degrees, but its top ends only
-4.5 to 5.5 degrees above neutral and reads about 1 degree low: under the 5 degree
-``peak_min_deg``, so the chain before this work dropped half the set. The top may end as
-low as ``low_peak_deg`` above neutral when the lever-arm fit sees the foot pivot heel up on
-the ball of the foot (a toe tap or a rock back onto the heels pivots on the heel and only
-comes back to neutral). Each session below was miscounted by that chain (checked).
+- A weaker side (``SessionSpec.heel_scale`` < 1, as ``heelraise.sim.pair`` makes the
+  involved shoe) raising out of a deep bottom on a step rises 10 to 17 degrees, but its top
+  ends only 4.5 to 5.5 degrees above neutral and reads about 1 degree low: under the 5
+  degree ``peak_min_deg``. It may end as low as ``low_peak_deg`` when the lever-arm fit
+  sees the foot pivot heel up on the ball of the foot (a toe tap or a rock back onto the
+  heels pivots on the heel and comes back only to neutral).
+- A slow movement (peaking at 20-25 deg/s) had too few rows at 20 deg/s for the lever fit.
+- Balance ripple as fast as a slow lowering cut its run of same-signed rate short.
+- A raise after a rep lowered only to neutral rises 5.5-6 degrees from that bottom.
 """
 
 from __future__ import annotations

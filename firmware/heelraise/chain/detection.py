@@ -1,15 +1,15 @@
 """Step 5: rep detection and phase timing on the pitch signal.
 
-A rep is a rise of at least ``rise_min_deg`` from the bottom (``low_rise_deg``
-when the lever fit sees the heel pivot up on the ball of the foot) that ends above
-neutral by at least ``peak_min_deg``, followed by a lowering of at least
+A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
+neutral by at least ``peak_min_deg`` (``low_rise_deg`` and ``low_peak_deg`` when the
+lever fit sees the heel pivot up on the ball of the foot), followed by a lowering of at least
 ``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``)
 that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
 sample whatever the chunking:
 
-    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
+    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= min(peak_min, low_peak))-->  fall
     fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
              or the rate itself rebounding at stop_rebound_dps)-->  confirm

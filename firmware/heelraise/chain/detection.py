@@ -99,6 +99,13 @@ class DetectionSettings:
     run_carry_share: float = 0.5
     #: s: ... averaged over this long (a box of 0.2 s nulls 5, 10, ... 25 Hz ripple)
     ripple_box_s: float = 0.2
+    #: s: the foot still this long before a rise (rate under ``rest_dps``) ...
+    rest_s: float = 0.5
+    #: deg/s: (balance ripple averages out over ``ripple_box_s``; sway drifts under 1)
+    rest_dps: float = 1.5
+    #: deg: ... this far above the bottom (beyond sway) rested after a movement of its own
+    #: (back up from a heel drop to stand at neutral): the rise starts from that rest
+    rest_above_deg: float = 4.0
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -391,11 +398,14 @@ class RepDetector:
         # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
         v_down = -v
         h = int(round(0.5 * DETECTION.ripple_box_s * self.grid_hz))
-        i_vr, rise_peak = _peak_of_run(v, pitch, 0, top, rising=True, h=h)
+        # A rest well above the bottom before the rise (back up from a heel drop and standing
+        # at neutral) is where this movement started: the one before it is not its onset.
+        k0 = _last_rest(pitch, v, top, self.grid_hz)
+        i_vr, rise_peak = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
         vl_rel, lower_peak = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
         rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
         lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
-        start, top_start = phase_span(t, v, i_vr)
+        start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
         top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
@@ -550,6 +560,32 @@ def _zero_crossing(t, v, i0, i1):
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
+def _last_rest(pitch: np.ndarray, v: np.ndarray, i_peak: int, grid_hz: float) -> int:
+    """The first row of the last rest before the top at ``i_peak`` that lies at least
+    ``rest_above_deg`` above the bottom and ``low_rise_deg`` below the top (row 0 if there
+    is none): the foot stood
+    still there (its rate, averaged over ``ripple_box_s``, under ``rest_dps`` for
+    ``rest_s``) after a movement of its own, such as the way back up from a heel drop."""
+    n = int(round(DETECTION.rest_s * grid_hz))
+    if i_peak < n:
+        return 0
+    h = int(round(0.5 * DETECTION.ripple_box_s * grid_hz))
+    seg = slice(0, i_peak + 1)
+    still = np.abs(_box(v[seg], h)) < DETECTION.rest_dps
+    still &= pitch[seg] - float(pitch[seg].min()) >= DETECTION.rest_above_deg
+    # ... and a rise from it still to come (a top hold before the highest row is no rest)
+    still &= float(pitch[i_peak]) - pitch[seg] >= DETECTION.low_rise_deg
+    # Runs of still rows at least n long: the last one's first row.
+    c = np.concatenate(([0], np.cumsum(still)))
+    full = np.flatnonzero(c[n:] - c[:-n] == n)  # windows [i, i + n) all still
+    if not len(full):
+        return 0
+    i = int(full[-1])
+    while i > 0 and still[i - 1]:
+        i -= 1
+    return i
+
+
 def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     """Index of the peak of ``s``, the rate signed so the movement is positive: the rise
     (``rising``, over [i0, i1]) or the lowering (``s`` = -rate), and the peak rate.
@@ -571,11 +607,12 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     else:
         k = first_true(below)
         m = i0 + (k if k is not None else i1 - i0)
-    x0, x1 = _run_around(s, m)
+    first = i0 if rising else 0  # a rise is not followed back past its rest (_last_rest)
+    x0, x1 = _run_around(s, m, first)
     if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
         return (m, float(s[m])) if s[m] <= 0 else (x0 + int(np.argmax(s[x0 : x1 + 1])), None)
     sm = _box(s, h)
-    x0, x1 = _run_around(sm, m)
+    x0, x1 = _run_around(sm, m, first)
     if sm[m] <= 0:
         return m, float(s[m])
     # The averaged rate's peak times the movement; its speed is the fastest row of the run
@@ -583,13 +620,14 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     return x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max())
 
 
-def _run_around(s, m):
-    """The run of positive ``s`` through row m (m itself, if ``s[m]`` is not positive)."""
+def _run_around(s, m, first=0):
+    """The run of positive ``s`` through row m (m itself, if ``s[m]`` is not positive),
+    from row ``first`` on."""
     if s[m] <= 0:
         return m, m
     off = s <= 0
     k = first_true(off[m - 1 :: -1]) if m > 0 else None
-    x0 = m - k if k is not None else 0
+    x0 = max(m - k if k is not None else 0, first)
     k = first_true(off[m + 1 :])
     x1 = m + k if k is not None else len(s) - 1
     return x0, x1

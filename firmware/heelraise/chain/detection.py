@@ -95,7 +95,8 @@ class DetectionSettings:
     fit_shape_rms: float = 0.0045
     #: a movement's run of same-signed rate carries at least this share of its pitch range;
     #: a shorter one is balance ripple cutting a slow movement's run (7 deg/s RMS against
-    #: an 8 deg lowering at 8 deg/s), and the run is followed on the averaged rate
+    #: an 8 deg lowering at 8 deg/s): a phase timed too short on it (``min_phase_s``) is
+    #: timed again on the averaged rate's run
     run_carry_share: float = 0.5
     #: s: ... averaged over this long (a box of 0.2 s nulls 5, 10, ... 25 Hz ripple)
     ripple_box_s: float = 0.2
@@ -401,12 +402,20 @@ class RepDetector:
         # A rest well above the bottom before the rise (back up from a heel drop and standing
         # at neutral) is where this movement started: the one before it is not its onset.
         k0 = _last_rest(pitch, v, top, self.grid_hz)
-        i_vr, rise_peak = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
-        vl_rel, lower_peak = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
+        (i_vr, rise_peak), alt_r = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
+        (vl_rel, lower_peak), alt_l = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
         rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
         lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
         start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
         top_end, end = phase_span(t, v_down, vl_rel)
+        # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
+        # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
+        if alt_r is not None and top_start - start < DETECTION.min_phase_s:
+            i_vr, rise_peak = alt_r
+            start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
+        if alt_l is not None and end - top_end < DETECTION.min_phase_s:
+            vl_rel, lower_peak = alt_l
+            top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
@@ -587,15 +596,16 @@ def _last_rest(pitch: np.ndarray, v: np.ndarray, i_peak: int, grid_hz: float) ->
 
 
 def _peak_of_run(s, pitch, i0, i1, rising, h=0):
-    """Index of the peak of ``s``, the rate signed so the movement is positive: the rise
-    (``rising``, over [i0, i1]) or the lowering (``s`` = -rate), and the peak rate.
+    """The run the movement is timed on: the rise (``rising``, over [i0, i1]) or the
+    lowering (``s`` = -rate), ``s`` the rate signed so the movement is positive. Returns
+    the index of its peak and the peak rate, and the same over the averaged rate (or None).
 
-    Starts at the mid-range crossing of the movement and follows the run of
-    positive ``s`` both ways. A run that does not carry the movement (its pitch change
-    under ``run_carry_share`` of the movement's range: balance ripple as fast as a slow
-    movement turns its rate round every few rows) is followed instead on the rate
-    averaged over 2 ``h`` + 1 rows (``ripple_box_s``, which nulls 5-25 Hz ripple), whose
-    peak then gives the index.
+    Starts at the mid-range crossing of the movement and follows the run of positive ``s``
+    both ways. A run that does not carry the movement (its pitch change under
+    ``run_carry_share`` of the movement's range: balance ripple as fast as a slow movement
+    turns its rate round every few rows) is also followed on the rate averaged over 2 ``h``
+    + 1 rows (``ripple_box_s``, which nulls 5-25 Hz ripple): the averaged rate's peak, and
+    the fastest row of that run as its speed.
     """
     seg = pitch[i0 : i1 + 1]
     lo, hi = float(seg.min()), float(seg.max())
@@ -609,15 +619,14 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
         m = i0 + (k if k is not None else i1 - i0)
     first = i0 if rising else 0  # a rise is not followed back past its rest (_last_rest)
     x0, x1 = _run_around(s, m, first)
+    plain = (m, float(s[m])) if s[m] <= 0 else (x0 + int(np.argmax(s[x0 : x1 + 1])), None)
     if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
-        return (m, float(s[m])) if s[m] <= 0 else (x0 + int(np.argmax(s[x0 : x1 + 1])), None)
+        return plain, None
     sm = _box(s, h)
     x0, x1 = _run_around(sm, m, first)
     if sm[m] <= 0:
-        return m, float(s[m])
-    # The averaged rate's peak times the movement; its speed is the fastest row of the run
-    # (as for a run the ripple does not cut: the rules on the peak rate do not change).
-    return x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max())
+        return plain, None
+    return plain, (x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max()))
 
 
 def _run_around(s, m, first=0):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from heelraise.chain.detection import _last_rest, _peak_of_run
 from heelraise.chain.offline import analyze_arrays
 from heelraise.sim.pair import simulate_pair
 from heelraise.sim.scoring import MATCH_S, run_family_session
@@ -107,3 +108,43 @@ def test_a_rise_after_standing_back_up_from_a_heel_drop_starts_there(seed):
     starts = np.array([r.start_s for r in reps])
     for rep in sim.truth["reps"]:
         assert np.abs(starts - rep["start_s"]).min() < MATCH_S, (rep["set"], rep["index"])
+
+
+def test_a_run_the_ripple_cuts_is_also_followed_on_the_averaged_rate():
+    """An 8 deg lowering over 1 s (a bell peaking at 12 deg/s) under 10 and 20 Hz ripple
+    of 7 deg/s each: the plain run through its mid-range crossing lasts a few rows; the
+    averaged rate's run gives a peak inside the lowering's middle."""
+    t = np.arange(300) / 100.0
+    bell = np.where((t >= 1.0) & (t < 2.0), 12.0 * np.sin(np.pi * (t - 1.0)) ** 2, 0.0)
+    ripple = 7.0 * np.sin(2 * np.pi * 10 * t) + 7.0 * np.sin(2 * np.pi * 20 * t + 1.0)
+    speed = bell + ripple  # the lowering's speed (the negated rate)
+    pitch = 8.0 - np.cumsum(bell) / 100.0
+    (i, _), alt = _peak_of_run(speed, pitch, 0, 299, rising=False, h=10)
+    assert alt is not None
+    j, peak = alt
+    assert 1.3 <= t[j] <= 1.7 and peak == speed[_run(speed, j)].max()
+
+
+def _run(s, j):
+    """Rows of the averaged (0.21 s box) rate's positive run through j."""
+    c = np.convolve(s, np.ones(21) / 21, mode="same") > 0
+    lo, hi = j, j
+    while lo > 0 and c[lo - 1]:
+        lo -= 1
+    while hi < len(s) - 1 and c[hi + 1]:
+        hi += 1
+    return slice(lo, hi + 1)
+
+
+def test_a_rise_starts_at_the_last_rest_well_above_its_bottom():
+    """Up 20 deg from a heel drop to neutral, 1.5 s standing, then a 10 deg raise: the rise
+    is the raise, from the rest at neutral; with no rest above the bottom, from row 0."""
+    t = np.arange(600) / 100.0
+    up = np.clip((t - 0.5) / 1.0, 0, 1)  # 0.5-1.5 s: -20 -> 0
+    rise = np.clip((t - 3.0) / 1.0, 0, 1)  # 3-4 s: 0 -> 10
+    pitch = -20.0 + 20.0 * up + 10.0 * rise
+    rate = np.gradient(pitch, t)
+    top = int(np.argmax(pitch))
+    k = _last_rest(pitch, rate, top, 100.0)
+    assert 1.5 <= t[k] <= 1.7
+    assert _last_rest(-20.0 + 30.0 * rise, np.gradient(-20.0 + 30.0 * rise, t), top, 100.0) == 0

@@ -155,11 +155,12 @@ def test_peak_of_run_follows_the_movement_not_a_bigger_blip_beside_it():
     rate[40:60] = np.hanning(20) * 20.0  # the rise proper
     pitch = np.cumsum(rate) * 0.01
     rate[5:8] = [0.0, 50.0, 0.0]  # a tap before it: fast, but the tilt does not change
-    i = _peak_of_run(rate, pitch, 0, 99, rising=True)
+    (i, _), alt = _peak_of_run(rate, pitch, 0, 99, rising=True)
     assert 40 <= i < 60 and rate[i] == rate[40:60].max()
+    assert alt is None  # no ripple: the run carries the whole movement
     # The same seen as a lowering (time reversed): the speed is the negated rate.
     down_rate = -rate[::-1]
-    j = _peak_of_run(-down_rate, pitch[::-1], 0, 99, rising=False)
+    (j, _), _ = _peak_of_run(-down_rate, pitch[::-1], 0, 99, rising=False)
     assert 40 <= j < 60 and -down_rate[j] == rate[40:60].max()
 
 

@@ -1,15 +1,15 @@
 """Step 5: rep detection and phase timing on the pitch signal.
 
-A rep is a rise of at least ``rise_min_deg`` from the bottom (``low_rise_deg``
-when the lever fit sees the heel pivot up on the ball of the foot) that ends above
-neutral by at least ``peak_min_deg``, followed by a lowering of at least
+A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
+neutral by at least ``peak_min_deg`` (``low_rise_deg`` and ``low_peak_deg`` when the
+lever fit sees the heel pivot up on the ball of the foot), followed by a lowering of at least
 ``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``)
 that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
 sample whatever the chunking:
 
-    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= peak_min)-->  fall
+    rise  --(pitch >= bottom + min(rise_min, low_rise) and >= min(peak_min, low_peak))-->  fall
     fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
              or the rate itself rebounding at stop_rebound_dps)-->  confirm
@@ -43,11 +43,17 @@ class DetectionSettings:
     rise_min_deg: float = 8.0
     #: deg: the top is at least this far above neutral
     peak_min_deg: float = 5.0
+    #: deg: ... or this far, when the foot is seen pivoting heel up on the ball of the foot
+    #: (see ``_heel_went_up``): a weaker side's raises out of a deep bottom on a step end
+    #: 4.5-5.5 deg above neutral and read 1 deg low; a toe tap or a rock back onto the
+    #: heels pivots on the heel and comes back only to neutral
+    low_peak_deg: float = 2.0
     #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
     #: the foot is seen pivoting on the ball of the foot with the heel going up (see
-    #: ``_heel_went_up``): the lowest raises (8 deg, out of a deep heel drop) read 1 to 2
-    #: deg low, and sway and weight shifts (under 4 deg) do not pivot the heel up
-    low_rise_deg: float = 6.0
+    #: ``_heel_went_up``; sway and weight shifts, under 4 deg, do not pivot the heel up):
+    #: the lowest raises (8 deg, out of a deep heel drop) read 1 to 2 deg low, and a raise
+    #: after a rep lowered only to neutral (its bottom up to 2.5 deg above it) rises 5-6
+    low_rise_deg: float = 4.5
     #: a lowering brings back at least this fraction of the rise ...
     fall_fraction: float = 0.5
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
@@ -87,6 +93,20 @@ class DetectionSettings:
     #: minimum-jerk line may leave (bell-shaped movements leave 0.001-0.004, a steady
     #: middle or a linear onset more, and the fit reads those 30% long)
     fit_shape_rms: float = 0.0045
+    #: a movement's run of same-signed rate carries at least this share of its pitch range;
+    #: a shorter one is balance ripple cutting a slow movement's run (7 deg/s RMS against
+    #: an 8 deg lowering at 8 deg/s): a phase timed too short on it (``min_phase_s``) is
+    #: timed again on the averaged rate's run
+    run_carry_share: float = 0.5
+    #: s: ... averaged over this long (a box of 0.2 s nulls 5, 10, ... 25 Hz ripple)
+    ripple_box_s: float = 0.2
+    #: s: the foot still this long before a rise (rate under ``rest_dps``) ...
+    rest_s: float = 0.5
+    #: deg/s: (balance ripple averages out over ``ripple_box_s``; sway drifts under 1)
+    rest_dps: float = 1.5
+    #: deg: ... this far above the bottom (beyond sway) rested after a movement of its own
+    #: (back up from a heel drop to stand at neutral): the rise starts from that rest
+    rest_above_deg: float = 4.0
     #: grid samples examined per state-machine step (bounded work)
     lookahead: int = 400
     #: deg: higher than any heel raise: a toe-off
@@ -200,7 +220,7 @@ class RepDetector:
                 # A rise is measured from, and ends at, samples where the tilt was settled
                 # (no jolt now, no walking just before).
                 settled = r[:, hist.col["settled"]] != 0.0
-                high = settled & (pitch >= DETECTION.peak_min_deg)
+                high = settled & (pitch >= min(DETECTION.peak_min_deg, DETECTION.low_peak_deg))
                 if not high.any():
                     self.cursor = end_here  # nothing here can end a rise: skip the search
                     continue
@@ -378,12 +398,24 @@ class RepDetector:
         # Each movement is the run of same-signed pitch rate through its mid-range
         # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
         v_down = -v
-        i_vr = _peak_of_run(v, pitch, 0, top, rising=True)
-        vl_rel = _peak_of_run(v_down, pitch, top, stop, rising=False)
-        rise_peak = float(v[i_vr])
-        lower_peak = float(v_down[vl_rel])
-        start, top_start = phase_span(t, v, i_vr)
+        h = int(round(0.5 * DETECTION.ripple_box_s * self.grid_hz))
+        # A rest well above the bottom before the rise (back up from a heel drop and standing
+        # at neutral) is where this movement started: the one before it is not its onset.
+        k0 = _last_rest(pitch, v, top, self.grid_hz)
+        (i_vr, rise_peak), alt_r = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
+        (vl_rel, lower_peak), alt_l = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
+        rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
+        lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
+        start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
         top_end, end = phase_span(t, v_down, vl_rel)
+        # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
+        # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
+        if alt_r is not None and top_start - start < DETECTION.min_phase_s:
+            i_vr, rise_peak = alt_r
+            start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
+        if alt_l is not None and end - top_end < DETECTION.min_phase_s:
+            vl_rel, lower_peak = alt_l
+            top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
         # Keep the instants in order, inside what was seen, and inside this movement.
         start = max(start, float(t[0]), self.prev_end_s)
@@ -453,9 +485,10 @@ class RepDetector:
             cand.rejected = "too_quick"
         elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
             cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
-        elif self.top_val - self.base_val < self.rise_min_deg and not self._heel_went_up(
-            pivot, axis
-        ):
+        elif (
+            self.top_val - self.base_val < self.rise_min_deg
+            or self.top_val < DETECTION.peak_min_deg
+        ) and not self._heel_went_up(pivot, axis):
             cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
         return cand
 
@@ -535,15 +568,47 @@ def _zero_crossing(t, v, i0, i1):
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
-def _peak_of_run(s, pitch, i0, i1, rising):
-    """Index of the peak of ``s``, the rate signed so the movement is positive: the rise
-    (``rising``, over [i0, i1]) or the lowering (``s`` = -rate).
+def _last_rest(pitch: np.ndarray, v: np.ndarray, i_peak: int, grid_hz: float) -> int:
+    """The first row of the last rest before the top at ``i_peak`` that lies at least
+    ``rest_above_deg`` above the bottom and ``low_rise_deg`` below the top (row 0 if there
+    is none): the foot stood
+    still there (its rate, averaged over ``ripple_box_s``, under ``rest_dps`` for
+    ``rest_s``) after a movement of its own, such as the way back up from a heel drop."""
+    n = int(round(DETECTION.rest_s * grid_hz))
+    if i_peak < n:
+        return 0
+    h = int(round(0.5 * DETECTION.ripple_box_s * grid_hz))
+    seg = slice(0, i_peak + 1)
+    still = np.abs(_box(v[seg], h)) < DETECTION.rest_dps
+    still &= pitch[seg] - float(pitch[seg].min()) >= DETECTION.rest_above_deg
+    # ... and a rise from it still to come (a top hold before the highest row is no rest)
+    still &= float(pitch[i_peak]) - pitch[seg] >= DETECTION.low_rise_deg
+    # Runs of still rows at least n long: the last one's first row.
+    c = np.concatenate(([0], np.cumsum(still)))
+    full = np.flatnonzero(c[n:] - c[:-n] == n)  # windows [i, i + n) all still
+    if not len(full):
+        return 0
+    i = int(full[-1])
+    while i > 0 and still[i - 1]:
+        i -= 1
+    return i
 
-    Starts at the mid-range crossing of the movement and follows the run of
-    positive ``s`` both ways.
+
+def _peak_of_run(s, pitch, i0, i1, rising, h=0):
+    """The run the movement is timed on: the rise (``rising``, over [i0, i1]) or the
+    lowering (``s`` = -rate), ``s`` the rate signed so the movement is positive. Returns
+    the index of its peak and the peak rate, and the same over the averaged rate (or None).
+
+    Starts at the mid-range crossing of the movement and follows the run of positive ``s``
+    both ways. A run that does not carry the movement (its pitch change under
+    ``run_carry_share`` of the movement's range: balance ripple as fast as a slow movement
+    turns its rate round every few rows) is also followed on the rate averaged over 2 ``h``
+    + 1 rows (``ripple_box_s``, which nulls 5-25 Hz ripple): the averaged rate's peak, and
+    the fastest row of that run as its speed.
     """
     seg = pitch[i0 : i1 + 1]
-    below = seg <= 0.5 * (float(seg.min()) + float(seg.max()))
+    lo, hi = float(seg.min()), float(seg.max())
+    below = seg <= 0.5 * (lo + hi)
     if rising:
         # Rising towards the top at i1: the last time below mid, then one step on.
         k = first_true(below[::-1])
@@ -551,14 +616,37 @@ def _peak_of_run(s, pitch, i0, i1, rising):
     else:
         k = first_true(below)
         m = i0 + (k if k is not None else i1 - i0)
+    first = i0 if rising else 0  # a rise is not followed back past its rest (_last_rest)
+    x0, x1 = _run_around(s, m, first)
+    plain = (m, float(s[m])) if s[m] <= 0 else (x0 + int(np.argmax(s[x0 : x1 + 1])), None)
+    if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
+        return plain, None
+    sm = _box(s, h)
+    x0, x1 = _run_around(sm, m, first)
+    if sm[m] <= 0:
+        return plain, None
+    return plain, (x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max()))
+
+
+def _run_around(s, m, first=0):
+    """The run of positive ``s`` through row m (m itself, if ``s[m]`` is not positive),
+    from row ``first`` on."""
     if s[m] <= 0:
-        return m
+        return m, m
     off = s <= 0
     k = first_true(off[m - 1 :: -1]) if m > 0 else None
-    x0 = m - k if k is not None else 0
+    x0 = max(m - k if k is not None else 0, first)
     k = first_true(off[m + 1 :])
     x1 = m + k if k is not None else len(s) - 1
-    return x0 + int(np.argmax(s[x0 : x1 + 1]))
+    return x0, x1
+
+
+def _box(s: np.ndarray, h: int) -> np.ndarray:
+    """Centred moving average over 2h + 1 rows (fewer at the ends)."""
+    c = np.concatenate(([0.0], np.cumsum(s)))
+    i = np.arange(len(s))
+    a, b = np.maximum(i - h, 0), np.minimum(i + h + 1, len(s))
+    return (c[b] - c[a]) / (b - a)
 
 
 def _fraction(mask) -> float:

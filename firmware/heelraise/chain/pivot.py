@@ -29,8 +29,12 @@ from heelraise.physics import G_MPS2
 class PivotSettings:
     """The lever-arm fit's tuning."""
 
-    #: deg/s: rows turning at least this fast carry the fit (the rest is sensor noise)
+    #: deg/s: rows turning at least this fast carry the fit (the rest is sensor noise) ...
     moving_dps: float = 20.0
+    #: ... or at least this share of the movement's fastest, when that is slower: a weaker
+    #: side's slow 6 deg raise peaks at 20-25 deg/s, too few rows for a fit at moving_dps,
+    #: and its tangential acceleration (balance ripple on the lever arm) is there at any speed
+    moving_share: float = 0.5
     #: rows: fewer moving rows than this: no fit
     min_moving_rows: int = 8
     #: g: the heel-up call needs a clean pivot (residual, 90th pct, under this) ...
@@ -78,7 +82,8 @@ def fit_lever(
     acc_g: np.ndarray, gyr_dps: np.ndarray, tilt_deg: np.ndarray, grav_g: np.ndarray, dt_s: float
 ) -> PivotFit | None:
     """Least-squares lever arm over rows of one movement (sensor axes throughout)."""
-    moving = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps)) >= PIVOT.moving_dps
+    speed = np.sqrt(np.einsum("ij,ij->i", gyr_dps, gyr_dps))
+    moving = speed >= min(PIVOT.moving_dps, PIVOT.moving_share * float(speed.max(initial=0.0)))
     if np.count_nonzero(moving) < PIVOT.min_moving_rows:
         return None
     w = np.radians(gyr_dps)

@@ -196,11 +196,11 @@ class TiltFusion:
         seeds: 12 of 18 heel-LSI misses within 3 pp, against 10 taking the gyro-only share of
         it and 5 taking what blending those rows would have)."""
         window = self.selfcal.window
-        n = int(np.count_nonzero(self._tail_gyro))
-        if self.r_deg is None or n == 0 or len(self._tail_r) < window:
-            return
         c = self.correction
-        acc = pose_acc_g @ c.acc_matrix.T + c.acc_offset_g if c.fitted else pose_acc_g
+        n = int(np.count_nonzero(self._tail_gyro))
+        if self.r_deg is None or not c.fitted or n == 0 or len(self._tail_r) < window:
+            return
+        acc = pose_acc_g @ c.acc_matrix.T + c.acc_offset_g
         drift = self.tilt_from_acc(acc[None, :])[0] - self._tail_r.mean(axis=0)
         self.r_deg = self.r_deg + drift
 

@@ -7,7 +7,7 @@ accelerometer's direction (gravity) moves with them, while a gyro bias moves not
 from __future__ import annotations
 
 import numpy as np
-from heelraise.chain.calibration import StillCalibrator
+from heelraise.chain.calibration import STILL, StillCalibrator
 
 BLOCK = 100  # rows (1 s at 100 Hz)
 DT_S = 0.01
@@ -48,6 +48,8 @@ def test_a_slow_turn_is_not_taken_as_bias():
 
 
 def test_standing_sway_is_left_in_the_mean():
-    # Below SEEN_TURN_DPS the block's gyro mean is the bias, as before the correction.
+    # Below StillSettings.seen_turn_dps the block's gyro mean is the bias, as before the
+    # correction.
+    assert 0.3 < STILL.seen_turn_dps
     (u,) = updates(0.3, 0.5)
     assert abs(u.bias_dps[1] - 0.8) < 0.05

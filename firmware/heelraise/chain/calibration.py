@@ -5,13 +5,13 @@ index (so chunking cannot move them). A block is still when the gyro and the
 accelerometer barely vary and the accelerometer reads about 1 g. The first
 still block gives neutral (the direction of "up" in sensor axes with the shoe
 flat); every still block refreshes the gyro bias: what the gyro read beyond the
-rotation the accelerometer saw when that is a movement (``SEEN_TURN_DPS``). A still block
-may still turn: the slow end of a 3 s lowering at 1-2 deg/s has a spread under the still
-limit; taken whole as bias, it put up to 1.5 deg/s into it and ended later lowerings 0.2 s
-early. Gravity's
-direction turns with the foot whatever the gyro's bias, so the rotation rate across it is
-the turn between the block's two halves' mean accelerations over the time between their
-centres (the rate along gravity, a turn about the vertical, it cannot see).
+rotation the accelerometer saw when that is a movement (``StillSettings.seen_turn_dps``).
+A still block may still turn: the slow end of a 3 s lowering at 1-2 deg/s has a spread
+under the still limit; taken whole as bias, it put up to 1.5 deg/s into it and ended later
+lowerings 0.2 s early. Gravity's direction turns with the foot whatever the gyro's bias, so
+the rotation rate across it is the turn between the block's two halves' mean accelerations
+over the time between their centres (the rate along gravity, a turn about the vertical, it
+cannot see).
 """
 
 from __future__ import annotations
@@ -39,17 +39,32 @@ def _seen_rate_dps(a1: np.ndarray, a2: np.ndarray, dt_s: float) -> np.ndarray:
     return -np.degrees(cross / np.where(norms > 0, norms, 1.0)) / dt_s
 
 
-#: deg/s: a still block's seen rotation at or above this is a movement's slow end (0.5 deg
-#: between the halves' centres, far above the ~0.03 deg of sensor noise) and is taken off
-#: the gyro's mean; below it (standing sway) the mean is the bias as it was: correcting sway
-#: too moved a classic pair's heel-rise LSI from -1.7 to -3.1 pp (dev seed 1000).
-SEEN_TURN_DPS = 1.0
+@dataclass(frozen=True)
+class StillSettings:
+    """Still blocks' own tuning (their spread limits are the user's ``still_gyr_dps`` and
+    ``still_acc_g``, :class:`heelraise.settings.AnalyzerSettings`)."""
+
+    #: deg/s: a still block's seen rotation at or above this is a movement's slow end (0.5
+    #: deg between the halves' centres, far above the ~0.03 deg of sensor noise) and is taken
+    #: off the gyro's mean; below it (standing sway) the mean is the bias as it was:
+    #: correcting sway too moved a classic pair's heel-rise LSI from -1.7 to -3.1 pp (dev
+    #: seed 1000)
+    seen_turn_dps: float = 1.0
+
+
+STILL = StillSettings()
 
 
 class StillCalibrator:
     def __init__(
-        self, block_len: int, still_gyr_dps: float, still_acc_g: float, block_s: float = 1.0
+        self,
+        block_len: int,
+        still_gyr_dps: float,
+        still_acc_g: float,
+        block_s: float = 1.0,
+        settings: StillSettings = STILL,
     ):
+        self.settings = settings
         self.block_len = block_len
         self.row_s = block_s / block_len  # grid period (the seen rotation's time base)
         self.still_gyr_dps = still_gyr_dps
@@ -140,7 +155,7 @@ class StillCalibrator:
     def _take(self, block: int, mean: np.ndarray, seen_dps: np.ndarray) -> CalibrationUpdate:
         """A still ``block`` with gyro+acc ``mean`` that the accelerometer saw turn at
         ``seen_dps``: refresh the bias; the first gives neutral."""
-        moving = np.linalg.norm(seen_dps) >= SEEN_TURN_DPS
+        moving = np.linalg.norm(seen_dps) >= self.settings.seen_turn_dps
         g_mean, a_mean = (mean[:3] - seen_dps if moving else mean[:3]), mean[3:]
         self.still_blocks += 1
         if self.bias_dps is None:
@@ -356,6 +371,7 @@ class GainSelfCal:
         self.next_fit = settings.first_fit_pairs
         self.correction = GainCorrection.none()
         self.fits = 0
+        self.poses: list[tuple[int, np.ndarray]] = []  # the poses the last feed() ended
 
     def reset(self) -> None:
         self.filled = 0
@@ -364,8 +380,11 @@ class GainSelfCal:
 
     def feed(self, acc_g: np.ndarray, gyr_dps: np.ndarray, w_dps: np.ndarray) -> list:
         """Consecutive rows; returns [(row, GainCorrection)]: a new correction from that row of
-        this call on."""
+        this call on. The still poses that ended in this call are left in :attr:`poses`:
+        [(row, mean raw accelerometer)], ``row`` the first row after the pose's window (the
+        window is the ``window`` rows fed before it, whatever the chunks)."""
         changes = []
+        self.poses = []
         x = np.concatenate((acc_g, gyr_dps, w_dps), axis=1)
         a, n = 0, len(x)
         while a < n:
@@ -375,13 +394,16 @@ class GainSelfCal:
             a += take
             if self.filled == self.window:
                 self.filled = 0
-                if self._judge(self.rows):
+                changed = self._judge(self.rows)
+                if self.last is not None and self.last[2] == self.windows_seen:
+                    self.poses.append((a, self.last[0]))
+                if changed:
                     changes.append((a, self.correction))
         return changes
 
     def _judge(self, rows: np.ndarray) -> bool:
         """A whole window: a pose? a pair with the last one? time for a fit? True when the
-        correction changed."""
+        correction changed. A pose becomes :attr:`last`."""
         s, dt = self.s, self.dt_s
         self.windows_seen += 1
         turns = self.turn_deg + dt * np.cumsum(rows[:, 6:8], axis=0)

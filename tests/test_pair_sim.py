@@ -45,6 +45,17 @@ def test_each_clock_has_its_own_origin_and_rate(pair):
     assert moved.truth["clock"] == {"offset_s": 123.5, "drift_ppm": -700.0}
 
 
+def test_a_pair_on_true_time_is_simulated_and_says_its_clocks():
+    """Both clocks given as 0 (offset and drift): no side's own truth names a clock, and the
+    pair's truth still says both (it had raised KeyError 'clock')."""
+    zero = {"left": 0.0, "right": 0.0}
+    pair = simulate_pair(
+        PairSpec(SessionSpec(sets=1, reps=3, seed=4), clock_offset_s=zero, clock_drift_ppm=zero)
+    )
+    assert pair.truth["clock"] == {s: {"offset_s": 0.0, "drift_ppm": 0.0} for s in zero}
+    assert pair.sides["left"].t_s[0] == pytest.approx(0.0, abs=0.01)
+
+
 def test_one_true_time_line_first_side_then_the_other(pair):
     def true_times(side):
         c = pair.truth["clock"][side]

@@ -30,6 +30,7 @@ from heelraise.settings import AnalyzerSettings
 from heelraise.sim.session import (
     SessionSpec,
     SimulatedSession,
+    clock_truth,
     script_duration_s,
     simulate_session,
 )
@@ -111,6 +112,7 @@ def simulate_pair(spec: PairSpec | None = None) -> SimulatedPair:
         "weaker": spec.weaker,
         "sides": {s: totals[s].to_dict() for s in SIDES},
         "symmetry": symmetry(totals, involved=spec.weaker),
-        "clock": {s: sides[s].truth["clock"] for s in SIDES},
+        # (a side on true time, offset and drift 0, has no "clock" in its own truth)
+        "clock": {s: clock_truth(specs[s]) for s in SIDES},
     }
     return SimulatedPair(spec, sides, truth)

@@ -235,7 +235,12 @@ def _truth_on_sensor_clock(truth: dict, spec: SessionSpec) -> None:
         for key in _DURATIONS:
             if item.get(key) is not None:
                 item[key] = round(item[key] * scale, 6)
-    truth["clock"] = {"offset_s": spec.clock_offset_s, "drift_ppm": spec.clock_drift_ppm}
+    truth["clock"] = clock_truth(spec)
+
+
+def clock_truth(spec: SessionSpec) -> dict:
+    """The sensor clock a session's recording is on: its offset at true time 0 and drift."""
+    return {"offset_s": spec.clock_offset_s, "drift_ppm": spec.clock_drift_ppm}
 
 
 def _jitter(rng, target, spread=0.08):

@@ -16,6 +16,7 @@ from heelraise.imu.sim import SimImu
 from heelraise.service import runner
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
+from heelraise.service.sinks import EventSink
 from heelraise.sim import simulate_session
 
 START_S = 500.0
@@ -35,7 +36,7 @@ def sessions():
     return brisk(0), brisk(1)
 
 
-class Sink:
+class Sink(EventSink):
     def __init__(self, clock):
         self.clock = clock
         self.reps: list[tuple[float, RepEvent]] = []  # (clock when handed out, event)
@@ -46,18 +47,6 @@ class Sink:
             self.reps.append((self.clock(), event))
         elif event.kind == "gap":
             self.gaps.append(event)
-
-    def on_state(self, state):
-        pass
-
-    def on_live(self, *a):
-        pass
-
-    def on_health(self, health):
-        pass
-
-    def close(self):
-        pass
 
 
 def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=(0.002, -0.0015)):

@@ -70,6 +70,7 @@ def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue()
     from heelraise.imu.sim import SimImu
     from heelraise.service.assemble import build_service
     from heelraise.service.config import parse_config
+    from heelraise.service.sinks import EventSink
 
     class Coach:
         def __init__(self):
@@ -93,26 +94,13 @@ def test_a_stuck_sensor_in_the_running_service_gives_a_gap_and_the_trouble_cue()
         def close(self):
             pass
 
-    class Sink:
+    class Sink(EventSink):
         def __init__(self):
             self.gaps = []
 
         def on_event(self, event):
             if event.kind == "gap":
                 self.gaps.append(event)
-
-        def on_state(self, state):
-            pass
-
-        def on_live(self, *a):
-            pass
-
-        def on_health(self, health):
-
-            pass
-
-        def close(self):
-            pass
 
     clock = ManualClock(1000.0)
     imu = SimImu(

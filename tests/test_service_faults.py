@@ -12,6 +12,7 @@ from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.imu.sim import SimImu
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
+from heelraise.service.sinks import EventSink
 from heelraise.sim import simulate_session
 
 START_S = 2000.0
@@ -30,7 +31,7 @@ def session():
     )
 
 
-class Sink:
+class Sink(EventSink):
     def __init__(self):
         self.events, self.states, self.health = [], [], []
 
@@ -40,14 +41,8 @@ class Sink:
     def on_state(self, state):
         self.states.append(state)
 
-    def on_live(self, *a):
-        pass
-
     def on_health(self, health):
         self.health.append(health)
-
-    def close(self):
-        pass
 
     def kinds(self, kind):
         return [e for e in self.events if e.kind == kind]

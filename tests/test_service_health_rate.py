@@ -8,6 +8,7 @@ from heelraise.imu.base import Gap, SampleBlock
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
 from heelraise.service.health import HEALTH_MIN_INTERVAL_S
+from heelraise.service.sinks import EventSink
 
 
 class FlakyImu:
@@ -33,24 +34,12 @@ class FlakyImu:
         pass
 
 
-class HealthSink:
+class HealthSink(EventSink):
     def __init__(self, clock):
         self.clock, self.sent = clock, []
 
-    def on_event(self, event):
-        pass
-
-    def on_state(self, state):
-        pass
-
-    def on_live(self, *args):
-        pass
-
     def on_health(self, health):
         self.sent.append((self.clock(), health))
-
-    def close(self):
-        pass
 
 
 def test_health_is_rate_limited_but_a_change_goes_out_at_once():

@@ -10,7 +10,7 @@ from heelraise.clock import ManualClock
 from heelraise.cues.coach import Coach
 from heelraise.service.assemble import build_service
 from heelraise.service.config import parse_config
-from heelraise.service.sinks import JsonLinesSink
+from heelraise.service.sinks import EventSink, JsonLinesSink
 from heelraise.service.testing import ArrayImu
 from heelraise.sim import simulate_session
 
@@ -29,7 +29,7 @@ def two_sets():
     return simulate_session(sets=2, reps=6, rate_hz=100.0, seed=5, rest_s=(15.0, 20.0))
 
 
-class Sink:
+class Sink(EventSink):
     def __init__(self):
         self.events, self.states = [], []
         self.closed = False
@@ -39,13 +39,6 @@ class Sink:
 
     def on_state(self, state):
         self.states.append(state)
-
-    def on_live(self, t_s, pitch_deg, phase):
-        pass
-
-    def on_health(self, health):
-
-        pass
 
     def close(self):
         self.closed = True

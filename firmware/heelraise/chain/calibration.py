@@ -346,6 +346,16 @@ def correction_of(p: np.ndarray, up: np.ndarray, g_ref: float = 1.0) -> GainCorr
     return GainCorrection(matrix, -matrix @ p[:3], 1.0 + float(p[9]), p.copy())
 
 
+#: a batched vector length (``_lengths``) and ``np.linalg.norm``'s differ by a few units in the
+#: last place (1e-16 of it): one this fraction past a pose limit is past it either way
+_MARGIN = 1e-9
+
+
+def _lengths(v: np.ndarray) -> np.ndarray:
+    """Lengths of the rows of ``v`` (n, 3), all at once."""
+    return np.sqrt(np.einsum("ij,ij->i", v, v))
+
+
 class GainSelfCal:
     """Still poses and the gyro's turns between them, gathered as the rows stream in, and the
     correction fitted to them (:func:`fit_gains`).
@@ -383,43 +393,83 @@ class GainSelfCal:
         this call on. The still poses that ended in this call are left in :attr:`poses`:
         [(row, mean raw accelerometer)], ``row`` the first row after the pose's window (the
         window is the ``window`` rows fed before it, whatever the chunks)."""
-        changes = []
+        changes: list = []
         self.poses = []
         x = np.concatenate((acc_g, gyr_dps, w_dps), axis=1)
-        a, n = 0, len(x)
-        while a < n:
-            take = min(n - a, self.window - self.filled)
-            self.rows[self.filled : self.filled + take] = x[a : a + take]
+        a, n, w = 0, len(x), self.window
+        if self.filled:  # the window in progress first
+            take = min(n, w - self.filled)
+            self.rows[self.filled : self.filled + take] = x[:take]
             self.filled += take
-            a += take
-            if self.filled == self.window:
+            a = take
+            if self.filled == w:
                 self.filled = 0
-                changed = self._judge(self.rows)
-                if self.last is not None and self.last[2] == self.windows_seen:
-                    self.poses.append((a, self.last[0]))
-                if changed:
-                    changes.append((a, self.correction))
+                self._judge(self.rows[None], a, changes)
+        whole = (n - a) // w
+        if whole:
+            self._judge(x[a : a + whole * w].reshape(whole, w, 8), a + w, changes)
+            a += whole * w
+        if a < n:
+            self.rows[: n - a] = x[a:]
+            self.filled = n - a
         return changes
 
-    def _judge(self, rows: np.ndarray) -> bool:
-        """A whole window: a pose? a pair with the last one? time for a fit? True when the
-        correction changed. A pose becomes :attr:`last`."""
+    def _judge(self, windows: np.ndarray, first_end: int, changes: list) -> None:
+        """Whole windows (count, rows, 8), in order, the first ending at row ``first_end`` of
+        this call: each a pose? a pair with the last one? time for a fit? A pose becomes
+        :attr:`last` and goes into :attr:`poses`; a new correction into ``changes``.
+
+        Each window's means, spread and turns are taken for all windows at once, laid out
+        (row, channel, window) so every sum runs along the rows in row order, as one
+        window's own would; the pose tests' vector lengths are then taken window by window
+        (as ``np.linalg.norm``), only for the windows a batched length leaves in doubt: a
+        window whose batched length misses a limit by more than ``_MARGIN`` of it misses it
+        whatever the rounding (the two differ by a few units in the last place)."""
         s, dt = self.s, self.dt_s
-        self.windows_seen += 1
-        turns = self.turn_deg + dt * np.cumsum(rows[:, 6:8], axis=0)
-        mid_turn = turns.mean(axis=0)
-        self.turn_deg = turns[-1].copy()
-        acc, gyr = rows[:, :3].mean(axis=0), rows[:, 3:6]
-        half = len(gyr) // 2
-        ramp = gyr[half:].mean(axis=0) - gyr[:half].mean(axis=0)
-        still = (
-            np.linalg.norm(gyr.mean(axis=0)) < s.pose_mean_dps
-            and np.linalg.norm(ramp) < s.pose_ramp_dps
-            and np.sqrt(gyr.var(axis=0).max()) < s.pose_spread_dps
-            and abs(np.linalg.norm(acc) - self.g_ref) < s.pose_g
+        count, w = windows.shape[:2]
+        x = windows.transpose(1, 2, 0).copy()  # (row, channel, window)
+        steps = dt * np.cumsum(x[:, 6:8], axis=0)  # each window's turn from its start
+        start = np.empty((count + 1, 2))  # the turn at each window's start, then the end
+        start[0] = self.turn_deg
+        start[1:] = steps[-1].T
+        np.cumsum(start, axis=0, out=start)
+        mid_turn = (start[:-1].T + steps).mean(axis=0).T  # (window, 2)
+        acc = x[:, :3].mean(axis=0).T
+        gyr = x[:, 3:6]
+        half = w // 2
+        gyr_mean = gyr.mean(axis=0).T
+        ramp = (gyr[half:].mean(axis=0) - gyr[:half].mean(axis=0)).T
+        spread = np.sqrt(gyr.var(axis=0).max(axis=0))
+        loose = 1.0 + _MARGIN
+        maybe = (
+            (_lengths(gyr_mean) < s.pose_mean_dps * loose)
+            & (_lengths(ramp) < s.pose_ramp_dps * loose)
+            & (spread < s.pose_spread_dps)
+            & (np.abs(_lengths(acc) - self.g_ref) < s.pose_g + _MARGIN * (1.0 + self.g_ref))
         )
-        if not still:
-            return False
+        seen0 = self.windows_seen
+        for i in np.flatnonzero(maybe).tolist():
+            self.windows_seen = seen0 + i + 1
+            a_i = acc[i].copy()
+            still = (
+                np.linalg.norm(gyr_mean[i].copy()) < s.pose_mean_dps
+                and np.linalg.norm(ramp[i].copy()) < s.pose_ramp_dps
+                and abs(np.linalg.norm(a_i) - self.g_ref) < s.pose_g
+            )
+            if not still:
+                continue
+            changed = self._pose(a_i, mid_turn[i].copy())
+            end = first_end + i * w
+            self.poses.append((end, a_i))
+            if changed:
+                changes.append((end, self.correction))
+        self.windows_seen = seen0 + count
+        self.turn_deg = start[-1].copy()
+
+    def _pose(self, acc: np.ndarray, mid_turn: np.ndarray) -> bool:
+        """A still window (mean accelerometer ``acc``, gyro turn at its middle ``mid_turn``):
+        a pair with the last one? time for a fit? True when the correction changed."""
+        s, dt = self.s, self.dt_s
         last, self.last = self.last, (acc, mid_turn, self.windows_seen)
         if last is None or (self.windows_seen - last[2]) * self.window * dt > s.pair_s:
             return False

@@ -157,3 +157,37 @@ def test_batched_windows_judge_as_one_at_a_time(rate_hz, seed):
     rng = np.random.default_rng(seed)
     for _ in range(3):  # cut anywhere: windows straddling the feeds
         assert run(GainSelfCal, made, feeds, rng) == want
+
+
+@pytest.mark.parametrize("ulps", [-2, -1, 0, 1, 2])
+def test_a_length_at_a_limit_is_judged_as_np_linalg_norm_judges_it(ulps):
+    """Limits set a few units in the last place from a window's own mean-turn, ramp and |g|
+    lengths (``np.linalg.norm``): the batched lengths cannot tell, the window is judged as
+    one at a time, on either side of each limit."""
+    from dataclasses import replace
+
+    from heelraise.chain.calibration import SELFCAL
+
+    rng = np.random.default_rng(ulps + 10)
+    dt, w = 0.01, 30
+    acc = np.array([0.01, -0.02, 0.995]) + 1e-3 * rng.standard_normal((w, 3))
+    gyr = np.array([0.7, -0.4, 0.2]) + 0.05 * np.arange(w)[:, None] / w
+    gyr = gyr + 0.01 * rng.standard_normal((w, 3))
+    up, basis = np.array([0.0, 0.0, 1.0]), np.eye(3)[:, :2]
+    mean_len = float(np.linalg.norm(gyr.mean(axis=0)))
+    ramp_len = float(np.linalg.norm(gyr[w // 2 :].mean(axis=0) - gyr[: w // 2].mean(axis=0)))
+    g_off = abs(float(np.linalg.norm(acc.mean(axis=0))) - 1.0)
+    for field, value in (("pose_mean_dps", mean_len), ("pose_ramp_dps", ramp_len),
+                         ("pose_g", g_off)):  # fmt: skip
+        limit = value
+        for _ in range(abs(ulps)):
+            limit = np.nextafter(limit, np.inf if ulps > 0 else -np.inf)
+        settings = replace(SELFCAL, window_s=w * dt, **{field: float(limit)})
+        found = []
+        for cls in (OneAtATime, GainSelfCal):
+            cal = cls(up, basis, 1.0, dt, settings)
+            for _ in range(3):
+                cal.feed(acc, gyr, gyr @ basis)
+            found.append((cal.last is None, cal.windows_seen, cal.turn_deg.tobytes()))
+        assert found[0] == found[1], field
+        assert found[0][0] == (ulps <= 0), field  # still only when the limit is above it

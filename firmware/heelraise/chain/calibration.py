@@ -346,14 +346,9 @@ def correction_of(p: np.ndarray, up: np.ndarray, g_ref: float = 1.0) -> GainCorr
     return GainCorrection(matrix, -matrix @ p[:3], 1.0 + float(p[9]), p.copy())
 
 
-#: a batched vector length (``_lengths``) and ``np.linalg.norm``'s differ by a few units in the
-#: last place (1e-16 of it): one this fraction past a pose limit is past it either way
+#: a vector length batched (einsum) and ``np.linalg.norm``'s differ by a few units in the last
+#: place (1e-16 of it): one this fraction past a pose limit is past it either way
 _MARGIN = 1e-9
-
-
-def _lengths(v: np.ndarray) -> np.ndarray:
-    """Lengths of the rows of ``v`` (n, 3), all at once."""
-    return np.sqrt(np.einsum("ij,ij->i", v, v))
 
 
 class GainSelfCal:
@@ -382,6 +377,11 @@ class GainSelfCal:
         self.correction = GainCorrection.none()
         self.fits = 0
         self.poses: list[tuple[int, np.ndarray]] = []  # the poses the last feed() ended
+        # The pose tests on vector lengths (mean turn, ramp, |acc| off g_ref) and the band
+        # about each limit in which a batched length does not decide (see _judge).
+        limits = np.array([settings.pose_mean_dps, settings.pose_ramp_dps, settings.pose_g])
+        bands = _MARGIN * np.array([*limits[:2], 1.0 + g_ref])
+        self._maybe_under, self._surely_under = limits + bands, limits - bands
 
     def reset(self) -> None:
         self.filled = 0
@@ -421,50 +421,62 @@ class GainSelfCal:
 
         Each window's means, spread and turns are taken for all windows at once, laid out
         (row, channel, window) so every sum runs along the rows in row order, as one
-        window's own would; the pose tests' vector lengths are then taken window by window
-        (as ``np.linalg.norm``), only for the windows a batched length leaves in doubt: a
-        window whose batched length misses a limit by more than ``_MARGIN`` of it misses it
-        whatever the rounding (the two differ by a few units in the last place)."""
+        window's own would (``np.add.reduce`` then the division by the count: what ``mean``
+        and ``var`` do). The pose tests' vector lengths are batched too; a batched length
+        and ``np.linalg.norm``'s differ by a few units in the last place, so only a window
+        whose batched length lies within ``_MARGIN`` of a limit has its lengths taken again
+        as ``np.linalg.norm`` to decide it."""
         s, dt = self.s, self.dt_s
         count, w = windows.shape[:2]
-        x = windows.transpose(1, 2, 0).copy()  # (row, channel, window)
-        steps = dt * np.cumsum(x[:, 6:8], axis=0)  # each window's turn from its start
-        start = np.empty((count + 1, 2))  # the turn at each window's start, then the end
-        start[0] = self.turn_deg
-        start[1:] = steps[-1].T
-        np.cumsum(start, axis=0, out=start)
-        mid_turn = (start[:-1].T + steps).mean(axis=0).T  # (window, 2)
-        acc = x[:, :3].mean(axis=0).T
-        gyr = x[:, 3:6]
         half = w // 2
-        gyr_mean = gyr.mean(axis=0).T
-        ramp = (gyr[half:].mean(axis=0) - gyr[:half].mean(axis=0)).T
-        spread = np.sqrt(gyr.var(axis=0).max(axis=0))
-        loose = 1.0 + _MARGIN
-        maybe = (
-            (_lengths(gyr_mean) < s.pose_mean_dps * loose)
-            & (_lengths(ramp) < s.pose_ramp_dps * loose)
-            & (spread < s.pose_spread_dps)
-            & (np.abs(_lengths(acc) - self.g_ref) < s.pose_g + _MARGIN * (1.0 + self.g_ref))
-        )
+        x = windows.transpose(1, 2, 0).copy()  # (row, channel, window)
+        sums = np.add.reduce(x, axis=0)  # (channel, window)
+        start = np.empty((count + 1, 2))  # the gyro's turn at each window's start, then the end
+        start[0] = self.turn_deg
+        start[1:] = (dt * sums[6:8]).T  # each window's turn: the last of its running sums
+        np.cumsum(start, axis=0, out=start)
+        self.turn_deg = start[-1].copy()
         seen0 = self.windows_seen
-        for i in np.flatnonzero(maybe).tolist():
+        self.windows_seen = seen0 + count
+        # Turning on average: no pose (most windows, moving; nothing more to look at).
+        gyr_mean = sums[3:6] / w
+        turning = np.sqrt(np.einsum("ij,ij->j", gyr_mean, gyr_mean))
+        some = np.flatnonzero(turning < self._maybe_under[0])
+        if len(some) == 0:
+            return
+        x = x[:, :, some]
+        gyr = x[:, 3:6]
+        gyr_mean = gyr_mean[:, some]
+        dev = gyr - gyr_mean
+        dev *= dev
+        spread_ok = np.sqrt((np.add.reduce(dev, axis=0) / w).max(axis=0)) < s.pose_spread_dps
+        ramp = np.add.reduce(gyr[half:], axis=0) / (w - half)
+        ramp -= np.add.reduce(gyr[:half], axis=0) / half
+        # (window, test, axis): the vectors whose lengths the pose tests bound
+        vectors = np.stack((gyr_mean, ramp, sums[:3, some] / w), axis=0).transpose(2, 0, 1)
+        value = np.sqrt(np.einsum("ijk,ijk->ij", vectors, vectors))
+        value[:, 2] = np.abs(value[:, 2] - self.g_ref)
+        maybe = (value < self._maybe_under).all(axis=1) & spread_ok
+        sure = (value < self._surely_under).all(axis=1)
+        for j in np.flatnonzero(maybe).tolist():
+            i = int(some[j])
             self.windows_seen = seen0 + i + 1
-            a_i = acc[i].copy()
-            still = (
-                np.linalg.norm(gyr_mean[i].copy()) < s.pose_mean_dps
-                and np.linalg.norm(ramp[i].copy()) < s.pose_ramp_dps
-                and abs(np.linalg.norm(a_i) - self.g_ref) < s.pose_g
-            )
-            if not still:
+            gyr_mean_i, ramp_i, acc_i = vectors[j].copy()
+            if not sure[j] and not (
+                np.linalg.norm(gyr_mean_i) < s.pose_mean_dps
+                and np.linalg.norm(ramp_i) < s.pose_ramp_dps
+                and abs(np.linalg.norm(acc_i) - self.g_ref) < s.pose_g
+            ):
                 continue
-            changed = self._pose(a_i, mid_turn[i].copy())
+            turns = np.cumsum(x[:, 6:8, j], axis=0)
+            turns *= dt
+            turns += start[i]
+            changed = self._pose(acc_i, np.add.reduce(turns, axis=0) / w)
             end = first_end + i * w
-            self.poses.append((end, a_i))
+            self.poses.append((end, acc_i))
             if changed:
                 changes.append((end, self.correction))
         self.windows_seen = seen0 + count
-        self.turn_deg = start[-1].copy()
 
     def _pose(self, acc: np.ndarray, mid_turn: np.ndarray) -> bool:
         """A still window (mean accelerometer ``acc``, gyro turn at its middle ``mid_turn``):

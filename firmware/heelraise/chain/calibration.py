@@ -346,6 +346,11 @@ def correction_of(p: np.ndarray, up: np.ndarray, g_ref: float = 1.0) -> GainCorr
     return GainCorrection(matrix, -matrix @ p[:3], 1.0 + float(p[9]), p.copy())
 
 
+#: a vector length batched (einsum) and ``np.linalg.norm``'s differ by a few units in the last
+#: place (1e-16 of it): one this fraction past a pose limit is past it either way
+_MARGIN = 1e-9
+
+
 class GainSelfCal:
     """Still poses and the gyro's turns between them, gathered as the rows stream in, and the
     correction fitted to them (:func:`fit_gains`).
@@ -372,6 +377,11 @@ class GainSelfCal:
         self.correction = GainCorrection.none()
         self.fits = 0
         self.poses: list[tuple[int, np.ndarray]] = []  # the poses the last feed() ended
+        # The pose tests on vector lengths (mean turn, ramp, |acc| off g_ref) and the band
+        # about each limit in which a batched length does not decide (see _judge).
+        limits = np.array([settings.pose_mean_dps, settings.pose_ramp_dps, settings.pose_g])
+        bands = _MARGIN * np.array([*limits[:2], 1.0 + g_ref])
+        self._maybe_under, self._surely_under = limits + bands, limits - bands
 
     def reset(self) -> None:
         self.filled = 0
@@ -383,43 +393,95 @@ class GainSelfCal:
         this call on. The still poses that ended in this call are left in :attr:`poses`:
         [(row, mean raw accelerometer)], ``row`` the first row after the pose's window (the
         window is the ``window`` rows fed before it, whatever the chunks)."""
-        changes = []
+        changes: list = []
         self.poses = []
         x = np.concatenate((acc_g, gyr_dps, w_dps), axis=1)
-        a, n = 0, len(x)
-        while a < n:
-            take = min(n - a, self.window - self.filled)
-            self.rows[self.filled : self.filled + take] = x[a : a + take]
+        a, n, w = 0, len(x), self.window
+        if self.filled:  # the window in progress first
+            take = min(n, w - self.filled)
+            self.rows[self.filled : self.filled + take] = x[:take]
             self.filled += take
-            a += take
-            if self.filled == self.window:
+            a = take
+            if self.filled == w:
                 self.filled = 0
-                changed = self._judge(self.rows)
-                if self.last is not None and self.last[2] == self.windows_seen:
-                    self.poses.append((a, self.last[0]))
-                if changed:
-                    changes.append((a, self.correction))
+                self._judge(self.rows[None], a, changes)
+        whole = (n - a) // w
+        if whole:
+            self._judge(x[a : a + whole * w].reshape(whole, w, 8), a + w, changes)
+            a += whole * w
+        if a < n:
+            self.rows[: n - a] = x[a:]
+            self.filled = n - a
         return changes
 
-    def _judge(self, rows: np.ndarray) -> bool:
-        """A whole window: a pose? a pair with the last one? time for a fit? True when the
-        correction changed. A pose becomes :attr:`last`."""
+    def _judge(self, windows: np.ndarray, first_end: int, changes: list) -> None:
+        """Whole windows (count, rows, 8), in order, the first ending at row ``first_end`` of
+        this call: each a pose? a pair with the last one? time for a fit? A pose becomes
+        :attr:`last` and goes into :attr:`poses`; a new correction into ``changes``.
+
+        Each window's means, spread and turns are taken for all windows at once, laid out
+        (row, channel, window) so every sum runs along the rows in row order, as one
+        window's own would (``np.add.reduce`` then the division by the count: what ``mean``
+        and ``var`` do). The pose tests' vector lengths are batched too; a batched length
+        and ``np.linalg.norm``'s differ by a few units in the last place, so only a window
+        whose batched length lies within ``_MARGIN`` of a limit has its lengths taken again
+        as ``np.linalg.norm`` to decide it."""
         s, dt = self.s, self.dt_s
-        self.windows_seen += 1
-        turns = self.turn_deg + dt * np.cumsum(rows[:, 6:8], axis=0)
-        mid_turn = turns.mean(axis=0)
-        self.turn_deg = turns[-1].copy()
-        acc, gyr = rows[:, :3].mean(axis=0), rows[:, 3:6]
-        half = len(gyr) // 2
-        ramp = gyr[half:].mean(axis=0) - gyr[:half].mean(axis=0)
-        still = (
-            np.linalg.norm(gyr.mean(axis=0)) < s.pose_mean_dps
-            and np.linalg.norm(ramp) < s.pose_ramp_dps
-            and np.sqrt(gyr.var(axis=0).max()) < s.pose_spread_dps
-            and abs(np.linalg.norm(acc) - self.g_ref) < s.pose_g
-        )
-        if not still:
-            return False
+        count, w = windows.shape[:2]
+        half = w // 2
+        x = windows.transpose(1, 2, 0).copy()  # (row, channel, window)
+        sums = np.add.reduce(x, axis=0)  # (channel, window)
+        start = np.empty((count + 1, 2))  # the gyro's turn at each window's start, then the end
+        start[0] = self.turn_deg
+        start[1:] = (dt * sums[6:8]).T  # each window's turn: the last of its running sums
+        np.cumsum(start, axis=0, out=start)
+        self.turn_deg = start[-1].copy()
+        seen0 = self.windows_seen
+        self.windows_seen = seen0 + count
+        # Turning on average: no pose (most windows, moving; nothing more to look at).
+        gyr_mean = sums[3:6] / w
+        turning = np.sqrt(np.einsum("ij,ij->j", gyr_mean, gyr_mean))
+        some = np.flatnonzero(turning < self._maybe_under[0])
+        if len(some) == 0:
+            return
+        x = x[:, :, some]
+        gyr = x[:, 3:6]
+        gyr_mean = gyr_mean[:, some]
+        dev = gyr - gyr_mean
+        dev *= dev
+        spread_ok = np.sqrt((np.add.reduce(dev, axis=0) / w).max(axis=0)) < s.pose_spread_dps
+        ramp = np.add.reduce(gyr[half:], axis=0) / (w - half)
+        ramp -= np.add.reduce(gyr[:half], axis=0) / half
+        # (window, test, axis): the vectors whose lengths the pose tests bound
+        vectors = np.stack((gyr_mean, ramp, sums[:3, some] / w), axis=0).transpose(2, 0, 1)
+        value = np.sqrt(np.einsum("ijk,ijk->ij", vectors, vectors))
+        value[:, 2] = np.abs(value[:, 2] - self.g_ref)
+        maybe = (value < self._maybe_under).all(axis=1) & spread_ok
+        sure = (value < self._surely_under).all(axis=1)
+        for j in np.flatnonzero(maybe).tolist():
+            i = int(some[j])
+            self.windows_seen = seen0 + i + 1
+            gyr_mean_i, ramp_i, acc_i = vectors[j].copy()
+            if not sure[j] and not (
+                np.linalg.norm(gyr_mean_i) < s.pose_mean_dps
+                and np.linalg.norm(ramp_i) < s.pose_ramp_dps
+                and abs(np.linalg.norm(acc_i) - self.g_ref) < s.pose_g
+            ):
+                continue
+            turns = np.cumsum(x[:, 6:8, j], axis=0)
+            turns *= dt
+            turns += start[i]
+            changed = self._pose(acc_i, np.add.reduce(turns, axis=0) / w)
+            end = first_end + i * w
+            self.poses.append((end, acc_i))
+            if changed:
+                changes.append((end, self.correction))
+        self.windows_seen = seen0 + count
+
+    def _pose(self, acc: np.ndarray, mid_turn: np.ndarray) -> bool:
+        """A still window (mean accelerometer ``acc``, gyro turn at its middle ``mid_turn``):
+        a pair with the last one? time for a fit? True when the correction changed."""
+        s, dt = self.s, self.dt_s
         last, self.last = self.last, (acc, mid_turn, self.windows_seen)
         if last is None or (self.windows_seen - last[2]) * self.window * dt > s.pair_s:
             return False

@@ -11,13 +11,9 @@ grid from 1 to 4 a least-squares line gives ``t0`` (where it reaches zero), and 
 linear ramp, a parabola, a cubic creep) and only reads the part of the gyro signal
 above sensor noise and balance ripple. The stop is the same rule mirrored in time.
 
-The samples of the band are chosen on the rate smoothed with a box a fraction of the
-flank being timed (half the peak down to ``L``), longer as balance ripple near rest grows
-beyond ``L``, up to a 0.2 s box (which nulls 5, 10, ... 25 Hz ripple). The law is fitted to
-that smoothed rate only where the ripple needs it: a box rounds a power law's start (a
-ramp's kink most), so its lowest samples lie above the law and the instant read lies
-outside the movement; where the ripple near rest is small beside ``L`` the law is fitted to
-the rate itself.
+The rate is smoothed with a box a quarter of the flank being timed (half the peak
+down to ``L``), longer as balance ripple near rest grows beyond ``L``, up to a 0.2 s box
+(which nulls 5, 10, ... 25 Hz ripple).
 
 Between two movements (the top hold's slow sag flowing into the lowering) the speed
 may never fall that low; there the instant is the speed's minimum between them (the
@@ -95,12 +91,6 @@ class PhaseSettings:
     #: fraction of the lowering's peak speed: the heel rising again at this (the rate
     #: averaged over ``ripple_box_s``) ends the lowering at the latest (the next rise)
     rising_share: float = 1.0 / 16.0
-    #: ripple near rest (RMS), as a fraction of ``quiet_fraction`` of L, below which the law
-    #: is fitted to the rate itself, not to the smoothed rate: the box rounds the law's
-    #: start and reads the instant outside the movement (classic raises 0.054 -> 0.044 s
-    #: median on development reps), and without ripple the box buys nothing (1.0 read the
-    #: slow family's lowerings 0.006 s worse)
-    raw_below: float = 0.5
 
 
 PHASE = PhaseSettings()
@@ -137,25 +127,22 @@ def _half_run(s: np.ndarray, i_peak: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _smoothed(
-    t: np.ndarray, s: np.ndarray, i_peak: int, step: int
-) -> tuple[np.ndarray, int, int, float]:
+def _smoothed(t: np.ndarray, s: np.ndarray, i_peak: int, step: int) -> tuple[np.ndarray, int, int]:
     """``s`` smoothed as much as its noise needs, and the smoothed speed's peak.
 
     A ``ripple_box_s`` box (nulls 5, 10, ... 25 Hz balance ripple) gives the speed bell
     and what is left over near rest (the ripple); the box used is ``smooth_fraction`` of
     the flank being timed (half the peak down to L: short against a brisk ramp), longer
     in proportion to the ripple (its RMS over ``quiet_fraction`` of L) when that is
-    larger, up to ``ripple_box_s``; the half-width of that box, in samples; and the
-    ripple's RMS in units of ``quiet_fraction`` of L (0 when not measured)."""
+    larger, up to ``ripple_box_s``; and the half-width of that box, in samples."""
     n = len(s)
     if n < 3:
-        return s, i_peak, 0, 0.0
+        return s, i_peak, 0
     dt = (t[-1] - t[0]) / (n - 1)
     probe = _box(s, int(round(0.5 * PHASE.ripple_box_s / dt)))
     i_top = _probe_peak(probe, i_peak)
     if probe[i_top] <= 0:
-        return s, i_peak, 0, 0.0
+        return s, i_peak, 0
     lo, hi = _half_run(probe, i_top)
     peak = float(probe[i_top])
     a, b = max(0, lo - (hi - lo)), min(n, hi + (hi - lo) + 1)  # the bell and its flanks
@@ -176,7 +163,7 @@ def _smoothed(
     width_s = min(box_s * max(1.0, noise), max(box_s, PHASE.ripple_box_s))
     h = int(round(0.5 * width_s / dt))
     out = _box(s, h)
-    return out, lo + int(np.argmax(out[lo : hi + 1])), h, noise
+    return out, lo + int(np.argmax(out[lo : hi + 1])), h
 
 
 def _probe_peak(probe: np.ndarray, i_peak: int) -> int:
@@ -292,15 +279,11 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None
     whether a power-law fit gave it. With ``far`` (see :func:`_far_share`) the bell's other
     side may bend the law (:func:`_band_fit`). ``smooth``: what :func:`_smoothed` gives
     for these arguments, when already known."""
-    speed = np.asarray(speed, dtype=float)
-    s, i_peak, h, noise = smooth or _smoothed(t, speed, i_peak, step)
+    s, i_peak, h = smooth or _smoothed(t, np.asarray(speed, dtype=float), i_peak, step)
     if step > 0 and h and len(s) - h > i_peak + 1:
         # The box is one-sided in its last h samples (biased towards the faster past): a
         # stop is read from what it saw whole.
-        t, s, speed = t[: len(s) - h], s[: len(s) - h], speed[: len(s) - h]
-    # The band is chosen on the smoothed rate; the law fitted to the rate itself where the
-    # ripple is small (the box would round the law's start).
-    fit_s = speed if noise < PHASE.raw_below else s
+        t, s = t[: len(s) - h], s[: len(s) - h]
     peak = s[i_peak]
     edge = 0 if step < 0 else len(s) - 1
     if peak <= 0:
@@ -319,13 +302,13 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None
             # away): the same fit over what was seen, bent by the far side (a straight
             # line, the shortest extrapolation, read minimum-jerk lowerings 0.1 s short).
             band = run[k3:]
-            fit = _band_fit(t, fit_s, band, far=_far_share(t, band, far))
+            fit = _band_fit(t, s, band, far=_far_share(t, band, far))
             if fit is not None and (fit[0] - float(t[edge])) * step >= 0:
                 return _past_edge(t, run[k3], edge, fit[0]), False
         # The speed never fell that low: the valley, or the end of what was seen.
         return t_v, False
     band = run[k3:k1]
-    fit = _band_fit(t, fit_s, band, far=_far_share(t, band, far))
+    fit = _band_fit(t, s, band, far=_far_share(t, band, far))
     if fit is None or (fit[0] - float(t[run[k1 - 1]])) * step < 0:
         return (_crossing(t, s, i_peak, i_v, level, step) or t_v), False
     t0 = fit[0]

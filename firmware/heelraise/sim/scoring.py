@@ -90,6 +90,19 @@ def expects_no_reps(truth: dict) -> bool:
     return bool(spec.get("walk_only")) or spec.get("family", "classic") in NON_REP_FAMILIES
 
 
+def matched_reps(true: list, reps: list):
+    """Each rep read, in order, with the true rep it matches (the one whose start is
+    nearest, within ``MATCH_S``, not matched before), or None: (rep, true rep or None)."""
+    used = set()
+    for r in reps:
+        j = min(range(len(true)), key=lambda k: abs(true[k]["start_s"] - r.start_s), default=None)
+        if j is None or j in used or abs(true[j]["start_s"] - r.start_s) > MATCH_S:
+            yield r, None
+            continue
+        used.add(j)
+        yield r, true[j]
+
+
 def p90_abs(x) -> float:
     return float(np.percentile(np.abs(x), 90)) if len(x) else float("nan")
 
@@ -133,17 +146,11 @@ class Score:
             self.zero_ok += len(reps) == 0
         self.true_reps += len(true)
         self.found_reps += len(reps)
-        used = set()
-        for r in reps:
-            j = min(
-                range(len(true)), key=lambda k: abs(true[k]["start_s"] - r.start_s), default=None
-            )
-            if j is None or j in used or abs(true[j]["start_s"] - r.start_s) > MATCH_S:
+        for r, t in matched_reps(true, reps):
+            if t is None:
                 for f in r.faults:
                     self.fault_fp[f] += 1
                 continue
-            used.add(j)
-            t = true[j]
             self.matched += 1
             self.raise_err.append(r.raise_s - t["raise_s"])
             self.lower_err.append(r.lower_s - t["lower_s"])

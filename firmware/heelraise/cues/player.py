@@ -23,8 +23,9 @@ Rules: one pattern plays at a time.
   it) begins with enough silence to make that gap; feedback only
   ``FEEDBACK_GAP_S`` (10 ms). Trade-off: 10 ms is still a separate stop and
   start on an active buzzer (a listener hears gaps of a few ms), and it delays
-  the feedback by at most one loop tick (20 ms in the service), not 40 ms, which
-  the 60 ms budget cannot spare.
+  the feedback by 10 ms (the service wakes for the step's end,
+  :meth:`PatternPlayer.next_change_s`; a caller that only ticks every 20 ms, at most
+  that tick), not 40 ms, which the 60 ms budget cannot spare.
 
 Example::
 
@@ -106,6 +107,12 @@ class PatternPlayer:
             if self._index >= len(self._current.steps):
                 self._current = None
                 self._next(now_s)
+
+    def next_change_s(self) -> float | None:
+        """When the step playing ends (its output may change then), or None: nothing plays."""
+        if self._current is None:
+            return None
+        return self._step_start_s + self._current.steps[self._index].dur_s
 
     def output(self) -> tuple[float, float | None]:
         """(buzzer pitch in Hz or 0, LED level or None) for the step playing."""

@@ -83,14 +83,26 @@ TEMPO = "2-0-1-0"
 FEEDBACK = ("rep_ok", "rep_fault")
 
 
+#: A sound shorter than this is not heard: when both shoes' reps are handed out at one read,
+#: the first one's feedback is switched on and cut at the same instant (it plays again after
+#: the other's, cues/player.py); that on-edge is not its cue.
+HEARD_S = 0.001
+
+
 def on_edges(pin) -> np.ndarray:
-    """Clock times at which a mock pin went from silent to sounding (its whole history)."""
+    """Clock times at which a mock pin went from silent to sounding for at least HEARD_S
+    (its whole history)."""
     deltas = [st.timestamp for st in pin.states]
     states = [float(st.state) for st in pin.states]
     # each state's delta is from the previous change; the last change is at pin._last_change
     times = pin._last_change - (np.sum(deltas) - np.cumsum(deltas))
+    ends = list(times[2:]) + [np.inf]  # when each state after the first gave way
     return np.array(
-        [t for t, a, b in zip(times[1:], states, states[1:], strict=False) if a == 0 and b > 0]
+        [
+            t
+            for t, a, b, end in zip(times[1:], states, states[1:], ends, strict=False)
+            if a == 0 and b > 0 and end - t >= HEARD_S
+        ]
     )
 
 
@@ -251,14 +263,17 @@ def _session(clock, seed, read_s, fs_hz, reps, guided, pair, mqtt):
     for side, imu in imus:
         names = FEEDBACK if side in (None, "left") else tuple(f + "_right" for f in FEEDBACK)
         feedback = np.array([t for t, name in coach.player.history if name in names])
+        starts = np.array([t for t, _ in coach.player.history])  # every pattern's start
         mine = [x for x in sink.reps if x[4] == side]
         got = {id(x[1]): arrivals.get((side, x[1].set, x[1].index)) for x in mine}
-        out[side] = _latencies(imu, mine, stamps[side], feedback, buzz_on, got)
+        out[side] = _latencies(imu, mine, stamps[side], feedback, starts, buzz_on, got)
     return out
 
 
-def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
-    """One shoe's latencies: its truth against the events and cues it got."""
+def _latencies(imu, reps, stamps, feedback_starts, starts, buzz_on, arrivals):
+    """One shoe's latencies: its truth against the events and cues it got. A rep's cue is
+    the first heard on-edge while its own feedback plays (from one of its starts to the
+    next pattern's start): cut unheard by the other shoe's, it is the one played again."""
     t0 = imu._t0
     truth = imu.session.truth["reps"]
     ev, cue, decide, read, batch, deliver, cue_deliver = [], [], [], [], [], [], []
@@ -288,8 +303,15 @@ def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
         if not len(own) or own[0] > delivered + 1e-9:
             uncued += 1
             continue
-        # its on-edge (before the true end when the chain decides early: a negative latency)
-        edge = buzz_on[buzz_on >= own[0] - 1e-9]
+        # its on-edge (before the true end when the chain decides early: a negative latency),
+        # in the first of its plays that was heard (the rep's next ones: played again)
+        edge = []
+        for start in own[own < delivered + 1.0]:
+            until = starts[starts > start + 1e-9]
+            until = until[0] if len(until) else np.inf
+            edge = buzz_on[(buzz_on >= start - 1e-9) & (buzz_on < until - 1e-9)]
+            if len(edge):
+                break
         if not len(edge):
             uncued += 1
             continue

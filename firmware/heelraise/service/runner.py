@@ -51,10 +51,10 @@ READ_INTERVAL_S = 0.02
 #: last only those 0.1-0.3 s of each rep.
 DECIDING_READ_SHARE = 0.25
 #: A chain that ran longer than this share of ``read_interval_s`` (5 ms at 20 ms: a fast
-#: read's period) had the other FIFOs filling all the while: every other shoe's FIFO is read
-#: again before the next chain runs, so no FIFO waits through two chains' compute (a rep's
-#: decision takes tens of ms here, ten times that on a Pi Zero; the MPU-6050's FIFO holds 85
-#: ms at 1 kHz).
+#: read's period) had every FIFO filling all the while: with two shoes each FIFO is read
+#: again before the next chain runs, so none waits through two chains' compute (a rep's
+#: deciding read takes p99 4.4 ms of CPU here, about ten times that on a Pi Zero 2 W; the
+#: MPU-6050's FIFO holds 85 ms at 1 kHz).
 REFETCH_AFTER_SHARE = 0.25
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
@@ -324,9 +324,8 @@ class Service:
                 self._maybe_live(shoe)
             changed = shoe.health_changed() is not None or changed
             if len(self.shoes) > 1 and self.clock() - started > refetch_s:
-                for each in self.shoes:
-                    if each is not shoe:
-                        each.fetch()
+                for each in self.shoes:  # its own FIFO too: it filled through that compute
+                    each.fetch()
         if changed:
             self._health_changed()
         now = self.clock()

@@ -185,8 +185,9 @@ class Service:
                 self.notifier.ready("reading " + ", ".join(s.label for s in self.shoes))
             t0 = self.clock()
             next_read = t0
+            fast = False  # this read comes DECIDING_READ_SHARE of read_interval_s after the last
             while not self._stop_requested:
-                self.step(self._due(next_read))
+                self.step(self._due(next_read, fast))
                 if self.notifier is not None:
                     self.notifier.progress()  # a hung read never gets here: systemd notices
                 now = self.clock()
@@ -196,7 +197,9 @@ class Service:
                 if self.stop_when_exhausted and all(s.imu.finished for s in self.shoes):
                     log.info("the sensor stream ended; stopping")
                     break
-                next_read = self._next_read_s()
+                interval = self.next_interval_s()
+                fast = interval < self.read_interval_s
+                next_read += interval
                 delay = next_read - now
                 if delay > 0:
                     self._wait_until(next_read, now)
@@ -212,28 +215,29 @@ class Service:
             self.close()
         return self.session_summary()
 
-    def _interval_s(self, shoe: Shoe) -> float:
-        """How long after its last read a shoe's chain runs again: ``read_interval_s``, or
-        ``DECIDING_READ_SHARE`` of it while its chain is deciding a rep (its next samples
-        may decide it)."""
-        share = DECIDING_READ_SHARE if shoe.deciding else 1.0
-        return share * self.read_interval_s
+    def next_interval_s(self) -> float:
+        """The wait before the next read: ``read_interval_s``, or ``DECIDING_READ_SHARE`` of
+        it while a shoe is deciding a rep (its next samples may decide it)."""
+        if any(shoe.deciding for shoe in self.shoes):
+            return DECIDING_READ_SHARE * self.read_interval_s
+        return self.read_interval_s
 
-    def _next_read_s(self) -> float:
-        """When the next read is due (on the schedule, not the clock): the soonest shoe's."""
-        return min(self._read_at[id(shoe)] + self._interval_s(shoe) for shoe in self.shoes)
-
-    def _due(self, read_s: float) -> list[Shoe]:
-        """The shoes whose chains run at the read scheduled at ``read_s``: every shoe when
-        one that is not deciding is due (so the regular reads stay together), else only the
-        deciding shoes that are due (the others' samples wait in the shoe: they cannot
-        decide a rep, and their chain would run before the next fast read's)."""
-        due = [
-            shoe
-            for shoe in self.shoes
-            if self._read_at.get(id(shoe), -math.inf) + self._interval_s(shoe) <= read_s + 1e-9
-        ]
-        if any(not shoe.deciding for shoe in due):
+    def _due(self, read_s: float, fast: bool) -> list[Shoe]:
+        """The shoes whose chains run at the read scheduled at ``read_s``: every shoe at a
+        regular read; at a fast one (a shoe is deciding) the deciding shoes and any shoe
+        whose chain last ran ``read_interval_s`` before. The others' samples wait in the
+        shoe: they cannot decide a rep, and their chain would run before the next fast
+        read's. (The reads keep one grid for all shoes, as with one: every FIFO is read at
+        the same instants as when every chain ran at every read, so the FIFOs' sample stamps,
+        taken from when their level is read, and with them every rep, are the same.)"""
+        if fast:
+            due = [
+                shoe
+                for shoe in self.shoes
+                if shoe.deciding
+                or read_s - self._read_at.get(id(shoe), -math.inf) >= self.read_interval_s - 1e-9
+            ]
+        else:
             due = self.shoes
         for shoe in due:
             self._read_at[id(shoe)] = read_s

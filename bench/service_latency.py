@@ -39,7 +39,8 @@ feedback is its own pattern, ``rep_ok_right`` / ``rep_fault_right``).
 The default is real time (``--speed 1``, what a user runs): the repeats then run as
 concurrent processes (``--jobs``, default one per repeat), each using a few per cent of a
 core, so they do not slow each other down; ``--speed 5`` or more counts the loop's compute
-that many times over (a slower machine's).
+that many times over (a slower machine's); ``--speed 0`` runs on a ManualClock, as fast as
+the CPU allows, where compute and bus take no time: the loop's schedule alone, deterministic.
 
     python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 1] [--reads-ms 20]
                                     [--guided] [--pair] [--jobs N]
@@ -67,7 +68,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from gpiozero.pins.mock import MockFactory, MockPWMPin  # noqa: E402
-from heelraise.clock import ScaledClock  # noqa: E402
+from heelraise.clock import ManualClock, ScaledClock  # noqa: E402
 from heelraise.cues.coach import Coach  # noqa: E402
 from heelraise.cues.testing import mock_pins_follow  # noqa: E402
 from heelraise.imu.sim import SimImu  # noqa: E402
@@ -193,7 +194,8 @@ class Subscriber:
 def one_session(seed, read_s, fs_hz, speed, reps, guided=False, pair=False, mqtt_port=None):
     """One repeat; with ``mqtt_port`` (a broker on loopback) the service publishes over MQTT
     with its outbox, as ``heelraise run`` does, and a subscriber times ``event/rep``."""
-    clock = ScaledClock(speed)
+    # --speed 0: a ManualClock (the loop's schedule alone: no compute or bus time counted)
+    clock = ManualClock(1000.0) if speed == 0 else ScaledClock(speed)
     with mock_pins_follow(clock), tempfile.TemporaryDirectory() as tmp:
         mqtt = None
         if mqtt_port is not None:
@@ -410,7 +412,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--reps", type=int, default=170, help="reps per repeat (one session)")
-    p.add_argument("--speed", type=float, default=1.0, help="wall clock scaled this much")
+    p.add_argument(
+        "--speed", type=float, default=1.0,
+        help="wall clock scaled this much; 0: a ManualClock (the schedule alone, no compute)",
+    )  # fmt: skip
     p.add_argument("--reads-ms", type=float, default=20.0)
     p.add_argument("--fs-hz", type=float, default=1000.0)
     p.add_argument("--guided", action="store_true", help=f"metronome on at {TEMPO}")
@@ -441,7 +446,8 @@ def main() -> None:
                 broker.wait()
     wall = time.perf_counter() - wall
     print(
-        f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats "
+        f"service latency {'on a ManualClock' if args.speed == 0 else 'on the wall clock'} "
+        f"x{args.speed:g}: {args.repeats} repeats "
         f"({jobs} at a time), {'two shoes' if args.pair else 'one shoe'}, "
         f"{'guided at ' + TEMPO if args.guided else 'free'} mode, "
         f"{args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "

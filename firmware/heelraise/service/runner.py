@@ -53,7 +53,7 @@ DECIDING_READ_SHARE = 0.25
 #: A chain that ran longer than this share of ``read_interval_s`` (5 ms at 20 ms: a fast
 #: read's period) had every FIFO filling all the while: with two shoes each FIFO is read
 #: again before the next chain runs, so none waits through two chains' compute (a rep's
-#: deciding read takes p99 4.4 ms of CPU here, about ten times that on a Pi Zero 2 W; the
+#: deciding read takes p99 4.8 ms of CPU here, about ten times that on a Pi Zero 2 W; the
 #: MPU-6050's FIFO holds 85 ms at 1 kHz).
 REFETCH_AFTER_SHARE = 0.25
 #: A loop that fell behind says so at once, then at most this often (with a count): a

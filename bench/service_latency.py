@@ -39,7 +39,8 @@ feedback is its own pattern, ``rep_ok_right`` / ``rep_fault_right``).
 The default is real time (``--speed 1``, what a user runs): the repeats then run as
 concurrent processes (``--jobs``, default one per repeat), each using a few per cent of a
 core, so they do not slow each other down; ``--speed 5`` or more counts the loop's compute
-that many times over (a slower machine's).
+that many times over (a slower machine's); ``--speed 0`` runs on a ManualClock, as fast as
+the CPU allows, where compute and bus take no time: the loop's schedule alone, deterministic.
 
     python bench/service_latency.py [--repeats 3] [--reps 170] [--speed 1] [--reads-ms 20]
                                     [--guided] [--pair] [--jobs N]
@@ -67,7 +68,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from gpiozero.pins.mock import MockFactory, MockPWMPin  # noqa: E402
-from heelraise.clock import ScaledClock  # noqa: E402
+from heelraise.clock import ManualClock, ScaledClock  # noqa: E402
 from heelraise.cues.coach import Coach  # noqa: E402
 from heelraise.cues.testing import mock_pins_follow  # noqa: E402
 from heelraise.imu.sim import SimImu  # noqa: E402
@@ -83,14 +84,26 @@ TEMPO = "2-0-1-0"
 FEEDBACK = ("rep_ok", "rep_fault")
 
 
+#: A sound shorter than this is not heard: when both shoes' reps are handed out at one read,
+#: the first one's feedback is switched on and cut at the same instant (it plays again after
+#: the other's, cues/player.py); that on-edge is not its cue.
+HEARD_S = 0.001
+
+
 def on_edges(pin) -> np.ndarray:
-    """Clock times at which a mock pin went from silent to sounding (its whole history)."""
+    """Clock times at which a mock pin went from silent to sounding for at least HEARD_S
+    (its whole history)."""
     deltas = [st.timestamp for st in pin.states]
     states = [float(st.state) for st in pin.states]
     # each state's delta is from the previous change; the last change is at pin._last_change
     times = pin._last_change - (np.sum(deltas) - np.cumsum(deltas))
+    ends = list(times[2:]) + [np.inf]  # when each state after the first gave way
     return np.array(
-        [t for t, a, b in zip(times[1:], states, states[1:], strict=False) if a == 0 and b > 0]
+        [
+            t
+            for t, a, b, end in zip(times[1:], states, states[1:], ends, strict=False)
+            if a == 0 and b > 0 and end - t >= HEARD_S
+        ]
     )
 
 
@@ -125,12 +138,16 @@ class Stamps:
         self.reads: list[tuple[float, float]] = []  # (clock, last sample t_s)
         self.handed: dict[int, float] = {}  # id(event) -> clock when returned
         self._alive: list = []  # the events themselves, so no id is reused by a later one
+        self.deciding_cpu: list[float] = []  # s of this thread's CPU (the machine's load aside)
         analyzer.update = self
 
     def __call__(self, t_s, acc_g, gyr_dps):
         self.reads.append((self.clock(), float(t_s[-1])))
+        cpu0 = time.thread_time()
         events = self.update(t_s, acc_g, gyr_dps)
         if events:
+            if any(e.kind == "rep" for e in events):  # the CPU of the read that decides a rep
+                self.deciding_cpu.append(time.thread_time() - cpu0)
             done = self.clock()  # after the chain's own compute
             for e in events:
                 self.handed[id(e)] = done
@@ -177,7 +194,8 @@ class Subscriber:
 def one_session(seed, read_s, fs_hz, speed, reps, guided=False, pair=False, mqtt_port=None):
     """One repeat; with ``mqtt_port`` (a broker on loopback) the service publishes over MQTT
     with its outbox, as ``heelraise run`` does, and a subscriber times ``event/rep``."""
-    clock = ScaledClock(speed)
+    # --speed 0: a ManualClock (the loop's schedule alone: no compute or bus time counted)
+    clock = ManualClock(1000.0) if speed == 0 else ScaledClock(speed)
     with mock_pins_follow(clock), tempfile.TemporaryDirectory() as tmp:
         mqtt = None
         if mqtt_port is not None:
@@ -251,14 +269,17 @@ def _session(clock, seed, read_s, fs_hz, reps, guided, pair, mqtt):
     for side, imu in imus:
         names = FEEDBACK if side in (None, "left") else tuple(f + "_right" for f in FEEDBACK)
         feedback = np.array([t for t, name in coach.player.history if name in names])
+        starts = np.array([t for t, _ in coach.player.history])  # every pattern's start
         mine = [x for x in sink.reps if x[4] == side]
         got = {id(x[1]): arrivals.get((side, x[1].set, x[1].index)) for x in mine}
-        out[side] = _latencies(imu, mine, stamps[side], feedback, buzz_on, got)
+        out[side] = _latencies(imu, mine, stamps[side], feedback, starts, buzz_on, got)
     return out
 
 
-def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
-    """One shoe's latencies: its truth against the events and cues it got."""
+def _latencies(imu, reps, stamps, feedback_starts, starts, buzz_on, arrivals):
+    """One shoe's latencies: its truth against the events and cues it got. A rep's cue is
+    the first heard on-edge while its own feedback plays (from one of its starts to the
+    next pattern's start): cut unheard by the other shoe's, it is the one played again."""
     t0 = imu._t0
     truth = imu.session.truth["reps"]
     ev, cue, decide, read, batch, deliver, cue_deliver = [], [], [], [], [], [], []
@@ -288,8 +309,15 @@ def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
         if not len(own) or own[0] > delivered + 1e-9:
             uncued += 1
             continue
-        # its on-edge (before the true end when the chain decides early: a negative latency)
-        edge = buzz_on[buzz_on >= own[0] - 1e-9]
+        # its on-edge (before the true end when the chain decides early: a negative latency),
+        # in the first of its plays that was heard (the rep's next ones: played again)
+        edge = []
+        for start in own[own < delivered + 1.0]:
+            until = starts[starts > start + 1e-9]
+            until = until[0] if len(until) else np.inf
+            edge = buzz_on[(buzz_on >= start - 1e-9) & (buzz_on < until - 1e-9)]
+            if len(edge):
+                break
         if not len(edge):
             uncued += 1
             continue
@@ -305,6 +333,7 @@ def _latencies(imu, reps, stamps, feedback_starts, buzz_on, arrivals):
         "batch": batch,
         "deliver": deliver,
         "cue_deliver": cue_deliver,
+        "deciding_cpu": list(stamps.deciding_cpu),
         "subscriber": sub,
         "sub_deliver": sub_deliver,
         "missed": missed,
@@ -336,6 +365,10 @@ ROWS = (
     ("  of which: analyzer batching and compute (read -> event returned)", "batch"),
     ("  of which: service delivery (event returned -> sink)", "deliver"),
     ("  service delivery (event returned -> buzzer on-edge)", "cue_deliver"),
+    (
+        "  the deciding read's CPU (the chain's thread time; a Pi Zero 2 W: about 10x)",
+        "deciding_cpu",
+    ),
     ("rep end -> event/rep at a subscriber on loopback (--mqtt)", "subscriber"),
     ("  of which: event returned -> subscriber (outbox, mosquitto)", "sub_deliver"),
 )
@@ -361,13 +394,14 @@ def _report(title, results):
                 print(f"  {name} no samples")
             continue
         p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+        f = ".1f" if key == "deciding_cpu" else ".0f"  # a few ms: to 0.1 ms
         print(
-            f"  {name}\n      n={len(ms):<4} p50 {p50:4.0f} ms  p90 {p90:4.0f} ms  "
-            f"p99 {p99:4.0f} ms  max {ms.max():4.0f} ms"
+            f"  {name}\n      n={len(ms):<4} p50 {p50:4{f}} ms  p90 {p90:4{f}} ms  "
+            f"p99 {p99:4{f}} ms  max {ms.max():4{f}} ms"
         )
     print(f"  reps whose first on-edge after their end was another pattern's: {n['other_first']}")
     for name, key, target in ((*ROWS[0], TARGET_MS), (*ROWS[1], TARGET_MS),
-                              (*ROWS[7], TARGET_MQTT_MS)):  # fmt: skip
+                              (*ROWS[8], TARGET_MQTT_MS)):  # fmt: skip
         if got[key]:
             worst = _p99(got[key])
             verdict = "meets" if worst <= target else "MISSES"
@@ -378,7 +412,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--reps", type=int, default=170, help="reps per repeat (one session)")
-    p.add_argument("--speed", type=float, default=1.0, help="wall clock scaled this much")
+    p.add_argument(
+        "--speed", type=float, default=1.0,
+        help="wall clock scaled this much; 0: a ManualClock (the schedule alone, no compute)",
+    )  # fmt: skip
     p.add_argument("--reads-ms", type=float, default=20.0)
     p.add_argument("--fs-hz", type=float, default=1000.0)
     p.add_argument("--guided", action="store_true", help=f"metronome on at {TEMPO}")
@@ -409,7 +446,8 @@ def main() -> None:
                 broker.wait()
     wall = time.perf_counter() - wall
     print(
-        f"service latency on the wall clock x{args.speed:g}: {args.repeats} repeats "
+        f"service latency {'on a ManualClock' if args.speed == 0 else 'on the wall clock'} "
+        f"x{args.speed:g}: {args.repeats} repeats "
         f"({jobs} at a time), {'two shoes' if args.pair else 'one shoe'}, "
         f"{'guided at ' + TEMPO if args.guided else 'free'} mode, "
         f"{args.fs_hz:g} Hz, {args.reads_ms:g} ms reads, "

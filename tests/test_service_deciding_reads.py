@@ -102,9 +102,9 @@ def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=(0.002
         shoe.imu.read = stamped
     real_step = service.step
 
-    def step():
+    def step(*due):
         t = clock()
-        real_step()
+        real_step(*due)
         reads.append((t, any(shoe.deciding for shoe in service.shoes)))
 
     service.step = step

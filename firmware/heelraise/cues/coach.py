@@ -239,6 +239,12 @@ class Coach:
                 self._trouble(now)
             self._apply(now)
 
+    def next_change_s(self) -> float | None:
+        """When a pattern's step playing ends (the buzzer or LED may change then: the service
+        ticks the coach at that instant, not at its next read), or None (nothing plays)."""
+        with self._lock:
+            return None if self._closed else self.player.next_change_s()
+
     def start_ticker(self, period_s: float = 0.005) -> None:
         """Tick from a daemon thread every ``period_s`` (for callers without a loop)."""
         if self._ticker is not None:

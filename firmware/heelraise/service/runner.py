@@ -1,9 +1,10 @@
 """The service loop: sensor reads -> signal chains -> events to the coach and the sinks.
 
 One thread does everything that touches the signal chains: every
-``read_interval_s`` (20 ms; 5 ms while a shoe's chain is deciding a rep) it reads each
-shoe's IMU (:class:`~heelraise.service.shoe.Shoe`:
-one chain per shoe, all on one clock), hands each event first to the
+``read_interval_s`` (20 ms) it reads each shoe's IMU (:class:`~heelraise.service.shoe.Shoe`:
+one chain per shoe, all on one clock) and runs its chain; every 5 ms while a shoe's chain
+is deciding a rep (the FIFOs are read, that shoe's chain runs alone, first); it hands each
+event first to the
 :class:`~heelraise.service.session.Session` (sets, the endurance test), then to the
 coach (so the feedback cue is not delayed by a slow sink) and then to every sink,
 sends a state snapshot when it changes and, when :class:`~heelraise.service.live.LiveOutput`
@@ -49,6 +50,12 @@ READ_INTERVAL_S = 0.02
 #: (5 ms at 20 ms): the deciding samples wait a quarter as long in the FIFO; the extra reads
 #: last only those 0.1-0.3 s of each rep.
 DECIDING_READ_SHARE = 0.25
+#: A chain that ran longer than this share of ``read_interval_s`` (5 ms at 20 ms: a fast
+#: read's period) had every FIFO filling all the while: with two shoes each FIFO is read
+#: again before the next chain runs, so none waits through two chains' compute (a rep's
+#: deciding read takes p99 4.8 ms of CPU here, about ten times that on a Pi Zero 2 W; the
+#: MPU-6050's FIFO holds 85 ms at 1 kHz).
+REFETCH_AFTER_SHARE = 0.25
 #: A loop that fell behind says so at once, then at most this often (with a count): a
 #: sensor bus that keeps stalling must not flood the journal.
 BEHIND_WARN_EVERY_S = 10.0
@@ -124,6 +131,8 @@ class Service:
         self.health = SensorHealth()
         self._stop_requested = False
         self._last_state: dict = {}  # side -> the last state sent
+        self._state_keys: dict = {}  # side -> what that state was built from (_state_key)
+        self._read_at: dict[int, float] = {}  # id(shoe) -> the schedule time of its last read
         self._coach_calibrated: bool | None = None
         self.coach_sensor_ok = True
         self._opened = False
@@ -176,8 +185,9 @@ class Service:
                 self.notifier.ready("reading " + ", ".join(s.label for s in self.shoes))
             t0 = self.clock()
             next_read = t0
+            fast = False  # this read comes DECIDING_READ_SHARE of read_interval_s after the last
             while not self._stop_requested:
-                self.step()
+                self.step(self._due(next_read, fast))
                 if self.notifier is not None:
                     self.notifier.progress()  # a hung read never gets here: systemd notices
                 now = self.clock()
@@ -187,13 +197,16 @@ class Service:
                 if self.stop_when_exhausted and all(s.imu.finished for s in self.shoes):
                     log.info("the sensor stream ended; stopping")
                     break
-                next_read += self.next_interval_s()
+                interval = self.next_interval_s()
+                fast = interval < self.read_interval_s
+                next_read += interval
                 delay = next_read - now
                 if delay > 0:
-                    self._sleep(delay)
+                    self._wait_until(next_read, now)
                 elif delay < -1.0:  # fell far behind (suspend, slow bus): don't try to catch up
                     self._fell_behind(-delay, now)
                     next_read = now
+                    self._read_at.clear()
         except BaseException as e:
             if not isinstance(e, KeyboardInterrupt):
                 log.error("service loop failed: %s: %s", type(e).__name__, e)
@@ -208,6 +221,45 @@ class Service:
         if any(shoe.deciding for shoe in self.shoes):
             return DECIDING_READ_SHARE * self.read_interval_s
         return self.read_interval_s
+
+    def _due(self, read_s: float, fast: bool) -> list[Shoe]:
+        """The shoes whose chains run at the read scheduled at ``read_s``: every shoe at a
+        regular read; at a fast one (a shoe is deciding) the deciding shoes and any shoe
+        whose chain last ran ``read_interval_s`` before. The others' samples wait in the
+        shoe: they cannot decide a rep, and their chain would run before the next fast
+        read's. (The reads keep one grid for all shoes, as with one: every FIFO is read at
+        the same instants as when every chain ran at every read, so the FIFOs' sample stamps,
+        taken from when their level is read, and with them every rep, are the same.)"""
+        if fast:
+            due = [
+                shoe
+                for shoe in self.shoes
+                if shoe.deciding
+                or read_s - self._read_at.get(id(shoe), -math.inf) >= self.read_interval_s - 1e-9
+            ]
+        else:
+            due = self.shoes
+        for shoe in due:
+            self._read_at[id(shoe)] = read_s
+        return due
+
+    def _wait_until(self, t_s: float, now: float) -> None:
+        """Sleep until clock ``t_s``, ticking the cues on the way at each change of their
+        output (a pattern's next step): a rep's feedback that cut another pattern sounds
+        after its short gap (``FEEDBACK_GAP_S``), not at the next read, up to 20 ms later."""
+        tried = -math.inf
+        next_change_s = getattr(self.coach, "next_change_s", None)  # else ticked at reads only
+        while next_change_s is not None:
+            cue_s = next_change_s()
+            if cue_s is None or cue_s >= t_s or cue_s <= tried:
+                break
+            tried = cue_s
+            if cue_s > now:
+                self._sleep(cue_s - now)
+            self._safely("coach.tick", self.coach.tick, self.clock())
+            now = self.clock()
+        if t_s > now:
+            self._sleep(t_s - now)
 
     def _fell_behind(self, behind_s: float, now: float) -> None:
         """Warn the first time, then at most every BEHIND_WARN_EVERY_S with a count."""
@@ -249,23 +301,35 @@ class Service:
         self._publish_health(self.clock())
         self.session.start(button=self.button is not None)
 
-    def step(self) -> None:
-        """One iteration: run queued commands, read the IMUs, process, tick the cues."""
+    def step(self, shoes: list[Shoe] | None = None) -> None:
+        """One iteration: run queued commands, read the IMUs of ``shoes`` (default: all) and
+        run their chains, tick the cues.
+
+        The deciding shoes' chains run first (their next samples may decide a rep, which
+        must not wait through another shoe's compute). Every shoe's FIFO is read at every
+        step, due or not, and again after any chain that ran longer than
+        ``REFETCH_AFTER_SHARE`` of ``read_interval_s``: what is read waits in the shoe for
+        its chain's turn, so no FIFO fills through a chain's compute (the MPU-6050's holds
+        85 ms at 1 kHz)."""
         if self.button is not None:
             for gesture in self.button.poll():
                 self.commands.submit(HOLD if gesture == "hold" else PRESS, {})
         self.commands.run_some(self.session.execute)
-        changed = False
+        due = self.shoes if shoes is None else shoes
+        order = sorted(due, key=lambda shoe: not shoe.deciding)  # stable: the deciding first
         for shoe in self.shoes:
-            # Every FIFO is emptied before each chain runs, so no shoe's FIFO waits through
-            # another shoe's compute (a rep's decision takes tens of ms; the MPU-6050's FIFO
-            # holds 85 ms at 1 kHz): what is read waits in the shoe instead, for its turn.
-            for each in self.shoes:
-                each.fetch()
+            shoe.fetch()
+        refetch_s = REFETCH_AFTER_SHARE * self.read_interval_s
+        changed = False
+        for shoe in order:
+            started = self.clock()
             self._dispatch(shoe.process(), shoe)
             if self.live.on:
                 self._maybe_live(shoe)
             changed = shoe.health_changed() is not None or changed
+            if len(self.shoes) > 1 and self.clock() - started > refetch_s:
+                for each in self.shoes:  # its own FIFO too: it filled through that compute
+                    each.fetch()
         if changed:
             self._health_changed()
         now = self.clock()
@@ -353,8 +417,22 @@ class Service:
             if side is not None
         }
 
+    def _state_key(self, shoe: Shoe) -> tuple:
+        """What :meth:`state` is built from, as it is (no conversion): the state is built
+        again only when this changes (a read rarely changes it; building it every read was
+        about 5% of the two-shoe service's CPU)."""
+        st, session = shoe.analyzer.state, self.session
+        return (
+            st.calibrated, st.phase, st.set_index, st.reps_in_set, st.rep_count, session.mode,
+            session.tempo, shoe.gaps, shoe.gap_s, session.working_side,
+        )  # fmt: skip
+
     def _publish_state(self, force: bool = False) -> None:
         for shoe in self.shoes:
+            key = self._state_key(shoe)
+            if not force and key == self._state_keys.get(shoe.side):
+                continue
+            self._state_keys[shoe.side] = key
             state = self.state(shoe)
             if not force and state == self._last_state.get(shoe.side):
                 continue

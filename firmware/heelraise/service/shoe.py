@@ -7,12 +7,15 @@ and its own count of holes (``gaps``, ``gap_s``, in its ``state``); ``side`` is 
 :meth:`Shoe.read` reads the sensor once and returns the chain's events, each hole
 reported once: a gap the IMU reported is not reported again when the chain finds it
 from the timestamps. It is :meth:`Shoe.fetch` (empty the FIFO) then :meth:`Shoe.process`
-(feed the chain), which the loop calls apart with two shoes.
+(feed the chain what was fetched, each run of reads with no hole between in one update),
+which the loop calls apart with two shoes.
 """
 
 from __future__ import annotations
 
 import logging
+
+import numpy as np
 
 from heelraise.events import GapEvent
 from heelraise.imu.base import Imu
@@ -61,12 +64,12 @@ class Shoe:
         """Feed what :meth:`fetch` read to the chain; its events (gaps first, stream order)."""
         events: list = []
         blocks, self._fetched = self._fetched, []
-        for block in blocks:
-            if block.gap is not None:
-                events += self._imu_gap(block.gap)
-            if len(block):
-                self.sensor_t_s = float(block.t_s[-1])
-                found = self.analyzer.update(block.t_s, block.acc_g, block.gyr_dps) or []
+        for gap, t_s, acc_g, gyr_dps in _runs(blocks):
+            if gap is not None:
+                events += self._imu_gap(gap)
+            if len(t_s):
+                self.sensor_t_s = float(t_s[-1])
+                found = self.analyzer.update(t_s, acc_g, gyr_dps) or []
                 events += [e for e in found if not self._is_known_gap(e)]
         for e in events:
             if isinstance(e, GapEvent):
@@ -119,3 +122,25 @@ class Shoe:
         return (
             event.start_s <= end_s + SAME_GAP_SLACK_S and event.end_s >= start_s - SAME_GAP_SLACK_S
         )
+
+
+def _runs(blocks: list):
+    """``(gap, t_s, acc_g, gyr_dps)`` of each run of blocks read one after the other with no
+    hole between (a block reporting a hole starts a run): one chain update a run (the chain
+    gives the same events however its input is cut; a call costs it mostly per call)."""
+    runs: list[tuple] = []
+    for block in blocks:
+        if block.gap is not None or not runs:
+            runs.append((block.gap, [block]))
+        else:
+            runs[-1][1].append(block)
+    for gap, run in runs:
+        if len(run) == 1:
+            yield gap, run[0].t_s, run[0].acc_g, run[0].gyr_dps
+        else:
+            yield (
+                gap,
+                np.concatenate([b.t_s for b in run]),
+                np.concatenate([b.acc_g for b in run]),
+                np.concatenate([b.gyr_dps for b in run]),
+            )

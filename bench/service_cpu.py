@@ -8,7 +8,7 @@ own: a simulated 1 kHz workout (``heelraise simulate``, 22 minutes) played end t
 samples), the loop reading every 20 ms of sensor time on a virtual clock, so an hour runs
 as fast as this CPU allows; the coach on mock pins, the JSON-lines sink, and MQTT to a
 throwaway mosquitto (outbox included), in the environment the systemd unit gives it
-(``MEMORY_ENV``: ``PYTHONOPTIMIZE=2``, ``MALLOC_ARENA_MAX=2``), after a first minute-long
+(``MEMORY_ENV``: ``PYTHONOPTIMIZE=2``, malloc's arenas and trimming), after a first minute-long
 run that is not measured and compiles the ``.pyc`` files, as the install does
 (``firmware/deploy/install.md``). Nothing simulated runs in the measured process: the
 samples come from the file, as on the Pi they come from the chip (the I2C driver's own cost:
@@ -43,9 +43,9 @@ from footprint import tiled
 from speed import ENV, heelraise_command, simulated_recording
 
 UNIT = Path(__file__).resolve().parents[1] / "firmware" / "deploy" / "heelraise.service"
-#: what the systemd unit sets for the process that matters to its memory (malloc's arenas,
-#: Python's -OO)
-MEMORY_ENV = ("MALLOC_ARENA_MAX", "PYTHONOPTIMIZE")
+#: what the systemd unit sets for the process that matters to its memory (malloc's arenas
+#: and trimming, Python's -OO)
+MEMORY_ENV = ("MALLOC_ARENA_MAX", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "PYTHONOPTIMIZE")
 CPU_TARGET_PCT = 5.0
 RSS_TARGET_MB = 45.0
 GROWTH_TARGET_MB = 1.0

@@ -59,3 +59,22 @@ def test_the_unit_runs_python_oo_and_the_install_compiles_for_it():
     install = (DEPLOY / "install.md").read_text()
     assert "/opt/heelraise/venv/bin/python -OO -m compileall -q /opt/heelraise/venv" in install
     assert "sudo python3 -OO -m compileall -q /usr/lib/python3.11" in install
+
+
+def test_the_bench_measures_the_service_in_the_units_memory_settings(monkeypatch):
+    monkeypatch.syspath_prepend(str(DEPLOY.parents[1] / "bench"))
+    # the bench's modules set the BLAS thread count in os.environ: on a copy, for this test
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    import service_cpu
+
+    env = service_cpu.unit_env()
+    assert env == {
+        "MALLOC_ARENA_MAX": "2",
+        "MALLOC_TRIM_THRESHOLD_": "65536",
+        "MALLOC_TOP_PAD_": "0",
+        "PYTHONOPTIMIZE": "2",
+    }
+    served = service_cpu.service_env(Path("/tmp/x"))
+    assert served["PYTHONPYCACHEPREFIX"] == "/tmp/x/pycache"
+    assert "PYTHONDONTWRITEBYTECODE" not in served
+    assert all(served[k] == v for k, v in env.items())

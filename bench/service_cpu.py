@@ -7,7 +7,10 @@ own: a simulated 1 kHz workout (``heelraise simulate``, 22 minutes) played end t
 ``--minutes`` through the replay IMU (the file read block by block, as a driver hands out
 samples), the loop reading every 20 ms of sensor time on a virtual clock, so an hour runs
 as fast as this CPU allows; the coach on mock pins, the JSON-lines sink, and MQTT to a
-throwaway mosquitto (outbox included). Nothing simulated runs in the measured process: the
+throwaway mosquitto (outbox included), in the environment the systemd unit gives it
+(``MEMORY_ENV``: ``PYTHONOPTIMIZE=2``, malloc's arenas and trimming), after a first minute-long
+run that is not measured and compiles the ``.pyc`` files, as the install does
+(``firmware/deploy/install.md``). Nothing simulated runs in the measured process: the
 samples come from the file, as on the Pi they come from the chip (the I2C driver's own cost:
 ``bench/imu_read.py``).
 
@@ -40,12 +43,15 @@ from footprint import tiled
 from speed import ENV, heelraise_command, simulated_recording
 
 UNIT = Path(__file__).resolve().parents[1] / "firmware" / "deploy" / "heelraise.service"
-#: what the systemd unit sets for the process that matters to its memory (malloc's arenas)
-MEMORY_ENV = ("MALLOC_ARENA_MAX",)
+#: what the systemd unit sets for the process that matters to its memory (malloc's arenas
+#: and trimming, Python's -OO)
+MEMORY_ENV = ("MALLOC_ARENA_MAX", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "PYTHONOPTIMIZE")
 CPU_TARGET_PCT = 5.0
 RSS_TARGET_MB = 45.0
 GROWTH_TARGET_MB = 1.0
 PAIR_RATIO_TARGET = 1.8
+#: seconds of data of the unmeasured first run, which writes the .pyc files
+WARM_UP_S = 60.0
 
 
 def unit_env() -> dict[str, str]:
@@ -57,6 +63,16 @@ def unit_env() -> dict[str, str]:
             key, _, value = line[len("Environment=") :].partition("=")
             if key in MEMORY_ENV:
                 env[key] = value
+    return env
+
+
+def service_env(d: Path) -> dict[str, str]:
+    """The service's environment: the unit's memory settings, and the ``.pyc`` files of its
+    optimisation level cached under ``d`` (``PYTHONPYCACHEPREFIX``) as an install compiles
+    them (``firmware/deploy/install.md``), whatever this machine's ``__pycache__`` holds
+    or ``PYTHONDONTWRITEBYTECODE`` says: each run after the warm-up imports compiled code."""
+    env = {**ENV, **unit_env(), "PYTHONPYCACHEPREFIX": str(d / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -99,7 +115,7 @@ def run_service(d: Path, sensor_toml: str, seconds: float, port: int | None):
         ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(times), *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**ENV, **unit_env()},
+        env=service_env(d),
         text=True,
     )
     sensor_t = [0.0]
@@ -161,6 +177,7 @@ def main(argv=None) -> int:
             broker, port = start_mosquitto(d)
         seconds = args.minutes * 60.0
         mqtt = "with" if not args.no_mqtt else "without"
+        run_service(d, replay_toml(hour), WARM_UP_S, port)  # compiles the .pyc files
         if args.pair:
             return pair(d, hour, seconds, port, args.repeats, mqtt)
         peaks = []

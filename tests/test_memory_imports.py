@@ -20,7 +20,8 @@ import pytest
 from heelraise.deferred import StandIn, import_deferring
 from heelraise.protocol import payloads
 
-#: Loaded by nothing a plain-TCP MQTT connection, mock or real pins and the chain need.
+#: Loaded by nothing a plain-TCP MQTT connection, mock or real pins and the chain need
+#: (``numpy.ma``: numpy only asks whether an array is masked, ``deferred.NumpyMaStandIn``).
 NOT_LOADED = (
     "ssl",
     "_ssl",
@@ -32,6 +33,7 @@ NOT_LOADED = (
     "importlib.metadata",
     "statistics",
     "fractions",
+    "numpy.ma",
 )
 
 

@@ -85,3 +85,41 @@ def import_deferring(name: str, *stand_ins: StandIn) -> types.ModuleType:
         if package in sys.modules and not hasattr(sys.modules[package], child):
             setattr(sys.modules[package], child, s)
     return module
+
+
+class NumpyMaStandIn(StandIn):
+    """Stands in for ``numpy.ma`` as numpy's ``ma`` attribute until masked arrays are used.
+
+    numpy imports :mod:`numpy.ma` (1.3 MB of the service's memory, ``bench/service_cpu.py``)
+    the first time ``np.unique`` or ``np.median`` runs, only to ask whether its input is a
+    masked array (``np.ma.is_masked``, ``np.ma.isMaskedArray``). Until ``numpy.ma.core`` is
+    imported no masked array exists, so the answer is known: False for ``isMaskedArray``
+    and ``isMA``, and for ``is_masked`` of anything without a ``_mask`` (``np.ma.getmask``'s
+    test). Any other use, or those questions once ``numpy.ma.core`` is loaded, goes to the
+    real module; importing it (``import numpy.ma``) puts it in numpy's ``ma`` for good.
+    """
+
+    def __init__(self):
+        super().__init__("numpy.ma")
+
+    @staticmethod
+    def _real():
+        return importlib.import_module("numpy.ma")
+
+    def isMaskedArray(self, x) -> bool:  # noqa: N802 - numpy's name
+        return False if "numpy.ma.core" not in sys.modules else self._real().isMaskedArray(x)
+
+    isMA = isMaskedArray
+
+    def is_masked(self, x) -> bool:
+        if "numpy.ma.core" not in sys.modules and not hasattr(x, "_mask"):
+            return False
+        return self._real().is_masked(x)
+
+
+def defer_numpy_ma() -> None:
+    """Give numpy a :class:`NumpyMaStandIn` as ``numpy.ma`` unless the real one is loaded."""
+    import numpy
+
+    if "numpy.ma" not in sys.modules and "ma" not in vars(numpy):
+        numpy.ma = NumpyMaStandIn()

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from heelraise.chain.analyzer import Analyzer
 from heelraise.clock import ManualClock, ScaledClock
 from heelraise.cues.gpio import gpiozero_module
+from heelraise.deferred import defer_numpy_ma
 from heelraise.exceptions import ConfigError, OutboxError
 from heelraise.imu.fifo_imu import STUCK_AFTER_S
 from heelraise.service.commands import CommandQueue
@@ -267,6 +268,7 @@ def assemble(
     Wiring goes one way: the command queue first, then the cues and the sinks (the MQTT
     publisher answers commands through the queue), the service last, from all of them.
     """
+    defer_numpy_ma()  # before the first np.unique or np.median (the replay's first block)
     kind = imu_kind or config.sensor.imu_kind
     if speed is None:
         speed = config.sensor.replay_speed if kind.startswith("replay:") else 1.0

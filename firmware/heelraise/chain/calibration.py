@@ -6,6 +6,13 @@ accelerometer barely vary and the accelerometer reads about 1 g. The first
 still block gives neutral (the direction of "up" in sensor axes with the shoe
 flat); every still block refreshes the gyro bias: what the gyro read beyond the
 rotation the accelerometer saw when that is a movement (``StillSettings.seen_turn_dps``).
+The gyro's part is read over the same span as the accelerometer's: its turn between the
+centres of the block's two halves (a triangular weighting of its rows, zero at the block's
+ends), not its plain mean, which is the turn from the block's first row to its last: balance
+ripple (5-25 Hz, a quarter of a degree) ends a block anywhere in its swing, and the plain mean
+took up to 0.5 deg/s of it as bias just before a set, where no still block follows (a calf
+stretch's hold on a step, deep_drop dev seed 1239 right: every rep 0.5 deg low on an ideal
+sensor).
 A still block may still turn: the slow end of a 3 s lowering at 1-2 deg/s has a spread
 under the still limit; taken whole as bias, it put up to 1.5 deg/s into it and ended later
 lowerings 0.2 s early. Gravity's direction turns with the foot whatever the gyro's bias, so
@@ -17,6 +24,7 @@ cannot see).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 import numpy as np
@@ -53,6 +61,19 @@ class StillSettings:
 
 
 STILL = StillSettings()
+
+
+@cache
+def _half_span_weights(rows: int) -> np.ndarray:
+    """Weights (sum 1) over a block's ``rows`` that give the gyro's mean rate between the
+    centres of the block's two halves (``rows // 2`` each, as the accelerometer's halves): the
+    turn from the first half's mean attitude to the second's, sum_j w_j w[j] dt with w_j = j / h
+    in the first half and (2h - j) / h in the second, over the h dt between the centres."""
+    h = rows // 2
+    j = np.arange(rows, dtype=float)
+    w = np.where(j < h, j / h, (2 * h - j) / h)
+    w[2 * h :] = 0.0
+    return w / w.sum()
 
 
 class StillCalibrator:
@@ -136,12 +157,13 @@ class StillCalibrator:
         seen = _seen_rate_dps(
             x[:half, 3:].mean(axis=0), x[half : 2 * half, 3:].mean(axis=0), half * self.row_s
         ).T  # (block, 3)
+        turn = (_half_span_weights(b) @ x[:, :3].reshape(b, -1)).reshape(3, nb).T  # (block, 3)
         mean = x.mean(axis=0)
         x -= mean  # x is a copy: the deviations, in place
         var = np.square(x, out=x).mean(axis=0)
         mean, var = mean.T.copy(), var.T.copy()  # (block, channel)
         for j in np.flatnonzero(self._still(mean, var)).tolist():
-            updates.append(self._take(first_block + j, mean[j], seen[j]))
+            updates.append(self._take(first_block + j, mean[j], seen[j], turn[j]))
 
     def _still(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         """Per block (rows of gyro+acc means and variances): was the foot still?"""
@@ -152,11 +174,14 @@ class StillCalibrator:
             & (np.abs(np.linalg.norm(mean[:, 3:], axis=1) - 1.0) < 0.2)
         )
 
-    def _take(self, block: int, mean: np.ndarray, seen_dps: np.ndarray) -> CalibrationUpdate:
+    def _take(
+        self, block: int, mean: np.ndarray, seen_dps: np.ndarray, gyr_dps: np.ndarray
+    ) -> CalibrationUpdate:
         """A still ``block`` with gyro+acc ``mean`` that the accelerometer saw turn at
-        ``seen_dps``: refresh the bias; the first gives neutral."""
+        ``seen_dps`` between its halves' centres, where the gyro read ``gyr_dps``: refresh
+        the bias; the first gives neutral."""
         moving = np.linalg.norm(seen_dps) >= self.settings.seen_turn_dps
-        g_mean, a_mean = (mean[:3] - seen_dps if moving else mean[:3]), mean[3:]
+        g_mean, a_mean = (gyr_dps - seen_dps if moving else gyr_dps), mean[3:]
         self.still_blocks += 1
         if self.bias_dps is None:
             self.bias_dps = g_mean

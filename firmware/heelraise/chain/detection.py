@@ -465,7 +465,8 @@ class RepDetector:
         if vigorous:
             cand.rejected = "walking"
         elif pivot is not None and (
-            _flew(pivot, t[span], end) or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+            _flew(pivot, t[span], end, pitch[span])
+            or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -507,14 +508,21 @@ class RepDetector:
         return heel_up_sign(pivot, n3, self.frame[:, 2]) > 0
 
 
-def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
+def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bool:
     """The lever fit leaves a large residual (90th percentile of the moving rows) before the
     lowering's last ``pivot_pad_s``: the foot flew mid-movement (a stride's swing). The heel
-    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out."""
+    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out.
+    Below neutral (``pitch`` under 0) the foot may turn about its heel instead of the ball (on
+    the floor the heel lands and the foot rocks back on it): there a row is judged by the
+    better of the two pivots."""
     judge = pivot.moving & (t <= end_s - DETECTION.pivot_pad_s)
     if np.count_nonzero(judge) < PIVOT.min_moving_rows:
         return pivot.high_residual_g > DETECTION.pivot_residual_g
-    return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
+    res = pivot.residual_g.copy()
+    below = judge & (pitch < 0.0)
+    if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
+        res[below] = np.minimum(res[below], pivot.residual_about(below))
+    return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
 
 
 def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:

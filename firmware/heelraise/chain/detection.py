@@ -81,6 +81,11 @@ class DetectionSettings:
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
     min_phase_s: float = 0.15
+    #: s: ... unless the pitch took this long to cross the middle (20-80 %) of the rise and
+    #: of the lowering: a phase that short crosses it in under 0.09 s, whatever its shape
+    #: (the timing, not the movement, was cut short: a sag and ripple around a shallow
+    #: lowering)
+    slow_span_s: float = 0.3
     #: s: a stride this soon before the rise rules it out
     lead_s: float = 0.3
     #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
@@ -125,6 +130,10 @@ class DetectionSettings:
     #: the foot (the sensor sits 0.05-0.22 m from it): a step's swing read as a rotation
     #: about a point metres away
     max_lever_m: float = 0.5
+    #: m: ... nor one longer than this in all (along the axis too, seen through the roll
+    #: and ripple: counted reps fit 0.3 m at most): a shuffle step read as a rotation about
+    #: a point 3-4 m away, its part across the axis a foot's length
+    max_lever_total_m: float = 1.0
     #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
     #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
     #: the vertical beyond that by this much (gyro bias and axis error over a rep stay
@@ -410,10 +419,10 @@ class RepDetector:
         top_end, end = phase_span(t, v_down, vl_rel)
         # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
         # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
-        if alt_r is not None and top_start - start < DETECTION.min_phase_s:
+        if alt_r is not None and (top_start - start < DETECTION.min_phase_s or rise_peak <= 0):
             i_vr, rise_peak = alt_r
             start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
-        if alt_l is not None and end - top_end < DETECTION.min_phase_s:
+        if alt_l is not None and (end - top_end < DETECTION.min_phase_s or lower_peak <= 0):
             vl_rel, lower_peak = alt_l
             top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
@@ -467,6 +476,7 @@ class RepDetector:
         elif pivot is not None and (
             _flew(pivot, t[span], end, pitch[span])
             or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+            or float(np.linalg.norm(pivot.r_m)) > DETECTION.max_lever_total_m
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -482,7 +492,10 @@ class RepDetector:
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
         elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
-        elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
+        elif (
+            top_start - start < DETECTION.min_phase_s
+            and _quick_in_pitch(pitch[top::-1], self.grid_hz)
+        ) or (end - top_end < DETECTION.min_phase_s and _quick_in_pitch(pitch[top:], self.grid_hz)):
             cand.rejected = "too_quick"
         elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
             cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
@@ -523,6 +536,18 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
     return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _quick_in_pitch(seg: np.ndarray, grid_hz: float) -> bool:
+    """A movement, ``seg`` the pitch on the grid going away from the top (back in time for
+    the rise), crossed the middle of its range (20 to 80 %) in under ``slow_span_s``: quick
+    in the pitch itself, not only as timed on the rate (a hold's sag and ripple can cut a
+    shallow lowering's timed run to a few rows)."""
+    lo = float(seg.min())
+    span = float(seg[0]) - lo
+    i80 = first_true(seg <= lo + 0.8 * span)
+    i20 = first_true(seg <= lo + 0.2 * span)
+    return (i20 - i80) / grid_hz < DETECTION.slow_span_s
 
 
 def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
@@ -630,10 +655,27 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
         return plain, None
     sm = _box(s, h)
-    x0, x1 = _run_around(sm, m, first)
     if sm[m] <= 0:
-        return plain, None
+        # Not moving at the crossing even on average (a hold's sag as fast as a shallow
+        # lowering put the crossing in it): the averaged run that carries the most of the
+        # movement between i0 and i1 is the movement.
+        m = _carrying_run(sm, pitch, max(i0, first), i1)
+        if m is None:
+            return plain, None
+    x0, x1 = _run_around(sm, m, first)
     return plain, (x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max()))
+
+
+def _carrying_run(s, pitch, i0, i1):
+    """A row of the run of positive ``s`` within [i0, i1] over which ``pitch`` changes most
+    (its fastest row), or None if ``s`` is nowhere positive there."""
+    pos = s[i0 : i1 + 1] > 0
+    if not pos.any():
+        return None
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], pos.astype(np.int8), [0]))))
+    x0, x1 = edges[::2] + i0, edges[1::2] - 1 + i0
+    b = int(np.argmax(np.abs(pitch[x1] - pitch[x0])))
+    return int(x0[b]) + int(np.argmax(s[x0[b] : x1[b] + 1]))
 
 
 def _run_around(s, m, first=0):

@@ -134,11 +134,18 @@ class DetectionSettings:
     #: and ripple: counted reps fit 0.3 m at most): a shuffle step read as a rotation about
     #: a point 3-4 m away, its part across the axis a foot's length
     max_lever_total_m: float = 1.0
+    #: standard errors the lever's part along the axis is taken towards 0 before that
+    #: judgement (a slow, pure pitch hardly shows it: a classic rep's fit read 1.2 m there)
+    lever_sure_sigmas: float = 3.0
     #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
     #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
     #: the vertical beyond that by this much (gyro bias and axis error over a rep stay
     #: under 4) is a step turning on the spot (a shuffle turns 0-45 deg a step)
     yaw_margin_deg: float = 6.0
+    #: deg: ... and the vertical share of the pitch itself, its axis read off level by up to
+    #: this much (the tilt the gyro carries through a brisk rep): sin(3 deg) x a 53 deg
+    #: raise is 2.8 deg, which a brisk rep's 7.9 deg turn had needed
+    yaw_axis_tilt_deg: float = 3.0
 
 
 DETECTION = DetectionSettings()
@@ -476,7 +483,7 @@ class RepDetector:
         elif pivot is not None and (
             _flew(pivot, t[span], end, pitch[span])
             or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
-            or float(np.linalg.norm(pivot.r_m)) > DETECTION.max_lever_total_m
+            or self._lever_surely_m(pivot, axis) > DETECTION.max_lever_total_m
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -511,6 +518,16 @@ class RepDetector:
         rotation about it moves nothing, so that part of the fit is not seen."""
         n3 = self.frame[:, :2] @ axis.p
         return float(np.linalg.norm(np.cross(n3, pivot.r_m)))
+
+    def _lever_surely_m(self, pivot: PivotFit, axis) -> float:
+        """The fitted lever arm's length in all (m), its part along the pitch axis taken
+        ``lever_sure_sigmas`` standard errors towards 0 (a pitch alone does not show it; the
+        roll and ripple do, more or less)."""
+        n3 = self.frame[:, :2] @ axis.p
+        along = float(n3 @ pivot.r_m)
+        se = float(np.sqrt(max(0.0, n3 @ pivot.r_cov_m2 @ n3)))
+        sure = max(0.0, abs(along) - DETECTION.lever_sure_sigmas * se)
+        return float(np.hypot(self._lever_across_m(pivot, axis), sure))
 
     def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
         """The lever fit says the foot turned about the ball of the foot, lifting the sensor
@@ -560,13 +577,15 @@ def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
 
 def _yaw_allowed_deg(tilt_deg: np.ndarray, p: np.ndarray) -> float:
     """The most a raise can turn about the vertical: its roll about the foot's long axis,
-    tilted up by the pitch, has a vertical share roll x sin(pitch); plus yaw_margin_deg."""
+    tilted up by the pitch, has a vertical share roll x sin(pitch); its pitch, about an axis
+    read up to ``yaw_axis_tilt_deg`` off level, a share of its range; plus yaw_margin_deg."""
     if len(tilt_deg) == 0:
         return DETECTION.yaw_margin_deg
     pitch = tilt_deg @ p
     roll = tilt_deg @ np.array([-p[1], p[0]])
     lean = np.sin(np.radians(min(90.0, float(np.abs(pitch).max()))))
-    return float(np.abs(roll).max()) * lean + DETECTION.yaw_margin_deg
+    leak = np.sin(np.radians(DETECTION.yaw_axis_tilt_deg)) * float(np.ptp(pitch))
+    return float(np.abs(roll).max()) * lean + leak + DETECTION.yaw_margin_deg
 
 
 def trailing_min(x: np.ndarray, w: int) -> np.ndarray:

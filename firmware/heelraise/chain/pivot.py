@@ -59,6 +59,9 @@ class PivotFit:
     # accelerometer errors (m/s^2), for a second pivot over some rows (see residual_about)
     a: np.ndarray | None = None
     y_mps2: np.ndarray | None = None
+    # The covariance of r (m^2) from the fit's residual: along the pitch axis a pitch
+    # alone moves nothing, so r is seen there only through the roll and ripple, if at all
+    r_cov_m2: np.ndarray | None = None
 
     @property
     def high_residual_g(self) -> float:
@@ -126,7 +129,11 @@ def fit_lever(
     res = np.sqrt(((y - cols @ x) ** 2).sum(1)) / G_MPS2
     lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
     y_less_errors = y - cols[:, :, 3:] @ x[3:]
-    return PivotFit(r, res, moving, lever, a, y_less_errors)
+    design = cols.reshape(-1, 12)
+    dof = max(1, design.shape[0] - 12)
+    sigma2 = float(((y - cols @ x) ** 2).sum()) / dof
+    r_cov = sigma2 * np.linalg.pinv(design.T @ design)[:3, :3]
+    return PivotFit(r, res, moving, lever, a, y_less_errors, r_cov)
 
 
 def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:

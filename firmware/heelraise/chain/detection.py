@@ -81,6 +81,11 @@ class DetectionSettings:
     max_rep_s: float = 40.0
     #: s: a raise or lowering shorter than this is a jolt, not a rep
     min_phase_s: float = 0.15
+    #: s: ... unless the pitch took this long to cross the middle (20-80 %) of the rise and
+    #: of the lowering: a phase that short crosses it in under 0.09 s, whatever its shape
+    #: (the timing, not the movement, was cut short: a sag and ripple around a shallow
+    #: lowering)
+    slow_span_s: float = 0.3
     #: s: a stride this soon before the rise rules it out
     lead_s: float = 0.3
     #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
@@ -125,11 +130,22 @@ class DetectionSettings:
     #: the foot (the sensor sits 0.05-0.22 m from it): a step's swing read as a rotation
     #: about a point metres away
     max_lever_m: float = 0.5
+    #: m: ... nor one longer than this in all (along the axis too, seen through the roll
+    #: and ripple: counted reps fit 0.3 m at most): a shuffle step read as a rotation about
+    #: a point 3-4 m away, its part across the axis a foot's length
+    max_lever_total_m: float = 1.0
+    #: standard errors the lever's part along the axis is taken towards 0 before that
+    #: judgement (a slow, pure pitch hardly shows it: a classic rep's fit read 1.2 m there)
+    lever_sure_sigmas: float = 3.0
     #: deg: a raise turns the foot about horizontal axes only (pitch, and an ankle's roll,
     #: which shows about the vertical as roll x sin(pitch) once on the toes); a turn about
     #: the vertical beyond that by this much (gyro bias and axis error over a rep stay
     #: under 4) is a step turning on the spot (a shuffle turns 0-45 deg a step)
     yaw_margin_deg: float = 6.0
+    #: deg: ... and the vertical share of the pitch itself, its axis read off level by up to
+    #: this much (the tilt the gyro carries through a brisk rep): sin(3 deg) x a 53 deg
+    #: raise is 2.8 deg, which a brisk rep's 7.9 deg turn had needed
+    yaw_axis_tilt_deg: float = 3.0
 
 
 DETECTION = DetectionSettings()
@@ -410,10 +426,10 @@ class RepDetector:
         top_end, end = phase_span(t, v_down, vl_rel)
         # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
         # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
-        if alt_r is not None and top_start - start < DETECTION.min_phase_s:
+        if alt_r is not None and (top_start - start < DETECTION.min_phase_s or rise_peak <= 0):
             i_vr, rise_peak = alt_r
             start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
-        if alt_l is not None and end - top_end < DETECTION.min_phase_s:
+        if alt_l is not None and (end - top_end < DETECTION.min_phase_s or lower_peak <= 0):
             vl_rel, lower_peak = alt_l
             top_end, end = phase_span(t, v_down, vl_rel)
         start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
@@ -465,7 +481,9 @@ class RepDetector:
         if vigorous:
             cand.rejected = "walking"
         elif pivot is not None and (
-            _flew(pivot, t[span], end) or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+            _flew(pivot, t[span], end, pitch[span])
+            or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+            or self._lever_surely_m(pivot, axis) > DETECTION.max_lever_total_m
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -481,7 +499,10 @@ class RepDetector:
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
         elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
-        elif top_start - start < DETECTION.min_phase_s or end - top_end < DETECTION.min_phase_s:
+        elif (
+            top_start - start < DETECTION.min_phase_s
+            and _quick_in_pitch(pitch[top::-1], self.grid_hz)
+        ) or (end - top_end < DETECTION.min_phase_s and _quick_in_pitch(pitch[top:], self.grid_hz)):
             cand.rejected = "too_quick"
         elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
             cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
@@ -498,6 +519,16 @@ class RepDetector:
         n3 = self.frame[:, :2] @ axis.p
         return float(np.linalg.norm(np.cross(n3, pivot.r_m)))
 
+    def _lever_surely_m(self, pivot: PivotFit, axis) -> float:
+        """The fitted lever arm's length in all (m), its part along the pitch axis taken
+        ``lever_sure_sigmas`` standard errors towards 0 (a pitch alone does not show it; the
+        roll and ripple do, more or less)."""
+        n3 = self.frame[:, :2] @ axis.p
+        along = float(n3 @ pivot.r_m)
+        se = float(np.sqrt(max(0.0, n3 @ pivot.r_cov_m2 @ n3)))
+        sure = max(0.0, abs(along) - DETECTION.lever_sure_sigmas * se)
+        return float(np.hypot(self._lever_across_m(pivot, axis), sure))
+
     def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
         """The lever fit says the foot turned about the ball of the foot, lifting the sensor
         behind it (a clean pivot, heel up: see pivot.heel_up_sign)."""
@@ -507,14 +538,33 @@ class RepDetector:
         return heel_up_sign(pivot, n3, self.frame[:, 2]) > 0
 
 
-def _flew(pivot: PivotFit, t: np.ndarray, end_s: float) -> bool:
+def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bool:
     """The lever fit leaves a large residual (90th percentile of the moving rows) before the
     lowering's last ``pivot_pad_s``: the foot flew mid-movement (a stride's swing). The heel
-    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out."""
+    landing at the end of a lowering (a bounce) is an impact, not flight, so it is left out.
+    Below neutral (``pitch`` under 0) the foot may turn about its heel instead of the ball (on
+    the floor the heel lands and the foot rocks back on it): there a row is judged by the
+    better of the two pivots."""
     judge = pivot.moving & (t <= end_s - DETECTION.pivot_pad_s)
     if np.count_nonzero(judge) < PIVOT.min_moving_rows:
         return pivot.high_residual_g > DETECTION.pivot_residual_g
-    return float(np.percentile(pivot.residual_g[judge], 90)) > DETECTION.pivot_residual_g
+    res = pivot.residual_g.copy()
+    below = judge & (pitch < 0.0)
+    if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
+        res[below] = np.minimum(res[below], pivot.residual_about(below))
+    return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _quick_in_pitch(seg: np.ndarray, grid_hz: float) -> bool:
+    """A movement, ``seg`` the pitch on the grid going away from the top (back in time for
+    the rise), crossed the middle of its range (20 to 80 %) in under ``slow_span_s``: quick
+    in the pitch itself, not only as timed on the rate (a hold's sag and ripple can cut a
+    shallow lowering's timed run to a few rows)."""
+    lo = float(seg.min())
+    span = float(seg[0]) - lo
+    i80 = first_true(seg <= lo + 0.8 * span)
+    i20 = first_true(seg <= lo + 0.2 * span)
+    return (i20 - i80) / grid_hz < DETECTION.slow_span_s
 
 
 def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
@@ -527,13 +577,15 @@ def _yaw_deg(gyr_dps: np.ndarray, up: np.ndarray, dt_s: float) -> float:
 
 def _yaw_allowed_deg(tilt_deg: np.ndarray, p: np.ndarray) -> float:
     """The most a raise can turn about the vertical: its roll about the foot's long axis,
-    tilted up by the pitch, has a vertical share roll x sin(pitch); plus yaw_margin_deg."""
+    tilted up by the pitch, has a vertical share roll x sin(pitch); its pitch, about an axis
+    read up to ``yaw_axis_tilt_deg`` off level, a share of its range; plus yaw_margin_deg."""
     if len(tilt_deg) == 0:
         return DETECTION.yaw_margin_deg
     pitch = tilt_deg @ p
     roll = tilt_deg @ np.array([-p[1], p[0]])
     lean = np.sin(np.radians(min(90.0, float(np.abs(pitch).max()))))
-    return float(np.abs(roll).max()) * lean + DETECTION.yaw_margin_deg
+    leak = np.sin(np.radians(DETECTION.yaw_axis_tilt_deg)) * float(np.ptp(pitch))
+    return float(np.abs(roll).max()) * lean + leak + DETECTION.yaw_margin_deg
 
 
 def trailing_min(x: np.ndarray, w: int) -> np.ndarray:
@@ -622,10 +674,27 @@ def _peak_of_run(s, pitch, i0, i1, rising, h=0):
     if abs(float(pitch[x1] - pitch[x0])) >= DETECTION.run_carry_share * (hi - lo) or h < 1:
         return plain, None
     sm = _box(s, h)
-    x0, x1 = _run_around(sm, m, first)
     if sm[m] <= 0:
-        return plain, None
+        # Not moving at the crossing even on average (a hold's sag as fast as a shallow
+        # lowering put the crossing in it): the averaged run that carries the most of the
+        # movement between i0 and i1 is the movement.
+        m = _carrying_run(sm, pitch, max(i0, first), i1)
+        if m is None:
+            return plain, None
+    x0, x1 = _run_around(sm, m, first)
     return plain, (x0 + int(np.argmax(sm[x0 : x1 + 1])), float(s[x0 : x1 + 1].max()))
+
+
+def _carrying_run(s, pitch, i0, i1):
+    """A row of the run of positive ``s`` within [i0, i1] over which ``pitch`` changes most
+    (its fastest row), or None if ``s`` is nowhere positive there."""
+    pos = s[i0 : i1 + 1] > 0
+    if not pos.any():
+        return None
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], pos.astype(np.int8), [0]))))
+    x0, x1 = edges[::2] + i0, edges[1::2] - 1 + i0
+    b = int(np.argmax(np.abs(pitch[x1] - pitch[x0])))
+    return int(x0[b]) + int(np.argmax(s[x0[b] : x1[b] + 1]))
 
 
 def _run_around(s, m, first=0):

@@ -37,6 +37,9 @@ class PivotSettings:
     moving_share: float = 0.5
     #: rows: fewer moving rows than this: no fit
     min_moving_rows: int = 8
+    #: rows: a second pivot (the heel, see PivotFit.residual_about) is fitted over at least
+    #: this many rows (3 unknowns, 3 equations a row: two rows already over-determine it)
+    second_pivot_rows: int = 3
     #: g: the heel-up call needs a clean pivot (residual, 90th pct, under this) ...
     sign_max_residual_g: float = 0.06
     #: m: ... and the sensor this far behind the pivot along the foot (sites: 0.05-0.22 m)
@@ -52,12 +55,27 @@ class PivotFit:
     residual_g: np.ndarray  # |f - G - A r| per row (g)
     moving: np.ndarray  # rows that carried the fit
     lever_g: float  # RMS of the fitted lever-arm acceleration over the moving rows (g)
+    # Per row: the lever-arm matrix A (f - G - errors = A r) and f - G less the fitted
+    # accelerometer errors (m/s^2), for a second pivot over some rows (see residual_about)
+    a: np.ndarray | None = None
+    y_mps2: np.ndarray | None = None
+    # The covariance of r (m^2) from the fit's residual: along the pitch axis a pitch
+    # alone moves nothing, so r is seen there only through the roll and ripple, if at all
+    r_cov_m2: np.ndarray | None = None
 
     @property
     def high_residual_g(self) -> float:
         """90th percentile of the residual over the rows that carried the fit (g): a swing
         through the air is a minority of a long movement, but it stands out."""
         return float(np.percentile(self.residual_g[self.moving], 90))
+
+    def residual_about(self, rows: np.ndarray) -> np.ndarray:
+        """The residual (g) over ``rows`` (a mask) of a second pivot fitted to them alone,
+        the accelerometer's errors kept as fitted over the whole movement (they are the
+        sensor's, whichever point the foot turns about): a foot lowered past neutral on the
+        floor lands on its heel and rocks back about it, no longer about the ball."""
+        r, *_ = np.linalg.lstsq(self.a[rows].reshape(-1, 3), self.y_mps2[rows].reshape(-1))
+        return np.sqrt(((self.y_mps2[rows] - self.a[rows] @ r) ** 2).sum(1)) / G_MPS2
 
 
 def gravity_in_sensor(tilt_deg: np.ndarray, frame: np.ndarray, g_ref: float) -> np.ndarray:
@@ -110,7 +128,12 @@ def fit_lever(
     explained = a @ r
     res = np.sqrt(((y - cols @ x) ** 2).sum(1)) / G_MPS2
     lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
-    return PivotFit(r, res, moving, lever)
+    y_less_errors = y - cols[:, :, 3:] @ x[3:]
+    design = cols.reshape(-1, 12)
+    dof = max(1, design.shape[0] - 12)
+    sigma2 = float(((y - cols @ x) ** 2).sum()) / dof
+    r_cov = sigma2 * np.linalg.pinv(design.T @ design)[:3, :3]
+    return PivotFit(r, res, moving, lever, a, y_less_errors, r_cov)
 
 
 def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:

@@ -137,6 +137,29 @@ def test_clean_close_publishes_offline(mqtt_broker, mqtt_subscriber, make_publis
     assert late.on(f"{BASE}/status")[0].payload == b"offline"
 
 
+def test_nothing_is_published_after_offline(mqtt_broker, mqtt_subscriber, make_publisher):
+    # A row's ack can come back before the sender publishes that row's retained copy
+    # (last_rep, last_session): the sender must have stopped before "offline" goes out,
+    # or the copy follows it and the device seems to speak after it said it had gone.
+    rec = mqtt_subscriber(mqtt_broker, f"{BASE}/status")
+    pub = make_publisher(mqtt_broker)
+    rec.wait_for(lambda ms: [m for m in ms if m.payload == b"online"], what="online")
+    sent = []
+    publish = pub.client.publish
+
+    def recording_publish(topic, payload=None, *args, **kwargs):
+        sent.append((topic, payload, pub._sender.is_alive()))
+        return publish(topic, payload, *args, **kwargs)
+
+    pub.client.publish = recording_publish
+    for e in fake_set(1, 3):
+        pub.on_event(e)
+    pub.close()
+    offline = [i for i, (topic, payload, _) in enumerate(sent) if payload == "offline"]
+    assert offline == [len(sent) - 1]  # "offline" once, and last
+    assert sent[-1][2] is False  # the sender had stopped: nothing of its can follow
+
+
 def test_broker_down_at_boot_then_up(mqtt_broker, mqtt_subscriber, make_publisher):
     mqtt_broker.stop()
     pub = make_publisher(mqtt_broker)

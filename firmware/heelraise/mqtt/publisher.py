@@ -276,15 +276,18 @@ class MqttPublisher:
                 len(self.outbox),
                 self.outbox.path,
             )
+        # The sender stops before "offline": a row's ack can come back before the sender has
+        # published that row's retained copy (last_rep, last_session), which would then follow
+        # "offline" and tell a subscriber the device spoke after it said it had gone.
+        self._stop_sender.set()
+        self._wake.set()
+        self._sender.join(5)
         if self.connected.is_set():
             info = self.client.publish(self.topics.status, "offline", qos=1, retain=True)
             try:
                 info.wait_for_publish(max(0.1, deadline - time.monotonic()))
             except (RuntimeError, ValueError) as e:
                 log.warning("could not publish 'offline': %s", e)
-        self._stop_sender.set()
-        self._wake.set()
-        self._sender.join(5)
         self.client.disconnect()
         self.client.loop_stop()
         self.outbox.close()

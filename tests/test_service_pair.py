@@ -171,17 +171,22 @@ def test_the_rep_chirp_and_fault_buzz_come_from_the_side_that_did_the_rep():
 # --- the endurance test per side -----------------------------------------------------------
 
 
-def scripted_pair(script_left, script_right, config_text=None):
-    """Two shoes whose chains are scripted (the loop is what is tested), no coach."""
-    clock = ManualClock(0.0)
-    n = 6000  # 60 s at 100 Hz
+def scripted_shoes(script_left, script_right, clock, seconds):
+    """A left and a right shoe standing still at 100 Hz, whose chains play the scripts."""
+    n = int(seconds * 100)
     t = np.arange(n) / 100.0
     acc = np.zeros((n, 3))
     acc[:, 2] = 1.0
-    shoes = [
+    return [
         Shoe(ArrayImu(t, acc, np.zeros((n, 3)), clock=clock, name=side), ScriptedAnalyzer(s), side)
         for side, s in (("left", script_left), ("right", script_right))
     ]
+
+
+def scripted_pair(script_left, script_right, config_text=None):
+    """Two shoes whose chains are scripted (the loop is what is tested), no coach."""
+    clock = ManualClock(0.0)
+    shoes = scripted_shoes(script_left, script_right, clock, seconds=60.0)
     sink = RecordingSink()
     service = Service(
         shoes,

@@ -25,7 +25,7 @@ from heelraise.service.shoe import Shoe
 from heelraise.service.testing import ArrayImu
 from test_service_deciding_reads import START_S, Sink, brisk
 from test_service_loop import RecordingSink, ScriptedAnalyzer
-from test_service_pair import rep
+from test_service_pair import rep, scripted_shoes
 
 READ_S = runner.READ_INTERVAL_S
 FAST_S = runner.DECIDING_READ_SHARE * READ_S
@@ -165,14 +165,7 @@ def test_a_long_chain_has_the_other_fifo_read_again_before_the_next_chain(sessio
 
 def scripted_pair(script_left, script_right, coach=None, clock=None, seconds=8.0):
     clock = ManualClock(0.0) if clock is None else clock
-    n = int(seconds * 100)
-    t = np.arange(n) / 100.0
-    acc = np.zeros((n, 3))
-    acc[:, 2] = 1.0
-    shoes = [
-        Shoe(ArrayImu(t, acc, np.zeros((n, 3)), clock=clock, name=side), ScriptedAnalyzer(s), side)
-        for side, s in (("left", script_left), ("right", script_right))
-    ]
+    shoes = scripted_shoes(script_left, script_right, clock, seconds)
     sink = RecordingSink()
     service = Service(
         shoes, coach=coach, sinks=[sink], clock=clock, sleep=clock.sleep,

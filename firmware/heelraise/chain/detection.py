@@ -108,6 +108,10 @@ class DetectionSettings:
     lead_s: float = 0.3
     #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
     min_rate_dps: float = 5.0
+    #: ... unless the gyro turned the foot through at least this share of the phase's pitch
+    #: change (a jolt's tilt settling moves the fused pitch with no turn on the gyro; a slow
+    #: lowering of 6 deg in 1.7 s, peaking at 6.6 deg/s, reads 5 under 7 deg/s of ripple)
+    min_turn_share: float = 0.5
     #: s: the bottom is the lowest settled pitch this far back
     base_window_s: float = 3.0
     #: s: crossing and fit disagree by more than this: sway spoilt the crossing
@@ -521,7 +525,11 @@ class RepDetector:
             > DETECTION.max_free_fraction
         ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
-        elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
+        elif (
+            rise_peak < DETECTION.min_rate_dps and not _turned(v, pitch, 0, top, self.grid_hz)
+        ) or (
+            lower_peak < DETECTION.min_rate_dps and not _turned(v, pitch, top, stop, self.grid_hz)
+        ):
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
         elif (
             top_start - start < DETECTION.min_phase_s
@@ -590,6 +598,15 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
     return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _turned(v: np.ndarray, pitch: np.ndarray, i0: int, i1: int, grid_hz: float) -> bool:
+    """The gyro's pitch rate ``v``, integrated over rows i0 to i1, turned the foot through at
+    least ``min_turn_share`` of the pitch change there (and the same way): the movement was a
+    rotation of the foot, not the tilt settling after a jolt."""
+    change = float(pitch[i1] - pitch[i0])
+    turn = float(v[i0:i1].sum()) / grid_hz
+    return abs(change) > 0 and turn / change >= DETECTION.min_turn_share
 
 
 def _quick_in_pitch(seg: np.ndarray, grid_hz: float) -> bool:

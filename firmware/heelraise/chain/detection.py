@@ -26,13 +26,22 @@ pivot on the ball of the foot, or one that turned about the vertical (a step on 
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 
 import numpy as np
 
+from heelraise.chain.axis import AXIS
 from heelraise.chain.faults import FAULT
 from heelraise.chain.phases import first_true, fit_span, phase_span, rising_again_s
-from heelraise.chain.pivot import PIVOT, PivotFit, fit_lever, gravity_in_sensor, heel_up_sign
+from heelraise.chain.pivot import (
+    PIVOT,
+    PivotFit,
+    fit_lever,
+    gravity_in_sensor,
+    heel_up_sign,
+    lever_behind_m,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,15 @@ class DetectionSettings:
     #: the lowest raises (8 deg, out of a deep heel drop) read 1 to 2 deg low, and a raise
     #: after a rep lowered only to neutral (its bottom up to 2.5 deg above it) rises 5-6
     low_rise_deg: float = 4.5
+    #: a low rise (accepted by ``_heel_went_up`` alone) pivots where the session's clear reps
+    #: did: the sensor at least this share as far behind the pivot as theirs (median; the
+    #: mounting fixes it, 0.035-0.21 m behind the ball, to within 0.01 m rep after rep). A
+    #: toe tap turns about the heel, 0.19 m further back, which leaves a sensor at the heel
+    #: counter 0-0.06 m behind it: the heel-up call's sign, but not the reps' lever
+    low_lever_share: float = 0.5
+    #: reps: ... once this many clear reps have shown the lever (their latest, at most
+    #: ``axis.AXIS.refine_reps``, give the median)
+    low_lever_reps: int = 3
     #: a lowering brings back at least this fraction of the rise ...
     fall_fraction: float = 0.5
     #: deg: ... or comes back this close to neutral (a rise from a deep heel drop)
@@ -90,6 +108,10 @@ class DetectionSettings:
     lead_s: float = 0.3
     #: deg/s: a phase's peak rate under this: tilt settling, the foot did not turn
     min_rate_dps: float = 5.0
+    #: ... unless the gyro turned the foot through at least this share of the phase's pitch
+    #: change (a jolt's tilt settling moves the fused pitch with no turn on the gyro; a slow
+    #: lowering of 6 deg in 1.7 s, peaking at 6.6 deg/s, reads 5 under 7 deg/s of ripple)
+    min_turn_share: float = 0.5
     #: s: the bottom is the lowest settled pitch this far back
     base_window_s: float = 3.0
     #: s: crossing and fit disagree by more than this: sway spoilt the crossing
@@ -184,6 +206,9 @@ class RepDetector:
         self.floor_idx = 0  # nothing before this index (a gap) may start a rep
         self.prev_end_s = -np.inf  # end of the last counted rep
         self.base_window = int(round(DETECTION.base_window_s * grid_hz))
+        # How far behind the pivot the sensor sat on the latest clear reps (m): the
+        # mounting's lever, which a low rise must show too (see low_lever_share)
+        self.levers: collections.deque[float] = collections.deque(maxlen=AXIS.refine_reps)
         self.reset(None)
 
     def reset(self, cursor: int | None):
@@ -460,6 +485,9 @@ class RepDetector:
             acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
             pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
             yaw = _yaw_deg(gyr, grav / self.g_ref, 1 / self.grid_hz)
+        low = self.top_val - self.base_val < self.rise_min_deg or (
+            self.top_val < DETECTION.peak_min_deg
+        )
         cand = Candidate(
             base_idx=a,
             top_idx=self.top_idx,
@@ -497,7 +525,11 @@ class RepDetector:
             > DETECTION.max_free_fraction
         ):
             cand.rejected = "free_motion"  # the foot was off the ground, not pivoting on the ball
-        elif rise_peak < DETECTION.min_rate_dps or lower_peak < DETECTION.min_rate_dps:
+        elif (
+            rise_peak < DETECTION.min_rate_dps and not _turned(v, pitch, 0, top, self.grid_hz)
+        ) or (
+            lower_peak < DETECTION.min_rate_dps and not _turned(v, pitch, top, stop, self.grid_hz)
+        ):
             cand.rejected = "no_rotation"  # tilt drifted back after a jolt; the foot did not turn
         elif (
             top_start - start < DETECTION.min_phase_s
@@ -506,11 +538,10 @@ class RepDetector:
             cand.rejected = "too_quick"
         elif yaw > _yaw_allowed_deg(tilt[_span(t, start, end)], axis.p):
             cand.rejected = "turned"  # the foot turned on the spot: a shuffle step, not a raise
-        elif (
-            self.top_val - self.base_val < self.rise_min_deg
-            or self.top_val < DETECTION.peak_min_deg
-        ) and not self._heel_went_up(pivot, axis):
-            cand.rejected = "too_low"  # a low rise that is not seen pivoting heel up: sway
+        elif low and not self._heel_went_up(pivot, axis):
+            cand.rejected = "too_low"  # a low rise not seen pivoting heel up on the ball: sway
+        if cand.rejected is None and not low:
+            self._learn_lever(pivot, axis)
         return cand
 
     def _lever_across_m(self, pivot: PivotFit, axis) -> float:
@@ -531,11 +562,25 @@ class RepDetector:
 
     def _heel_went_up(self, pivot: PivotFit | None, axis) -> bool:
         """The lever fit says the foot turned about the ball of the foot, lifting the sensor
-        behind it (a clean pivot, heel up: see pivot.heel_up_sign)."""
+        behind it (a clean pivot, heel up: see pivot.heel_up_sign), with the sensor as far
+        behind the pivot as on the session's clear reps (``low_lever_share``: not the heel)."""
         if pivot is None or self.frame is None:
             return False
         n3 = self.frame[:, :2] @ axis.p
-        return heel_up_sign(pivot, n3, self.frame[:, 2]) > 0
+        if heel_up_sign(pivot, n3, self.frame[:, 2]) <= 0:
+            return False
+        if len(self.levers) < DETECTION.low_lever_reps:
+            return True
+        behind = lever_behind_m(pivot, n3, self.frame[:, 2])
+        return behind >= DETECTION.low_lever_share * float(np.median(self.levers))
+
+    def _learn_lever(self, pivot: PivotFit | None, axis) -> None:
+        """Keep a clear rep's lever behind the pivot (m), when the fit sees it heel up."""
+        if pivot is None or self.frame is None:
+            return
+        n3 = self.frame[:, :2] @ axis.p
+        if heel_up_sign(pivot, n3, self.frame[:, 2]) > 0:
+            self.levers.append(lever_behind_m(pivot, n3, self.frame[:, 2]))
 
 
 def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bool:
@@ -553,6 +598,15 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
     return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _turned(v: np.ndarray, pitch: np.ndarray, i0: int, i1: int, grid_hz: float) -> bool:
+    """The gyro's pitch rate ``v``, integrated over rows i0 to i1, turned the foot through at
+    least ``min_turn_share`` of the pitch change there (and the same way): the movement was a
+    rotation of the foot, not the tilt settling after a jolt."""
+    change = float(pitch[i1] - pitch[i0])
+    turn = float(v[i0:i1].sum()) / grid_hz
+    return abs(change) > 0 and turn / change >= DETECTION.min_turn_share
 
 
 def _quick_in_pitch(seg: np.ndarray, grid_hz: float) -> bool:

@@ -99,6 +99,13 @@ def test_events_state_and_commands_go_over_mqtt(mqtt_broker, mqtt_subscriber, se
     recorder.wait_for(
         lambda ms: any(m.topic.endswith("/event/session") for m in ms), 20, "the session event"
     )
+    # The retained "offline" goes out after the session: wait for it too, or the copy below
+    # can be taken while it is still on its way.
+    recorder.wait_for(
+        lambda ms: any(m.topic.endswith("/status") and m.payload == b"offline" for m in ms),
+        20,
+        "status offline",
+    )
     msgs = list(recorder.messages)
     by_type: dict = {}
     for m in msgs:

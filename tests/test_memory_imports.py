@@ -21,7 +21,10 @@ from heelraise.deferred import StandIn, import_deferring
 from heelraise.protocol import payloads
 
 #: Loaded by nothing a plain-TCP MQTT connection, mock or real pins and the chain need
-#: (``numpy.ma``: numpy only asks whether an array is masked, ``deferred.NumpyMaStandIn``).
+#: (``numpy.ma``: numpy only asks whether an array is masked, ``deferred.NumpyMaStandIn``;
+#: fastjsonschema and ``decimal``: the commands are checked by ``protocol.schemacheck``;
+#: ``encodings.idna``, ``stringprep``, ``unicodedata``: the broker's ASCII host name is
+#: encoded by ``deferred.IdnaStandIn``'s codec).
 NOT_LOADED = (
     "ssl",
     "_ssl",
@@ -34,6 +37,11 @@ NOT_LOADED = (
     "statistics",
     "fractions",
     "numpy.ma",
+    "fastjsonschema",
+    "decimal",
+    "encodings.idna",
+    "stringprep",
+    "unicodedata",
 )
 
 

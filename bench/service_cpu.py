@@ -16,8 +16,10 @@ samples come from the file, as on the Pi they come from the chip (the I2C driver
 
 Printed: CPU of one core per second of sensor data (user + system of the service process,
 from GNU time; target <= 5 %), peak RSS (target <= 45 MB), and RSS (``/proc``) at the
-10th minute and at the end of the sensor data: growth under 1 MB an hour wanted; each of
-``--repeats`` runs (the peak's median and maximum over them last).
+10th minute and at the end of the sensor data, and the least-squares slope of every RSS
+sample between them (the RSS swings by about 0.5 MB within a set, which two samples can
+catch at either end): growth under 1 MB an hour wanted; each of ``--repeats`` runs (the
+peak's median and maximum over them last). ``--minutes 240``: four hours, to show a slope.
 
 ``--pair``: the same command with one sensor and with two (``[sensor.left]`` and
 ``[sensor.right]``, each replaying the recording at 1 kHz: one chain per shoe), run
@@ -229,7 +231,26 @@ def single(d: Path, hour: Path, seconds: float, port, mqtt: str, minutes: float,
             f"{last_t / 60:.0f}: {per_hour:+.2f} MB an hour (target < "
             f"{GROWTH_TARGET_MB:g})"
         )
+    slope = rss_slope_mb_per_h(samples, last_t)
+    if slope is not None:
+        print(
+            f"  RSS slope from minute 10 to the end (least squares over every sample, so "
+            f"the RSS's swing within a set does not decide it): {slope:+.2f} MB an hour"
+        )
     return peak
+
+
+def rss_slope_mb_per_h(samples, last_t: float) -> float | None:
+    """The least-squares slope (MB an hour) of RSS against sensor time over the samples
+    from minute 10 to the end of the data (None for a run shorter than 20 minutes)."""
+    pts = [(t, r) for t, r in samples if 600.0 <= t <= last_t]
+    if last_t < 1200.0 or len(pts) < 10:
+        return None
+    mt = statistics.fmean(t for t, _ in pts)
+    mr = statistics.fmean(r for _, r in pts)
+    num = sum((t - mt) * (r - mr) for t, r in pts)
+    den = sum((t - mt) ** 2 for t, _ in pts)
+    return 3600.0 * num / den if den else None
 
 
 def pair(d: Path, recording: Path, seconds: float, port, repeats: int, mqtt: str) -> int:

@@ -21,7 +21,11 @@ from heelraise.deferred import StandIn, import_deferring
 from heelraise.protocol import payloads
 
 #: Loaded by nothing a plain-TCP MQTT connection, mock or real pins and the chain need
-#: (``numpy.ma``: numpy only asks whether an array is masked, ``deferred.NumpyMaStandIn``).
+#: (``numpy.ma``: numpy only asks whether an array is masked, ``deferred.NumpyMaStandIn``;
+#: fastjsonschema and ``decimal``: the commands are checked by ``protocol.schemacheck``;
+#: ``encodings.idna``, ``stringprep``, ``unicodedata``: the broker's ASCII host name is
+#: encoded by ``deferred.IdnaStandIn``'s codec; ``subprocess``: only gpiozero's PingServer
+#: runs a command).
 NOT_LOADED = (
     "ssl",
     "_ssl",
@@ -34,6 +38,12 @@ NOT_LOADED = (
     "statistics",
     "fractions",
     "numpy.ma",
+    "fastjsonschema",
+    "decimal",
+    "encodings.idna",
+    "stringprep",
+    "unicodedata",
+    "subprocess",
 )
 
 
@@ -181,16 +191,21 @@ def test_gpiozero_pins_and_colours_work_without_its_plugin_lookup_and_statistics
         buzzer.sound(1760.0)
         button = SetButton(27, pin_factory=factory)
         absent = [
-            m for m in ("importlib.metadata", "statistics", "fractions") if m in sys.modules
+            m for m in ("importlib.metadata", "statistics", "fractions", "subprocess")
+            if m in sys.modules
         ]
         import gpiozero.mixins
         median = gpiozero.mixins.median([3.0, 1.0, 2.0])  # gpiozero's default average
         import colorzero
         lab = [round(v, 3) for v in colorzero.Color("red").lab]  # uses Fraction
+        import gpiozero.internal_devices as internal  # PingServer runs ping with subprocess
+        ran = internal.subprocess.check_call([sys.executable, "-c", "pass"])
         print(json.dumps({
             "absent_then": absent, "median": median, "lab": lab,
             "led": factory.pin(17).state, "buzz": factory.pin(18).frequency,
             "statistics_now": "statistics" in sys.modules,
+            "ran": ran,
+            "subprocess_now": "subprocess" in sys.modules,
         }))
         """
     )
@@ -201,6 +216,8 @@ def test_gpiozero_pins_and_colours_work_without_its_plugin_lookup_and_statistics
         "led": 0.25,
         "buzz": 1760.0,
         "statistics_now": True,
+        "ran": 0,
+        "subprocess_now": True,
     }
 
 

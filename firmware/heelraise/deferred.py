@@ -123,3 +123,76 @@ def defer_numpy_ma() -> None:
 
     if "numpy.ma" not in sys.modules and "ma" not in vars(numpy):
         numpy.ma = NumpyMaStandIn()
+
+
+class IdnaStandIn(StandIn):
+    """Stands in for ``encodings.idna`` while the ``idna`` codec is looked up.
+
+    Python's socket code encodes every host name it is given as a str with the ``idna``
+    codec (``socket.getaddrinfo``: paho's connect to the broker), and the codec's module
+    imports ``stringprep`` and ``unicodedata`` for names that are not ASCII: 0.4 MB of the
+    service's memory (``bench/service_cpu.py``) for a broker at ``127.0.0.1`` or
+    ``broker.local``. The codec this hands the registry encodes an ASCII name whose labels
+    the real codec would take (1 to 63 characters) as its ASCII bytes, as the real codec's
+    own fast path does; any other name, every error and all decoding go to the real module,
+    imported then.
+    """
+
+    def __init__(self):
+        super().__init__("encodings.idna")
+
+    @staticmethod
+    def _real():
+        return importlib.import_module("encodings.idna")
+
+    def __getattr__(self, attr: str):
+        if attr == "getaliases":  # asked by the codec registry; the real module has none
+            raise AttributeError(attr)
+        return super().__getattr__(attr)
+
+    def encode(self, input, errors="strict"):  # noqa: A002 - the codec API's name
+        if errors == "strict" and input.isascii():
+            labels = input.split(".")
+            if all(0 < len(label) < 64 for label in labels[:-1]) and len(labels[-1]) < 64:
+                return input.encode("ascii"), len(input)
+        return self._real().Codec().encode(input, errors)
+
+    def decode(self, input, errors="strict"):  # noqa: A002
+        return self._real().Codec().decode(input, errors)
+
+    def getregentry(self):
+        import codecs
+
+        def later(name):
+            return lambda *args, **kwargs: getattr(self._real(), name)(*args, **kwargs)
+
+        return codecs.CodecInfo(
+            name="idna",
+            encode=self.encode,
+            decode=self.decode,
+            incrementalencoder=later("IncrementalEncoder"),
+            incrementaldecoder=later("IncrementalDecoder"),
+            streamwriter=later("StreamWriter"),
+            streamreader=later("StreamReader"),
+        )
+
+
+def defer_idna() -> None:
+    """Register the ``idna`` codec of :class:`IdnaStandIn` unless the codec was looked up
+    or its module imported already. The stand-in is in ``sys.modules`` only while the
+    registry asks for the codec (the registry keeps the codec it got, the module is not
+    kept): ``import encodings.idna`` anywhere still gives the real module."""
+    import codecs
+    import encodings
+
+    if "encodings.idna" in sys.modules or "idna" in getattr(encodings, "_cache", {}):
+        return
+    stand_in = IdnaStandIn()
+    sys.modules["encodings.idna"] = stand_in
+    try:
+        codecs.lookup("idna")
+    finally:
+        if sys.modules.get("encodings.idna") is stand_in:
+            del sys.modules["encodings.idna"]
+        if getattr(encodings, "idna", None) is stand_in:
+            del encodings.idna

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import collections
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -415,7 +415,11 @@ class Analyzer:
                 break
             for cand in cands:
                 if cand.rejected:
-                    self.rejected.append(cand)
+                    # kept for its reason and times, not its grid rows and lever-arm fit
+                    # (about 15 kB a movement: 3 MB of the service's memory for 200)
+                    self.rejected.append(
+                        replace(cand, pivot=None, t_s=None, tilt_deg=None, rate_dps=None)
+                    )
                     continue
                 events += self._close_if_idle(cand)
                 events += self._accept(cand)

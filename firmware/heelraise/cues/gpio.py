@@ -4,11 +4,12 @@ gpiozero 2 imports ``importlib.metadata`` (with ``email``, ``csv``) for its pin-
 and mock-pin plug-ins and ``statistics`` (with ``fractions``, ``decimal``) for the running
 average of smoothed inputs, at the top of ``gpiozero.devices`` and friends, and its colour
 library imports ``fractions`` for colour-space maths: 1.9 MB of the shoe's memory
-(``bench/service_cpu.py``). The cues use an LED, a buzzer and a button with the pin
-factory given explicitly (or gpiozero's default order, which imports each factory by
-name), so none of them runs; when one does (``GPIOZERO_PIN_FACTORY`` names a plug-in, a
-smoothed input averages), it is imported then (:mod:`heelraise.deferred`). Every gpiozero
-module the device imports comes through :func:`gpiozero_module`.
+(``bench/service_cpu.py``); ``subprocess`` (0.2 MB) is there for its PingServer alone.
+The cues use an LED, a buzzer and a button with the pin factory given explicitly (or
+gpiozero's default order, which imports each factory by name), so none of them runs; when
+one does (``GPIOZERO_PIN_FACTORY`` names a plug-in, a smoothed input averages), it is
+imported then (:mod:`heelraise.deferred`). Every gpiozero module the device imports comes
+through :func:`gpiozero_module`.
 """
 
 from __future__ import annotations
@@ -24,4 +25,6 @@ def gpiozero_module(name: str = "gpiozero"):
         StandIn("statistics", functions=("median", "mean")),
         # colorzero (gpiozero's colours) calls Fraction only in its CIE Lab conversions
         StandIn("fractions", functions=("Fraction",)),
+        # only gpiozero's PingServer runs a command (ping), which the cues never build
+        StandIn("subprocess"),
     )

@@ -10,15 +10,20 @@ socket read and write: before ``ssl`` is imported no such error can exist, so th
 clauses get a class nothing raises (:class:`heelraise.deferred.StandIn`). A TLS config
 imports ``ssl`` for real when the publisher calls ``tls_set`` (and names
 ``ssl.CERT_REQUIRED``), and from then on paho sees the real module.
+
+paho's connect hands the broker's host name to ``socket.getaddrinfo``, which encodes it
+with the ``idna`` codec: an ASCII name gets a light codec (:func:`heelraise.deferred.defer_idna`),
+not the module that loads ``stringprep`` and ``unicodedata`` (0.4 MB).
 """
 
 from __future__ import annotations
 
-from heelraise.deferred import StandIn, import_deferring
+from heelraise.deferred import StandIn, defer_idna, import_deferring
 
 
 def paho_client():
     """The module ``paho.mqtt.client`` (imported light the first time: see above)."""
+    defer_idna()
     return import_deferring(
         "paho.mqtt.client",
         StandIn("ssl", placeholders=("SSLWantReadError", "SSLWantWriteError")),

@@ -23,7 +23,10 @@ One schema (draft 2020-12) per message type: rep, set, session, state, live, cmd
 (incoming) and cmd_result; ``defs.schema.json`` holds the pieces they share, so
 each limit (a rep's rise 0 to 60 s, heel height 0 to 300 mm, ...) is written once,
 with its reason in ``description``. They are compiled once with fastjsonschema
-(pure Python, no compiled dependency a Pi Zero could lack); ``format:
+(pure Python, no compiled dependency a Pi Zero could lack), but for ``cmd``, the one
+the device takes in, which a small interpreter of the same file checks with the same
+words (:mod:`~heelraise.protocol.schemacheck`: the service then never loads the
+compiler); ``format:
 "date-time"`` is checked with :mod:`datetime`, so only real calendar times pass.
 
 :func:`loads` refuses, before anything recurses, a payload nested deeper than
@@ -43,10 +46,16 @@ from urllib.parse import urljoin
 
 from heelraise.exceptions import PayloadInvalid
 from heelraise.heap import release_free_heap
+from heelraise.protocol import schemacheck
 from heelraise.protocol.utctime import parse_utc
 
 #: Every message type that has a schema file ``<type>.schema.json``.
 TYPES = ("rep", "set", "session", "state", "live", "cmd", "cmd_result", "health")
+
+#: The types checked by the small interpreter of :mod:`~heelraise.protocol.schemacheck`
+#: instead of fastjsonschema: the one the device takes in, so its service never loads the
+#: compiler (about 1.1 MB, ``bench/service_cpu.py``); the same schema file, the same words.
+INTERPRETED = ("cmd",)
 
 #: Deepest nesting of objects and arrays a payload may have. The deepest message
 #: (a set: envelope > set > reps > rep > tempo) is 5 levels; a deeper payload is
@@ -208,23 +217,41 @@ def validator(type_: str):
     )
 
 
+@functools.cache
+def check_for(type_: str):
+    """The check of one message type (cached): ``check(payload)`` raises
+    :class:`~heelraise.protocol.schemacheck.Violation`. The :data:`INTERPRETED` types are
+    walked by the small interpreter, the others run fastjsonschema's compiled check."""
+    if type_ in INTERPRETED:
+        return schemacheck.compile_check(load_schema(type_))
+    import fastjsonschema
+
+    compiled = validator(type_)
+
+    def run(payload):
+        try:
+            return compiled(payload)
+        except fastjsonschema.JsonSchemaValueException as e:
+            raise schemacheck.Violation(e.message, e.value, e.name, e.definition, e.rule) from None
+
+    return run
+
+
 def compile_all(types: tuple[str, ...] = TYPES) -> None:
-    """Compile the checks of ``types`` (every message type by default) now, then give the
+    """Build the checks of ``types`` (every message type by default) now, then give the
     compiler's scratch back to the system: the service's memory is then flat for the whole
     session instead of rising by about 4 MB when the first session message is checked
     (``bench/service_cpu.py``)."""
     for type_ in types:
-        validator(type_)
+        check_for(type_)
     release_free_heap()  # the compiler's scratch (about 6 MB for every type)
 
 
 def validate(type_: str, payload) -> None:
     """Raise :class:`SchemaViolation` (a PayloadInvalid) naming the path and the limit."""
-    import fastjsonschema
-
     try:
-        validator(type_)(payload)
-    except fastjsonschema.JsonSchemaValueException as e:
+        check_for(type_)(payload)
+    except schemacheck.Violation as e:
         raise SchemaViolation(type_, _where(e.path), _wording(e), e.rule) from None
     if type_ == "live" and len(payload["t_s"]) != len(payload["pitch_deg"]):
         raise SchemaViolation(

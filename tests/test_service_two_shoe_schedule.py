@@ -58,7 +58,7 @@ def sim_pair(sessions, compute_s=0.0):
     for shoe in service.shoes:
 
         def process(hold=True, real=shoe.process, side=shoe.side, shoe=shoe):
-            if shoe._fetched:
+            if hold and shoe._fetched:  # the loop's (not the hand-over at shutdown)
                 chain_runs.append((len(steps) - 1, side, clock()))
             return real(hold)
 

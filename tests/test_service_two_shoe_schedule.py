@@ -41,6 +41,8 @@ def sim_pair(sessions, compute_s=0.0):
     the real driver; the left chain takes ``compute_s`` of clock time for each read that
     returns a rep. Returns (service, sink, steps, chain_runs, reads): ``steps`` is
     [(clock, [deciding before the step, per shoe])], ``chain_runs`` [(step, side, clock)]
+    (the loop handing a shoe's reads to its chain: ``Shoe.process`` with reads waiting; the
+    shoe may hold those its chain would only gather, tests/test_service_held_reads.py)
     and ``reads`` [(step, side)]."""
     clock = ManualClock(START_S)
     imus = [
@@ -55,8 +57,12 @@ def sim_pair(sessions, compute_s=0.0):
     steps, chain_runs, reads = [], [], []
     for shoe in service.shoes:
 
+        def process(hold=True, real=shoe.process, side=shoe.side, shoe=shoe):
+            if hold and shoe._fetched:  # the loop's (not the hand-over at shutdown)
+                chain_runs.append((len(steps) - 1, side, clock()))
+            return real(hold)
+
         def update(t_s, acc_g, gyr_dps, real=shoe.analyzer.update, side=shoe.side):
-            chain_runs.append((len(steps) - 1, side, clock()))
             events = real(t_s, acc_g, gyr_dps)
             if side == "left" and any(e.kind == "rep" for e in events):
                 clock.advance(compute_s)
@@ -66,6 +72,7 @@ def sim_pair(sessions, compute_s=0.0):
             reads.append((len(steps) - 1, side))
             return real()
 
+        shoe.process = process
         shoe.analyzer.update = update
         shoe.imu.read = read
     real_step = service.step

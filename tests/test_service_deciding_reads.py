@@ -49,19 +49,21 @@ class Sink(EventSink):
             self.gaps.append(event)
 
 
-def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=(0.002, -0.0015)):
-    """The service over one shoe per session (two: left and right); the left shoe's read
-    stalls ``stall_s`` at each sensor time in ``stall_at`` (a bus held by clock stretching),
-    and its chain takes ``compute_s`` of clock time for each read that decides a rep.
-    Returns (service, sink, reads: [(clock at the read, any shoe deciding after it)]); each
-    shoe's sample stamps are in ``service.stamps[side]``."""
+#: The two shoes' oscillator errors (one fast, one slow), as the latency bench's pair.
+RATE_ERRORS = (0.002, -0.0015)
+
+
+def sim_service(sessions, sink_cls=None, rate_errors=RATE_ERRORS):
+    """The service over one simulated shoe per session (two: left and right) on a
+    ManualClock from START_S, each through the register emulator and the real driver, into
+    one ``sink_cls(clock)`` (default ``Sink``). Returns (clock, service, sink)."""
     clock = ManualClock(START_S)
     sides = (None,) if len(sessions) == 1 else ("left", "right")
     imus = [
         (side, SimImu(s.motion, fs_hz=1000.0, clock=clock, sleep=clock.sleep, rate_error=err))
         for side, s, err in zip(sides, sessions, rate_errors, strict=False)
     ]
-    sink = Sink(clock)
+    sink = (sink_cls or Sink)(clock)
     service = build_service(
         parse_config(""),
         imus=imus,
@@ -70,6 +72,16 @@ def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=(0.002
         sleep=clock.sleep,
         stop_when_exhausted=True,
     )
+    return clock, service, sink
+
+
+def run(sessions, *, stall_at=(), stall_s=0.0, compute_s=0.0, rate_errors=RATE_ERRORS):
+    """The service over one shoe per session (two: left and right); the left shoe's read
+    stalls ``stall_s`` at each sensor time in ``stall_at`` (a bus held by clock stretching),
+    and its chain takes ``compute_s`` of clock time for each read that decides a rep.
+    Returns (service, sink, reads: [(clock at the read, any shoe deciding after it)]); each
+    shoe's sample stamps are in ``service.stamps[side]``."""
+    clock, service, sink = sim_service(sessions, rate_errors=rate_errors)
     reads = []
     first = service.shoes[0]
     real_read, pending = first.imu.read, list(stall_at)

@@ -9,13 +9,9 @@ emulator and the real FIFO driver), on a ManualClock."""
 from __future__ import annotations
 
 import pytest
-from heelraise.clock import ManualClock
-from heelraise.imu.sim import SimImu
-from heelraise.service.assemble import build_service
-from heelraise.service.config import parse_config
 from heelraise.service.shoe import Shoe
 from heelraise.service.sinks import EventSink
-from test_service_deciding_reads import START_S, brisk
+from test_service_deciding_reads import START_S, brisk, sim_service
 
 REP_FIELDS = (
     "set", "index", "faults", "surface", "start_s", "top_start_s", "top_end_s", "end_s",
@@ -41,16 +37,7 @@ def run(sessions, *, end_set_at_s=None):
     """Two shoes (left, right) over ``sessions``; an ``end_set`` command is submitted at the
     first step at or after ``end_set_at_s`` of clock time. Returns (sink, updates per side,
     reads per side, the command's answer)."""
-    clock = ManualClock(START_S)
-    imus = [
-        (side, SimImu(s.motion, fs_hz=1000.0, clock=clock, sleep=clock.sleep, rate_error=err))
-        for side, s, err in zip(("left", "right"), sessions, (0.002, -0.0015), strict=True)
-    ]
-    sink = Events(clock)
-    service = build_service(
-        parse_config(""), imus=imus, sinks=[sink], clock=clock, sleep=clock.sleep,
-        stop_when_exhausted=True,
-    )  # fmt: skip
+    clock, service, sink = sim_service(sessions, Events)
     updates = {"left": 0, "right": 0}
     reads = {"left": 0, "right": 0}
     for shoe in service.shoes:

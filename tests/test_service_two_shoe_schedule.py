@@ -16,14 +16,11 @@ from heelraise.cues.pins import PinMap
 from heelraise.cues.player import FEEDBACK_GAP_S, PatternPlayer
 from heelraise.cues.testing import beeps, changes, mock_pins_follow
 from heelraise.events import RepEvent
-from heelraise.imu.sim import SimImu
 from heelraise.service import runner
-from heelraise.service.assemble import build_service
-from heelraise.service.config import parse_config
 from heelraise.service.runner import Service
 from heelraise.service.shoe import Shoe
 from heelraise.service.testing import ArrayImu
-from test_service_deciding_reads import START_S, Sink, brisk
+from test_service_deciding_reads import brisk, sim_service
 from test_service_loop import RecordingSink, ScriptedAnalyzer
 from test_service_pair import rep, scripted_shoes
 
@@ -44,16 +41,7 @@ def sim_pair(sessions, compute_s=0.0):
     (the loop handing a shoe's reads to its chain: ``Shoe.process`` with reads waiting; the
     shoe may hold those its chain would only gather, tests/test_service_held_reads.py)
     and ``reads`` [(step, side)]."""
-    clock = ManualClock(START_S)
-    imus = [
-        (side, SimImu(s.motion, fs_hz=1000.0, clock=clock, sleep=clock.sleep, rate_error=err))
-        for side, s, err in zip(("left", "right"), sessions, (0.002, -0.0015), strict=True)
-    ]
-    sink = Sink(clock)
-    service = build_service(
-        parse_config(""), imus=imus, sinks=[sink], clock=clock, sleep=clock.sleep,
-        stop_when_exhausted=True,
-    )  # fmt: skip
+    clock, service, sink = sim_service(sessions)
     steps, chain_runs, reads = [], [], []
     for shoe in service.shoes:
 

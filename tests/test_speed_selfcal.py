@@ -4,7 +4,7 @@ gave, bit for bit: the same poses at the same rows, the same fits, the same stat
 import numpy as np
 import pytest
 from heelraise.chain.analyzer import Analyzer
-from heelraise.chain.calibration import GainCorrection, GainSelfCal, fit_gains
+from heelraise.chain.calibration import GainSelfCal
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import SessionSpec, simulate_session
 
@@ -49,38 +49,7 @@ class OneAtATime(GainSelfCal):
         )
         if not still:
             return False
-        last, self.last = self.last, (acc, mid_turn, self.windows_seen)
-        if last is None or (self.windows_seen - last[2]) * self.window * dt > s.pair_s:
-            return False
-        turn = mid_turn - last[1]
-        size = np.linalg.norm(turn)
-        if size < s.pair_min_deg:
-            return False
-        cos = last[0] @ acc / (np.linalg.norm(last[0]) * np.linalg.norm(acc))
-        acc_turn = np.degrees(np.arccos(min(1.0, cos)))
-        if abs(acc_turn - size) > s.pair_agree * size:
-            return False
-        self.pose_acc += [last[0], acc]
-        self.pair_turn.append(turn)
-        if len(self.pair_turn) > s.max_poses // 2:
-            del self.pose_acc[:2], self.pair_turn[:1]
-        self.pairs_total += 1
-        if self.pairs_total < self.next_fit:
-            return False
-        self.next_fit = self.pairs_total + min(self.pairs_total, s.refit_pairs)
-        n = len(self.pair_turn)
-        fit = fit_gains(
-            self.up,
-            self.basis,
-            np.array(self.pose_acc),
-            np.arange(2 * n).reshape(n, 2),
-            np.array(self.pair_turn),
-            self.g_ref,
-            s,
-        )
-        self.fits += 1
-        self.correction = fit or GainCorrection.none()
-        return True
+        return self._pose(acc, mid_turn)  # pairing and fitting: the one in use
 
 
 def recorded_feeds(rate_hz: float, seed: int):

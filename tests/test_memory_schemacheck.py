@@ -19,20 +19,21 @@ CMD = validation.load_schema("cmd")
 COMMANDS = [e for e in CMD["properties"]["cmd"]["enum"]]
 
 
-def _fastjsonschema(payload):
+def _outcome(check, error, payload):
+    """What ``check`` says of ``payload``: None, or the raised ``error``'s fields."""
     try:
-        validation.validator("cmd")(payload)
-    except fastjsonschema.JsonSchemaValueException as e:
+        check(payload)
+    except error as e:
         return (e.message, e.path, e.rule, e.value, e.definition)
     return None
+
+
+def _fastjsonschema(payload):
+    return _outcome(validation.validator("cmd"), fastjsonschema.JsonSchemaValueException, payload)
 
 
 def _interpreted(payload):
-    try:
-        validation.check_for("cmd")(payload)
-    except schemacheck.Violation as e:
-        return (e.message, e.path, e.rule, e.value, e.definition)
-    return None
+    return _outcome(validation.check_for("cmd"), schemacheck.Violation, payload)
 
 
 #: Every rule of cmd.schema.json met and broken once at least.

@@ -12,8 +12,10 @@ fault's figures, the misses, and the real walking recordings in ``tests/data/`` 
 
 Seed discipline:
 - development and tuning use seeds below 10000 (the default range starts at 1000);
-- 10000 to 89999 hold earlier held-out runs of the classic bench (10000+, 30000+, 40000+,
+- 10000 to 59999 hold earlier held-out runs of the classic bench (10000+, 30000+, 40000+,
   50000+), already seen;
+- 60000 to 69999 are development and tuning seeds too (everything below 10000 has been used);
+  70000 to 89999 hold kept-apart ranges, each run once before and once after one change;
 - 90000 and up is the held-out evaluation range: nobody runs it until the lead does, once,
   at the end, and says so beside the figures. The bench refuses it without ``--held-out``.
 

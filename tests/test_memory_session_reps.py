@@ -3,7 +3,7 @@
 The session's summary (``event/session``, the console's last lines, the demo's table, each
 side's totals) reads five numbers and the faults of every rep. The service kept every
 :class:`~heelraise.events.Rep` of the session, twice referenced (the session's sets and
-the analyzer's), with its times, tempo and deviation dicts: about 0.6 MB an hour of
+the analyzer's), with its times, tempo and deviation dicts: about 0.5 MB an hour of
 Python objects at 450 reps an hour (``bench/service_cpu.py``, diffed by set over an
 hour). Now the session keeps :meth:`SetSummary.kept <heelraise.events.SetSummary.kept>`
 (a :class:`~heelraise.events.KeptRep` of those values per rep) and the service's analyzers

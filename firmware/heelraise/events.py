@@ -136,8 +136,8 @@ class KeptRep:
     totals and the demo's lines read, nothing else (:meth:`SetSummary.kept`).
 
     The service keeps every rep of its session until it ends; as whole :class:`Rep` objects,
-    with their times and tempo dicts, that was about 0.6 MB an hour
-    (``bench/service_cpu.py``). The values are the rep's own, of the same types, so every
+    with their times and tempo dicts, that was about 0.5 MB an hour (``bench/service_cpu.py``,
+    1.1 kB a rep; kept, about 0.16 kB). The values are the rep's own, of the same types, so every
     total is the same to the bit.
 
     >>> rep = Rep(1, 1, 0.0, 2.0, 3.0, 5.5, 24.0, 0.0, 55.0, faults=["bounce"])

@@ -130,6 +130,33 @@ class Rep:
         return d
 
 
+class KeptRep:
+    """What a session keeps of a finished rep for its summary: the phase lengths, peak,
+    heel height and faults that the set and session totals (:func:`_means`), each side's
+    totals and the demo's lines read, nothing else (:meth:`SetSummary.kept`).
+
+    The service keeps every rep of its session until it ends; as whole :class:`Rep` objects,
+    with their times and tempo dicts, that was about 0.5 MB an hour (``bench/service_cpu.py``,
+    1.1 kB a rep; kept, about 0.16 kB). The values are the rep's own, of the same types, so every
+    total is the same to the bit.
+
+    >>> rep = Rep(1, 1, 0.0, 2.0, 3.0, 5.5, 24.0, 0.0, 55.0, faults=["bounce"])
+    >>> kept = KeptRep(rep)
+    >>> (kept.raise_s, kept.top_hold_s, kept.lower_s, kept.heel_rise_mm, kept.faults)
+    (2.0, 1.0, 2.5, 55.0, ('bounce',))
+    """
+
+    __slots__ = ("raise_s", "top_hold_s", "lower_s", "peak_deg", "heel_rise_mm", "faults")
+
+    def __init__(self, rep: Rep):
+        self.raise_s = rep.raise_s
+        self.top_hold_s = rep.top_hold_s
+        self.lower_s = rep.lower_s
+        self.peak_deg = rep.peak_deg
+        self.heel_rise_mm = rep.heel_rise_mm
+        self.faults = tuple(rep.faults)
+
+
 @dataclass
 class SetSummary:
     """A finished set: its reps (final values) and why it ended."""
@@ -156,6 +183,12 @@ class SetSummary:
         if with_reps:
             d["reps"] = [r.to_dict() for r in self.reps]
         return d
+
+    def kept(self) -> SetSummary:
+        """This set as a session keeps it for its summary: the same set, its reps as
+        :class:`KeptRep` (so the same ``to_dict()``, but no ``with_reps``)."""
+        reps: list = [KeptRep(r) for r in self.reps]
+        return SetSummary(self.index, self.start_s, self.end_s, reps, self.ended_by)
 
 
 @dataclass
@@ -302,6 +335,7 @@ __all__ = [
     "REP_FIELDS",
     "REP_DECIMALS",
     "Rep",
+    "KeptRep",
     "SetSummary",
     "SessionSummary",
     "RepEvent",

@@ -94,11 +94,21 @@ class AnalyzerState:
 class Analyzer:
     """Feed it chunks of samples of any size; it returns events in stream order."""
 
-    def __init__(self, settings: AnalyzerSettings | None = None, keep_trace: bool = False):
+    def __init__(
+        self,
+        settings: AnalyzerSettings | None = None,
+        keep_trace: bool = False,
+        keep_sets: bool = True,
+    ):
         self.settings = s = settings or AnalyzerSettings()
         #: keep_trace: every grid row's (t, tilt) for plots of a whole recording (offline only;
         #: the history the chain works from is bounded)
         self.trace: list[np.ndarray] | None = [] if keep_trace else None
+        #: keep_sets: the closed sets with their reps, for summary() (an analysis); without
+        #: it (the service, which keeps its own compact copy: SetSummary.kept) only counted,
+        #: so an hour's reps are not held twice
+        self.sets: list[SetSummary] | None = [] if keep_sets else None
+        self.sets_closed = 0
         self.state = AnalyzerState()
         self.dt_s = 1.0 / s.grid_hz
         self.screen = Screen()
@@ -110,7 +120,6 @@ class Analyzer:
         self.history = History(COLUMNS, int(TUNING.history_s * s.grid_hz))
         self.axis = PitchAxis(s.grid_hz, s.stride_gyr_dps)
         self.detector = RepDetector(s.grid_hz, s.min_peak_deg)
-        self.sets: list[SetSummary] = []
         self.open_set: SetSummary | None = None
         self.set_votes: list[bool] = []
         #: each open-set rep's fault inputs, to judge it again when the set's surface is known
@@ -263,6 +272,8 @@ class Analyzer:
         return events + self._close_set(t, "end_of_stream")
 
     def summary(self) -> SessionSummary:
+        if self.sets is None:
+            raise ValueError("this analyzer keeps no sets (keep_sets=False): no summary")
         sets = list(self.sets)
         if self.open_set is not None:
             sets.append(self.open_set)
@@ -468,7 +479,9 @@ class Analyzer:
         self._rejudge_surface(done)
         done.end_s = done.reps[-1].end_s
         done.ended_by = why
-        self.sets.append(done)
+        self.sets_closed += 1
+        if self.sets is not None:
+            self.sets.append(done)
         self.prev_surface = done.reps[-1].surface
         self.open_set = None
         self.set_votes = []
@@ -537,7 +550,7 @@ class Analyzer:
         neutral_speed = float(-v[top + below[0]]) if len(below) else 0.0
 
         if self.open_set is None:
-            index = len(self.sets) + 1
+            index = self.sets_closed + 1
             self.open_set = SetSummary(index, cand.start_s, cand.end_s, [], "open")
             self.state.set_open = True
         st = self.open_set
@@ -607,7 +620,7 @@ class Analyzer:
 
     def _refresh_state(self):
         st, hist = self.state, self.history
-        st.set_index = self.open_set.index if self.open_set else len(self.sets)
+        st.set_index = self.open_set.index if self.open_set else self.sets_closed
         st.reps_in_set = len(self.open_set.reps) if self.open_set else 0
         if hist.n == 0:
             st.t_s = self.last_t

@@ -212,7 +212,12 @@ def build_service(config, *, imu=None, imus=None, analyzer=None, **loop) -> Serv
         imus = [(config.sensor.side, imu)]
     if analyzer is not None and len(imus) != 1:
         raise ConfigError("an analyzer can be given for one sensor only")
-    shoes = [Shoe(i, analyzer or Analyzer(config.analyzer_settings()), side) for side, i in imus]
+    # keep_sets=False: the session keeps each set's totals (SetSummary.kept), not the
+    # analyzer its whole reps
+    shoes = [
+        Shoe(i, analyzer or Analyzer(config.analyzer_settings(), keep_sets=False), side)
+        for side, i in imus
+    ]
     plan = SessionPlan(
         tempo=config.tempo.target,
         guided=config.tempo.mode == "guided",

@@ -131,8 +131,9 @@ class Session:
     def on_event(self, event) -> None:
         """Every counted event the loop dispatches, before the coach and the sinks."""
         if isinstance(event, SetEvent):
-            self.sets.append(event.summary)
-            self.side_sets.setdefault(event.side, []).append(event.summary)
+            kept = event.summary.kept()  # what the session's totals read, not whole reps
+            self.sets.append(kept)
+            self.side_sets.setdefault(event.side, []).append(kept)
             self._set_side = None
         elif isinstance(event, RepEvent) and self.endurance is not None:
             self._ended(self.endurance.on_rep(event.rep))

@@ -18,6 +18,10 @@ down to ``L``), longer as balance ripple near rest grows beyond ``L``, up to a 0
 Between two movements (the top hold's slow sag flowing into the lowering) the speed
 may never fall that low; there the instant is the speed's minimum between them (the
 valley), and no extrapolation reaches back past it or past a turn of the rate's sign.
+After a short hold the top's sag may hold the speed above L, ripple on it, over the
+whole hold: the band then spans the plateau and its law's zero lies before the rise's
+stop; the sag's level (the plateau's median) is taken off and the onset fitted again
+(where the lowering's own speed rises out of the sag).
 A stop still under way at the end of what was seen is extrapolated past it.
 
 A bell's far side bends its speed already between L and 4L (a 3 s lowering read 0.1 s
@@ -91,6 +95,15 @@ class PhaseSettings:
     #: fraction of the lowering's peak speed: the heel rising again at this (the rate
     #: averaged over ``ripple_box_s``) ends the lowering at the latest (the next rise)
     rising_share: float = 1.0 / 16.0
+    #: s: an onset's law reaching zero this long before the turn of the rate's sign means
+    #: its band held the top's sag (a short hold, its sag above L), not the lowering's flank
+    plateau_gap_s: float = 0.05
+    #: ... and the speed held at half the sag's level or more over this share of the
+    #: plateau (a flank creeping out of rest rises through it: under 1/2 for t^1, 1/3 for t^2)
+    plateau_share: float = 0.75
+    #: multiples of L: a sag this fast or faster (a tenth of the lowering's peak) is the
+    #: top's; a slower "plateau" is the lowering's own slow start under sway
+    plateau_level: float = 1.25
 
 
 PHASE = PhaseSettings()
@@ -274,7 +287,9 @@ def _past_edge(t: np.ndarray, i_band: int, edge: int, t0: float) -> float:
     return float(np.clip(t0, float(t[edge]) - reach, float(t[edge]) + reach))
 
 
-def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None, smooth=None):
+def _boundary(
+    t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None, smooth=None, plateau=False
+):
     """The onset (step -1) or stop (+1) of the movement whose speed peaks at i_peak, and
     whether a power-law fit gave it. With ``far`` (see :func:`_far_share`) the bell's other
     side may bend the law (:func:`_band_fit`). ``smooth``: what :func:`_smoothed` gives
@@ -312,6 +327,21 @@ def _boundary(t: np.ndarray, speed: np.ndarray, i_peak: int, step: int, far=None
     if fit is None or (fit[0] - float(t[run[k1 - 1]])) * step < 0:
         return (_crossing(t, s, i_peak, i_v, level, step) or t_v), False
     t0 = fit[0]
+    if step < 0 and not plateau and s[i_v] <= 0.0 and t0 < t_v - PHASE.plateau_gap_s:
+        # The law's zero lies well before the turn of the rate's sign (the rise's stop), yet
+        # the speed was above zero all the way back to it: the band held a plateau (a short
+        # hold's sag, above L, ripple on it), not the flank. The sag's level taken off, the
+        # onset is where the lowering's own speed rises out of it.
+        top = s[i_v : run[k3] + 1]
+        sag = float(np.median(top))
+        # The plateau: from the turn to where the speed last rises out of the sag's level;
+        # the speed held there (a creeping flank rises through it instead).
+        j = int(np.flatnonzero(top <= sag)[-1])
+        held = top[: j + 1] >= 0.5 * sag
+        long = float(t[i_v + j] - t_v) >= PHASE.ripple_box_s  # more than one ripple swing
+        fast = PHASE.plateau_level * level < sag < PHASE.plain_top * level
+        if fast and long and held.mean() >= PHASE.plateau_share:
+            return _boundary(t, speed, i_peak, step, far, (s - sag, i_peak, h), plateau=True)
     if i_v == edge and s[i_v] > 0.0:
         # Still moving at the end of what was seen (a stop is decided as the speed dies
         # away): the extrapolation may lie past it.

@@ -12,7 +12,8 @@ sample whatever the chunking:
     rise  --(pitch >= bottom + min(rise_min, low_rise) and >= min(peak_min, low_peak))-->  fall
     fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
-             or the rate itself rebounding at stop_rebound_dps)-->  confirm
+             or the rate itself rebounding at stop_rebound_dps,
+             or braked from 1/4 of the peak to under 1/16 within stop_abrupt_s)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 

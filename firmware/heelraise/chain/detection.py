@@ -94,14 +94,16 @@ class DetectionSettings:
     #: ... and at least this share of the lowering's peak rate (a fast lowering's ripple)
     stop_rebound_share: float = 0.3
     #: s: the rate itself under 1/16 of the peak ends the lowering at once when it was
-    #: still past a quarter of the peak (and ``stop_abrupt_dps``) this soon before: a quick
-    #: lowering braking hard (600 deg/s^2 and more), which the average holds back about
-    #: half its length (0.03-0.05 s); a ripple dip is no stop (the confirmation sees the
-    #: lowering resume)
-    stop_abrupt_s: float = 0.05
-    #: deg/s: ... and past this (a fall of 3.5 sigma of 7 deg/s RMS balance ripple within
-    #: stop_abrupt_s: a slow lowering's ripple never does it)
-    stop_abrupt_dps: float = 25.0
+    #: still past a quarter of the peak and ``stop_abrupt_dps`` this soon before: a quick
+    #: lowering braking hard (a too_fast 0.6 s skewed bell: 140 deg/s to rest in 0.2 s),
+    #: which the average held back 0.03-0.05 s; a ripple dip is no stop (the confirmation
+    #: sees the lowering resume)
+    stop_abrupt_s: float = 0.08
+    #: deg/s: ... and past this: a brake of 700 deg/s^2 or more. A deep drop's lowering
+    #: may slow to a near-stop at neutral and go on below it: from 25 deg/s that was taken
+    #: for its stop (read not_past_neutral: dev deep_drop precision 1.00 -> 0.62), from 60
+    #: not (dev seeds 60003-60039); balance ripple (7 deg/s RMS) never swings this far
+    stop_abrupt_dps: float = 60.0
     #: s: a stop ended so, its rate still growing at confirm_s, is waited for this much
     #: longer (a bounce's rebound peaks within a few rows; a rise going on is the next rep)
     rebound_wait_s: float = 0.05
@@ -370,7 +372,9 @@ class RepDetector:
             elif self.mode == "confirm":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 t = r[:, hist.col["t"]]
-                resumed = v < self.vl_val / 4.0
+                # A hard brake's stop holds only while the rate stays under 1/16 of the peak
+                # (where the brake put it): a lowering braking to a slower descent goes on.
+                resumed = v < self.vl_val / (16.0 if self.braked else 4.0)
                 done = t >= self.confirm_t
                 if self.braked:
                     # Stopped hard, before any rebound could show: a rebound fast enough to be

@@ -82,3 +82,18 @@ def test_no_read_waits_to_decide_a_rep(streamed):
                 assert e.t_s > prev_last - 0.011, (e.t_s, prev_last)
         prev_last = last
     assert n >= 55
+
+
+def test_a_quick_lowering_braking_hard_is_decided_within_30_ms_of_its_true_end(streamed):
+    """A quick lowering (``too_fast``, 0.6 s, a skewed bell braking from 140 deg/s to rest
+    in 0.2 s) with no rebound: its rate averaged over the last stop_smooth_s fell under 1/16
+    of the peak only 0.05 s after the rate itself did, and the rep was decided 78 ms after
+    its true end. Braked from a quarter of its peak to under 1/16 within stop_abrupt_s, it is
+    stopped at once (and no bounce is read into it)."""
+    truth, reads = streamed
+    reps = [e for _, events in reads for e in events if isinstance(e, RepEvent)]
+    quick = [(r, e) for r, e in _matched(truth, reps) if r["injected"] == "too_fast"]
+    assert quick  # the session has one
+    for r, e in quick:
+        assert 0.0 < e.t_s - r["end_s"] <= 0.03, (r["end_s"], e.t_s)
+        assert "bounce" not in e.rep.faults

@@ -12,7 +12,8 @@ sample whatever the chunking:
     rise  --(pitch >= bottom + min(rise_min, low_rise) and >= min(peak_min, low_peak))-->  fall
     fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
-             or the rate itself rebounding at stop_rebound_dps)-->  confirm
+             or the rate itself rebounding at stop_rebound_dps,
+             or braked from 1/4 of the peak to under 1/16 within stop_abrupt_s)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
@@ -92,6 +93,17 @@ class DetectionSettings:
     stop_rebound_dps: float = 25.0
     #: ... and at least this share of the lowering's peak rate (a fast lowering's ripple)
     stop_rebound_share: float = 0.3
+    #: s: the rate itself under 1/16 of the peak ends the lowering at once when it was
+    #: still past a quarter of the peak and ``stop_abrupt_dps`` this soon before: a quick
+    #: lowering braking hard (a too_fast 0.6 s skewed bell: 140 deg/s to rest in 0.2 s),
+    #: which the average held back 0.03-0.05 s; a ripple dip is no stop (the confirmation
+    #: sees the lowering resume)
+    stop_abrupt_s: float = 0.08
+    #: deg/s: ... and past this: a brake of 700 deg/s^2 or more. A deep drop's lowering
+    #: may slow to a near-stop at neutral and go on below it: from 25 deg/s that was taken
+    #: for its stop (read not_past_neutral: dev deep_drop precision 1.00 -> 0.62), from 60
+    #: not (dev seeds 60003-60039); balance ripple (7 deg/s RMS) never swings this far
+    stop_abrupt_dps: float = 60.0
     #: s: a stop ended so, its rate still growing at confirm_s, is waited for this much
     #: longer (a bounce's rebound peaks within a few rows; a rise going on is the next rep)
     rebound_wait_s: float = 0.05
@@ -224,6 +236,7 @@ class RepDetector:
         self.fall_rows = 0
         self.confirm_t = None
         self.sprung = False  # the stop was its rebound's (see the confirm mode)
+        self.braked = False  # the stop was a hard brake's, before any rebound (ditto)
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
@@ -323,15 +336,19 @@ class RepDetector:
                 # Abrupt: still lowering at a quarter of its peak within confirm_s before (a
                 # new rise from rest, quick as it may be, is not a rebound).
                 k = max(1, int(round(DETECTION.confirm_s * self.grid_hz)))
-                pre = hist.rows(max(hist.first, a - k), a)[:, [hist.col["w1"], hist.col["w2"]]]
+                ka = max(1, int(round(DETECTION.stop_abrupt_s * self.grid_hz)))
+                pre = hist.rows(max(hist.first, a - max(k, ka)), a)
+                pre = pre[:, [hist.col["w1"], hist.col["w2"]]]
                 n_pre = len(pre)
                 x = np.concatenate((pre @ axis.p, v))
-                fast = x < np.concatenate((np.full(n_pre, self.vl_val), cmv)) / 4.0
-                c = np.concatenate(([0], np.cumsum(fast)))
+                quarter = np.concatenate((np.full(n_pre, self.vl_val), cmv)) / 4.0
                 i = n_pre + np.arange(len(v))
-                was_fast = c[i] - c[np.maximum(i - k, 0)] > 0  # in the k rows before each
-                sprung = (v >= self._rebound_dps(cmv)) & was_fast
-                cond |= sprung
+                sprung = (v >= self._rebound_dps(cmv)) & _any_before(x < quarter, i, k)
+                # ... or when it has braked from a quarter of the peak to under 1/16 of it
+                # within stop_abrupt_s (a quick lowering's hard stop: no average to wait for).
+                braking = x < np.minimum(quarter, -DETECTION.stop_abrupt_dps)
+                abrupt = (v > cmv / 16.0) & _any_before(braking, i, ka)
+                cond |= sprung | abrupt
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
@@ -349,13 +366,27 @@ class RepDetector:
                 # extrapolated from the deceleration when the rep is timed.
                 self.confirm_t = hist.at("t", a + j) + DETECTION.confirm_s
                 self.sprung = bool(sprung[j])  # ended by its rebound: see it to its peak
+                self.braked = bool(abrupt[j]) and not self.sprung  # see the confirm mode
                 self.mode = "confirm"
                 self.cursor = a + j + 1
             elif self.mode == "confirm":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 t = r[:, hist.col["t"]]
-                resumed = v < self.vl_val / 4.0
+                # A hard brake's stop holds only while the rate stays under 1/16 of the peak
+                # (where the brake put it): a lowering braking to a slower descent goes on.
+                resumed = v < self.vl_val / (16.0 if self.braked else 4.0)
                 done = t >= self.confirm_t
+                if self.braked:
+                    # Stopped hard, before any rebound could show: a rebound fast enough to be
+                    # a bounce (FAULT.bounce_min_dps and bounce_fraction of the peak) before
+                    # the decision is seen to its peak, as a stop ended by its rebound is.
+                    springs = v >= max(FAULT.bounce_min_dps, -FAULT.bounce_fraction * self.vl_val)
+                    js = int(np.argmax(springs)) if springs.any() else None
+                    jd = int(np.argmax(done)) if done.any() else None
+                    jr = int(np.argmax(resumed)) if resumed.any() else None
+                    if js is not None and (jd is None or js <= jd) and (jr is None or js < jr):
+                        self.braked, self.sprung = False, True
+                        continue  # the same rows again, waiting as for a rebound
                 if self.sprung:
                     # ... but only once its rebound has done what the bounce rule asks of it
                     # (lifted the heel FAULT.rebound_min_deg and dying away, under
@@ -598,6 +629,12 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
     return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+
+
+def _any_before(flags: np.ndarray, i: np.ndarray, k: int) -> np.ndarray:
+    """For each index in ``i``: is any of ``flags`` true in the ``k`` rows before it?"""
+    c = np.concatenate(([0], np.cumsum(flags)))
+    return c[i] - c[np.maximum(i - k, 0)] > 0
 
 
 def _turned(v: np.ndarray, pitch: np.ndarray, i0: int, i1: int, grid_hz: float) -> bool:

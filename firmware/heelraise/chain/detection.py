@@ -516,6 +516,22 @@ class RepDetector:
             acc, gyr = rows[span, i_acc : i_acc + 3], rows[span, i_gyr : i_gyr + 3]
             pivot = fit_lever(acc, gyr, tilt[span], grav, 1 / self.grid_hz)
             yaw = _yaw_deg(gyr, grav / self.g_ref, 1 / self.grid_hz)
+            if pivot is not None and self._too_long(pivot, axis):
+                # The heel's landing (a bounce's impact, 0.5-1.2 g of ringing right after
+                # the stop) is no lever-arm acceleration, yet it can pull the fit's lever
+                # along the axis to metres: judge the lever over the movement itself, up to
+                # the lowering's end (as _flew judges the residual).
+                own = slice(span.start, min(span.stop, _span(t, start, end).stop))
+                landed = fit_lever(
+                    acc[: own.stop - span.start],
+                    gyr[: own.stop - span.start],
+                    tilt[own],
+                    grav[: own.stop - span.start],
+                    1 / self.grid_hz,
+                )
+                if landed is not None:
+                    pivot = landed
+                    span = own
         low = self.top_val - self.base_val < self.rise_min_deg or (
             self.top_val < DETECTION.peak_min_deg
         )
@@ -540,9 +556,7 @@ class RepDetector:
         if vigorous:
             cand.rejected = "walking"
         elif pivot is not None and (
-            _flew(pivot, t[span], end, pitch[span])
-            or self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
-            or self._lever_surely_m(pivot, axis) > DETECTION.max_lever_total_m
+            _flew(pivot, t[span], end, pitch[span]) or self._too_long(pivot, axis)
         ):
             cand.rejected = "not_pivoting"  # the foot flew (a stride, a step up): no heel raise
         elif cut_off:
@@ -574,6 +588,14 @@ class RepDetector:
         if cand.rejected is None and not low:
             self._learn_lever(pivot, axis)
         return cand
+
+    def _too_long(self, pivot: PivotFit, axis) -> bool:
+        """The fitted lever is no pivot on the ball of the foot: over ``max_lever_m`` across
+        the axis or ``max_lever_total_m`` in all (see _lever_surely_m)."""
+        return (
+            self._lever_across_m(pivot, axis) > DETECTION.max_lever_m
+            or self._lever_surely_m(pivot, axis) > DETECTION.max_lever_total_m
+        )
 
     def _lever_across_m(self, pivot: PivotFit, axis) -> float:
         """The fitted lever arm's length across the pitch axis (m). Along the axis a

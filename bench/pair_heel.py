@@ -3,8 +3,8 @@
 For each pair of ``bench/accuracy.py --pairs`` (the same specs, ``pair_spec``) both sides
 are analysed as the bench does, and every counted rep's tilt at its top and the pitch axis
 it was read along are kept (the analyzer's ``_accept`` is wrapped to look, nothing else
-changes). Each rep is matched to the truth's rep it overlaps. The heel LSI is then taken
-three ways against the truth's:
+changes). Each rep is matched to a true rep as the accuracy bench matches them
+(``sim.scoring.matched_reps``). The heel LSI is then taken three ways against the truth's:
 
 - ``chain``: the heights the chain reported (the bench's figure);
 - ``true axis``: each rep's top read along the sensor's true pitch axis (the foot's y axis
@@ -37,7 +37,7 @@ from heelraise.chain.analyzer import Analyzer
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim.families import REP_FAMILIES
 from heelraise.sim.pair import simulate_pair
-from heelraise.sim.scoring import analysis_tempo
+from heelraise.sim.scoring import analysis_tempo, matched_reps
 from heelraise.symmetry import SIDES, side_totals, symmetry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,8 +45,6 @@ from accuracy import HEEL_LSI_TOLERANCE_PP, jobs_for, pair_spec  # noqa: E402
 
 #: deg: a rep rolled this far (the injected ankle rolls, 10-15 deg) is counted as rolled
 ROLLED_DEG = 8.0
-#: s: a counted rep is matched to the true rep whose span, widened by this, holds its middle
-MATCH_SLACK_S = 0.5
 #: the seeds this bench may run: development ones only
 DEV_SEEDS = (range(0, 4000), range(60000, 70000))
 WAYS = ("chain", "true_axis", "matched_truth")
@@ -79,16 +77,9 @@ def side_reps(sim, settings: AnalyzerSettings) -> list[dict]:
     true_p /= np.linalg.norm(true_p)
     if true_p @ a.axis.p < 0:  # the same sign as the chain's (heel up positive)
         true_p = -true_p
-    truth = sim.truth["reps"]
     rows = []
-    for rep, p, top in seen:
-        mid = 0.5 * (rep.start_s + rep.end_s)
-        hit = [
-            tr
-            for tr in truth
-            if tr["start_s"] - MATCH_SLACK_S <= mid <= tr["end_s"] + MATCH_SLACK_S
-        ]
-        tr = hit[-1] if hit else None
+    matched = matched_reps(sim.truth["reps"], [rep for rep, _, _ in seen])
+    for (rep, p, top), (_, tr) in zip(seen, matched, strict=True):
         p = p if p @ true_p >= 0 else -p
         err = (_angle_deg(p) - _angle_deg(true_p) + 90.0) % 180.0 - 90.0
         rows.append(
@@ -111,17 +102,12 @@ def one_pair(job: tuple[str, int]) -> dict:
     spec = pair_spec(family, seed)
     pair = simulate_pair(spec)
     settings = AnalyzerSettings(tempo=analysis_tempo(spec.session))
-    lever_mm = 1000.0 * settings.heel_lever_m
-
-    def mm(deg: float) -> float:
-        return lever_mm * float(np.sin(np.radians(max(deg, 0.0))))
-
     sides, totals = {}, {way: {} for way in WAYS}
     for side in SIDES:
         rows = sides[side] = side_reps(pair.sides[side], settings)
         heights = {
             "chain": [r["heel_rise_mm"] for r in rows],
-            "true_axis": [mm(r["true_axis_peak_deg"]) for r in rows],
+            "true_axis": [settings.heel_rise_mm(r["true_axis_peak_deg"]) for r in rows],
             "matched_truth": [r["true_heel_rise_mm"] or r["heel_rise_mm"] for r in rows],
         }
         for way in WAYS:

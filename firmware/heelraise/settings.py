@@ -6,6 +6,7 @@ names under ``[analysis]`` and ``[user]``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 from heelraise.exceptions import SettingsError
@@ -87,6 +88,15 @@ class AnalyzerSettings:
     @property
     def heel_lever_m(self) -> float:
         return self.foot_length_m * self.ball_fraction
+
+    def heel_rise_mm(self, peak_deg: float) -> float:
+        """The heel's height above where it started for a foot pitched ``peak_deg`` about
+        the ball (the lever ``heel_lever_m``; none below neutral).
+
+        >>> round(AnalyzerSettings().heel_rise_mm(30.0), 1)
+        94.9
+        """
+        return 1000.0 * self.heel_lever_m * math.sin(math.radians(max(peak_deg, 0.0)))
 
     def with_(self, **changes) -> AnalyzerSettings:
         return replace(self, **changes)

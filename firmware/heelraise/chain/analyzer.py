@@ -582,7 +582,7 @@ class Analyzer:
             end_s=cand.end_s,
             peak_deg=peak,
             depth_deg=depth,
-            heel_rise_mm=1000.0 * s.heel_lever_m * float(np.sin(np.radians(max(peak, 0.0)))),
+            heel_rise_mm=s.heel_rise_mm(peak),
             roll_deg=roll_deg,
             surface=surface,
             faults=faults,

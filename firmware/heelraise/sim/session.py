@@ -380,7 +380,7 @@ def _finish_truth(reps: list[dict], motion: Motion, spec: SessionSpec, tempo: Te
         low = pitch[idx(r["top_end_s"]) : bottom_end + 1]
         depth = max(0.0, -float(low.min()))
         r["depth_deg"] = depth if spec.surface == "step" or depth >= 1.0 else 0.0
-        r["heel_rise_mm"] = 1000 * settings.heel_lever_m * np.sin(np.radians(r["peak_deg"]))
+        r["heel_rise_mm"] = settings.heel_rise_mm(r["peak_deg"])
         span = roll[idx(r["start_s"]) : idx(r["end_s"]) + 1]
         r["roll_deg"] = float(span[np.argmax(np.abs(span))])
         best[r["set"]] = max(best.get(r["set"], 0.0), r["peak_deg"])

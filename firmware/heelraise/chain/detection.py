@@ -521,17 +521,10 @@ class RepDetector:
                 # the stop) is no lever-arm acceleration, yet it can pull the fit's lever
                 # along the axis to metres: judge the lever over the movement itself, up to
                 # the lowering's end (as _flew judges the residual).
-                own = slice(span.start, min(span.stop, _span(t, start, end).stop))
-                landed = fit_lever(
-                    acc[: own.stop - span.start],
-                    gyr[: own.stop - span.start],
-                    tilt[own],
-                    grav[: own.stop - span.start],
-                    1 / self.grid_hz,
-                )
-                if landed is not None:
-                    pivot = landed
-                    span = own
+                n = min(span.stop, _span(t, start, end).stop) - span.start
+                own = fit_lever(acc[:n], gyr[:n], tilt[span][:n], grav[:n], 1 / self.grid_hz)
+                if own is not None:
+                    pivot, span = own, slice(span.start, span.start + n)
         low = self.top_val - self.base_val < self.rise_min_deg or (
             self.top_val < DETECTION.peak_min_deg
         )

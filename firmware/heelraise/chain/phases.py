@@ -242,7 +242,8 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
     if len(idx) < 3:
         return None
     tt, ss = t[idx], s[idx]
-    tm = tt - tt.mean()
+    t_mean = tt.mean()
+    tm = tt - t_mean
     var = float(tm @ tm)
     if var <= 0:
         return None
@@ -266,12 +267,13 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
     ym = np.add.reduce(y, axis=2) / len(ss)  # y.mean(axis=2), bit for bit, without its wrapper
     a = ((y - ym[:, :, None]) @ tm) / var
     line = np.maximum(a[:, :, None] * tm + ym[:, :, None], 0.0)
-    res = np.sum((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2) * weight
+    res = np.add.reduce((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2)
+    res *= weight
     ok = a != 0
     if ok.all() and np.isfinite(res).all():
         # The best (q, p) is the first of equals in (q, p) order, as the loop below finds it.
         i, k = divmod(int(np.argmin(res)), res.shape[1])
-        return float(tt.mean() - ym[i, k] / a[i, k]), float(res[i, k])
+        return float(t_mean - ym[i, k] / a[i, k]), float(res[i, k])
     ks = np.argmin(res, axis=1).tolist()  # the first of equals, as a loop over p would
     best = None
     for i, (k, all_ok) in enumerate(zip(ks, ok.all(axis=1).tolist(), strict=True)):
@@ -280,7 +282,7 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
             usable = np.flatnonzero(ok[i])
             k = int(usable[np.argmin(res[i, usable])]) if len(usable) else None
         if k is not None and (best is None or res[i, k] < best[0]):
-            best = (float(res[i, k]), float(tt.mean() - ym[i, k] / a[i, k]))
+            best = (float(res[i, k]), float(t_mean - ym[i, k] / a[i, k]))
     return None if best is None else (best[1], best[0])
 
 

@@ -43,6 +43,7 @@ from heelraise.chain.pivot import (
     gravity_in_sensor,
     heel_up_sign,
     lever_behind_m,
+    p90,
 )
 
 
@@ -644,7 +645,7 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     below = judge & (pitch < 0.0)
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
-    return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
+    return p90(res[judge]) > DETECTION.pivot_residual_g
 
 
 def _any_before(flags: np.ndarray, i: np.ndarray, k: int) -> np.ndarray:

@@ -124,15 +124,16 @@ def fit_lever(
     nuisance = np.column_stack([np.ones(n), tilt_deg / 30.0])  # (n, 3)
     for i in range(3):
         cols[:, i, 3 + 3 * i : 6 + 3 * i] = nuisance
-    x, *_ = np.linalg.lstsq(cols.reshape(-1, 12), y.reshape(-1), rcond=None)
+    design = cols.reshape(-1, 12)
+    x, *_ = np.linalg.lstsq(design, y.reshape(-1), rcond=None)
     r = x[:3]
     explained = a @ r
-    res = np.sqrt(((y - cols @ x) ** 2).sum(1)) / G_MPS2
+    left2 = (y - cols @ x) ** 2  # what the fit leaves, squared, per row and axis
+    res = np.sqrt(left2.sum(1)) / G_MPS2
     lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
     y_less_errors = y - cols[:, :, 3:] @ x[3:]
-    design = cols.reshape(-1, 12)
     dof = max(1, design.shape[0] - 12)
-    sigma2 = float(((y - cols @ x) ** 2).sum()) / dof
+    sigma2 = float(left2.sum()) / dof
     r_cov = sigma2 * np.linalg.pinv(design.T @ design)[:3, :3]
     return PivotFit(r, res, moving, lever, a, y_less_errors, r_cov)
 

@@ -43,8 +43,8 @@ from heelraise.chain.pivot import (
     gravity_in_sensor,
     heel_up_sign,
     lever_behind_m,
-    p90,
 )
+from heelraise.chain.stats import p90
 
 
 @dataclass(frozen=True)

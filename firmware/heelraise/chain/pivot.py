@@ -18,11 +18,11 @@ heel up moves it up: ``(n x r) . up > 0`` for the heel-up axis ``n``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from heelraise.chain.stats import p90
 from heelraise.physics import G_MPS2
 
 
@@ -152,25 +152,6 @@ def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:
     if abs(v) < PIVOT.sign_min_lever_m:
         return 0
     return 1 if v > 0 else -1
-
-
-def p90(x: np.ndarray) -> float:
-    """``float(np.percentile(x, 90))``, its linear method's arithmetic written out (the
-    same sorted neighbours and the same interpolation, so the same bits), without its
-    wrapper's 30 to 40 us a call: each candidate's residuals are judged by it."""
-    n = len(x)
-    if n == 0:
-        return float(np.percentile(x, 90))
-    v = (n - 1) * 0.9  # where the 90th percentile lies among the sorted values
-    i = min(math.floor(v), n - 1)
-    j = min(i + 1, n - 1)
-    ordered = np.partition(x, (i, j, n - 1)) if n > 2 else np.sort(x)
-    if math.isnan(ordered[-1]):
-        return math.nan  # a NaN sorts last: numpy's percentile is NaN
-    a, b = float(ordered[i]), float(ordered[j])
-    g = v - i if v < n - 1 else 1.0
-    d = b - a
-    return b - d * (1 - g) if g >= 0.5 else a + d * g
 
 
 def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:

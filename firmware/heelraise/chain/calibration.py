@@ -326,7 +326,8 @@ def fit_gains(
     along = turn_deg / turn[:, None]  # the gyro's turn direction: the acc's turn projects on it
 
     def tilt(c):
-        p = (c / np.linalg.norm(c, axis=-1, keepdims=True)) @ frame
+        # Each vector's own (N,3)@(3,3) product, as BLAS gives it one at a time
+        p = np.stack([u @ frame for u in c / np.linalg.norm(c, axis=-1, keepdims=True)])
         sin = np.hypot(p[..., 0], p[..., 1])
         ang = np.degrees(np.arctan2(sin, p[..., 2])) / np.maximum(sin, 1e-12)
         return np.stack([p[..., 1] * ang, -p[..., 0] * ang], axis=-1)

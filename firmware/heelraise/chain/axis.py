@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from heelraise.chain.phases import first_true
-from heelraise.chain.stats import median
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ class PitchAxis:
         self.leans.append(float(np.arctan2(d[1], d[0])))
         ref = np.arctan2(self.p[1], self.p[0])
         rel = (np.array(self.leans) - ref + np.pi / 2) % np.pi - np.pi / 2
-        mid = ref + median(rel)
+        mid = ref + float(np.median(rel))
         self.p = np.array([np.cos(mid), np.sin(mid)])
 
     def pitch_roll(self, r: np.ndarray):

@@ -44,7 +44,6 @@ from heelraise.chain.pivot import (
     heel_up_sign,
     lever_behind_m,
 )
-from heelraise.chain.stats import p90
 
 
 @dataclass(frozen=True)
@@ -645,7 +644,7 @@ def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bo
     below = judge & (pitch < 0.0)
     if np.count_nonzero(below) >= PIVOT.second_pivot_rows:
         res[below] = np.minimum(res[below], pivot.residual_about(below))
-    return p90(res[judge]) > DETECTION.pivot_residual_g
+    return float(np.percentile(res[judge], 90)) > DETECTION.pivot_residual_g
 
 
 def _any_before(flags: np.ndarray, i: np.ndarray, k: int) -> np.ndarray:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.stats import median
 from heelraise.tempo import phase_verdict
 
 
@@ -84,7 +83,7 @@ class RaiseDirection:
             return p
         q = np.array([-p[1], p[0]])
         sides = [d if d @ p >= 0 else -d for d in self.tops]  # each top on p's side
-        turn = median([np.arctan2(d @ q, d @ p) for d in sides])
+        turn = float(np.median([np.arctan2(d @ q, d @ p) for d in sides]))
         return np.cos(turn) * p + np.sin(turn) * q
 
     def add(self, tilt_top: np.ndarray) -> None:

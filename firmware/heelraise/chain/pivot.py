@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heelraise.chain.stats import p90
 from heelraise.physics import G_MPS2
 
 
@@ -68,7 +67,7 @@ class PivotFit:
     def high_residual_g(self) -> float:
         """90th percentile of the residual over the rows that carried the fit (g): a swing
         through the air is a minority of a long movement, but it stands out."""
-        return p90(self.residual_g[self.moving])
+        return float(np.percentile(self.residual_g[self.moving], 90))
 
     def residual_about(self, rows: np.ndarray) -> np.ndarray:
         """The residual (g) over ``rows`` (a mask) of a second pivot fitted to them alone,

@@ -326,18 +326,21 @@ def fit_gains(
     along = turn_deg / turn[:, None]  # the gyro's turn direction: the acc's turn projects on it
 
     def tilt(c):
-        p = (c / np.linalg.norm(c, axis=1, keepdims=True)) @ frame
-        sin = np.hypot(p[:, 0], p[:, 1])
-        ang = np.degrees(np.arctan2(sin, p[:, 2])) / np.maximum(sin, 1e-12)
-        return np.column_stack([p[:, 1] * ang, -p[:, 0] * ang])
+        # Each vector's own (N,3)@(3,3) product, as BLAS gives it one at a time
+        p = np.stack([u @ frame for u in c / np.linalg.norm(c, axis=-1, keepdims=True)])
+        sin = np.hypot(p[..., 0], p[..., 1])
+        ang = np.degrees(np.arctan2(sin, p[..., 2])) / np.maximum(sin, 1e-12)
+        return np.stack([p[..., 1] * ang, -p[..., 0] * ang], axis=-1)
 
-    def residuals(p):
-        c = _corrected(p, acc_g)
-        norm = (np.linalg.norm(c, axis=1) - 1.0) / s.pose_norm_g
+    def residuals(ps):
+        """The residuals of each parameter vector (rows of ``ps``), all at once: every
+        row's the same operations, element by element, as that row alone would get."""
+        c = np.stack([_corrected(p, acc_g) for p in ps])  # each row's own (N,3)@(3,3)
+        norm = (np.linalg.norm(c, axis=-1) - 1.0) / s.pose_norm_g
         r = tilt(c)
-        acc_turn = np.einsum("ij,ij->i", r[j] - r[i], along)
-        ang = (acc_turn - turn / (1.0 + p[9])) / s.pair_deg
-        return np.concatenate([norm, ang])
+        acc_turn = np.einsum("kij,ij->ki", r[:, j] - r[:, i], along)
+        ang = (acc_turn - turn / (1.0 + ps[:, 9:10])) / s.pair_deg
+        return np.concatenate([norm, ang], axis=1)
 
     p = np.zeros(10)
     # The overall acc scale is free (it bends no angle): start it at the poses' mean |g|.
@@ -345,19 +348,20 @@ def fit_gains(
     eps = 1e-6
     w = np.ones(len(acc_g) + len(pairs))
     for _ in range(s.iterations):
-        r0 = residuals(p)
-        jac = np.empty((len(r0), 10))
-        for k in range(10):
-            dp = p.copy()
-            dp[k] += eps
-            jac[:, k] = (residuals(dp) - r0) / eps
+        # p, then p with each parameter in turn moved by eps: one pass for the Jacobian
+        ps = np.repeat(p[None, :], 11, axis=0)
+        ps[np.arange(1, 11), np.arange(10)] += eps
+        rs = residuals(ps)
+        r0 = rs[0]
+        jac = np.empty((len(r0), 10))  # C order, as the products below had it
+        jac[:] = ((rs[1:] - r0) / eps).T
         # Huber weights: a check far off after the last step counts as a milder one
         a = np.abs(r0)
         w = np.where(a <= s.huber_sigma, 1.0, s.huber_sigma / np.maximum(a, 1e-12))
         h = jac.T @ (w[:, None] * jac) + np.diag(1.0 / sd**2)
         g = jac.T @ (w * r0) + p / sd**2
         p = p - np.linalg.solve(h, g)
-    r = residuals(p)
+    r = residuals(p[None, :])[0]
     if not np.all(np.isfinite(r)) or np.sqrt(np.mean(np.minimum(r * r, 25.0))) > s.refuse_rms:
         return None
     return correction_of(p, up, g_ref)

@@ -38,6 +38,7 @@ from heelraise.chain.phases import first_true, fit_span, phase_span, rising_agai
 from heelraise.chain.pivot import (
     PIVOT,
     PivotFit,
+    cross3,
     fit_lever,
     gravity_in_sensor,
     heel_up_sign,
@@ -594,7 +595,7 @@ class RepDetector:
         """The fitted lever arm's length across the pitch axis (m). Along the axis a
         rotation about it moves nothing, so that part of the fit is not seen."""
         n3 = self.frame[:, :2] @ axis.p
-        return float(np.linalg.norm(np.cross(n3, pivot.r_m)))
+        return float(np.linalg.norm(cross3(n3, pivot.r_m)))
 
     def _lever_surely_m(self, pivot: PivotFit, axis) -> float:
         """The fitted lever arm's length in all (m), its part along the pitch axis taken

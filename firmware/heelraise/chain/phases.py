@@ -108,6 +108,13 @@ class PhaseSettings:
 
 PHASE = PhaseSettings()
 _EXPONENTS = np.linspace(PHASE.min_exponent, PHASE.max_exponent, 13)
+# What _band_fit works out from the exponent grids, the same for every band: worked out once.
+_INVERSE = 1.0 / _EXPONENTS[None, :, None]  # (1, p, 1)
+_WEIGHT = 1.0 + PHASE.prior * np.log2(_EXPONENTS / 2.0) ** 2
+_FAR_Q = np.array(PHASE.far_exponents, dtype=float)[:, None]  # (q, 1)
+# ... but numpy takes ``x ** q`` for a scalar q of 0.5, 1 or 2 as sqrt, a copy or a square,
+# which can differ from pow's in the last place: those rows as the scalar power gives them.
+_SCALAR_Q = [(i, q) for i, q in enumerate(PHASE.far_exponents) if q in (0.5, 1.0, 2.0)]
 
 
 def first_true(mask: np.ndarray) -> int | None:
@@ -235,23 +242,38 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
     if len(idx) < 3:
         return None
     tt, ss = t[idx], s[idx]
-    tm = tt - tt.mean()
+    t_mean = tt.mean()
+    tm = tt - t_mean
     var = float(tm @ tm)
     if var <= 0:
         return None
-    ps = _EXPONENTS if exponents is None else np.asarray(exponents, dtype=float)
-    weight = 1.0 + PHASE.prior * np.log2(ps / 2.0) ** 2
+    if exponents is None:
+        ps, inverse, weight = _EXPONENTS, _INVERSE, _WEIGHT
+    else:
+        ps = np.asarray(exponents, dtype=float)
+        inverse = 1.0 / ps[None, :, None]
+        weight = 1.0 + PHASE.prior * np.log2(ps / 2.0) ** 2
     # Every bend exponent q (a row of ff each) and every exponent p at once, one array of
-    # (q, p, sample): the same sums, element by element, as one (q, p) at a time.
-    qs = (0.0,) if far is None else PHASE.far_exponents
-    ff = np.stack([far**q if q else np.ones(len(ss)) for q in qs])
+    # (q, p, sample): the same sums, element by element, as one (q, p) at a time (far**0 is
+    # 1 exactly, the plain power law's row).
+    if far is None:
+        ff = np.ones((1, len(ss)))
+    else:
+        ff = far**_FAR_Q
+        for i, q in _SCALAR_Q:
+            ff[i] = far**q
     base = np.maximum(ss / ff, 0.0)
-    y = base[:, None, :] ** (1.0 / ps[None, :, None])
-    ym = y.mean(axis=2)
+    y = base[:, None, :] ** inverse
+    ym = np.add.reduce(y, axis=2) / len(ss)  # y.mean(axis=2), bit for bit, without its wrapper
     a = ((y - ym[:, :, None]) @ tm) / var
     line = np.maximum(a[:, :, None] * tm + ym[:, :, None], 0.0)
-    res = np.sum((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2) * weight
+    res = np.add.reduce((ff[:, None, :] * line ** ps[None, :, None] - ss) ** 2, axis=2)
+    res *= weight
     ok = a != 0
+    if ok.all() and np.isfinite(res).all():
+        # The best (q, p) is the first of equals in (q, p) order, as the loop below finds it.
+        i, k = divmod(int(np.argmin(res)), res.shape[1])
+        return float(t_mean - ym[i, k] / a[i, k]), float(res[i, k])
     ks = np.argmin(res, axis=1).tolist()  # the first of equals, as a loop over p would
     best = None
     for i, (k, all_ok) in enumerate(zip(ks, ok.all(axis=1).tolist(), strict=True)):
@@ -260,7 +282,7 @@ def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far
             usable = np.flatnonzero(ok[i])
             k = int(usable[np.argmin(res[i, usable])]) if len(usable) else None
         if k is not None and (best is None or res[i, k] < best[0]):
-            best = (float(res[i, k]), float(tt.mean() - ym[i, k] / a[i, k]))
+            best = (float(res[i, k]), float(t_mean - ym[i, k] / a[i, k]))
     return None if best is None else (best[1], best[0])
 
 

@@ -123,15 +123,16 @@ def fit_lever(
     nuisance = np.column_stack([np.ones(n), tilt_deg / 30.0])  # (n, 3)
     for i in range(3):
         cols[:, i, 3 + 3 * i : 6 + 3 * i] = nuisance
-    x, *_ = np.linalg.lstsq(cols.reshape(-1, 12), y.reshape(-1), rcond=None)
+    design = cols.reshape(-1, 12)
+    x, *_ = np.linalg.lstsq(design, y.reshape(-1), rcond=None)
     r = x[:3]
     explained = a @ r
-    res = np.sqrt(((y - cols @ x) ** 2).sum(1)) / G_MPS2
+    left2 = (y - cols @ x) ** 2  # what the fit leaves, squared, per row and axis
+    res = np.sqrt(left2.sum(1)) / G_MPS2
     lever = float(np.sqrt((explained[moving] ** 2).sum(1).mean())) / G_MPS2
     y_less_errors = y - cols[:, :, 3:] @ x[3:]
-    design = cols.reshape(-1, 12)
     dof = max(1, design.shape[0] - 12)
-    sigma2 = float(((y - cols @ x) ** 2).sum()) / dof
+    sigma2 = float(left2.sum()) / dof
     r_cov = sigma2 * np.linalg.pinv(design.T @ design)[:3, :3]
     return PivotFit(r, res, moving, lever, a, y_less_errors, r_cov)
 
@@ -152,9 +153,18 @@ def heel_up_sign(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> int:
     return 1 if v > 0 else -1
 
 
+def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of two 3-vectors: the same products and differences, so the same bits,
+    without its wrapper (moving axes, broadcasting: 10 to 20 us a call, against 2; the
+    detector asks for a lever's length across the axis several times a candidate)."""
+    a0, a1, a2 = a.tolist()
+    b0, b1, b2 = b.tolist()
+    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+
+
 def lever_behind_m(fit: PivotFit, axis_3d: np.ndarray, up: np.ndarray) -> float:
     """How far behind the pivot the sensor sits along the foot (m), ``(n x r) . up`` for the
     heel-up axis ``n``: a property of the mounting for a foot turning about the ball of the
     foot (0.035-0.21 m at the sites sensors are strapped to), less by the heel-to-ball
     distance (about 0.19 m) for a foot turning about its heel (a toe tap)."""
-    return float(np.cross(axis_3d, fit.r_m) @ up)
+    return float(cross3(axis_3d, fit.r_m) @ up)

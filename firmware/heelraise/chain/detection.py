@@ -13,7 +13,8 @@ sample whatever the chunking:
     fall  --(pitch <= top - max(fall_fraction * (top - bottom), fall_min), or back)-->  stop
     stop  --(lowering rate, averaged over stop_smooth_s, < 1/16 of its peak,
              or the rate itself rebounding at stop_rebound_dps,
-             or braked from 1/4 of the peak to under 1/16 within stop_abrupt_s)-->  confirm
+             or braked from 1/4 of the peak to under 1/16 within stop_abrupt_s,
+             or, smooth, within stop_settle_share of the peak with its brake done)-->  confirm
     confirm --(lowering resumes)--> stop
     confirm --(``confirm_s`` after the stop)--> rep decided --> rise
 
@@ -105,6 +106,22 @@ class DetectionSettings:
     #: for its stop (read not_past_neutral: dev deep_drop precision 1.00 -> 0.62), from 60
     #: not (dev seeds 60003-60039); balance ripple (7 deg/s RMS) never swings this far
     stop_abrupt_dps: float = 60.0
+    #: s: the rate's rise (its trend) is judged over this long: the brake is done when,
+    #: within ``stop_settle_share`` of the peak, the rate rose over the last stop_settle_s
+    #: at under ``stop_settle_brake`` of the lowering's hardest brake so far (a slow
+    #: lowering's tail flattening out onto the foot's sway, 1-3 deg/s, where 1/16 of its
+    #: 25-50 deg/s peak waited for the sway to swing its way: decided 50-270 ms late)
+    stop_settle_s: float = 0.02
+    #: ... at under this share of the hardest brake (a clean bell's tail still brakes at
+    #: over half its hardest at 1/10 of the peak; the sway's own rise is a few deg/s^2)
+    stop_settle_brake: float = 0.2
+    #: ... with the rate, itself and averaged, within this share of the peak
+    stop_settle_share: float = 0.1
+    #: ... and only on a lowering smooth to half-way down: its rate's second difference
+    #: (RMS, per grid row) under this share of the peak. Balance ripple (7 deg/s RMS:
+    #: dev brisk, slow, deep_drop 0.012-0.17 of the peak) makes the rate's rise no trend,
+    #: so there the average decides; a lowering without it reads 0.0004-0.007
+    stop_settle_ripple: float = 0.01
     #: s: a stop ended so, its rate still growing at confirm_s, is waited for this much
     #: longer (a bounce's rebound peaks within a few rows; a rise going on is the next rep)
     rebound_wait_s: float = 0.05
@@ -238,6 +255,8 @@ class RepDetector:
         self.confirm_t = None
         self.sprung = False  # the stop was its rebound's (see the confirm mode)
         self.braked = False  # the stop was a hard brake's, before any rebound (ditto)
+        self.brake_dps2 = 0.0  # the lowering's hardest brake so far (see _rise_dps2)
+        self.smooth = False  # the lowering shows no balance ripple (stop_settle_ripple)
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
 
     @property
@@ -326,13 +345,20 @@ class RepDetector:
                 self.fall_rows = a + j - self.top_idx  # top to half-way down
                 v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 self.vl_val = float(v.min())
+                d2 = np.diff(v, 2)
+                self.smooth = len(d2) > 0 and float(np.sqrt(np.mean(d2 * d2))) < (
+                    -DETECTION.stop_settle_ripple * self.vl_val
+                )
+                rise = self._rise_dps2(v)
+                self.brake_dps2 = float(np.nanmax(rise)) if np.isfinite(rise).any() else 0.0
                 self.cursor = a + j + 1
             elif self.mode == "stop":
                 v = r[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 cmv = np.minimum.accumulate(np.minimum(v, self.vl_val))
                 # Stopped when the rate averaged over the last stop_smooth_s (balance ripple
                 # averages out; a dip of the ripple is not a stop) is under 1/16 of the peak.
-                cond = self._trailing_rate(hist, a, v, axis) > cmv / 16.0
+                avg = self._trailing_rate(hist, a, v, axis)
+                cond = avg > cmv / 16.0
                 # ... or when the rate itself springs back up (an abrupt stop's rebound).
                 # Abrupt: still lowering at a quarter of its peak within confirm_s before (a
                 # new rise from rest, quick as it may be, is not a rebound).
@@ -350,9 +376,19 @@ class RepDetector:
                 braking = x < np.minimum(quarter, -DETECTION.stop_abrupt_dps)
                 abrupt = (v > cmv / 16.0) & _any_before(braking, i, ka)
                 cond |= sprung | abrupt
+                # ... or, on a smooth lowering, when its brake is done near the peak's 1/16:
+                # the rate, within stop_settle_share of the peak, no longer rising towards 0
+                # (a tail flattening onto the sway, which the 1/16 would wait out).
+                rise = self._rise_dps2(x)[len(x) - len(v) :]
+                hardest = np.fmax.accumulate(np.fmax(rise, self.brake_dps2))
+                if self.smooth:
+                    near = cmv * DETECTION.stop_settle_share
+                    settled = rise < DETECTION.stop_settle_brake * hardest
+                    cond |= (v > near) & (avg > near) & settled
                 j = int(np.argmax(cond)) if cond.any() else None
                 upto = len(v) if j is None else j + 1
                 self.vl_val = min(self.vl_val, float(v[:upto].min()))
+                self.brake_dps2 = float(hardest[upto - 1])
                 if j is None:
                     self._wait(hist, end_here)
                     continue
@@ -431,6 +467,15 @@ class RepDetector:
         peak so far)."""
         peak = self.vl_val if peak_dps is None else peak_dps
         return np.maximum(DETECTION.stop_rebound_dps, -DETECTION.stop_rebound_share * peak)
+
+    def _rise_dps2(self, x: np.ndarray) -> np.ndarray:
+        """The rate's rise (deg/s^2) over the last ``stop_settle_s`` at each row of ``x``
+        from that many rows on (a lowering braking: positive); the rows before: NaN."""
+        m = max(1, int(round(DETECTION.stop_settle_s * self.grid_hz)))
+        out = np.full(len(x), np.nan)
+        if len(x) > m:
+            out[m:] = (x[m:] - x[:-m]) * (self.grid_hz / m)
+        return out
 
     def _stop_rows(self) -> int:
         """Rows the stop's rate is averaged over: ``stop_smooth_s``, or ``stop_smooth_share``

@@ -19,6 +19,7 @@ from heelraise.chain.analyzer import Analyzer
 from heelraise.events import RepEvent
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import simulate_session
+from test_chain_stop_decision import _matched
 
 RATE_HZ = 100.0
 READ = 2  # samples per read: 20 ms
@@ -41,12 +42,7 @@ def matched():
     reps = [e for e in events if isinstance(e, RepEvent)]
     truth = sim.truth["reps"]
     assert len(reps) == len(truth)
-    out = []
-    for r in truth:
-        e = min(reps, key=lambda e: abs(e.rep.start_s - r["start_s"]))
-        assert abs(e.rep.start_s - r["start_s"]) < 0.5, r
-        out.append((r, e))
-    return out
+    return _matched(truth, reps)
 
 
 def test_a_slow_lowering_coming_to_rest_on_the_sway_is_decided_within_50_ms(matched):

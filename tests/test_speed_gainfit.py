@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from heelraise.chain import calibration
 from heelraise.chain.analyzer import Analyzer
-from heelraise.chain.calibration import _corrected, correction_of, fit_gains
+from heelraise.chain.calibration import _corrected, correction_of, fit_gains, prior_sd
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import SessionSpec, simulate_session
 from heelraise.sim.scoring import analysis_tempo, family_spec
@@ -16,9 +16,7 @@ def fit_one_vector_at_a_time(up, basis, acc_g, pairs, turn_deg, g_ref=1.0, setti
     """fit_gains as it was written before: a residual call per parameter vector (kept here
     as the reference)."""
     s = settings
-    sd = np.array(
-        [s.acc_bias_g] * 3 + [s.scale_error] * 3 + [s.cross_axis / np.sqrt(2)] * 3 + [s.scale_error]
-    )
+    sd = prior_sd(s)
     frame = np.column_stack([basis, up])
     i, j = pairs[:, 0], pairs[:, 1]
     turn = np.linalg.norm(turn_deg, axis=1)

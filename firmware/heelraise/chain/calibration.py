@@ -298,6 +298,16 @@ def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1.0 + c)
 
 
+def prior_sd(settings: SelfCalSettings = SELFCAL) -> np.ndarray:
+    """The prior's width of each of the gain fit's ten parameters: three acc biases (g),
+    three acc scale errors, three cross-axis terms (each pair's share of the datasheet's
+    figure), the gyro's scale error."""
+    s = settings
+    return np.array(
+        [s.acc_bias_g] * 3 + [s.scale_error] * 3 + [s.cross_axis / np.sqrt(2)] * 3 + [s.scale_error]
+    )
+
+
 def fit_gains(
     up: np.ndarray,
     basis: np.ndarray,
@@ -317,9 +327,7 @@ def fit_gains(
     Returns None when the poses fit no sensor (then nothing is corrected).
     """
     s = settings
-    sd = np.array(
-        [s.acc_bias_g] * 3 + [s.scale_error] * 3 + [s.cross_axis / np.sqrt(2)] * 3 + [s.scale_error]
-    )
+    sd = prior_sd(s)
     frame = np.column_stack([basis, up])
     i, j = pairs[:, 0], pairs[:, 1]
     turn = np.linalg.norm(turn_deg, axis=1)
@@ -353,8 +361,7 @@ def fit_gains(
         ps[np.arange(1, 11), np.arange(10)] += eps
         rs = residuals(ps)
         r0 = rs[0]
-        jac = np.empty((len(r0), 10))  # C order, as the products below had it
-        jac[:] = ((rs[1:] - r0) / eps).T
+        jac = np.ascontiguousarray(((rs[1:] - r0) / eps).T)  # C order, as the products had it
         # Huber weights: a check far off after the last step counts as a milder one
         a = np.abs(r0)
         w = np.where(a <= s.huber_sigma, 1.0, s.huber_sigma / np.maximum(a, 1e-12))

@@ -20,6 +20,12 @@ mean ``peak_deg`` error (deg and % of its mean true peak), its rolled reps' (|ro
 or more), the axis's error when each rep was counted (median and max, deg) and the first
 rep's error are printed.
 
+Each side also shows its gyro's gain along the foot's pitch axis, the simulated sensor's
+(``truth["sensor_errors"]``) beside the self-calibration's last fit: the part of a height
+error that is the gyro's gain. ``--true-gains`` runs every side with each gain fit replaced
+by the sensor's true gains (its accelerometer's whole affine error, its gyro's gain along
+the pitch axis; the same neutral): what a perfect self-calibration could give at most.
+
 ``python bench/pair_heel.py --first-seed 60000 --sessions 160 --jobs 2`` (development and
 tuning seeds only: below 4000 or 60000-69999; the kept-apart and held-out ranges are the
 accuracy bench's).
@@ -34,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from heelraise.chain.analyzer import Analyzer
+from heelraise.chain.calibration import GainCorrection, GainSelfCal, _rotation_between
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim.families import REP_FAMILIES
 from heelraise.sim.pair import simulate_pair
@@ -54,10 +61,41 @@ def _angle_deg(v: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(v[1], v[0])))
 
 
-def side_reps(sim, settings: AnalyzerSettings) -> list[dict]:
+def pitch_gyro_gain(truth: dict) -> float:
+    """The simulated gyro's gain along the foot's pitch axis (row 1 of the mount matrix, the
+    foot's y axis in sensor axes): what the gain fit's one gyro gain should come to."""
+    p = np.asarray(truth["mount_matrix"])[1]
+    return float(p @ np.asarray(truth["sensor_errors"]["gyr_matrix"]) @ p)
+
+
+def true_correction(truth: dict, up: np.ndarray, g_ref: float) -> GainCorrection:
+    """The correction a perfect self-calibration would fit: the accelerometer's drawn affine
+    error undone (the neutral reading left where it is, as ``correction_of`` leaves it) and
+    the gyro's gain along the pitch axis."""
+    e = truth["sensor_errors"]
+    inv = np.linalg.inv(np.asarray(e["acc_matrix"]))
+    bias = np.asarray(e["acc_bias_g"])
+    c0 = inv @ (up * g_ref - bias)
+    matrix = g_ref * (_rotation_between(c0 / np.linalg.norm(c0), up) @ inv) / np.linalg.norm(c0)
+    return GainCorrection(matrix, -matrix @ bias, pitch_gyro_gain(truth), np.zeros(10))
+
+
+def side_reps(sim, settings: AnalyzerSettings, true_gains: bool = False) -> list[dict]:
     """Each counted rep of one side: what it reported, its top's tilt along the true axis,
-    the axis's error when it was counted (deg) and the true rep it matches (or None)."""
+    the axis's error when it was counted (deg) and the true rep it matches (or None); with
+    ``true_gains`` each gain fit replaced by the sensor's true gains (:func:`true_correction`).
+    The first row also carries the side's gyro gain along the pitch axis, true and fitted."""
     a = Analyzer(settings)
+    if true_gains:
+        fit = GainSelfCal._pose
+
+        def perfect(cal, acc, mid_turn):
+            changed = fit(cal, acc, mid_turn)
+            if changed:
+                cal.correction = true_correction(sim.truth, cal.up, cal.g_ref)
+            return changed
+
+        GainSelfCal._pose = perfect
     seen: list[tuple] = []
     accept = a._accept
 
@@ -69,8 +107,12 @@ def side_reps(sim, settings: AnalyzerSettings) -> list[dict]:
         return events
 
     a._accept = looking
-    a.update(sim.t_s, sim.acc_g, sim.gyr_dps)
-    a.finish()
+    try:
+        a.update(sim.t_s, sim.acc_g, sim.gyr_dps)
+        a.finish()
+    finally:
+        if true_gains:
+            GainSelfCal._pose = fit
     # The foot's pitch axis (its y axis) in sensor axes is row 1 of the mount matrix
     # (sensor -> foot); on the chain's neutral basis it is the true pitch axis.
     true_p = a.fusion.basis.T @ np.asarray(sim.truth["mount_matrix"])[1]
@@ -93,18 +135,25 @@ def side_reps(sim, settings: AnalyzerSettings) -> list[dict]:
                 "true_roll_deg": None if tr is None else tr["roll_deg"],
             }
         )
+    if rows:
+        rows[0]["gyro_gain"] = {
+            "true": pitch_gyro_gain(sim.truth),
+            "fitted": float(a.fusion.correction.gyr_gain),
+        }
     return rows
 
 
-def one_pair(job: tuple[str, int]) -> dict:
-    """Both sides' reps, and the heel LSI's error (pp) read each of the three ways."""
-    family, seed = job
+def one_pair(job: tuple) -> dict:
+    """Both sides' reps, and the heel LSI's error (pp) read each of the three ways; a third
+    item in ``job``, when true, runs the sides with their true gains (see side_reps)."""
+    family, seed, *more = job
+    true_gains = bool(more and more[0])
     spec = pair_spec(family, seed)
     pair = simulate_pair(spec)
     settings = AnalyzerSettings(tempo=analysis_tempo(spec.session))
     sides, totals = {}, {way: {} for way in WAYS}
     for side in SIDES:
-        rows = sides[side] = side_reps(pair.sides[side], settings)
+        rows = sides[side] = side_reps(pair.sides[side], settings, true_gains)
         heights = {
             "chain": [r["heel_rise_mm"] for r in rows],
             "true_axis": [settings.heel_rise_mm(r["true_axis_peak_deg"]) for r in rows],
@@ -131,11 +180,13 @@ def side_line(side: str, rows: list[dict]) -> str:
     rolled = np.abs([r["true_roll_deg"] for r in ok]) >= ROLLED_DEG
     axis = np.abs([r["axis_err_deg"] for r in rows])
     rolled_txt = f"{err[rolled].mean():+.2f}" if rolled.any() else "-"
+    gain = rows[0]["gyro_gain"]
     return (
         f"    {side:<5} {len(rows):3d} reps, true peak mean {true.mean():5.1f} deg; peak error "
         f"mean {err.mean():+.2f} deg ({100 * err.mean() / true.mean():+.1f} %), along the "
         f"true axis {along.mean():+.2f}; {int(rolled.sum())} rolled: {rolled_txt}; axis error "
-        f"median {np.median(axis):.1f} max {axis.max():.0f} deg; first rep {err[0]:+.2f}"
+        f"median {np.median(axis):.1f} max {axis.max():.0f} deg; first rep {err[0]:+.2f}; "
+        f"gyro gain along the pitch axis {gain['true']:.4f}, fitted {gain['fitted']:.4f}"
     )
 
 
@@ -173,6 +224,11 @@ def main(argv=None) -> int:
         "--families", default=",".join(REP_FAMILIES), help="rep families, comma-separated"
     )
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--true-gains",
+        action="store_true",
+        help="each gain fit replaced by the sensor's true gains (the most it could give)",
+    )
     args = p.parse_args(argv)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     bad = [f for f in families if f not in REP_FAMILIES]
@@ -185,13 +241,14 @@ def main(argv=None) -> int:
         p.error(
             f"seeds {args.first_seed} to {last}: development seeds only (below 4000, 60000-69999)"
         )
-    jobs = jobs_for(families, args.first_seed, args.sessions)
+    jobs = [(*job, args.true_gains) for job in jobs_for(families, args.first_seed, args.sessions)]
     if args.jobs == 1:
         results = [one_pair(j) for j in jobs]
     else:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(one_pair, jobs, chunksize=1))
-    print(f"seeds {args.first_seed} to {last}, pairs of: {', '.join(families)}")
+    gains = ", each side with its sensor's true gains" if args.true_gains else ""
+    print(f"seeds {args.first_seed} to {last}, pairs of: {', '.join(families)}{gains}")
     print(report(results))
     return 0
 

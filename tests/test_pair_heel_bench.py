@@ -44,3 +44,39 @@ def test_it_refuses_seeds_outside_the_development_ranges(heel, capsys):
     with pytest.raises(SystemExit):
         heel.main(["--first-seed", "73000", "--sessions", "1"])
     assert "development seeds only" in capsys.readouterr().err
+
+
+def test_the_truth_names_the_sensor_errors_it_drew_without_changing_the_recording():
+    from heelraise.sim.kinematics import Motion
+    from heelraise.sim.sensor import SensorModel
+
+    t = np.arange(0.0, 2.0, 0.001)
+    true_acc = np.tile([0.1, -0.2, 0.97], (len(t), 1))
+    motion = Motion(t, true_acc, np.zeros((len(t), 3)), np.zeros(len(t)), np.zeros(len(t)))
+    sensor = SensorModel(drop_fraction=0.0, drop_bursts_per_min=0.0)
+    errors: dict = {}
+    plain = sensor.record(motion, np.random.default_rng(5))
+    told = sensor.record(motion, np.random.default_rng(5), errors)
+    for a, b in zip(plain, told, strict=True):  # the same draws: the same recording
+        np.testing.assert_array_equal(a, b)
+    # at rest the accelerometer reads its matrix times the true force plus its offset
+    # (a wrong matrix, e.g. the gyro's, or the offset left out, reads 0.01-0.1 g off)
+    want = np.asarray(errors["acc_matrix"]) @ true_acc[0] + errors["acc_bias_g"]
+    np.testing.assert_allclose(told[1].mean(axis=0), want, atol=2e-3)
+    assert not np.allclose(errors["acc_matrix"], errors["gyr_matrix"])
+
+
+def test_true_gains_give_the_ceiling_the_gain_fit_leaves(heel):
+    # deep_drop 60139: the right gyro's gain along the pitch axis is 1.041, the fit leaves
+    # it at 1.026, and its 8 deg raises read 0.3-0.5 deg low: heel LSI 9 pp off
+    fitted = heel.one_pair(("deep_drop", 60139))
+    perfect = heel.one_pair(("deep_drop", 60139, True))
+    gains = {s: rows[0]["gyro_gain"] for s, rows in fitted["sides"].items()}
+    assert all(abs(g["true"] - 1.0) < 0.1 for g in gains.values())
+    assert max(abs(g["true"] - g["fitted"]) for g in gains.values()) > 0.01
+    assert all(
+        rows[0]["gyro_gain"]["fitted"] == rows[0]["gyro_gain"]["true"]
+        for rows in perfect["sides"].values()
+    )
+    assert abs(fitted["err"]["chain"]) > 5.0
+    assert abs(perfect["err"]["chain"]) < 3.0

@@ -33,8 +33,18 @@ class SensorModel:
     drop_bursts_per_min: float = 0.5  # bursts of 20-150 ms of lost samples
     ideal: bool = False  # no errors at all (for tests of the maths)
 
-    def record(self, motion: Motion, rng: np.random.Generator):
-        """Sample ``motion`` like the sensor would: returns (t_s, acc_g, gyr_dps)."""
+    def record(self, motion: Motion, rng: np.random.Generator, errors: dict | None = None):
+        """Sample ``motion`` like the sensor would: returns (t_s, acc_g, gyr_dps). A dict
+        ``errors`` gets this sensor's drawn gains and zero offsets (``acc_matrix``,
+        ``acc_bias_g``, ``gyr_matrix``, ``gyr_bias_dps``: reading = matrix @ true + offset),
+        for a bench to take the chain's self-calibration apart; the draws are the same."""
+        if errors is not None:
+            errors.update(
+                acc_matrix=np.eye(3),
+                acc_bias_g=np.zeros(3),
+                gyr_matrix=np.eye(3),
+                gyr_bias_dps=np.zeros(3),
+            )
         fine_hz = 1.0 / (motion.t_s[1] - motion.t_s[0])
         n = int(np.floor(motion.duration_s * self.rate_hz))
         t_nominal = np.arange(n) / self.rate_hz
@@ -54,12 +64,23 @@ class SensorModel:
             m[np.diag_indices(3)] = 1 + rng.normal(0, self.scale_error, 3)
             return m
 
-        acc = acc @ gain_matrix().T + rng.normal(0, self.acc_bias_g, 3)
+        acc_matrix = gain_matrix()
+        acc_bias_g = rng.normal(0, self.acc_bias_g, 3)
+        acc = acc @ acc_matrix.T + acc_bias_g
         walk = np.cumsum(rng.normal(0, self.gyr_drift_dps_rts / np.sqrt(self.rate_hz), (n, 3)), 0)
         thermal = 0.4 * np.sin(
             2 * np.pi * t_nominal[:, None] / rng.uniform(300, 900) + rng.uniform(0, 2 * np.pi, 3)
         )
-        gyr = gyr @ gain_matrix().T + rng.normal(0, self.gyr_bias_dps, 3) + walk + thermal
+        gyr_matrix = gain_matrix()
+        gyr_bias_dps = rng.normal(0, self.gyr_bias_dps, 3)
+        gyr = gyr @ gyr_matrix.T + gyr_bias_dps + walk + thermal
+        if errors is not None:
+            errors.update(
+                acc_matrix=acc_matrix,
+                acc_bias_g=acc_bias_g,
+                gyr_matrix=gyr_matrix,
+                gyr_bias_dps=gyr_bias_dps,
+            )
         bw = cutoff
         acc = acc + rng.normal(0, self.acc_noise_g_rthz * np.sqrt(bw), acc.shape)
         gyr = gyr + rng.normal(0, self.gyr_noise_dps_rthz * np.sqrt(bw), gyr.shape)

@@ -116,7 +116,8 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
     mount = random_rotation(rng)
     motion = sc.render(sensor_pos, mount)
     sensor = SensorModel(rate_hz=spec.rate_hz, ideal=spec.ideal_sensor)
-    t_s, acc_g, gyr_dps = sensor.record(motion, rng)
+    errors: dict = {}
+    t_s, acc_g, gyr_dps = sensor.record(motion, rng, errors)
 
     _finish_truth(reps, motion, spec, tempo)
     truth = {
@@ -125,6 +126,9 @@ def simulate_session(spec: SessionSpec | None = None, **overrides) -> SimulatedS
         "mount_site": str(site),
         "mount_matrix": mount.round(6).tolist(),
         "sensor_pos_m": sensor_pos.round(4).tolist(),
+        # the sensor's drawn gains and offsets (reading = matrix @ true + offset), the bias
+        # before its drift and thermal swing
+        "sensor_errors": {k: np.round(v, 6).tolist() for k, v in errors.items()},
     }
     if extra:
         truth["lever_m"] = round(float(np.linalg.norm(sensor_pos)), 4)

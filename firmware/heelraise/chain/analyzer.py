@@ -36,6 +36,7 @@ from heelraise.chain.faults import (
     rep_faults,
     shown_depth,
 )
+from heelraise.chain.final import Provisional, deviation_s, retime
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -127,6 +128,8 @@ class Analyzer:
         self.raise_dir = RaiseDirection()  # what roll and heel height are judged along
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
+        #: the open set's reps not yet timed again with the signal after them (chain.final)
+        self._provisional: list[Provisional] = []
         self.idle_checked = 0
         # The latest movements that were not reps, and why (for plots and debugging; bounded).
         self.rejected: collections.deque[Candidate] = collections.deque(maxlen=TUNING.rejected_kept)
@@ -432,6 +435,7 @@ class Analyzer:
                 self.detector.reset(self._detect_from)
         events: list = []
         while True:
+            self._finalize(end)
             cands = self.detector.run(hist, end, self.axis)
             if not cands:
                 break
@@ -453,7 +457,8 @@ class Analyzer:
         if self.open_set is None:
             return []
         hist, s = self.history, self.settings
-        last_end = self.open_set.reps[-1].end_s
+        # The last rep's end as decided (its final time may come later: chain.final)
+        last_end = self.detector.prev_end_s
         # Rows already looked at for walking since the last rep are not looked at again.
         a = max(self.last_rep_decide + 1, hist.first, self._walk_checked)
         b = cand.base_idx if cand is not None else hist.end
@@ -475,6 +480,7 @@ class Analyzer:
     def _close_set(self, t_s: float, why: str) -> list:
         if self.open_set is None:
             return []
+        self._finalize(self.history.end, every=True)
         done = self.open_set
         self._rejudge_surface(done)
         done.end_s = done.reps[-1].end_s
@@ -588,18 +594,14 @@ class Analyzer:
             faults=faults,
             tempo=tempo.as_dict() if tempo is not None else None,
         )
-        if tempo is not None:
-            rep.deviation_s = {
-                "raise_s": None if tempo.raise_s is None else round(rep.raise_s - tempo.raise_s, 3),
-                "top_hold_s": None
-                if tempo.top_s is None
-                else round(rep.top_hold_s - tempo.top_s, 3),
-                "lower_s": None if tempo.lower_s is None else round(rep.lower_s - tempo.lower_s, 3),
-            }
+        rep.deviation_s = deviation_s(rep, tempo)
         if st.reps:
             st.reps[-1].bottom_hold_s = rep.start_s - st.reps[-1].end_s
         st.reps.append(rep)
         st.end_s = rep.end_s
+        self._provisional.append(
+            Provisional.of(rep, st, cand, self.axis.p, self.detector.prev_end_s, tempo, s.grid_hz)
+        )
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
         self.axis.refine(r[in_rep])
@@ -607,7 +609,31 @@ class Analyzer:
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 
+    def _finalize(self, limit: int, every: bool = False) -> None:
+        """Time again (chain.final) each open-set rep whose signal after it is in by history
+        row ``limit`` (``every``: all of them, with what there is: a set closing, a hole), and
+        put the final rep in its set in its place."""
+        if not self._provisional:
+            return
+        waiting = []
+        for pend in self._provisional:
+            if not every and pend.due_idx > limit:
+                waiting.append(pend)
+                continue
+            rep = retime(self.history, pend, limit, self.settings.grid_hz)
+            st, i = pend.set, pend.rep.index - 1
+            st.reps[i] = rep
+            if i > 0:
+                st.reps[i - 1].bottom_hold_s = rep.start_s - st.reps[i - 1].end_s
+            if i + 1 < len(st.reps):
+                rep.bottom_hold_s = st.reps[i + 1].start_s - rep.end_s
+            if i == 0:
+                st.start_s = rep.start_s
+            st.end_s = st.reps[-1].end_s
+        self._provisional = waiting
+
     def _gap(self, start_s, end_s, reason) -> list:
+        self._finalize(self.history.end, every=True)
         self.calibrator.reset_block()
         if self.fusion is not None:
             self.fusion.reset()

@@ -130,6 +130,8 @@ class Analyzer:
         self.last_rep_decide = -1
         #: the open set's reps not yet timed again with the signal after them (chain.final)
         self._provisional: list[Provisional] = []
+        #: the open set's reps as decided (the live events'), in order
+        self._decided: list[Rep] = []
         self.idle_checked = 0
         # The latest movements that were not reps, and why (for plots and debugging; bounded).
         self.rejected: collections.deque[Candidate] = collections.deque(maxlen=TUNING.rejected_kept)
@@ -492,6 +494,7 @@ class Analyzer:
         self.open_set = None
         self.set_votes = []
         self._judged = []
+        self._decided = []
         self.state.set_open = False
         return [SetEvent(done, t_s)]
 
@@ -595,9 +598,9 @@ class Analyzer:
             tempo=tempo.as_dict() if tempo is not None else None,
         )
         rep.deviation_s = deviation_s(rep, tempo)
-        if st.reps:
-            st.reps[-1].bottom_hold_s = rep.start_s - st.reps[-1].end_s
         st.reps.append(rep)
+        self._decided.append(rep)
+        self._link(st, len(st.reps) - 2)
         st.end_s = rep.end_s
         self._provisional.append(
             Provisional.of(rep, st, cand, self.axis.p, self.detector.prev_end_s, tempo, s.grid_hz)
@@ -623,14 +626,34 @@ class Analyzer:
             rep = retime(self.history, pend, limit, self.settings.grid_hz)
             st, i = pend.set, pend.rep.index - 1
             st.reps[i] = rep
-            if i > 0:
-                st.reps[i - 1].bottom_hold_s = rep.start_s - st.reps[i - 1].end_s
-            if i + 1 < len(st.reps):
-                rep.bottom_hold_s = st.reps[i + 1].start_s - rep.end_s
             if i == 0:
                 st.start_s = rep.start_s
+            self._link(st, i - 1)
+            self._link(st, i)
             st.end_s = st.reps[-1].end_s
         self._provisional = waiting
+
+    def _link(self, st: SetSummary, i: int) -> None:
+        """Rep ``i`` of the open set and the one after it (if both exist): the bottom hold
+        between them; a final time of rep ``i`` ending after the next rep's start (its
+        window reached into the next rise and its stop was read past it) is no better than
+        the decision's, which the detector kept before the next start: those are kept."""
+        if i < 0 or i + 1 >= len(st.reps):
+            return
+        rep, nxt = st.reps[i], st.reps[i + 1]
+        if rep.end_s > nxt.start_s:
+            d = self._decided[i]
+            rep = st.reps[i] = replace(
+                rep,
+                start_s=d.start_s,
+                top_start_s=d.top_start_s,
+                top_end_s=d.top_end_s,
+                end_s=d.end_s,
+                deviation_s=d.deviation_s,
+            )
+            if i == 0:
+                st.start_s = rep.start_s
+        rep.bottom_hold_s = nxt.start_s - rep.end_s
 
     def _gap(self, start_s, end_s, reason) -> list:
         self._finalize(self.history.end, every=True)

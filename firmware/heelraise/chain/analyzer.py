@@ -635,14 +635,17 @@ class Analyzer:
 
     def _link(self, st: SetSummary, i: int) -> None:
         """Rep ``i`` of the open set and the one after it (if both exist): the bottom hold
-        between them; a final time of rep ``i`` ending after the next rep's start (its
-        window reached into the next rise and its stop was read past it) is no better than
-        the decision's, which the detector kept before the next start: those are kept."""
+        between them (on the rep as decided too); a final time of rep ``i`` ending after the
+        next rep's start (its window reached into the next rise and its stop was read past
+        it) is no better than the decision's, which the detector kept before the next
+        start: those are kept."""
         if i < 0 or i + 1 >= len(st.reps):
             return
         rep, nxt = st.reps[i], st.reps[i + 1]
+        d = self._decided[i]
+        # the decided rep (the live event's) gets the decided times' bottom hold, as before
+        d.bottom_hold_s = self._decided[i + 1].start_s - d.end_s
         if rep.end_s > nxt.start_s:
-            d = self._decided[i]
             rep = st.reps[i] = replace(
                 rep,
                 start_s=d.start_s,

@@ -36,6 +36,7 @@ from heelraise.chain.faults import (
     rep_faults,
     shown_depth,
 )
+from heelraise.chain.final import Provisional, deviation_s, retime
 from heelraise.chain.history import History
 from heelraise.chain.orientation import FLAG_FREE, FLAG_RESYNC, FUSION, TiltFusion
 from heelraise.chain.pivot import heel_up_sign
@@ -127,6 +128,10 @@ class Analyzer:
         self.raise_dir = RaiseDirection()  # what roll and heel height are judged along
         self.prev_surface: str | None = None
         self.last_rep_decide = -1
+        #: the open set's reps not yet timed again with the signal after them (chain.final)
+        self._provisional: list[Provisional] = []
+        #: the open set's reps as decided (the live events'), in order
+        self._decided: list[Rep] = []
         self.idle_checked = 0
         # The latest movements that were not reps, and why (for plots and debugging; bounded).
         self.rejected: collections.deque[Candidate] = collections.deque(maxlen=TUNING.rejected_kept)
@@ -432,6 +437,7 @@ class Analyzer:
                 self.detector.reset(self._detect_from)
         events: list = []
         while True:
+            self._finalize(end)
             cands = self.detector.run(hist, end, self.axis)
             if not cands:
                 break
@@ -453,7 +459,8 @@ class Analyzer:
         if self.open_set is None:
             return []
         hist, s = self.history, self.settings
-        last_end = self.open_set.reps[-1].end_s
+        # The last rep's end as decided (its final time may come later: chain.final)
+        last_end = self.detector.prev_end_s
         # Rows already looked at for walking since the last rep are not looked at again.
         a = max(self.last_rep_decide + 1, hist.first, self._walk_checked)
         b = cand.base_idx if cand is not None else hist.end
@@ -475,6 +482,7 @@ class Analyzer:
     def _close_set(self, t_s: float, why: str) -> list:
         if self.open_set is None:
             return []
+        self._finalize(self.history.end, every=True)
         done = self.open_set
         self._rejudge_surface(done)
         done.end_s = done.reps[-1].end_s
@@ -486,6 +494,7 @@ class Analyzer:
         self.open_set = None
         self.set_votes = []
         self._judged = []
+        self._decided = []
         self.state.set_open = False
         return [SetEvent(done, t_s)]
 
@@ -588,18 +597,14 @@ class Analyzer:
             faults=faults,
             tempo=tempo.as_dict() if tempo is not None else None,
         )
-        if tempo is not None:
-            rep.deviation_s = {
-                "raise_s": None if tempo.raise_s is None else round(rep.raise_s - tempo.raise_s, 3),
-                "top_hold_s": None
-                if tempo.top_s is None
-                else round(rep.top_hold_s - tempo.top_s, 3),
-                "lower_s": None if tempo.lower_s is None else round(rep.lower_s - tempo.lower_s, 3),
-            }
-        if st.reps:
-            st.reps[-1].bottom_hold_s = rep.start_s - st.reps[-1].end_s
+        rep.deviation_s = deviation_s(rep, tempo)
         st.reps.append(rep)
+        self._decided.append(rep)
+        self._link(st, len(st.reps) - 2)
         st.end_s = rep.end_s
+        self._provisional.append(
+            Provisional.of(rep, st, cand, self.axis.p, self.detector.prev_end_s, tempo, s.grid_hz)
+        )
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
         self.axis.refine(r[in_rep])
@@ -607,7 +612,54 @@ class Analyzer:
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
 
+    def _finalize(self, limit: int, every: bool = False) -> None:
+        """Time again (chain.final) each open-set rep whose signal after it is in by history
+        row ``limit`` (``every``: all of them, with what there is: a set closing, a hole), and
+        put the final rep in its set in its place."""
+        if not self._provisional:
+            return
+        waiting = []
+        for pend in self._provisional:
+            if not every and pend.due_idx > limit:
+                waiting.append(pend)
+                continue
+            rep = retime(self.history, pend, limit, self.settings.grid_hz)
+            st, i = pend.set, pend.rep.index - 1
+            st.reps[i] = rep
+            if i == 0:
+                st.start_s = rep.start_s
+            self._link(st, i - 1)
+            self._link(st, i)
+            st.end_s = st.reps[-1].end_s
+        self._provisional = waiting
+
+    def _link(self, st: SetSummary, i: int) -> None:
+        """Rep ``i`` of the open set and the one after it (if both exist): the bottom hold
+        between them (on the rep as decided too); a final time of rep ``i`` ending after the
+        next rep's start (its window reached into the next rise and its stop was read past
+        it) is no better than the decision's, which the detector kept before the next
+        start: those are kept."""
+        if i < 0 or i + 1 >= len(st.reps):
+            return
+        rep, nxt = st.reps[i], st.reps[i + 1]
+        d = self._decided[i]
+        # the decided rep (the live event's) gets the decided times' bottom hold, as before
+        d.bottom_hold_s = self._decided[i + 1].start_s - d.end_s
+        if rep.end_s > nxt.start_s:
+            rep = st.reps[i] = replace(
+                rep,
+                start_s=d.start_s,
+                top_start_s=d.top_start_s,
+                top_end_s=d.top_end_s,
+                end_s=d.end_s,
+                deviation_s=d.deviation_s,
+            )
+            if i == 0:
+                st.start_s = rep.start_s
+        rep.bottom_hold_s = nxt.start_s - rep.end_s
+
     def _gap(self, start_s, end_s, reason) -> list:
+        self._finalize(self.history.end, every=True)
         self.calibrator.reset_block()
         if self.fusion is not None:
             self.fusion.reset()

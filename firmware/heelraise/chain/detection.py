@@ -513,42 +513,16 @@ class RepDetector:
         top = self.top_idx - a
         stop = self.stop_idx - a
         pitch = tilt @ axis.p
-        # Each movement is the run of same-signed pitch rate through its mid-range
-        # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
-        v_down = -v
-        h = int(round(0.5 * DETECTION.ripple_box_s * self.grid_hz))
-        # A rest well above the bottom before the rise (back up from a heel drop and standing
-        # at neutral) is where this movement started: the one before it is not its onset.
-        k0 = _last_rest(pitch, v, top, self.grid_hz)
-        (i_vr, rise_peak), alt_r = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
-        (vl_rel, lower_peak), alt_l = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
-        rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
-        lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
-        start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
-        top_end, end = phase_span(t, v_down, vl_rel)
-        # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
-        # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
-        if alt_r is not None and (top_start - start < DETECTION.min_phase_s or rise_peak <= 0):
-            i_vr, rise_peak = alt_r
-            start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
-        if alt_l is not None and (end - top_end < DETECTION.min_phase_s or lower_peak <= 0):
-            vl_rel, lower_peak = alt_l
-            top_end, end = phase_span(t, v_down, vl_rel)
-        start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
-        # Keep the instants in order, inside what was seen, and inside this movement.
-        start = max(start, float(t[0]), self.prev_end_s)
+        ins = phase_instants(t, v, pitch, top, stop, self.grid_hz, self.prev_end_s)
+        start, top_start, top_end, end = ins.start_s, ins.top_start_s, ins.top_end_s, ins.end_s
+        rise_peak, lower_peak = ins.rise_peak_dps, ins.lower_peak_dps
         # Already rising when the data resumed after a gap (or the axis's look-back began,
         # after a step): its start was not seen. Rising all the way from there to the
         # rise's peak; a bottom at the floor because the foot was still settling from a
         # step onto the box, then still for seconds before the rise, is not that.
         cut_off = self.base_idx <= self.floor_idx and bool(
-            np.all(v[: i_vr + 1] >= 1.0 / 16.0 * rise_peak)
+            np.all(v[: ins.rise_row + 1] >= 1.0 / 16.0 * rise_peak)
         )
-        # The lowering ends at the latest when the heel is clearly rising again.
-        end = min(end, rising_again_s(t, v, vl_rel, lower_peak))
-        if top_start > top_end:  # no hold: rose straight into the lowering
-            zc = _zero_crossing(t, v, i_vr, vl_rel)
-            top_start = top_end = zc
         # end may lie a little past the decision: it is extrapolated from the deceleration.
         # Walking-speed rotation during the rep, or just before it started, rules it out.
         walk = rows[:, c["walk"]]
@@ -673,6 +647,65 @@ class RepDetector:
         n3 = self.frame[:, :2] @ axis.p
         if heel_up_sign(pivot, n3, self.frame[:, 2]) > 0:
             self.levers.append(lever_behind_m(pivot, n3, self.frame[:, 2]))
+
+
+@dataclass(frozen=True)
+class Instants:
+    """A movement's four phase instants (s) and what they were timed on."""
+
+    start_s: float
+    top_start_s: float
+    top_end_s: float
+    end_s: float
+    rise_row: int  # the row of the rise's peak rate (of the rows timed)
+    rise_peak_dps: float
+    lower_peak_dps: float
+
+
+def phase_instants(
+    t: np.ndarray,
+    v: np.ndarray,
+    pitch: np.ndarray,
+    top: int,
+    stop: int,
+    grid_hz: float,
+    after_s: float = -np.inf,
+) -> Instants:
+    """The four instants of the up-and-down movement over the rows ``t``, pitch rate ``v``
+    and ``pitch`` (from its bottom on), its top at row ``top`` and its lowering's stop (as
+    the detector found it) at row ``stop``; the rise starts no earlier than ``after_s`` (the
+    last rep's end). The detector times a rep on the rows up to its decision; the rep is
+    timed again, the same way, once the signal after it is in (:mod:`heelraise.chain.final`)."""
+    # Each movement is the run of same-signed pitch rate through its mid-range
+    # crossing: a toe tap or rebound before the rise, or sway in a hold, is not part of it.
+    v_down = -v
+    h = int(round(0.5 * DETECTION.ripple_box_s * grid_hz))
+    # A rest well above the bottom before the rise (back up from a heel drop and standing
+    # at neutral) is where this movement started: the one before it is not its onset.
+    k0 = _last_rest(pitch, v, top, grid_hz)
+    (i_vr, rise_peak), alt_r = _peak_of_run(v, pitch, k0, top, rising=True, h=h)
+    (vl_rel, lower_peak), alt_l = _peak_of_run(v_down, pitch, top, stop, rising=False, h=h)
+    rise_peak = float(v[i_vr]) if rise_peak is None else rise_peak
+    lower_peak = float(v_down[vl_rel]) if lower_peak is None else lower_peak
+    start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
+    top_end, end = phase_span(t, v_down, vl_rel)
+    # A phase timed shorter than a rep's on a run the ripple cut: timed on the averaged
+    # rate's run instead (a slow 8 deg lowering under ripple read 0.08 s long).
+    if alt_r is not None and (top_start - start < DETECTION.min_phase_s or rise_peak <= 0):
+        i_vr, rise_peak = alt_r
+        start, top_start = phase_span(t[k0:], v[k0:], i_vr - k0)
+    if alt_l is not None and (end - top_end < DETECTION.min_phase_s or lower_peak <= 0):
+        vl_rel, lower_peak = alt_l
+        top_end, end = phase_span(t, v_down, vl_rel)
+    start, top_start, top_end, end = _refit(t, pitch, start, top_start, top_end, end)
+    # Keep the instants in order, inside what was seen, and inside this movement.
+    start = max(start, float(t[0]), after_s)
+    # The lowering ends at the latest when the heel is clearly rising again.
+    end = min(end, rising_again_s(t, v, vl_rel, lower_peak))
+    if top_start > top_end:  # no hold: rose straight into the lowering
+        zc = _zero_crossing(t, v, i_vr, vl_rel)
+        top_start = top_end = zc
+    return Instants(start, top_start, top_end, end, i_vr, rise_peak, lower_peak)
 
 
 def _flew(pivot: PivotFit, t: np.ndarray, end_s: float, pitch: np.ndarray) -> bool:

@@ -195,7 +195,7 @@ class Analyzer:
         new = self._pending[self._still_reads :]
         gyr = new[0][2] if len(new) == 1 else np.concatenate([p[2] for p in new])
         d = gyr - self.bias_dps
-        if np.einsum("ij,ij->i", d, d).max() >= TUNING.phase_rate_dps**2:
+        if np.maximum.reduce(np.einsum("ij,ij->i", d, d)) >= TUNING.phase_rate_dps**2:
             return False
         self._still_reads = len(self._pending)
         return True
@@ -312,7 +312,7 @@ class Analyzer:
         first, final = float(t_s[0]), float(t_s[-1])
         ok = math.isfinite(first) and math.isfinite(final) and first >= last
         if ok and n > 1:
-            ok = bool(np.subtract(t_s[1:], t_s[:-1]).min() >= 0.0)
+            ok = bool(np.minimum.reduce(np.subtract(t_s[1:], t_s[:-1])) >= 0.0)  # .min(), unwrapped
         if ok:
             return t_s, acc_g, gyr_dps
         # (Non-finite acc_g and gyr_dps are glitches, dropped by the screen.)

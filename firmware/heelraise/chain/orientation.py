@@ -49,6 +49,8 @@ class FusionSettings:
 
 
 FUSION = FusionSettings()
+#: g per rad/s^2 of |alpha| + |w|^2 at the farthest lever (lever_max_m / g), for lever_g
+_LEVER_GAIN = FUSION.lever_max_m / G_MPS2
 
 #: What each grid row's tilt came from (the ``flag`` column of the history).
 FLAG_BLEND = 0.0  # gyro and accelerometer blended
@@ -82,6 +84,8 @@ class TiltFusion:
         self.free_n = 0  # samples of free motion since the foot was last quiet
         self._last_gyr: np.ndarray | None = None  # the last rows' rates, for the angular accel
         self._steady_rows = max(1, int(round(FUSION.steady_s / dt_s)))
+        self._lever_rows = max(FUSION.alpha_rows, self._steady_rows)  # rows lever_g looks back
+        self._per_row = np.radians(1.0) / dt_s  # a step in deg/s over a row -> rad/s^2
         #: the sensor's own gains, fitted from still poses as they come (none until then)
         self.selfcal = GainSelfCal(self.up, self.basis, g_ref, dt_s)
         self.correction = self.selfcal.correction
@@ -105,12 +109,12 @@ class TiltFusion:
         accelerometer and the gyro may be a sample apart after the chip's low-pass and the
         resampling); ``steady`` over ``FUSION.steady_s`` (balance ripple, 5-25 Hz, averages out
         there, so it does not shut the accelerometer out of a whole hold on the toes)."""
-        k = max(FUSION.alpha_rows, self._steady_rows)
+        k = self._lever_rows
         prev = np.repeat(gyr_dps[:1], k, axis=0) if self._last_gyr is None else self._last_gyr
         ext = np.concatenate((prev, gyr_dps))
         self._last_gyr = ext[-k:].copy()
         n = len(gyr_dps)
-        d = np.diff(ext, axis=0)  # d[k - 1 + i] is row i's step
+        d = np.subtract(ext[1:], ext[:-1])  # d[k - 1 + i] is row i's step
         step = np.sqrt(np.einsum("ij,ij->i", d, d))
         alpha = step[k - 1 :].copy()
         for j in range(1, FUSION.alpha_rows):
@@ -118,9 +122,9 @@ class TiltFusion:
         m = self._steady_rows
         dm = ext[k:] - ext[k - m : k - m + n]
         slow = np.sqrt(np.einsum("ij,ij->i", dm, dm)) / m
-        per_row = np.radians(1.0) / self.dt_s
+        per_row = self._per_row
         w2 = np.radians(wmag) ** 2
-        gain = FUSION.lever_max_m / G_MPS2
+        gain = _LEVER_GAIN
         return (alpha * per_row + w2) * gain, (slow * per_row + w2) * gain
 
     def tilt_from_acc(self, acc_g: np.ndarray) -> np.ndarray:

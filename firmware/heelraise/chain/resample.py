@@ -175,7 +175,7 @@ def _running_integral(kv: np.ndarray, dt: np.ndarray, cum: np.ndarray) -> None:
     """cum[j] = cum[0] + the trapezoids of knots kv[0..j] (``dt`` apart), in place."""
     np.add(kv[1:], kv[:-1], out=cum[1:])
     cum[1:] *= 0.5 * dt[:, None]
-    np.cumsum(cum, axis=0, out=cum)
+    np.add.accumulate(cum, axis=0, out=cum)  # cumsum's own sums, without its wrapper
 
 
 def _integral_at(tq, kt, kv, dt, cum, out) -> None:

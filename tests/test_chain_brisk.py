@@ -153,9 +153,9 @@ def test_brisk_raises_are_all_counted_from_the_first(kind, step):
         assert abs(reps[0].start_s - truth[0]["start_s"]) < 0.1, seed
 
 
-def test_reps_before_a_late_axis_are_counted():
+def late_axis_session():
     """Three quick shallow reps first (not 12 degrees for 0.4 s: they cannot give the axis),
-    then held ones. When the axis is found, the history before it is looked at again."""
+    then four held ones: the pitch script and its recording (t, acc, gyr)."""
     rng = np.random.default_rng(5)
     p = Pitch("minjerk")
     p.hold(3.0)
@@ -164,7 +164,13 @@ def test_reps_before_a_late_axis_are_counted():
     for _ in range(4):
         p.rep(rng, 40.0, 0.0, 0.4, 1.0, 0.9, 0.6)
     p.hold(3.0)
-    t, acc, gyr = p.record(rng)
+    return p, *p.record(rng)
+
+
+def test_reps_before_a_late_axis_are_counted():
+    """The late-axis session: when the axis is found, the history before it is looked at
+    again."""
+    p, t, acc, gyr = late_axis_session()
     reps = analyze_arrays(t, acc, gyr).summary.reps
     assert len(reps) == len(p.reps), [round(r.start_s, 2) for r in reps]
     for r, w in zip(reps, p.reps, strict=True):

@@ -14,7 +14,7 @@ from heelraise.service.sinks import EventSink
 from heelraise.settings import AnalyzerSettings
 from heelraise.sim import SessionSpec, simulate_session
 from heelraise.sim.scoring import analysis_tempo, family_spec, matched_reps
-from test_chain_brisk import Pitch
+from test_chain_brisk import late_axis_session
 from test_chain_chunking import Session, feed
 from test_service_deciding_reads import brisk, sim_service
 
@@ -47,25 +47,13 @@ def test_a_lowering_decided_before_it_ended_is_timed_again_on_its_whole_flank():
     assert np.median(early_final) < 0.6 * np.median(early_live), (early_live, early_final)
 
 
-def _late_axis():
-    rng = np.random.default_rng(5)
-    p = Pitch("minjerk")
-    p.hold(3.0)
-    for _ in range(3):
-        p.rep(rng, 17.0, 0.0, 0.35, 0.06, 0.45, 0.6)
-    for _ in range(4):
-        p.rep(rng, 40.0, 0.0, 0.4, 1.0, 0.9, 0.6)
-    p.hold(3.0)
-    return p, *p.record(rng)
-
-
 def test_reps_found_by_the_late_axis_look_back_are_timed_again_too():
     """The first three reps cannot give the axis and are counted when the history is looked
     at again, seconds after they happened: the signal after each is in already, so each is
     timed again at once (not left with the decision's times); a re-timing that reads the
     lowering as ending before the detector saw it stop (the first rep's rebound spike after
     its top cut the run) keeps the decision's times. In any chunking the same."""
-    p, t, acc, gyr = _late_axis()
+    p, t, acc, gyr = late_axis_session()
     res = analyze_arrays(t, acc, gyr)
     live = [e.rep for e in res.events if isinstance(e, RepEvent)]
     reps = res.summary.reps

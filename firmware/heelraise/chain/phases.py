@@ -41,6 +41,7 @@ through the movement's middle (the detector uses it only where that shape fits).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,9 @@ class PhaseSettings:
     #: multiples of L: a sag this fast or faster (a tenth of the lowering's peak) is the
     #: top's; a slower "plateau" is the lowering's own slow start under sway
     plateau_level: float = 1.25
+    #: band fits remembered (exact samples -> result): a candidate's flanks are fitted
+    #: again at each chain run until it is decided, and once more when its rep is retimed
+    fits_remembered: int = 256
 
 
 PHASE = PhaseSettings()
@@ -232,16 +236,32 @@ def _crossing(t, s, i_peak, i_end, level, step) -> float | None:
 
 
 def _band_fit(t: np.ndarray, s: np.ndarray, idx: np.ndarray, exponents=None, far=None):
-    """Where ``v = c |t - t0|^p`` fitted to the samples ``idx`` reaches zero: for each
+    """:func:`_fit_band` of the samples ``idx``, remembered: the chain times the same
+    candidate's flanks again at each run while it is being decided, and once more when
+    its rep is timed again, on the same samples bit for bit."""
+    if len(idx) < 3:
+        return None
+    key_far = None if far is None else np.asarray(far, dtype=float).tobytes()
+    key_p = None if exponents is None else tuple(float(p) for p in exponents)
+    tt, ss = (np.asarray(x[idx], dtype=float).tobytes() for x in (t, s))
+    return _fit_band_seen(tt, ss, key_p, key_far)
+
+
+@functools.lru_cache(maxsize=PHASE.fits_remembered)
+def _fit_band_seen(tt: bytes, ss: bytes, exponents, far):
+    """:func:`_fit_band` of samples given as the bytes of their float64 arrays."""
+    far_share = None if far is None else np.frombuffer(far)
+    return _fit_band(np.frombuffer(tt), np.frombuffer(ss), exponents, far_share)
+
+
+def _fit_band(tt: np.ndarray, ss: np.ndarray, exponents=None, far=None):
+    """Where ``v = c |t - t0|^p`` fitted to the samples (tt, ss) reaches zero: for each
     exponent on the grid, s^(1/p) is a straight line in t (least squares), and the
     exponent whose power law leaves the smallest residual in s (weighted by ``prior``)
-    wins. With ``far`` (per sample of ``idx``, the share of the movement still to come
+    wins. With ``far`` (per sample, the share of the movement still to come
     before its other end, see :func:`_far_share`) the law is ``c |t - t0|^p far^q``, a
     bell bent by its other side, with q on the grid of ``far_exponents`` too (q = 0 is
     the plain power law). Returns (t0, residual) or None."""
-    if len(idx) < 3:
-        return None
-    tt, ss = t[idx], s[idx]
     t_mean = tt.mean()
     tm = tt - t_mean
     var = float(tm @ tm)

@@ -61,6 +61,9 @@ class AnalyzerTuning:
     history_s: float = 90.0
     #: the latest movements that were not reps kept, for plots
     rejected_kept: int = 200
+    #: the latest still poses kept to read tops from (one a 0.3 s window: 30 s of holds,
+    #: more than a rep's rise, hold and lowering ever take before it is decided)
+    poses_kept: int = 100
     #: s: after walking or a restart of the tilt, this long before a bottom counts
     settle_s: float = 1.0
     #: deg/s: the live phase is rising / lowering above this pitch rate (and reads turning
@@ -145,6 +148,9 @@ class Analyzer:
         self._detect_from = 0
         self._neutral_idx = 0  # history index of the first row after neutral was taken
         self._pending_t0: float | None = None
+        #: the latest still poses' (history index after the window, tilt offset; see
+        #: TiltFusion.pose_offsets), to read a rep's top from its hold's gravity
+        self._pose_offsets: collections.deque = collections.deque(maxlen=TUNING.poses_kept)
         self._pending_vl = 0.0  # the lowering's peak rate, its reads waiting included (deg/s)
         self._still_reads = 0  # the first reads waiting, found still (see _pending_still)
         #: A rep is being decided (see :meth:`_deciding`) as of the last update: the next
@@ -363,6 +369,8 @@ class Analyzer:
             b2 = min(len(ks), a2 + piece)
             g = gyr[a2:b2] - (bias[a2:b2] if updates else bias)
             r, w = self.fusion.update(acc[a2:b2], g)
+            k0 = self.history.end
+            self._pose_offsets.extend((k0 + row, d) for row, d in self.fusion.pose_offsets)
             wmag, free_g, flags = self.fusion.wmag, self.fusion.free_g, self.fusion.flags
             walk = self._walking(wmag, free_g)
             settled = self._settled(walk, flags)
@@ -531,7 +539,8 @@ class Analyzer:
         pitch, _ = self.axis.pitch_roll(r)
         top = cand.top_idx - cand.base_idx
         stop = cand.stop_idx - cand.base_idx
-        peak = float(pitch[top])
+        r_top = r[top] + self._hold_offset(cand)
+        peak = float(r_top @ self.axis.p)
         depth = max(0.0, -float(pitch[top:].min()))
         if not self._sign_checked:
             self._sign_checked = True
@@ -550,7 +559,7 @@ class Analyzer:
                 return []
         in_rep = (t >= cand.start_s) & (t <= cand.end_s)
         ref = self.raise_dir.axis(self.axis.p)
-        judged_peak = float(r[top] @ ref)
+        judged_peak = float(r_top @ ref)
         roll_ref = r @ np.array([-ref[1], ref[0]])
         roll_in = roll_ref[in_rep] if in_rep.any() else roll_ref
         roll_deg = float(roll_in[np.argmax(np.abs(roll_in))])
@@ -611,6 +620,22 @@ class Analyzer:
         self.raise_dir.add(r[top])
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]
+
+    def _hold_offset(self, cand: Candidate) -> np.ndarray:
+        """What to add to the tilt at ``cand``'s top (deg, on the neutral basis): the first
+        still pose inside its top hold (TiltFusion.pose_offsets: the pose's corrected gravity
+        less the filter's tilt over it), none without one. A deep_drop rep's top is the
+        gyro's integral from its bottom, 12-30 deg below it, with the gyro's gain and bias
+        errors on that whole way; the hold's gravity carries only the accelerometer's error at
+        that height and the gyro's error over the 1-4 deg from the top to the pose."""
+        t, base, w = cand.t_s, cand.base_idx, self.fusion.selfcal.window
+        for end, d in self._pose_offsets:
+            lo, hi = end - w - base, end - 1 - base
+            if lo < 0 or hi >= len(t):
+                continue
+            if t[lo] >= cand.top_start_s and t[hi] <= cand.top_end_s:
+                return d
+        return np.zeros(2)
 
     def _finalize(self, limit: int, every: bool = False) -> None:
         """Time again (chain.final) each open-set rep whose signal after it is in by history

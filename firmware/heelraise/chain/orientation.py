@@ -91,6 +91,12 @@ class TiltFusion:
         self.correction = self.selfcal.correction
         self._tail_r = np.empty((0, 2))  # the last pose window's tilt (deg) ...
         self._tail_gyro = np.empty(0, dtype=bool)  # ... and its rows fused on the gyro alone
+        #: the still poses the last update() ended, through a fitted correction: [(row, d)],
+        #: ``row`` the first row after the pose's window (numbered from this call's first
+        #: row) and ``d`` (deg, on e1/e2) what the pose's accelerometer tilt less the filter's
+        #: (both averaged over the window): added to a tilt read in the pose's window, the
+        #: pose's tilt from gravity with the gyro's short way from it (see Analyzer._accept)
+        self.pose_offsets: list[tuple[int, np.ndarray]] = []
 
     def reset(self):
         """After a gap: restart from the accelerometer alone."""
@@ -151,6 +157,7 @@ class TiltFusion:
         tilt is anchored to the pose's accelerometer (:meth:`_anchor`)."""
         cuts = self.selfcal.feed(acc_g, gyr_dps, gyr_dps @ self.basis)
         poses = self.selfcal.poses
+        self.pose_offsets = []
         if not cuts and not poses:
             out = self._corrected_update(acc_g, gyr_dps)
             self._keep_tail(out[0], self.flags)
@@ -168,7 +175,7 @@ class TiltFusion:
                 self._keep_tail(out[0], self.flags)
                 parts.append((out, self.amag, self.wmag, self.free_g, self.flags))
             if kind == 0:
-                self._anchor(what)
+                self._anchor(what, hi)
             elif kind == 1:
                 self.correction = what
             lo = hi
@@ -185,7 +192,7 @@ class TiltFusion:
         self._tail_r = np.concatenate((self._tail_r, r_deg[-n:]))[-n:]
         self._tail_gyro = np.concatenate((self._tail_gyro, flags[-n:] != FLAG_BLEND))[-n:]
 
-    def _anchor(self, pose_acc_g: np.ndarray) -> None:
+    def _anchor(self, pose_acc_g: np.ndarray, row: int) -> None:
         """A still pose just ended (:class:`GainSelfCal`: not turning on average, not braking,
         |g| as at rest): its mean accelerometer reading is a tilt to trust. Row by row, the
         balance ripple on the toes (5-25 Hz) gives lever-arm accelerations that keep the
@@ -203,12 +210,13 @@ class TiltFusion:
         deg at a brisk raise's 45 deg top (false rocked_back faults, brisk dev seed 2041)."""
         window = self.selfcal.window
         c = self.correction
-        n = int(np.count_nonzero(self._tail_gyro))
-        if self.r_deg is None or not c.fitted or n == 0 or len(self._tail_r) < window:
+        if self.r_deg is None or not c.fitted or len(self._tail_r) < window:
             return
         acc = pose_acc_g @ c.acc_matrix.T + c.acc_offset_g
         drift = self.tilt_from_acc(acc[None, :])[0] - self._tail_r.mean(axis=0)
-        self.r_deg = self.r_deg + drift
+        self.pose_offsets.append((row, drift))
+        if np.any(self._tail_gyro):
+            self.r_deg = self.r_deg + drift
 
     def _corrected_update(self, acc_g: np.ndarray, gyr_dps: np.ndarray):
         c = self.correction

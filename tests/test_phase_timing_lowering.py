@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from heelraise.chain.detection import phase_instants
 from heelraise.sim import profiles
+from heelraise.sim.scoring import run_family_session
 
 FS_HZ = 100.0
 RISE_DEG = 20.0
@@ -75,3 +76,14 @@ def test_a_slow_lowering_after_a_sagging_hold_is_not_read_from_the_holds_median(
     ins, true_s = _rep(SLOW_LOWERINGS[profile], lower_s, sag_deg)
     assert abs((ins.end_s - ins.top_end_s) - true_s) < 0.15
     assert abs(ins.end_s - (2.5 + lower_s)) < 0.05
+
+
+@pytest.mark.parametrize("seed", [62106, 62138])
+def test_a_long_lowerings_extrapolated_stop_does_not_swallow_the_next_rise(seed):
+    """A 6 s lowering decided while its speed still died away (1/14 of its 17 deg/s peak at
+    the decision) had its stop extrapolated 0.8 s late, past the next rise's start 0.24 s
+    after the true stop, and that rep was cut to nothing (``too_quick``): without the
+    middle fit's check of a stop extrapolated past what was seen, one rep short in each of
+    these development sessions (a regression guard: both pass on main)."""
+    _, sim, reps = run_family_session("classic", seed)
+    assert len(reps) == len(sim.truth["reps"])

@@ -12,6 +12,7 @@ shallow bottom hid. Every session here was miscounted by the chain before this w
 - Balance ripple as fast as a slow lowering cut its run of same-signed rate short.
 - A raise after a rep lowered only to neutral rises 5.5-6 degrees from that bottom.
 - A raise after standing back up from a heel drop was timed from the drop's bottom.
+- A low top out of a heel drop lowered only to neutral fell less than ``fall_min_deg``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,22 @@ def test_each_side_of_a_deep_drop_pair_counts_every_rep(bench, seed, side):
     takes the faster half of a slow movement (``PivotSettings.moving_share``)."""
     pair = simulate_pair(bench.pair_spec("deep_drop", seed))
     sim = pair.sides[side]
+    reps = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps).summary.reps
+    assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]
+
+
+@pytest.mark.parametrize(("seed", "side"), [(60000, "right"), (60045, "right"), (60057, "left")])
+def test_a_low_top_out_of_a_heel_drop_lowered_only_to_neutral_is_lowered(bench, seed, side):
+    """Pairs of ``bench/accuracy.py --pairs`` (development seeds, 400 Hz) whose weaker side
+    the chain before this work counted one rep short (checked): a raise out of a heel drop
+    to a top 5-7 deg above neutral, read about 1 deg low on an axis found from one rep, then
+    lowered only to neutral (``not_past_neutral``): 4-5 deg down, under the 5 deg
+    ``fall_min_deg``, so its lowering was never seen and it ran into the next rep. Back to
+    within a degree of neutral out of a drop, ``back_min_deg`` down, the lowering ends at
+    its low once the heel rises ``back_rise_deg`` from it."""
+    pair = simulate_pair(bench.pair_spec("deep_drop", seed))
+    sim = pair.sides[side]
+    assert any("not_past_neutral" in r["faults"] for r in sim.truth["reps"])
     reps = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps).summary.reps
     assert len(reps) == sim.truth["rep_count"], [round(r.start_s, 2) for r in reps]
 

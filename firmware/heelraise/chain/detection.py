@@ -3,7 +3,8 @@
 A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
 neutral by at least ``peak_min_deg`` (``low_rise_deg`` and ``low_peak_deg`` when the
 lever fit sees the heel pivot up on the ball of the foot), followed by a lowering of at least
-``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``)
+``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``; out of a
+heel drop, back within a degree of neutral and ``back_min_deg`` down, ended by a new rise)
 that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
@@ -82,6 +83,14 @@ class DetectionSettings:
     #: deg: but a lowering is at least this deep: a hold's sag and overshoot (up to 4.5)
     #: and sway (under 4) are not, and a low raise (8-10 deg) lowered only to neutral is
     fall_min_deg: float = 5.0
+    #: deg: ... yet a lowering back to within a degree of neutral after a rise out of a heel
+    #: drop, this deep, has ended once the heel rises ``back_rise_deg`` from its low: a
+    #: weaker side's 5-7 deg top, read up to 1.2 deg low on an axis found from one rep,
+    #: lowered only to neutral falls 4-5 deg and ran into the next raise (a hold's sag and
+    #: overshoot take no top back to neutral, and a lowering does not turn back up on its way)
+    back_min_deg: float = 4.0
+    #: deg: ... the rise again that ends such a lowering (sway, about 0.3 deg, does not)
+    back_rise_deg: float = 2.0
     #: s: decided this long after the lowering stops (bounce window)
     confirm_s: float = 0.02
     #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
@@ -258,6 +267,7 @@ class RepDetector:
         self.brake_dps2 = 0.0  # the lowering's hardest brake so far (see _rise_dps2)
         self.smooth = False  # the lowering shows no balance ripple (stop_settle_ripple)
         self.after_idx = -1  # the last movement's stop: the next rise's bottom is after it
+        self.low_val, self.low_idx = np.inf, cursor  # lowest tilt back near neutral (fall)
 
     @property
     def in_rep(self) -> bool:
@@ -334,14 +344,16 @@ class RepDetector:
                 )
                 cond = pitch <= np.maximum(half, back)
                 j = int(np.argmax(cond)) if cond.any() else None
-                upto = len(pitch) if j is None else j + 1
-                i_max = int(np.argmax(pitch[:upto]))
-                if pitch[i_max] > self.top_val:
+                j = self._back_at_neutral(pitch, cmx, a, j)
+                upto = len(pitch) if j is None else max(j + 1, 0)
+                i_max = int(np.argmax(pitch[:upto])) if upto else 0
+                if upto and pitch[i_max] > self.top_val:
                     self.top_val, self.top_idx = float(pitch[i_max]), a + i_max
                 if j is None:
                     self._wait(hist, end_here)
                     continue
                 self.mode = "stop"
+                self.low_val = np.inf
                 self.fall_rows = a + j - self.top_idx  # top to half-way down
                 v = hist.rows(self.top_idx, a + j + 1)[:, [hist.col["w1"], hist.col["w2"]]] @ axis.p
                 self.vl_val = float(v.min())
@@ -460,6 +472,30 @@ class RepDetector:
                 self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
                 self.after_idx = stop
         return out
+
+    def _back_at_neutral(self, pitch: np.ndarray, cmx: np.ndarray, a: int, j: int | None):
+        """The fall's row (relative to ``a``, maybe before it): ``j``, or earlier the low of
+        a lowering out of a heel drop back to within a degree of neutral (at least
+        ``back_min_deg`` down, short of ``fall_min_deg``), once the heel has risen
+        ``back_rise_deg`` from it. Keeps the low seen so far across calls."""
+        if self.base_val >= -DETECTION.neutral_deg:
+            return j  # not a rise out of a heel drop
+        upto = len(pitch) if j is None else j
+        near_top = np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx[:upto])
+        near = pitch[:upto] <= np.minimum(cmx[:upto] - DETECTION.back_min_deg, near_top)
+        low = np.minimum.accumulate(np.minimum(np.where(near, pitch[:upto], np.inf), self.low_val))
+        again = first_true(pitch[:upto] >= low + DETECTION.back_rise_deg)
+        if again is None:
+            seen = np.where(near, pitch[:upto], np.inf)
+            k = int(np.argmin(seen)) if upto else 0
+            if upto and seen[k] < self.low_val:
+                self.low_val, self.low_idx = float(seen[k]), a + k
+            return j
+        seen = np.where(near[: again + 1], pitch[: again + 1], np.inf)
+        k = int(np.argmin(seen))
+        if seen[k] < self.low_val:
+            self.low_val, self.low_idx = float(seen[k]), a + k
+        return self.low_idx - a
 
     def _rebound_dps(self, peak_dps=None):
         """The rate (deg/s, rising) of an abrupt stop's rebound: ``stop_rebound_dps`` and

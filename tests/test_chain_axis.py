@@ -51,7 +51,8 @@ class _LoopSearch:
                 self.last_vigorous = k
             if mag[i] < axis.AXIS.excursion_start_deg:
                 self.last_low = k
-            ok = mag[i] >= axis.AXIS.qualify_deg and k - self.last_vigorous > quiet
+            held = wmag[i] < axis.AXIS.held_dps
+            ok = mag[i] >= axis.AXIS.qualify_deg and k - self.last_vigorous > quiet and held
             self.run = self.run + 1 if ok else 0
             if self.run >= need and self.last_low is not None:
                 return self.last_low
@@ -69,7 +70,7 @@ def test_axis_search_finds_what_the_sample_by_sample_rule_finds(seed):
     for _ in range(rng.integers(0, 6)):  # held excursions of random size and length
         a = rng.integers(0, n)
         r[a : a + rng.integers(5, 200)] += rng.normal(0.0, 12.0, 2)
-    wmag = np.abs(rng.normal(0.0, 30.0, n))
+    wmag = np.abs(rng.normal(0.0, 20.0, n))  # now and then over AXIS.held_dps
     for _ in range(rng.integers(0, 4)):  # bursts of walking
         a = rng.integers(0, n)
         wmag[a : a + rng.integers(1, 100)] += 300.0

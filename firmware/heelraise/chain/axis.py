@@ -2,13 +2,14 @@
 
 The sensor may be strapped on any way round, so which horizontal direction is
 "heel up" is learnt: the first rep-like excursion (tilt of 12 degrees or more,
-held for 0.4 s, with no walking-speed rotation around it) gives the axis
-direction and, provisionally, its sign: the heel goes *up* first (the guide's
+held for 0.4 s turning slowly, with no walking-speed rotation around it) gives
+the axis direction and, provisionally, its sign: the heel goes *up* first (the guide's
 raise starts by rising onto the toes). The analyzer checks the sign on the
 first rep: one that goes further below neutral than above it means the first
 held excursion was heels dropped on a step (a calf stretch), so the axis is
 turned round and the same data looked at again. Toe taps and weight shifts
-are too short or too small to qualify; walking is too fast. Each counted rep
+are too short or too small to qualify; walking is too fast, and a stride's heel-off
+is slow only at its apex. Each counted rep
 then refines the axis as the principal direction of its tilt excursion, so a
 first estimate skewed by a rolled ankle is corrected.
 """
@@ -31,6 +32,12 @@ class AxisSettings:
     qualify_deg: float = 12.0
     #: s: ... held this long gives the axis (toe taps are shorter)
     qualify_s: float = 0.4
+    #: deg/s: held: turning slower than this (a raise's top, and the slow ends of its rise
+    #: and lowering). A stride's heel-off (a step off a box: 56 deg and back in 0.5 s, at
+    #: 150-330 deg/s, under the stride rate) is 12 deg up for 0.4 s but slow only at its
+    #: apex, for 0.06 s: it gave the axis, toes-up came out heel up, and a walking-only
+    #: session's toe taps were counted (dev classic seed 68160, 50 Hz: 5 reps)
+    held_dps: float = 60.0
     #: s: and no walking or free motion for this long before it
     quiet_s: float = 2.0
     #: deg: the excursion starts where the tilt was last under this
@@ -81,6 +88,7 @@ class PitchAxis:
         )
         # Qualifying rows, and how many in a row end at each (carried over too).
         qualifies = (mag >= AXIS.qualify_deg) & (k - last_vigorous > quiet)
+        qualifies &= wmag < AXIS.held_dps
         run = np.arange(n) - _last_index(~qualifies, np.arange(n), -1 - self.run)
         ready = (run >= need) & (last_low != _NONE)
         i = first_true(ready)

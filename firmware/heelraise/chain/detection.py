@@ -4,7 +4,7 @@ A rep is a rise of at least ``rise_min_deg`` from the bottom that ends above
 neutral by at least ``peak_min_deg`` (``low_rise_deg`` and ``low_peak_deg`` when the
 lever fit sees the heel pivot up on the ball of the foot), followed by a lowering of at least
 ``fall_fraction`` of that rise (or back near neutral, and at least ``fall_min_deg``; out of a
-heel drop, back within a degree of neutral and ``back_min_deg`` down, ended by a new rise)
+heel drop, back near neutral (``neutral_deg``) and ``back_min_deg`` down, ended by a new rise)
 that comes to a stop. The state machine runs on
 grid samples, searching each chunk with vectorised running minima and maxima,
 so it costs little however the stream is chunked, and it decides at the same
@@ -83,7 +83,7 @@ class DetectionSettings:
     #: deg: but a lowering is at least this deep: a hold's sag and overshoot (up to 4.5)
     #: and sway (under 4) are not, and a low raise (8-10 deg) lowered only to neutral is
     fall_min_deg: float = 5.0
-    #: deg: ... yet a lowering back to within a degree of neutral after a rise out of a heel
+    #: deg: ... yet a lowering back near neutral after a rise out of a heel
     #: drop, this deep, has ended once the heel rises ``back_rise_deg`` from its low: a
     #: weaker side's 5-7 deg top, read up to 1.2 deg low on an axis found from one rep,
     #: lowered only to neutral falls 4-5 deg and ran into the next raise (a hold's sag and
@@ -91,6 +91,13 @@ class DetectionSettings:
     back_min_deg: float = 4.0
     #: deg: ... the rise again that ends such a lowering (sway, about 0.3 deg, does not)
     back_rise_deg: float = 2.0
+    #: deg: ... and the heel drop is one the foot came down to, within this of its bottom
+    #: over the ``back_held_s`` before it: a lowering's end (the fastest, 0.5 s for 16 deg,
+    #: covers 1 deg in its last 0.1 s); a stride's dip in the air, too slow for the walking
+    #: screen, falls 15 deg in that time, and the weight shift after it is no rep
+    back_held_deg: float = 3.0
+    #: s: ... the time before the bottom that judges it
+    back_held_s: float = 0.1
     #: s: decided this long after the lowering stops (bounce window)
     confirm_s: float = 0.02
     #: s: the stop is judged on the rate averaged this long (nulls 10 and 20 Hz balance
@@ -245,6 +252,7 @@ class RepDetector:
         self.floor_idx = 0  # nothing before this index (a gap) may start a rep
         self.prev_end_s = -np.inf  # end of the last counted rep
         self.base_window = int(round(DETECTION.base_window_s * grid_hz))
+        self.back_held_rows = int(round(DETECTION.back_held_s * grid_hz))
         # How far behind the pivot the sensor sat on the latest clear reps (m): the
         # mounting's lever, which a low rise must show too (see low_lever_share)
         self.levers: collections.deque[float] = collections.deque(maxlen=AXIS.refine_reps)
@@ -256,6 +264,7 @@ class RepDetector:
         self.cursor = cursor
         self.base_val = np.inf
         self.base_idx = cursor
+        self.base_held = False  # see _set_base
         self.top_val = -np.inf
         self.top_idx = cursor
         self.vl_val = 0.0
@@ -324,8 +333,7 @@ class RepDetector:
                 k = len(pre_p) + j
                 win = both[max(0, k - w + 1) : k + 1]
                 i_min = int(np.argmin(win))
-                self.base_val = float(win[i_min])
-                self.base_idx = lo + max(0, k - w + 1) + i_min
+                self._set_base(hist, axis, float(win[i_min]), lo + max(0, k - w + 1) + i_min)
                 self.mode = "fall"
                 self.top_val, self.top_idx = float(pitch[j]), a + j
                 self.cursor = a + j + 1
@@ -469,16 +477,25 @@ class RepDetector:
                 bottom = hist.rows(stop, nxt)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
                 i_b = int(np.argmin(bottom))
                 self.reset(nxt)
-                self.base_val, self.base_idx = float(bottom[i_b]), stop + i_b
+                self._set_base(hist, axis, float(bottom[i_b]), stop + i_b)
                 self.after_idx = stop
         return out
 
+    def _set_base(self, hist, axis, val: float, idx: int) -> None:
+        """The rise's bottom, and whether the foot came to it as a raise's bottom comes:
+        within ``back_held_deg`` of it over the ``back_held_s`` before (a stride's dip in the
+        air falls 15 deg in that time)."""
+        self.base_val, self.base_idx = val, idx
+        lo = max(hist.first, idx - self.back_held_rows)
+        before = hist.rows(lo, idx + 1)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+        self.base_held = float(before.max()) - val <= DETECTION.back_held_deg
+
     def _back_at_neutral(self, pitch: np.ndarray, cmx: np.ndarray, a: int, j: int | None):
         """The fall's row (relative to ``a``, maybe before it): ``j``, or earlier the low of
-        a lowering out of a heel drop back to within a degree of neutral (at least
+        a lowering out of a heel drop back near neutral (at least
         ``back_min_deg`` down, short of ``fall_min_deg``), once the heel has risen
         ``back_rise_deg`` from it. Keeps the low seen so far across calls."""
-        if self.base_val >= -DETECTION.neutral_deg:
+        if self.base_val >= -DETECTION.neutral_deg or not self.base_held:
             return j  # not a rise out of a heel drop
         upto = len(pitch) if j is None else j
         near_top = np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx[:upto])

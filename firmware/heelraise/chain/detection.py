@@ -264,7 +264,7 @@ class RepDetector:
         self.cursor = cursor
         self.base_val = np.inf
         self.base_idx = cursor
-        self.base_held = False  # see _set_base
+        self.heel_drop = False  # the rise starts from a heel drop (see _set_base)
         self.top_val = -np.inf
         self.top_idx = cursor
         self.vl_val = 0.0
@@ -482,37 +482,37 @@ class RepDetector:
         return out
 
     def _set_base(self, hist, axis, val: float, idx: int) -> None:
-        """The rise's bottom, and whether the foot came to it as a raise's bottom comes:
-        within ``back_held_deg`` of it over the ``back_held_s`` before (a stride's dip in the
-        air falls 15 deg in that time)."""
+        """The rise's bottom, and whether it is a heel drop: below neutral, and come down to
+        as a raise's bottom is, within ``back_held_deg`` of it over the ``back_held_s``
+        before (a stride's dip in the air falls 15 deg in that time)."""
         self.base_val, self.base_idx = val, idx
-        lo = max(hist.first, idx - self.back_held_rows)
-        before = hist.rows(lo, idx + 1)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
-        self.base_held = float(before.max()) - val <= DETECTION.back_held_deg
+        self.heel_drop = val < -DETECTION.neutral_deg
+        if self.heel_drop:
+            lo = max(hist.first, idx - self.back_held_rows)
+            before = hist.rows(lo, idx + 1)[:, [hist.col["r1"], hist.col["r2"]]] @ axis.p
+            self.heel_drop = float(before.max()) - val <= DETECTION.back_held_deg
 
     def _back_at_neutral(self, pitch: np.ndarray, cmx: np.ndarray, a: int, j: int | None):
         """The fall's row (relative to ``a``, maybe before it): ``j``, or earlier the low of
         a lowering out of a heel drop back near neutral (at least
         ``back_min_deg`` down, short of ``fall_min_deg``), once the heel has risen
         ``back_rise_deg`` from it. Keeps the low seen so far across calls."""
-        if self.base_val >= -DETECTION.neutral_deg or not self.base_held:
-            return j  # not a rise out of a heel drop
+        if not self.heel_drop:
+            return j
         upto = len(pitch) if j is None else j
         near_top = np.maximum(DETECTION.neutral_deg, DETECTION.fall_fraction * cmx[:upto])
         near = pitch[:upto] <= np.minimum(cmx[:upto] - DETECTION.back_min_deg, near_top)
-        low = np.minimum.accumulate(np.minimum(np.where(near, pitch[:upto], np.inf), self.low_val))
-        again = first_true(pitch[:upto] >= low + DETECTION.back_rise_deg)
-        if again is None:
-            seen = np.where(near, pitch[:upto], np.inf)
-            k = int(np.argmin(seen)) if upto else 0
-            if upto and seen[k] < self.low_val:
+        seen = np.where(near, pitch[:upto], np.inf)  # rows back near neutral
+        again = first_true(
+            pitch[:upto]
+            >= np.minimum.accumulate(seen).clip(max=self.low_val) + DETECTION.back_rise_deg
+        )
+        looked = upto if again is None else again + 1  # the low is in these rows
+        if looked:
+            k = int(np.argmin(seen[:looked]))
+            if seen[k] < self.low_val:
                 self.low_val, self.low_idx = float(seen[k]), a + k
-            return j
-        seen = np.where(near[: again + 1], pitch[: again + 1], np.inf)
-        k = int(np.argmin(seen))
-        if seen[k] < self.low_val:
-            self.low_val, self.low_idx = float(seen[k]), a + k
-        return self.low_idx - a
+        return j if again is None else self.low_idx - a
 
     def _rebound_dps(self, peak_dps=None):
         """The rate (deg/s, rising) of an abrupt stop's rebound: ``stop_rebound_dps`` and

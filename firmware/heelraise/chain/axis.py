@@ -45,6 +45,14 @@ class AxisSettings:
     #: reps whose directions give the axis (their median): enough that rolled ankles
     #: (up to a third of a set's reps) stay outliers, few enough to follow a re-strap
     refine_reps: int = 15
+    #: deg: a rep whose lowest point is this far below neutral (a step's bottom) gives its
+    #: direction from that bottom: there the heel hangs with the foot's ball loaded on the
+    #: step, so it turns about the pitch axis alone, while at the top, on tiptoe, the ankle
+    #: wobbles 2-3 deg in roll whatever the height: a 6 deg top's direction is then 20-30
+    #: deg off and the median of a weak side's reps 5-10 deg (dev deep_drop pair 60078 L)
+    bottom_min_deg: float = 3.0
+    #: deg: the bottom is the rep's rows within this of its lowest pitch
+    bottom_band_deg: float = 1.0
 
 
 AXIS = AxisSettings()
@@ -107,13 +115,27 @@ class PitchAxis:
         self.p = d / np.linalg.norm(d)
         return start
 
+    def bottom_direction(self, r_rep: np.ndarray) -> np.ndarray | None:
+        """The unit direction of a rep's bottom, when it went ``bottom_min_deg`` or more
+        below neutral (its rows within ``bottom_band_deg`` of the lowest pitch); else None."""
+        pitch = r_rep @ self.p
+        low = float(pitch.min()) if len(pitch) else 0.0
+        if low > -AXIS.bottom_min_deg:
+            return None
+        b = r_rep[pitch <= low + AXIS.bottom_band_deg].mean(0)
+        return b / np.linalg.norm(b)
+
     def refine(self, r_rep: np.ndarray) -> None:
-        """Fold one counted rep's tilt samples into the axis estimate."""
-        m = np.hypot(r_rep[:, 0], r_rep[:, 1])
-        sel = r_rep[m >= 5.0]
-        if len(sel) < 5:
-            return
-        d = _principal_axis(sel.T @ sel / len(sel))
+        """Fold one counted rep's tilt samples into the axis estimate: the direction of
+        its bottom below neutral (:meth:`bottom_direction`), or else the principal direction
+        of its excursion."""
+        d = self.bottom_direction(r_rep)
+        if d is None:
+            m = np.hypot(r_rep[:, 0], r_rep[:, 1])
+            sel = r_rep[m >= 5.0]
+            if len(sel) < 5:
+                return
+            d = _principal_axis(sel.T @ sel / len(sel))
         if d is None:  # no preferred direction at all: nothing learnt
             return
         # Each rep's direction kept as an angle on (e1, e2). A direction has no sign (the

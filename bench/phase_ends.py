@@ -8,7 +8,10 @@ offline path: ``heelraise.sim.scoring.run_family_session``), matches each rep re
 true rep as the accuracy bench does (``matched_reps``), and prints, per family and per true
 speed profile of the phase, the signed median and the median (90th percentile) of the abs.
 error of each end: the rise's start and stop (``start_s``, ``top_start_s``), the lowering's
-start and stop (``top_end_s``, ``end_s``). Positive: read late.
+start and stop (``top_end_s``, ``end_s``). Positive: read late. Then the same for all four
+ends by what else shapes them: the sample rate, step or floor (on a step, whether the
+lowering went past neutral), and the true lowering's length (classic's long lowerings,
+their slow flanks under the top's sway, read short at both ends: issue 10).
 
 Seeds as in ``bench/accuracy.py``: below 10000 for development; it refuses 90000 and up
 (the lead's held-out range) outright.
@@ -25,6 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from heelraise.settings import AnalyzerSettings
 from heelraise.sim.families import FAMILIES
 from heelraise.sim.scoring import matched_reps, run_family_session
 
@@ -36,13 +40,34 @@ ENDS = (
     ("top_end_s", "lower_profile"),
     ("end_s", "lower_profile"),
 )
+#: s: the true lowering's length is shown in these bands (the slowest classic tempo is 4 s)
+LOWER_BANDS_S = (1.5, 2.5, 3.5)
+PAST_NEUTRAL_DEG = AnalyzerSettings().past_neutral_deg
+
+
+def _bottom(surface: str, depth_deg: float | None) -> str:
+    """Where the lowering ended: on the floor, or on a step past neutral or not."""
+    if surface == "floor":
+        return "floor"
+    return "step, past neutral" if (depth_deg or 0.0) >= PAST_NEUTRAL_DEG else "step, not past"
+
+
+def _lower_band(lower_s: float) -> str:
+    """The true lowering's length band, e.g. "2.5-3.5 s"."""
+    edges = (0.0, *LOWER_BANDS_S)
+    k = sum(lower_s >= e for e in LOWER_BANDS_S)
+    return (
+        f"{edges[k]:.1f}-{LOWER_BANDS_S[k]:.1f} s"
+        if k < len(LOWER_BANDS_S)
+        else f">= {edges[k]:.1f} s"
+    )
 
 
 def end_errors(family: str, seed: int) -> list[dict]:
     """One session's matched reps: per rep, each end's signed error (s, read minus true)
     and the true profiles of its rise and lowering (the family's name where the truth has
-    none: classic)."""
-    _, sim, reps = run_family_session(family, seed)
+    none: classic), the sample rate, where the lowering ended and its true length."""
+    spec, sim, reps = run_family_session(family, seed)
     out = []
     for rep, true in matched_reps(sim.truth["reps"], reps):
         if true is None:
@@ -51,6 +76,9 @@ def end_errors(family: str, seed: int) -> list[dict]:
             {
                 "family": family,
                 **{k: true.get(k, family) for _, k in ENDS},
+                "rate": f"{spec.rate_hz:g} Hz",
+                "bottom": _bottom(spec.surface, true.get("depth_deg")),
+                "lowering": _lower_band(true["end_s"] - true["top_end_s"]),
                 **{name: getattr(rep, name) - true[name] for name, _ in ENDS},
             }
         )
@@ -81,7 +109,21 @@ def table(rows: list[dict]) -> str:
                 f"{_cell([r[name] for r in sel]) if name in ends else '':>21s}" for name, _ in ENDS
             )
             lines.append(f"{phase + ' ' + prof:24s} {len(sel):5d}  {cells}")
+    for key, label in (("rate", "rate"), ("bottom", "at"), ("lowering", "lower_s")):
+        for value in sorted({r[key] for r in rows if key in r}, key=_order):
+            sel = [r for r in rows if r.get(key) == value]
+            cells = "  ".join(f"{_cell([r[name] for r in sel]):>21s}" for name, _ in ENDS)
+            lines.append(f"{label + ' ' + value:24s} {len(sel):5d}  {cells}")
     return "\n".join(lines)
+
+
+def _order(value: str):
+    """Rates and lengths in numeric order, the rest by name."""
+    head = value.lstrip(">= ").split(" ")[0].split("-")[0]
+    try:
+        return (0, float(head), value)
+    except ValueError:
+        return (1, 0.0, value)
 
 
 def main(argv=None) -> int:

@@ -250,3 +250,66 @@ def test_resampler_blocks_carry_the_cell_integrals(monkeypatch, block):
     np.testing.assert_array_equal(one_v, ref_v)
     odd_t, odd_v, _ = _resample_in_chunks(t, (acc,), [n])
     np.testing.assert_array_equal(odd_v, ref_v[:, :3])
+
+
+def test_a_jolts_settle_period_is_kept_whatever_the_call_lengths():
+    """``Analyzer._settled`` marks the rows within ``settle_s`` after a jolt as not settled;
+    the same rows whether the stream reaches it in one call or in two, the second starting
+    0.1 s after the jolt and running past the end of its settle period. (It judged such a
+    call by its last row only, calling all of it settled: the bottom of a rep could then
+    lie in a jolt's wake, read differently with longer reads.)"""
+    from types import SimpleNamespace
+
+    from heelraise.chain.analyzer import TUNING
+    from heelraise.chain.orientation import FLAG_BLEND
+
+    grid_hz = 100.0
+    n, jolt_at = 300, 40
+    walk = np.zeros(n)
+    walk[jolt_at] = 1.0
+    flags = np.full(n, FLAG_BLEND)
+
+    def settled(cuts):
+        state = SimpleNamespace(
+            history=SimpleNamespace(end=0),
+            settings=SimpleNamespace(grid_hz=grid_hz),
+            _last_jolt=-(10**9),
+            _last_walk=-(10**9),
+        )
+        out = []
+        for a, b in zip((0, *cuts), (*cuts, n), strict=True):
+            out.append(Analyzer._settled(state, walk[a:b], flags[a:b]))
+            state.history.end = b
+        return np.concatenate(out)
+
+    one = settled(())
+    settle_rows = int(round(TUNING.settle_s * grid_hz))
+    assert not one[jolt_at : jolt_at + settle_rows].any()
+    assert one[jolt_at + settle_rows :].all() and one[:jolt_at].all()
+    for cut in (jolt_at + 1, jolt_at + 10, jolt_at + 60, jolt_at + settle_rows - 1):
+        assert np.array_equal(settled((cut,)), one), f"cut at row {cut}"
+
+
+def test_reads_gathered_longer_give_the_same_reps():
+    """A 50 Hz classic session (development seed 60004), streamed in 20 ms reads gathered up to
+    ``batch_s`` (0.15 s, the default) or up to 0.5 s: the same reps to the digit, as in one
+    piece. With a jolt's settle period lost at a long call, rep 12's bottom (and start) was
+    read 0.03 s earlier with the 0.5 s batches."""
+    from heelraise.settings import AnalyzerSettings
+    from heelraise.sim.scoring import analysis_tempo, family_spec
+
+    spec = family_spec("classic", 60004)
+    sim = simulate_session(spec)
+    tempo = analysis_tempo(spec)
+    want = [
+        r.to_dict()
+        for r in analyze_arrays(
+            sim.t_s, sim.acc_g, sim.gyr_dps, AnalyzerSettings(tempo=tempo)
+        ).summary.reps
+    ]
+    assert len(want) == sim.truth["rep_count"]
+    read = max(1, int(round(0.02 * spec.rate_hz)))
+    for batch_s in (0.15, 0.5):
+        settings_ = AnalyzerSettings(tempo=tempo, batch_s=batch_s)
+        got = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings_, chunk=read).summary.reps
+        assert [r.to_dict() for r in got] == want, f"reads gathered up to {batch_s} s"

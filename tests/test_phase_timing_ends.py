@@ -52,3 +52,36 @@ def test_the_bench_refuses_the_held_out_range(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--first-seed", "89999", "--sessions", "2"])
     assert "held-out" in capsys.readouterr().err
+
+
+def test_the_ends_are_broken_down_by_rate_bottom_and_lowering_length(bench):
+    """Issue 10: classic's lowering reads short at both ends only when it is long (its slow
+    flanks under the top's sway); the table shows that by the true lowering's length, the
+    sample rate and where the lowering ended (floor, or a step past neutral or not)."""
+    assert bench._lower_band(1.0) == "0.0-1.5 s"
+    assert bench._lower_band(2.5) == "2.5-3.5 s"
+    assert bench._lower_band(4.0) == ">= 3.5 s"
+    assert bench._bottom("floor", 0.0) == "floor"
+    assert bench._bottom("step", bench.PAST_NEUTRAL_DEG) == "step, past neutral"
+    assert bench._bottom("step", 0.5 * bench.PAST_NEUTRAL_DEG) == "step, not past"
+    ends = {name: 0.0 for name, _ in bench.ENDS}
+    rows = [
+        {
+            "family": "classic",
+            "rise_profile": "classic",
+            "lower_profile": "classic",
+            **ends,
+            "rate": rate,
+            "bottom": "floor",
+            "lowering": band,
+            "top_end_s": late,
+        }
+        for rate, band, late in (("50 Hz", ">= 3.5 s", 0.2), ("400 Hz", "0.0-1.5 s", 0.0))
+    ]
+    lines = bench.table(rows).splitlines()
+    labelled = {line[:24].strip(): line for line in lines}
+    assert [k for k in labelled if k.startswith("rate ")] == ["rate 50 Hz", "rate 400 Hz"]
+    assert (
+        "+0.200" in labelled["lower_s >= 3.5 s"] and "+0.200" not in labelled["lower_s 0.0-1.5 s"]
+    )
+    assert labelled["at floor"].split()[2] == "2"

@@ -401,7 +401,7 @@ class Analyzer:
         jolt = walk | (flags == FLAG_RESYNC)
         settle = int(round(TUNING.settle_s * self.settings.grid_hz))
         if not jolt.any():
-            if k0 + n - 1 - self._last_jolt < settle:  # still settling from before
+            if k0 - self._last_jolt < settle:  # its first rows still settling from before
                 idx = np.arange(k0, k0 + n)
                 return ((idx - self._last_jolt >= settle) & (flags != FLAG_FREE)).astype(float)
             return (flags != FLAG_FREE).astype(float)

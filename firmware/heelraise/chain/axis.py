@@ -45,6 +45,16 @@ class AxisSettings:
     #: reps whose directions give the axis (their median): enough that rolled ankles
     #: (up to a third of a set's reps) stay outliers, few enough to follow a re-strap
     refine_reps: int = 15
+    #: deg: a rep whose lowest point is this far below neutral (a step's bottom), and
+    #: farther below it than its top is above, gives its direction from that bottom: on
+    #: tiptoe the ankle wobbles 2-3 deg in roll whatever the height, while the hanging heel
+    #: turns about the pitch axis alone (the ball loaded on the step), so the farther end
+    #: turns the error into the smaller angle. A weak side's 6 deg tops out of 8-12 deg
+    #: bottoms were 20-30 deg off and their median 7-11 deg (dev deep_drop pair 60078 L); a
+    #: brisk 50 deg top is nearer than its 12 deg bottom (dev brisk 2045: a false roll)
+    bottom_min_deg: float = 3.0
+    #: deg: the bottom is the rep's rows within this of its lowest pitch
+    bottom_band_deg: float = 1.0
 
 
 AXIS = AxisSettings()
@@ -107,13 +117,30 @@ class PitchAxis:
         self.p = d / np.linalg.norm(d)
         return start
 
+    def bottom_direction(self, r_rep: np.ndarray) -> np.ndarray | None:
+        """The unit direction of a rep's bottom, when it went ``bottom_min_deg`` or more
+        below neutral and farther than its top went above (its rows within
+        ``bottom_band_deg`` of the lowest pitch); else None."""
+        pitch = r_rep @ self.p
+        if not len(pitch):
+            return None
+        low = float(pitch.min())
+        if low > -AXIS.bottom_min_deg or -low <= float(pitch.max()):
+            return None
+        b = r_rep[pitch <= low + AXIS.bottom_band_deg].mean(0)
+        return b / np.linalg.norm(b)
+
     def refine(self, r_rep: np.ndarray) -> None:
-        """Fold one counted rep's tilt samples into the axis estimate."""
-        m = np.hypot(r_rep[:, 0], r_rep[:, 1])
-        sel = r_rep[m >= 5.0]
-        if len(sel) < 5:
-            return
-        d = _principal_axis(sel.T @ sel / len(sel))
+        """Fold one counted rep's tilt samples into the axis estimate: the direction of
+        its bottom below neutral when that is its farther end (:meth:`bottom_direction`),
+        or else the principal direction of its excursion."""
+        d = self.bottom_direction(r_rep)
+        if d is None:
+            m = np.hypot(r_rep[:, 0], r_rep[:, 1])
+            sel = r_rep[m >= 5.0]
+            if len(sel) < 5:
+                return
+            d = _principal_axis(sel.T @ sel / len(sel))
         if d is None:  # no preferred direction at all: nothing learnt
             return
         # Each rep's direction kept as an angle on (e1, e2). A direction has no sign (the

@@ -616,8 +616,7 @@ class Analyzer:
         )
         self.last_rep_decide = cand.decide_idx
         self.detector.prev_end_s = rep.end_s
-        bottom = self.axis.bottom_direction(r[in_rep])
-        self.axis.refine(r[in_rep])
+        bottom = self.axis.refine(r[in_rep])  # its bottom's direction, judged before the fold
         self.raise_dir.add(r[top] if bottom is None else bottom)
         self.state.rep_count += 1
         return [RepEvent(rep, float(hist.at("t", cand.decide_idx)))]

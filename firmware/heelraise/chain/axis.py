@@ -130,19 +130,20 @@ class PitchAxis:
         b = r_rep[pitch <= low + AXIS.bottom_band_deg].mean(0)
         return b / np.linalg.norm(b)
 
-    def refine(self, r_rep: np.ndarray) -> None:
+    def refine(self, r_rep: np.ndarray) -> np.ndarray | None:
         """Fold one counted rep's tilt samples into the axis estimate: the direction of
         its bottom below neutral when that is its farther end (:meth:`bottom_direction`),
-        or else the principal direction of its excursion."""
-        d = self.bottom_direction(r_rep)
+        or else the principal direction of its excursion. Returns the bottom's direction
+        when it was the one used (the rep's raise direction too), else None."""
+        bottom = d = self.bottom_direction(r_rep)
         if d is None:
             m = np.hypot(r_rep[:, 0], r_rep[:, 1])
             sel = r_rep[m >= 5.0]
             if len(sel) < 5:
-                return
+                return None
             d = _principal_axis(sel.T @ sel / len(sel))
         if d is None:  # no preferred direction at all: nothing learnt
-            return
+            return None
         # Each rep's direction kept as an angle on (e1, e2). A direction has no sign (the
         # axis may be turned round later): angles are taken modulo 180 degrees, within 90
         # of the axis, where their median is a plain median.
@@ -151,6 +152,7 @@ class PitchAxis:
         rel = (np.array(self.leans) - ref + np.pi / 2) % np.pi - np.pi / 2
         mid = ref + float(np.median(rel))
         self.p = np.array([np.cos(mid), np.sin(mid)])
+        return bottom
 
     def pitch_roll(self, r: np.ndarray):
         p = self.p

@@ -64,9 +64,11 @@ class DetectionSettings:
     #: deg: a rise this far above its bottom, short of ``rise_min_deg``, is a rep too when
     #: the foot is seen pivoting on the ball of the foot with the heel going up (see
     #: ``_heel_went_up``; sway and weight shifts, under 4 deg, do not pivot the heel up):
-    #: the lowest raises (8 deg, out of a deep heel drop) read 1 to 2 deg low, and a raise
-    #: after a rep lowered only to neutral (its bottom up to 2.5 deg above it) rises 5-6
-    low_rise_deg: float = 4.5
+    #: the lowest raises (8 deg, out of a deep heel drop) read 1 to 2 deg low, and a weaker
+    #: side's raise to a 5-6 deg top after a rep lowered only to neutral (its bottom up to
+    #: 2.5 deg above it) rises 3.5-6: at 4.5 such a rise of 4.4 was no rep (dev deep_drop
+    #: pair 60060 right); the floor is sway's, which _heel_went_up tells apart
+    low_rise_deg: float = 4.0
     #: a low rise (accepted by ``_heel_went_up`` alone) pivots where the session's clear reps
     #: did: the sensor at least this share as far behind the pivot as theirs (median; the
     #: mounting fixes it, 0.035-0.21 m behind the ball, to within 0.01 m rep after rep). A

@@ -65,7 +65,7 @@ def test_a_sensor_whose_two_turns_disagree_by_its_own_errors_is_still_fitted():
     """A sensor far out on its spreads (dev deep_drop pair 60040 left: a 90 mg offset, its
     gyro 3 % fast on the pitch axis) reads every pose pair's turn 12 to 15 % larger on the
     accelerometer than on the gyro. The pair gate (``SelfCalSettings.pair_agree``) refused
-    them at 12 %, so its first fit came only at rep 3, from a pair that happened to agree
+    them at 12 %, so its first fit came only after rep 5, from a pair that happened to agree
     better: its first five reps read 1.8 to 4.1 deg low (a 9.5 deg first rep read 5.4)."""
     spec, pair = bench_pair(60040)
     sim = pair.sides["left"]

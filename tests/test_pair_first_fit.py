@@ -48,6 +48,15 @@ def bench_pair(seed: int):
     return spec, simulate_pair(spec)
 
 
+def side_analysis(seed: int, side: str):
+    """One side of :func:`bench_pair` analysed offline as the bench does: (its simulated
+    session, the analysis)."""
+    spec, pair = bench_pair(seed)
+    sim = pair.sides[side]
+    settings = AnalyzerSettings(tempo=analysis_tempo(spec.session))
+    return sim, analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
+
+
 @pytest.mark.parametrize("seed, side", [(1018, "left"), (1012, "left"), (1024, "right")])
 def test_first_raise_out_of_a_heel_drop_is_read_with_fitted_gains(seed, side):
     spec, pair = bench_pair(seed)
@@ -67,10 +76,8 @@ def test_a_sensor_whose_two_turns_disagree_by_its_own_errors_is_still_fitted():
     accelerometer than on the gyro. The pair gate (``SelfCalSettings.pair_agree``) refused
     them at 12 %, so its first fit came only after rep 5, from a pair that happened to agree
     better: its first five reps read 1.8 to 4.1 deg low (a 9.5 deg first rep read 5.4)."""
-    spec, pair = bench_pair(60040)
-    sim = pair.sides["left"]
-    settings = AnalyzerSettings(tempo=analysis_tempo(spec.session))
-    reps = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings).summary.reps
+    sim, analysis = side_analysis(60040, "left")
+    reps = analysis.summary.reps
     matched = [(r, t) for r, t in matched_reps(sim.truth["reps"], reps) if t is not None]
     assert len(matched) == sim.truth["rep_count"]
     rep, true = matched[0]

@@ -10,7 +10,7 @@ under 4 deg, do not.
 from __future__ import annotations
 
 from heelraise.sim.scoring import matched_reps
-from test_pair_raise_axis import side_analysis
+from test_pair_first_fit import side_analysis
 
 
 def test_a_weak_sides_low_raise_after_a_rep_lowered_to_neutral_is_counted():

@@ -21,23 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from heelraise.chain.offline import analyze_arrays
-from heelraise.settings import AnalyzerSettings
-from heelraise.sim.scoring import analysis_tempo, matched_reps
-from test_pair_first_fit import bench_pair
+from heelraise.sim.scoring import matched_reps
+from test_pair_first_fit import side_analysis
 
 #: deg: the learnt pitch axis within this of the foot's (a 15 deg roll then leaks under 1 deg)
 AXIS_DEG = 3.0
 #: deg: a rolled rep's height within this of its truth
 ROLLED_PEAK_DEG = 1.0
-
-
-def side_analysis(seed: int, side: str):
-    spec, pair = bench_pair(seed)
-    sim = pair.sides[side]
-    settings = AnalyzerSettings(tempo=analysis_tempo(spec.session))
-    analysis = analyze_arrays(sim.t_s, sim.acc_g, sim.gyr_dps, settings)
-    return sim, analysis
 
 
 @pytest.mark.parametrize("seed, side", [(60078, "left"), (60029, "left")])
